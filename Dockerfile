@@ -1,0 +1,38 @@
+# syntax=docker/dockerfile:1
+
+# Notebooks Hub API image.
+#   docker build -t notebooks-hub-api .
+#   docker run --rm -p 3000:3000 -e OIDC_ISSUER=... -e AUTH_STATE_SECRET=... notebooks-hub-api
+# Settings come from the environment; see .env.example.
+
+# --- build: install all dependencies, compile, then drop the dev ones ---------
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+COPY . .
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && rm -rf src test dist/test dist/.tsbuildinfo
+
+# --- runtime ------------------------------------------------------------------
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000 \
+    DATA_DIR=/data
+WORKDIR /app
+
+# /data holds local state (the embedded store when MONGO_URL is unset); a
+# named volume mounted there inherits this ownership.
+RUN mkdir -p /data && chown node:node /data
+
+COPY --from=build --chown=node:node /app /app
+
+# The unprivileged user that ships with the node image.
+USER node
+
+EXPOSE 3000
+CMD ["node", "dist/src/index.js"]

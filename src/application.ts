@@ -1,0 +1,124 @@
+import {
+  authenticate,
+  AuthenticationBindings,
+  AuthenticationComponent,
+  registerAuthenticationStrategy,
+} from '@loopback/authentication';
+import {BootMixin} from '@loopback/boot';
+import {ApplicationConfig, createBindingFromClass} from '@loopback/core';
+import {RepositoryMixin} from '@loopback/repository';
+import {RestApplication, RestBindings} from '@loopback/rest';
+import {RestExplorerBindings, RestExplorerComponent} from '@loopback/rest-explorer';
+import {ExplorerController} from '@loopback/rest-explorer/dist/rest-explorer.controller';
+import {ServiceMixin} from '@loopback/service-proxy';
+import {promises as fs} from 'node:fs';
+import path from 'node:path';
+import {OidcBearerStrategy} from './authentication/oidc-bearer.strategy';
+import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
+import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
+import {AppBindings, HealthBindings, OIDC_BEARER_STRATEGY} from './keys';
+import {RequestLogMiddlewareProvider} from './middleware/request-log.middleware';
+import {ERROR_WRITER_OPTIONS, JsonRejectProvider} from './providers/json-reject.provider';
+import {DatabaseHealthCheck} from './services/database-health-check.service';
+import {
+  createDevelopmentProvider,
+  loadOrCreateProviderSecrets,
+} from './services/development-identity-provider.service';
+import {FolderHealthCheck} from './services/folder-health-check.service';
+import {LoggerService} from './services/logger.service';
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const pkg = require('../../package.json') as {name: string; version: string};
+
+export class NotebooksHubApplication extends BootMixin(
+  ServiceMixin(RepositoryMixin(RestApplication)),
+) {
+  constructor(
+    readonly config: AppConfig,
+    options: ApplicationConfig = {},
+  ) {
+    super({
+      ...options,
+      rest: {
+        host: config.host,
+        port: config.port,
+        gracePeriodForClose: 5000,
+        expressSettings: {'x-powered-by': false, 'trust proxy': 'loopback'},
+        requestBodyParser: {
+          json: {limit: config.maxBodySize, strict: true},
+          text: {limit: config.maxBodySize},
+        },
+        cors: {
+          origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+          methods: 'GET,HEAD,PUT,PATCH,POST,DELETE',
+          credentials: false,
+          maxAge: 86400,
+        },
+        openApiSpec: {setServersFromRequest: true},
+        ...options.rest,
+      },
+    });
+    this.projectRoot = __dirname;
+    this.bootOptions = {
+      controllers: {dirs: ['controllers'], extensions: ['.controller.js'], nested: true},
+      repositories: {dirs: ['repositories'], extensions: ['.repository.js'], nested: true},
+      datasources: {dirs: ['datasources'], extensions: ['.datasource.js'], nested: true},
+      services: {dirs: ['services'], extensions: ['.service.js'], nested: true},
+    };
+
+    this.bind(AppBindings.CONFIG).to(config);
+    this.bind(AppBindings.PACKAGE).to({name: pkg.name, version: pkg.version});
+    this.service(LoggerService);
+
+    this.bind(RestBindings.ERROR_WRITER_OPTIONS).to(ERROR_WRITER_OPTIONS);
+    this.bind(RestBindings.SequenceActions.REJECT).toDynamicValue(JsonRejectProvider);
+    this.middleware(RequestLogMiddlewareProvider);
+
+    this.component(AuthenticationComponent);
+    this.configure(AuthenticationBindings.COMPONENT).to({
+      defaultMetadata: [{strategy: OIDC_BEARER_STRATEGY}],
+    });
+    registerAuthenticationStrategy(this, OidcBearerStrategy);
+    this.add(createBindingFromClass(BearerSecuritySpecEnhancer));
+
+    // The explorer page is public like the spec it shows; the default
+    // strategy would otherwise protect its controller too.
+    authenticate.skip()(ExplorerController);
+    this.configure(RestExplorerBindings.COMPONENT).to({path: '/explorer'});
+    this.component(RestExplorerComponent);
+    this.static('/', path.join(__dirname, '../../public'));
+
+    this.bind(HealthBindings.checkKey('database'))
+      .toClass(DatabaseHealthCheck)
+      .tag(HealthBindings.CHECK_TAG);
+    this.bind(HealthBindings.checkKey('dataDir'))
+      .to(new FolderHealthCheck('dataDir', config.dataDir))
+      .tag(HealthBindings.CHECK_TAG);
+  }
+
+  override async boot(): Promise<void> {
+    await fs.mkdir(this.config.dataDir, {recursive: true});
+    await super.boot();
+    if (this.config.oidc.embedded) await this.mountDevelopmentProvider();
+  }
+
+  /** The embedded OpenID provider for a newcomer; configuration refuses it in production. */
+  private async mountDevelopmentProvider(): Promise<void> {
+    const {oidc, dataDir} = this.config;
+    const secrets = await loadOrCreateProviderSecrets(dataDir);
+    const provider = createDevelopmentProvider({
+      issuer: oidc.issuer,
+      clientId: oidc.clientId,
+      clientSecret: oidc.clientSecret,
+      audience: oidc.audience,
+      redirectUris: oidc.redirectUris,
+      postLogoutRedirectUris: [oidc.postLogoutRedirectUri],
+      ...secrets,
+    });
+    this.mountExpressRouter(EMBEDDED_OIDC_PATH, provider.callback());
+    const logger = await this.get<LoggerService>('services.LoggerService');
+    logger.warn(
+      `The embedded development OpenID provider serves ${oidc.issuer}: it signs in the test users alice, bob, carol (@example.org) and dave@partner.org with any password. Set OIDC_ISSUER for anything but development.`,
+    );
+  }
+}

@@ -1,0 +1,55 @@
+import {getAuthenticateMetadata} from '@loopback/authentication';
+import {
+  Constructor,
+  Context,
+  CoreTags,
+  inject,
+  injectable,
+} from '@loopback/core';
+import {
+  asSpecEnhancer,
+  OASEnhancer,
+  OpenApiSpec,
+  OperationObject,
+} from '@loopback/rest';
+
+export const BEARER_SCHEME = 'bearerAuth';
+
+/**
+ * Declares the bearer scheme and puts it on exactly the operations the
+ * authentication component protects, read from the same @authenticate
+ * metadata, so the explorer and generated clients send the token where it
+ * is needed.
+ */
+@injectable(asSpecEnhancer)
+export class BearerSecuritySpecEnhancer implements OASEnhancer {
+  readonly name = 'bearer-security';
+
+  constructor(@inject.context() private readonly context: Context) {}
+
+  modifySpec(spec: OpenApiSpec): OpenApiSpec {
+    const controllers = new Map<string, Constructor<{}>>();
+    for (const binding of this.context.findByTag(CoreTags.CONTROLLER)) {
+      if (binding.valueConstructor) {
+        controllers.set(binding.valueConstructor.name, binding.valueConstructor);
+      }
+    }
+    for (const pathItem of Object.values(spec.paths)) {
+      for (const operation of Object.values(pathItem) as OperationObject[]) {
+        const controller = controllers.get(operation['x-controller-name']);
+        if (!controller) continue;
+        const metadata = getAuthenticateMetadata(controller, operation['x-operation-name']);
+        const isPublic = metadata?.some(m => m.skip) ?? false;
+        if (!isPublic) operation.security = [{[BEARER_SCHEME]: []}];
+      }
+    }
+    spec.components = {
+      ...spec.components,
+      securitySchemes: {
+        ...spec.components?.securitySchemes,
+        [BEARER_SCHEME]: {type: 'http', scheme: 'bearer', bearerFormat: 'JWT'},
+      },
+    };
+    return spec;
+  }
+}

@@ -1,0 +1,262 @@
+import path from 'node:path';
+
+/**
+ * Every setting of the service, read from the environment (and an optional
+ * `.env` file loaded by `src/index.ts`). `.env.example` lists each one with
+ * its default and meaning; keep both in step.
+ */
+export interface AppConfig {
+  production: boolean;
+  host: string;
+  port: number;
+  publicUrl: string;
+  logLevel: LogLevel;
+  dataDir: string;
+  mongoUrl?: string;
+  corsOrigins: string[];
+  maxBodySize: string;
+  hubUsernameRule: HubUsernameRule;
+  oidc: OidcConfig;
+  authState: {secret?: string; ttlSeconds: number};
+}
+
+export interface OidcConfig {
+  issuer: string;
+  /** True when no issuer is configured: the development provider runs inside the API. */
+  embedded: boolean;
+  clientId: string;
+  clientSecret?: string;
+  audience: string;
+  scopes: string;
+  redirectUris: string[];
+  postLogoutRedirectUri: string;
+  emailClaim: string;
+  orgClaim?: string;
+  adminClaim: string;
+  adminValues: string[];
+  adminEmails: string[];
+  allowHttp: boolean;
+  clockToleranceSeconds: number;
+  jwksCooldownSeconds: number;
+  jwksCacheMaxAgeSeconds: number;
+  httpTimeoutMs: number;
+}
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const HUB_USERNAME_RULES = ['email', 'localpart'] as const;
+export type HubUsernameRule = (typeof HUB_USERNAME_RULES)[number];
+
+/** The path under the API's own URL where the development provider lives. */
+export const EMBEDDED_OIDC_PATH = '/oidc';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid configuration (${problems.length} problem${
+        problems.length === 1 ? '' : 's'
+      }):\n${problems.map(p => `  - ${p}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads settings one by one and remembers every problem, so start-up reports them all at once. */
+class SettingsReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  string(name: string, fallback: string): string {
+    return this.optional(name) ?? fallback;
+  }
+
+  optional(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^-?\d+$/.test(raw) || value < min || value > max) {
+      this.problems.push(
+        `${name} must be a whole number from ${min} to ${max}, got "${raw}"`,
+      );
+      return fallback;
+    }
+    return value;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.optional(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    this.problems.push(`${name} must be true or false, got "${raw}"`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      this.problems.push(
+        `${name} must be one of ${allowed.join(', ')}, got "${raw}"`,
+      );
+      return fallback;
+    }
+    return raw as T;
+  }
+
+  /** An http(s) URL; base URLs lose trailing slashes, redirect targets stay exact. */
+  url(name: string, fallback?: string, exact = false): string | undefined {
+    const raw = this.optional(name) ?? fallback;
+    if (raw === undefined) return undefined;
+    if (!isHttpUrl(raw)) {
+      this.problems.push(`${name} must be an http(s) URL, got "${raw}"`);
+      return fallback;
+    }
+    return exact ? raw : raw.replace(/\/+$/, '');
+  }
+
+  list(name: string, fallback: string[]): string[] {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    return raw
+      .split(',')
+      .map(item => item.trim())
+      .filter(item => item !== '');
+  }
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+const BODY_SIZE = /^\d+(b|kb|mb|gb)?$/i;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const read = new SettingsReader(env);
+  const production = read.string('NODE_ENV', 'development') === 'production';
+  const port = read.integer('PORT', 3000, 0, 65535);
+  const publicUrl =
+    read.url('PUBLIC_URL', `http://localhost:${port}`) ??
+    `http://localhost:${port}`;
+
+  const maxBodySize = read.string('MAX_BODY_SIZE', '10mb');
+  if (!BODY_SIZE.test(maxBodySize)) {
+    read.problems.push(
+      `MAX_BODY_SIZE must be a size such as 512kb or 10mb, got "${maxBodySize}"`,
+    );
+  }
+
+  const clientId = read.string('OIDC_CLIENT_ID', 'notebooks-hub');
+  const configuredIssuer = read.url('OIDC_ISSUER');
+  if (configuredIssuer === undefined && production) {
+    read.problems.push(
+      'OIDC_ISSUER is required when NODE_ENV=production (the embedded development provider is never used in production)',
+    );
+  }
+  const redirectUris = read.list('OIDC_REDIRECT_URIS', [`${publicUrl}/`]);
+  for (const uri of redirectUris) {
+    if (!isHttpUrl(uri)) {
+      read.problems.push(
+        `OIDC_REDIRECT_URIS must hold http(s) URLs, got "${uri}"`,
+      );
+    }
+  }
+  if (redirectUris.length === 0) {
+    read.problems.push('OIDC_REDIRECT_URIS must hold at least one URL');
+  }
+  const adminEmails = read
+    .list('ADMIN_EMAILS', [])
+    .map(email => email.toLowerCase());
+  for (const email of adminEmails) {
+    if (!EMAIL.test(email)) {
+      read.problems.push(`ADMIN_EMAILS holds an invalid email "${email}"`);
+    }
+  }
+
+  const stateSecret = read.optional('AUTH_STATE_SECRET');
+  if (stateSecret !== undefined && stateSecret.length < 32) {
+    read.problems.push(
+      'AUTH_STATE_SECRET must be at least 32 characters long',
+    );
+  } else if (stateSecret === undefined && production) {
+    read.problems.push(
+      'AUTH_STATE_SECRET is required when NODE_ENV=production (every replica must sign sign-in transactions with the same secret)',
+    );
+  }
+
+  const mongoUrl = read.optional('MONGO_URL');
+  if (mongoUrl !== undefined && !/^mongodb(\+srv)?:\/\//.test(mongoUrl)) {
+    read.problems.push(
+      'MONGO_URL must start with mongodb:// or mongodb+srv://',
+    );
+  }
+
+  const config: AppConfig = {
+    production,
+    host: read.string('HOST', production ? '0.0.0.0' : '127.0.0.1'),
+    port,
+    publicUrl,
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    dataDir: path.resolve(read.string('DATA_DIR', 'data')),
+    mongoUrl,
+    corsOrigins: read.list('CORS_ORIGINS', [new URL(publicUrl).origin]),
+    maxBodySize,
+    hubUsernameRule: read.oneOf(
+      'HUB_USERNAME_RULE',
+      HUB_USERNAME_RULES,
+      'email',
+    ),
+    oidc: {
+      issuer: configuredIssuer ?? `${publicUrl}${EMBEDDED_OIDC_PATH}`,
+      embedded: configuredIssuer === undefined,
+      clientId,
+      clientSecret: read.optional('OIDC_CLIENT_SECRET'),
+      audience: read.string('OIDC_AUDIENCE', clientId),
+      scopes: read.string('OIDC_SCOPES', 'openid email profile offline_access'),
+      redirectUris,
+      postLogoutRedirectUri:
+        read.url('OIDC_POST_LOGOUT_REDIRECT_URI', `${publicUrl}/`, true) ??
+        `${publicUrl}/`,
+      emailClaim: read.string('OIDC_EMAIL_CLAIM', 'email'),
+      orgClaim: read.optional('OIDC_ORG_CLAIM'),
+      adminClaim: read.string('OIDC_ADMIN_CLAIM', 'roles'),
+      adminValues: read.list('OIDC_ADMIN_VALUES', ['admin']),
+      adminEmails,
+      allowHttp: read.boolean('OIDC_ALLOW_HTTP', !production),
+      clockToleranceSeconds: read.integer('OIDC_CLOCK_TOLERANCE', 5, 0, 300),
+      jwksCooldownSeconds: read.integer('OIDC_JWKS_COOLDOWN', 30, 0, 3600),
+      jwksCacheMaxAgeSeconds: read.integer(
+        'OIDC_JWKS_CACHE_MAX_AGE',
+        600,
+        1,
+        86400,
+      ),
+      httpTimeoutMs: read.integer('OIDC_HTTP_TIMEOUT_MS', 5000, 100, 120000),
+    },
+    authState: {
+      secret: stateSecret,
+      ttlSeconds: read.integer('AUTH_STATE_TTL', 600, 30, 3600),
+    },
+  };
+  if (configuredIssuer?.startsWith('http:') && !config.oidc.allowHttp) {
+    read.problems.push(
+      'OIDC_ISSUER uses plain http: set an https issuer or OIDC_ALLOW_HTTP=true',
+    );
+  }
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return config;
+}

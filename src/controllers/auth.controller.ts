@@ -1,0 +1,156 @@
+import {authenticate} from '@loopback/authentication';
+import {inject, service} from '@loopback/core';
+import {HttpErrors, post, requestBody, SchemaObject} from '@loopback/rest';
+import type {AppConfig} from '../config';
+import {AppBindings} from '../keys';
+import {OidcClientService, TokenSet} from '../services/oidc-client.service';
+import {SignInTransactionService} from '../services/sign-in-transaction.service';
+import {UserDirectoryService} from '../services/user-directory.service';
+
+const TOKEN_SET_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['access_token', 'expires_at', 'expires_in', 'id_token', 'scope', 'token_type'],
+  properties: {
+    access_token: {type: 'string'},
+    expires_at: {type: 'number', description: 'Expiry of the access token, in seconds since the epoch'},
+    expires_in: {type: 'number', description: 'Lifetime of the access token in seconds'},
+    id_token: {type: 'string'},
+    refresh_token: {type: 'string'},
+    scope: {type: 'string'},
+    token_type: {type: 'string'},
+  },
+};
+
+const jsonBody = (schema: SchemaObject, required = true) => ({
+  required,
+  content: {'application/json': {schema}},
+});
+
+const jsonResponse = (description: string, schema: SchemaObject) => ({
+  responses: {'200': {description, content: {'application/json': {schema}}}},
+});
+
+const TOKEN = {type: 'string', minLength: 1, maxLength: 8192} as const;
+
+/** Sign-in through the configured OpenID provider (authorization code with PKCE). */
+@authenticate.skip()
+export class AuthController {
+  constructor(
+    @inject(AppBindings.CONFIG) private readonly config: AppConfig,
+    @service(OidcClientService) private readonly provider: OidcClientService,
+    @service(SignInTransactionService)
+    private readonly transactions: SignInTransactionService,
+    @service(UserDirectoryService) private readonly users: UserDirectoryService,
+  ) {}
+
+  @post(
+    '/auth/authorize',
+    jsonResponse(
+      'The URL to send the browser to. Its `state` carries the signed, short-lived sign-in transaction: send it back with the code to POST /auth/token.',
+      {
+        type: 'object',
+        required: ['authorizationUrl'],
+        properties: {authorizationUrl: {type: 'string', format: 'uri'}},
+      },
+    ),
+  )
+  async authorize(
+    @requestBody(
+      jsonBody(
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            redirect_uri: {
+              type: 'string',
+              description: 'One of OIDC_REDIRECT_URIS; the first one when omitted',
+            },
+          },
+        },
+        false,
+      ),
+    )
+    body: {redirect_uri?: string} = {},
+  ): Promise<{authorizationUrl: string}> {
+    const redirectUri = body.redirect_uri ?? this.config.oidc.redirectUris[0];
+    if (!this.config.oidc.redirectUris.includes(redirectUri)) {
+      throw new HttpErrors.BadRequest(
+        `redirect_uri must be one of the configured OIDC_REDIRECT_URIS: ${this.config.oidc.redirectUris.join(', ')}`,
+      );
+    }
+    const transaction = await this.transactions.begin(redirectUri);
+    return {authorizationUrl: await this.provider.authorizationUrl(transaction)};
+  }
+
+  @post(
+    '/auth/token',
+    jsonResponse('Tokens for the signed-in user', TOKEN_SET_SCHEMA),
+  )
+  async token(
+    @requestBody(
+      jsonBody({
+        type: 'object',
+        required: ['code', 'state'],
+        additionalProperties: false,
+        properties: {
+          code: {...TOKEN, description: 'The `code` parameter of the redirect'},
+          state: {...TOKEN, description: 'The `state` parameter of the redirect'},
+          iss: {type: 'string', maxLength: 2048, description: 'The `iss` parameter of the redirect, when the provider sends one'},
+        },
+      }),
+    )
+    body: {code: string; state: string; iss?: string},
+  ): Promise<TokenSet> {
+    const transaction = await this.transactions.resume(body.state);
+    const tokens = await this.provider.exchangeCode({
+      ...transaction,
+      code: body.code,
+      iss: body.iss,
+    });
+    await this.users.recordSignIn(tokens.access_token);
+    return tokens;
+  }
+
+  @post(
+    '/auth/refresh',
+    jsonResponse('Fresh tokens', TOKEN_SET_SCHEMA),
+  )
+  async refresh(
+    @requestBody(
+      jsonBody({
+        type: 'object',
+        required: ['refresh_token'],
+        additionalProperties: false,
+        properties: {refresh_token: TOKEN},
+      }),
+    )
+    body: {refresh_token: string},
+  ): Promise<TokenSet> {
+    return this.provider.refresh(body.refresh_token);
+  }
+
+  @post(
+    '/auth/logout',
+    jsonResponse(
+      'The provider URL that ends the single sign-on session, then returns to OIDC_POST_LOGOUT_REDIRECT_URI',
+      {
+        type: 'object',
+        required: ['logoutUrl'],
+        properties: {logoutUrl: {type: 'string', format: 'uri'}},
+      },
+    ),
+  )
+  async logout(
+    @requestBody(
+      jsonBody({
+        type: 'object',
+        required: ['id_token'],
+        additionalProperties: false,
+        properties: {id_token: TOKEN},
+      }),
+    )
+    body: {id_token: string},
+  ): Promise<{logoutUrl: string}> {
+    return {logoutUrl: await this.provider.logoutUrl(body.id_token)};
+  }
+}

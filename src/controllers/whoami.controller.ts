@@ -1,0 +1,53 @@
+import {inject} from '@loopback/core';
+import {get} from '@loopback/rest';
+import {SecurityBindings} from '@loopback/security';
+import type {Caller} from '../services/identity.service';
+
+const CALLER_SCHEMA = {
+  type: 'object',
+  required: ['email', 'username', 'organisation', 'admin'],
+  properties: {
+    email: {type: 'string', format: 'email'},
+    username: {type: 'string', description: 'The JupyterHub user name'},
+    name: {type: 'string'},
+    organisation: {type: 'string'},
+    admin: {type: 'boolean'},
+  },
+};
+
+export class WhoamiController {
+  constructor(@inject(SecurityBindings.USER) private readonly caller: Caller) {}
+
+  @get('/authenticated', {
+    responses: {
+      '200': {
+        description: 'The bearer token is valid',
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['authenticated', 'email'],
+              properties: {authenticated: {type: 'boolean'}, email: {type: 'string'}},
+            },
+          },
+        },
+      },
+    },
+  })
+  authenticated(): {authenticated: boolean; email: string} {
+    return {authenticated: true, email: this.caller.email};
+  }
+
+  @get('/whoami', {
+    responses: {
+      '200': {
+        description: 'The signed-in caller, as read from the access token',
+        content: {'application/json': {schema: CALLER_SCHEMA}},
+      },
+    },
+  })
+  whoami(): Omit<Caller, symbol> {
+    const {email, username, name, organisation, admin} = this.caller;
+    return {email, username, name, organisation, admin};
+  }
+}

@@ -1,0 +1,39 @@
+import {inject, lifeCycleObserver, LifeCycleObserver} from '@loopback/core';
+import {juggler} from '@loopback/repository';
+import path from 'node:path';
+import type {AppConfig} from '../config';
+import {AppBindings} from '../keys';
+import * as durableMemory from './durable-memory.connector';
+
+/**
+ * The one datasource of the API: MongoDB when MONGO_URL is set, otherwise the
+ * embedded store (the memory connector persisted to DATA_DIR/db.json).
+ * Repositories must not depend on which one runs.
+ */
+@lifeCycleObserver('datasource')
+export class DbDataSource
+  extends juggler.DataSource
+  implements LifeCycleObserver
+{
+  static dataSourceName = 'db';
+
+  constructor(@inject(AppBindings.CONFIG) config: AppConfig) {
+    super(dbSettings(config));
+  }
+}
+
+export function dbSettings(config: AppConfig): object {
+  if (config.mongoUrl) {
+    return {
+      name: 'db',
+      connector: 'mongodb',
+      url: config.mongoUrl,
+      lazyConnect: false,
+    };
+  }
+  return {
+    name: 'db',
+    connector: durableMemory,
+    file: path.join(config.dataDir, 'db.json'),
+  };
+}

@@ -1,0 +1,20 @@
+import {BindingKey} from '@loopback/core';
+import type {AppConfig} from './config';
+import type {HealthCheck} from './services/health.service';
+
+export namespace AppBindings {
+  export const CONFIG = BindingKey.create<AppConfig>('notebooks-hub.config');
+  /** Package name and version of the running API. */
+  export const PACKAGE = BindingKey.create<{name: string; version: string}>(
+    'notebooks-hub.package',
+  );
+}
+
+export namespace HealthBindings {
+  /** Tag of every binding that contributes a check to GET /healthcheck. */
+  export const CHECK_TAG = 'notebooks-hub.health-check';
+  export const checkKey = (name: string) =>
+    BindingKey.create<HealthCheck>(`health-checks.${name}`);
+}
+
+export const OIDC_BEARER_STRATEGY = 'oidc-bearer';

@@ -1,0 +1,19 @@
+import path from 'node:path';
+import {NotebooksHubApplication} from './application';
+import {loadConfig} from './config';
+
+/** Writes the running application's OpenAPI document to openapi.json at the repository root. */
+async function exportOpenApiSpec(): Promise<void> {
+  const app = new NotebooksHubApplication(
+    loadConfig({NODE_ENV: 'development', LOG_LEVEL: 'error', DATA_DIR: path.join(require('node:os').tmpdir(), 'notebooks-hub-openapi')}),
+  );
+  await app.boot();
+  const outFile = path.resolve(__dirname, '../../openapi.json');
+  await app.exportOpenApiSpec(outFile);
+  await app.stop();
+}
+
+exportOpenApiSpec().catch(err => {
+  console.error('Cannot export the OpenAPI spec:', err);
+  process.exit(1);
+});

@@ -1,0 +1,55 @@
+import {inject, injectable, BindingScope} from '@loopback/core';
+import {HandlerContext, Reject} from '@loopback/rest';
+import {ErrorWriterOptions, writeErrorToResponse} from 'strong-error-handler';
+import {LoggerService} from '../services/logger.service';
+
+/** Error answers are JSON whatever the Accept header says, never carry a stack trace. */
+export const ERROR_WRITER_OPTIONS: ErrorWriterOptions = {
+  debug: false,
+  safeFields: [],
+  defaultType: 'json',
+  negotiateContentType: false,
+};
+
+type HttpLikeError = Error & {
+  statusCode?: number;
+  status?: number;
+  code?: string;
+  headers?: Record<string, string>;
+};
+
+/**
+ * Writes every error as `{error: {statusCode, name, message, details?}}`,
+ * adds the headers an error asks for (WWW-Authenticate on 401) and logs
+ * server-side failures, with their stack, to the API's log only.
+ */
+@injectable({scope: BindingScope.SINGLETON})
+export class JsonRejectProvider {
+  static value(
+    @inject('services.LoggerService') logger: LoggerService,
+  ): Reject {
+    return ({request, response}: HandlerContext, error: Error) => {
+      const err = error as HttpLikeError;
+      if (!err.statusCode && !err.status && err.code === 'ENTITY_NOT_FOUND') {
+        err.statusCode = 404;
+      }
+      const statusCode = err.statusCode ?? err.status ?? 500;
+      if (!response.headersSent && err.headers) {
+        for (const [name, value] of Object.entries(err.headers)) {
+          response.setHeader(name, value);
+        }
+      }
+      writeErrorToResponse(err, request, response, ERROR_WRITER_OPTIONS);
+      if (statusCode >= 500) {
+        logger.error('request failed', {
+          method: request.method,
+          path: request.path,
+          statusCode,
+          error: err.name,
+          reason: err.message,
+          stack: err.stack,
+        });
+      }
+    };
+  }
+}

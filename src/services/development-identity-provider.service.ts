@@ -1,0 +1,175 @@
+import Provider, {Configuration, errors, JWK, KoaContextWithOIDC} from 'oidc-provider';
+import {generateKeyPairSync, randomBytes} from 'node:crypto';
+import {promises as fs} from 'node:fs';
+import path from 'node:path';
+
+export interface DevelopmentUser {
+  email: string;
+  name: string;
+  roles: string[];
+}
+
+/** The documented test users of the embedded provider (any password is accepted). */
+export const DEVELOPMENT_USERS: readonly DevelopmentUser[] = [
+  {email: 'alice@example.org', name: 'Alice Admin', roles: ['admin']},
+  {email: 'bob@example.org', name: 'Bob Researcher', roles: []},
+  {email: 'carol@example.org', name: 'Carol Researcher', roles: []},
+  {email: 'dave@partner.org', name: 'Dave Partner', roles: []},
+];
+
+export interface DevelopmentProviderOptions {
+  issuer: string;
+  clientId: string;
+  clientSecret?: string;
+  audience: string;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  /** Private signing keys; the first one signs. */
+  signingKeys: JWK[];
+  cookieKeys: string[];
+  accessTokenTtlSeconds?: number;
+}
+
+/** What every token of the embedded provider may ask for. */
+const SCOPES = 'openid email profile offline_access';
+/** Resource indicators must be absolute URIs; the token's `aud` is the configured audience. */
+const API_RESOURCE = 'urn:notebooks-hub:api';
+
+/**
+ * A real OpenID provider (npm oidc-provider) for development and tests: the
+ * authorization code flow with PKCE, refresh tokens, end-session, and JWT
+ * access tokens for the API's audience that carry the email, name and roles
+ * claims the way Keycloak's do. Its login page accepts the documented test
+ * users with any password, so it must never serve production.
+ */
+export function createDevelopmentProvider(
+  options: DevelopmentProviderOptions,
+): Provider {
+  const configuration: Configuration = {
+    clients: [
+      {
+        client_id: options.clientId,
+        ...(options.clientSecret
+          ? {client_secret: options.clientSecret, token_endpoint_auth_method: 'client_secret_post'}
+          : {token_endpoint_auth_method: 'none'}),
+        redirect_uris: options.redirectUris,
+        post_logout_redirect_uris: options.postLogoutRedirectUris,
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+      },
+    ],
+    jwks: {keys: options.signingKeys},
+    cookies: {keys: options.cookieKeys},
+    scopes: SCOPES.split(' '),
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'roles'],
+    },
+    pkce: {methods: ['S256'], required: () => true},
+    ttl: {AccessToken: options.accessTokenTtlSeconds ?? 3600},
+    features: {
+      devInteractions: {enabled: true},
+      rpInitiatedLogout: {enabled: true},
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => API_RESOURCE,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, resource) => {
+          if (resource !== API_RESOURCE) throw new errors.InvalidTarget();
+          return {
+            scope: SCOPES,
+            audience: options.audience,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: options.accessTokenTtlSeconds ?? 3600,
+            jwt: {sign: {alg: 'RS256'}},
+          };
+        },
+      },
+    },
+    findAccount: (_ctx, id) => {
+      const user = findUser(id);
+      if (!user) return undefined;
+      return {
+        accountId: user.email,
+        claims: () => ({
+          sub: user.email,
+          email: user.email,
+          email_verified: true,
+          name: user.name,
+          roles: user.roles,
+        }),
+      };
+    },
+    extraTokenClaims: (_ctx, token) => {
+      const user = findUser((token as {accountId?: string}).accountId);
+      return user && {email: user.email, name: user.name, roles: user.roles};
+    },
+    // First-party client: the test users consent to everything they are asked for.
+    loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
+      const {client, session} = ctx.oidc;
+      if (!client || !session?.accountId) return undefined;
+      const grantId =
+        ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
+      if (grantId) {
+        const existing = await ctx.oidc.provider.Grant.find(grantId);
+        if (existing) return existing;
+      }
+      const grant = new ctx.oidc.provider.Grant({
+        clientId: client.clientId,
+        accountId: session.accountId,
+      });
+      grant.addOIDCScope(SCOPES);
+      grant.addResourceScope(API_RESOURCE, SCOPES);
+      await grant.save();
+      return grant;
+    },
+    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  };
+  return new Provider(options.issuer, configuration);
+}
+
+function findUser(login: string | undefined): DevelopmentUser | undefined {
+  const wanted = login?.trim().toLowerCase();
+  return DEVELOPMENT_USERS.find(
+    user => user.email === wanted || user.email.split('@')[0] === wanted,
+  );
+}
+
+/** A fresh RSA signing key as a private JWK with a random `kid`. */
+export function generateSigningKey(): JWK {
+  const {privateKey} = generateKeyPairSync('rsa', {modulusLength: 2048});
+  return {
+    ...(privateKey.export({format: 'jwk'}) as JWK),
+    kid: randomBytes(8).toString('hex'),
+    alg: 'RS256',
+    use: 'sig',
+  };
+}
+
+interface ProviderSecrets {
+  signingKeys: JWK[];
+  cookieKeys: string[];
+}
+
+/**
+ * Keys of the embedded provider, kept in the data folder (mode 0600) so
+ * tokens and sessions stay valid across restarts of the API.
+ */
+export async function loadOrCreateProviderSecrets(
+  dataDir: string,
+): Promise<ProviderSecrets> {
+  const file = path.join(dataDir, 'development-oidc-keys.json');
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as ProviderSecrets;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const secrets: ProviderSecrets = {
+    signingKeys: [generateSigningKey()],
+    cookieKeys: [randomBytes(32).toString('base64url')],
+  };
+  await fs.mkdir(dataDir, {recursive: true});
+  await fs.writeFile(file, JSON.stringify(secrets), {mode: 0o600});
+  return secrets;
+}

@@ -1,0 +1,68 @@
+import {BindingScope, ContextView, filterByTag, inject, injectable} from '@loopback/core';
+import {HealthBindings} from '../keys';
+
+/** One dependency the API needs; `check` resolves with details or rejects with the reason. */
+export interface HealthCheck {
+  readonly name: string;
+  check(): Promise<Record<string, unknown> | void>;
+}
+
+export interface CheckResult {
+  status: 'pass' | 'fail';
+  durationMs: number;
+  message?: string;
+  [detail: string]: unknown;
+}
+
+export interface HealthReport {
+  status: 'pass' | 'fail';
+  checks: Record<string, CheckResult>;
+}
+
+const CHECK_TIMEOUT_MS = 5000;
+
+/**
+ * Runs every check bound with HealthBindings.CHECK_TAG, in parallel and each
+ * within a time limit. Features add their dependency (the hub, the secret
+ * store, a folder) by binding one more check.
+ */
+@injectable({scope: BindingScope.SINGLETON})
+export class HealthService {
+  constructor(
+    @inject.view(filterByTag(HealthBindings.CHECK_TAG))
+    private readonly checks: ContextView<HealthCheck>,
+  ) {}
+
+  async report(): Promise<HealthReport> {
+    const checks = await this.checks.values();
+    const results = await Promise.all(checks.map(runCheck));
+    const report: HealthReport = {status: 'pass', checks: {}};
+    checks.forEach((check, i) => {
+      report.checks[check.name] = results[i];
+      if (results[i].status === 'fail') report.status = 'fail';
+    });
+    return report;
+  }
+}
+
+async function runCheck(check: HealthCheck): Promise<CheckResult> {
+  const started = process.hrtime.bigint();
+  const elapsed = () => Number((process.hrtime.bigint() - started) / 1_000_000n);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const details = await Promise.race([
+      check.check(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
+          CHECK_TIMEOUT_MS,
+        );
+      }),
+    ]);
+    return {...details, status: 'pass', durationMs: elapsed()};
+  } catch (err) {
+    return {status: 'fail', durationMs: elapsed(), message: (err as Error).message};
+  } finally {
+    clearTimeout(timer);
+  }
+}

