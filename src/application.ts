@@ -27,8 +27,15 @@ import {
 import {FolderHealthCheck} from './services/folder-health-check.service';
 import {LoggerService} from './services/logger.service';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const pkg = require('../../package.json') as {name: string; version: string};
+const pkg = require('../../package.json') as {
+  name: string;
+  version: string;
+  description: string;
+};
+
+// The explorer page is public like the spec it shows; the default strategy
+// would otherwise protect its controller too. Decorated once per process.
+authenticate.skip()(ExplorerController);
 
 export class NotebooksHubApplication extends BootMixin(
   ServiceMixin(RepositoryMixin(RestApplication)),
@@ -68,6 +75,8 @@ export class NotebooksHubApplication extends BootMixin(
 
     this.bind(AppBindings.CONFIG).to(config);
     this.bind(AppBindings.PACKAGE).to({name: pkg.name, version: pkg.version});
+    // The OpenAPI info block (title, version, description) is read from it.
+    this.setMetadata(pkg);
     this.service(LoggerService);
 
     this.bind(RestBindings.ERROR_WRITER_OPTIONS).to(ERROR_WRITER_OPTIONS);
@@ -81,9 +90,6 @@ export class NotebooksHubApplication extends BootMixin(
     registerAuthenticationStrategy(this, OidcBearerStrategy);
     this.add(createBindingFromClass(BearerSecuritySpecEnhancer));
 
-    // The explorer page is public like the spec it shows; the default
-    // strategy would otherwise protect its controller too.
-    authenticate.skip()(ExplorerController);
     this.configure(RestExplorerBindings.COMPONENT).to({path: '/explorer'});
     this.component(RestExplorerComponent);
     this.static('/', path.join(__dirname, '../../public'));
@@ -115,7 +121,11 @@ export class NotebooksHubApplication extends BootMixin(
       postLogoutRedirectUris: [oidc.postLogoutRedirectUri],
       ...secrets,
     });
-    this.mountExpressRouter(EMBEDDED_OIDC_PATH, provider.callback());
+    const handle = provider.callback();
+    // Koa answers its own errors, so the returned promise never rejects.
+    this.mountExpressRouter(EMBEDDED_OIDC_PATH, (request, response) => {
+      handle(request, response).catch(() => {});
+    });
     const logger = await this.get<LoggerService>('services.LoggerService');
     logger.warn(
       `The embedded development OpenID provider serves ${oidc.issuer}: it signs in the test users alice, bob, carol (@example.org) and dave@partner.org with any password. Set OIDC_ISSUER for anything but development.`,

@@ -7,17 +7,12 @@ export {NotebooksHubApplication};
 export async function main(): Promise<NotebooksHubApplication> {
   dotenv.config({quiet: true});
   const config = loadConfig();
-  const app = new NotebooksHubApplication(config);
+  const app = new NotebooksHubApplication(config, {
+    shutdown: {signals: ['SIGTERM', 'SIGINT'], gracePeriod: 10000},
+  });
   await app.boot();
   await app.start();
-  const shutdown = () => {
-    app.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  // LoopBack's own shutdown handling stops the app gracefully on SIGTERM and SIGINT.
   console.log(`Notebooks Hub API is listening at ${app.restServer.url} (public URL ${config.publicUrl}); explorer at ${config.publicUrl}/explorer`);
   return app;
 }

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import {NotebooksHubApplication} from './application';
 import {loadConfig} from './config';
@@ -5,7 +6,11 @@ import {loadConfig} from './config';
 /** Writes the running application's OpenAPI document to openapi.json at the repository root. */
 async function exportOpenApiSpec(): Promise<void> {
   const app = new NotebooksHubApplication(
-    loadConfig({NODE_ENV: 'development', LOG_LEVEL: 'error', DATA_DIR: path.join(require('node:os').tmpdir(), 'notebooks-hub-openapi')}),
+    loadConfig({
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'error',
+      DATA_DIR: path.join(os.tmpdir(), 'notebooks-hub-openapi'),
+    }),
   );
   await app.boot();
   const outFile = path.resolve(__dirname, '../../openapi.json');

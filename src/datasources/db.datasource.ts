@@ -19,6 +19,17 @@ export class DbDataSource
 
   constructor(@inject(AppBindings.CONFIG) config: AppConfig) {
     super(dbSettings(config));
+    // Connection failures reach start() through connect()'s promise and the
+    // health check; unheard, the juggler's 'error' event would throw instead.
+    this.on('error', () => {});
+  }
+
+  /**
+   * Connects before the API listens: an unreadable store stops start-up with
+   * its reason instead of failing every request later.
+   */
+  async start(): Promise<void> {
+    await this.connect();
   }
 }
 

@@ -67,7 +67,14 @@ export function createDevelopmentProvider(
       profile: ['name', 'roles'],
     },
     pkce: {methods: ['S256'], required: () => true},
-    ttl: {AccessToken: options.accessTokenTtlSeconds ?? 3600},
+    ttl: {
+      AccessToken: options.accessTokenTtlSeconds ?? 3600,
+      IdToken: 3600,
+      Interaction: 3600,
+      Session: 14 * 24 * 3600,
+      Grant: 14 * 24 * 3600,
+      RefreshToken: 14 * 24 * 3600,
+    },
     features: {
       devInteractions: {enabled: true},
       rpInitiatedLogout: {enabled: true},

@@ -1,0 +1,87 @@
+import {expect} from '@loopback/testlab';
+import {promises as fs} from 'node:fs';
+import path from 'node:path';
+import {UserRepository} from '../../src/repositories/user.repository';
+import {RunningApp, startApp} from '../fixtures/test-app';
+
+describe('The embedded store (memory connector persisted to DATA_DIR/db.json)', () => {
+  let api: RunningApp | undefined;
+
+  afterEach(async () => {
+    await api?.stop();
+    api = undefined;
+  });
+
+  const repositoryOf = (running: RunningApp) =>
+    running.app.getRepository(UserRepository);
+
+  it('keeps data written through a repository across a restart of the service', async () => {
+    api = await startApp();
+    const users = await repositoryOf(api);
+    const created = await users.create({
+      email: 'erin@example.org',
+      username: 'erin@example.org',
+      organisation: 'example.org',
+      firstSeen: new Date('2026-01-01T00:00:00Z'),
+      lastSeen: new Date('2026-01-02T00:00:00Z'),
+    });
+    expect(created._id).to.be.a.String();
+    const {dataDir} = api;
+    await api.stop();
+
+    api = await startApp({DATA_DIR: dataDir});
+    const found = await (await repositoryOf(api)).findById(created._id);
+    expect(found.toJSON()).to.deepEqual(created.toJSON());
+  });
+
+  it('exposes _id as a string and finds by it', async () => {
+    api = await startApp();
+    const users = await repositoryOf(api);
+    const created = await users.create({
+      email: 'frank@example.org',
+      username: 'frank@example.org',
+      organisation: 'example.org',
+      firstSeen: new Date(),
+      lastSeen: new Date(),
+    });
+    expect(typeof created._id).to.equal('string');
+    expect((await users.find({where: {_id: created._id}})).map(u => u.email)).to.deepEqual(['frank@example.org']);
+  });
+
+  it('writes the data file atomically: a complete JSON snapshot and no temporary file left behind', async () => {
+    api = await startApp();
+    const users = await repositoryOf(api);
+    await Promise.all(
+      Array.from({length: 50}, (_, i) =>
+        users.create({
+          email: `user${i}@example.org`,
+          username: `user${i}@example.org`,
+          organisation: 'example.org',
+          firstSeen: new Date(),
+          lastSeen: new Date(),
+        }),
+      ),
+    );
+    const files = await fs.readdir(api.dataDir);
+    expect(files.filter(f => f.endsWith('.tmp'))).to.be.empty();
+    const snapshot = JSON.parse(await fs.readFile(path.join(api.dataDir, 'db.json'), 'utf8'));
+    expect(Object.keys(snapshot.models.User)).to.have.length(50);
+  });
+
+  it('refuses to start on a corrupt data file rather than starting empty', async () => {
+    api = await startApp();
+    const {dataDir} = api;
+    await api.stop();
+    api = undefined;
+    await fs.writeFile(path.join(dataDir, 'db.json'), '{"ids": {');
+    await expect(startApp({DATA_DIR: dataDir})).to.be.rejectedWith(/not valid JSON/);
+  });
+
+  it('records a user on sign-in', async () => {
+    const {signIn} = await import('../fixtures/sign-in.js');
+    api = await startApp();
+    await signIn(api.url, 'dave@partner.org');
+    const stored = await (await repositoryOf(api)).findOne({where: {email: 'dave@partner.org'}});
+    expect(stored).to.containDeep({username: 'dave@partner.org', organisation: 'partner.org', name: 'Dave Partner'});
+  });
+});

@@ -1,0 +1,105 @@
+import {expect} from '@loopback/testlab';
+import path from 'node:path';
+import {ConfigError, loadConfig} from '../../src/config';
+
+describe('loadConfig', () => {
+  it('runs with no settings at all: embedded store and embedded provider', () => {
+    const config = loadConfig({});
+    expect(config).to.containDeep({
+      production: false,
+      host: '127.0.0.1',
+      port: 3000,
+      publicUrl: 'http://localhost:3000',
+      mongoUrl: undefined,
+      dataDir: path.resolve('data'),
+      corsOrigins: ['http://localhost:3000'],
+      oidc: {
+        issuer: 'http://localhost:3000/oidc',
+        embedded: true,
+        clientId: 'notebooks-hub',
+        audience: 'notebooks-hub',
+        redirectUris: ['http://localhost:3000/'],
+        postLogoutRedirectUri: 'http://localhost:3000/',
+        allowHttp: true,
+      },
+    });
+  });
+
+  it('uses a configured issuer and never the embedded provider then', () => {
+    const config = loadConfig({OIDC_ISSUER: 'https://login.example.org/realms/lab/', OIDC_AUDIENCE: 'api'});
+    expect(config.oidc).to.containDeep({issuer: 'https://login.example.org/realms/lab', embedded: false, audience: 'api'});
+  });
+
+  it('stops production start-up without an issuer or a state secret, naming both', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({NODE_ENV: 'production'});
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error).to.be.instanceOf(ConfigError);
+    expect(error!.problems).to.have.length(2);
+    expect(error!.message).to.match(/OIDC_ISSUER is required when NODE_ENV=production/);
+    expect(error!.message).to.match(/AUTH_STATE_SECRET is required/);
+  });
+
+  it('accepts a complete production configuration', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      OIDC_ISSUER: 'https://login.example.org/realms/lab',
+      AUTH_STATE_SECRET: 'x'.repeat(32),
+      MONGO_URL: 'mongodb://mongo:27017/hub',
+    });
+    expect(config).to.containDeep({production: true, host: '0.0.0.0', mongoUrl: 'mongodb://mongo:27017/hub'});
+    expect(config.oidc.allowHttp).to.be.false();
+  });
+
+  it('reports every wrong value at once, one message each, naming the variable', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        LOG_LEVEL: 'loud',
+        PUBLIC_URL: 'ftp://example.org',
+        MONGO_URL: 'postgres://db',
+        MAX_BODY_SIZE: 'huge',
+        OIDC_ALLOW_HTTP: 'maybe',
+        AUTH_STATE_SECRET: 'short',
+        ADMIN_EMAILS: 'root@localhost',
+        HUB_USERNAME_RULE: 'random',
+        OIDC_REDIRECT_URIS: 'not a url',
+      });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    const names = error!.problems.map(p => p.split(' ')[0]);
+    expect(names).to.deepEqual([
+      'PORT',
+      'PUBLIC_URL',
+      'MAX_BODY_SIZE',
+      'OIDC_REDIRECT_URIS',
+      'ADMIN_EMAILS',
+      'AUTH_STATE_SECRET',
+      'MONGO_URL',
+      'LOG_LEVEL',
+      'HUB_USERNAME_RULE',
+      'OIDC_ALLOW_HTTP',
+    ]);
+  });
+
+  it('refuses a plain-http issuer unless OIDC_ALLOW_HTTP is set', () => {
+    const base = {NODE_ENV: 'production', AUTH_STATE_SECRET: 'x'.repeat(32), OIDC_ISSUER: 'http://keycloak:8080/realms/lab'};
+    expect(() => loadConfig(base)).to.throw(/OIDC_ISSUER uses plain http/);
+    expect(loadConfig({...base, OIDC_ALLOW_HTTP: 'true'}).oidc.allowHttp).to.be.true();
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({OIDC_ISSUER: '', PORT: ''}).oidc.embedded).to.be.true();
+  });
+
+  it('lower-cases admin emails and splits lists on commas', () => {
+    const config = loadConfig({ADMIN_EMAILS: ' Root@Example.org , ops@example.org', CORS_ORIGINS: '*'});
+    expect(config.oidc.adminEmails).to.deepEqual(['root@example.org', 'ops@example.org']);
+    expect(config.corsOrigins).to.deepEqual(['*']);
+  });
+});
