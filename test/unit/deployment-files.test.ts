@@ -219,6 +219,12 @@ describe('deployment files', () => {
     );
   });
 
+  it('README.md lists every variable of .env.example in its configuration table', () => {
+    const tabled = [...readText('README.md').matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map(m => m[1]);
+    const missing = documentedVariables().filter(name => !tabled.includes(name));
+    expect(missing).to.eql([], 'missing from the README configuration table: ' + missing.join(', '));
+  });
+
   it('the schema check rejects a compose file whose service ports is an object', () => {
     const broken = structuredClone(compose);
     expect(validate(broken)).to.equal(
