@@ -6,6 +6,7 @@ import {AppBindings} from '../keys';
 import {OidcClientService, TokenSet} from '../services/oidc-client.service';
 import {SignInTransactionService} from '../services/sign-in-transaction.service';
 import {UserDirectoryService} from '../services/user-directory.service';
+import {jsonBody, jsonResponse} from './json-spec.helpers';
 
 const TOKEN_SET_SCHEMA: SchemaObject = {
   type: 'object',
@@ -20,15 +21,6 @@ const TOKEN_SET_SCHEMA: SchemaObject = {
     token_type: {type: 'string'},
   },
 };
-
-const jsonBody = (schema: SchemaObject, required = true) => ({
-  required,
-  content: {'application/json': {schema}},
-});
-
-const jsonResponse = (description: string, schema: SchemaObject) => ({
-  responses: {'200': {description, content: {'application/json': {schema}}}},
-});
 
 const TOKEN = {type: 'string', minLength: 1, maxLength: 8192} as const;
 

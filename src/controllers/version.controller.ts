@@ -2,6 +2,7 @@ import {authenticate} from '@loopback/authentication';
 import {inject} from '@loopback/core';
 import {get} from '@loopback/rest';
 import {AppBindings} from '../keys';
+import {jsonResponse} from './json-spec.helpers';
 
 @authenticate.skip()
 export class VersionController {
@@ -10,22 +11,14 @@ export class VersionController {
     private readonly pkg: {name: string; version: string},
   ) {}
 
-  @get('/version', {
-    responses: {
-      '200': {
-        description: 'The API version',
-        content: {
-          'application/json': {
-            schema: {
-              type: 'object',
-              required: ['name', 'version'],
-              properties: {name: {type: 'string'}, version: {type: 'string'}},
-            },
-          },
-        },
-      },
-    },
-  })
+  @get(
+    '/version',
+    jsonResponse('The API version', {
+      type: 'object',
+      required: ['name', 'version'],
+      properties: {name: {type: 'string'}, version: {type: 'string'}},
+    }),
+  )
   version(): {name: string; version: string} {
     return {name: this.pkg.name, version: this.pkg.version};
   }

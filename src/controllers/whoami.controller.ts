@@ -1,9 +1,10 @@
 import {inject} from '@loopback/core';
-import {get} from '@loopback/rest';
+import {get, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import type {Caller} from '../services/identity.service';
+import {jsonResponse} from './json-spec.helpers';
 
-const CALLER_SCHEMA = {
+const CALLER_SCHEMA: SchemaObject = {
   type: 'object',
   required: ['email', 'username', 'organisation', 'admin'],
   properties: {
@@ -18,34 +19,22 @@ const CALLER_SCHEMA = {
 export class WhoamiController {
   constructor(@inject(SecurityBindings.USER) private readonly caller: Caller) {}
 
-  @get('/authenticated', {
-    responses: {
-      '200': {
-        description: 'The bearer token is valid',
-        content: {
-          'application/json': {
-            schema: {
-              type: 'object',
-              required: ['authenticated', 'email'],
-              properties: {authenticated: {type: 'boolean'}, email: {type: 'string'}},
-            },
-          },
-        },
-      },
-    },
-  })
+  @get(
+    '/authenticated',
+    jsonResponse('The bearer token is valid', {
+      type: 'object',
+      required: ['authenticated', 'email'],
+      properties: {authenticated: {type: 'boolean'}, email: {type: 'string'}},
+    }),
+  )
   authenticated(): {authenticated: boolean; email: string} {
     return {authenticated: true, email: this.caller.email};
   }
 
-  @get('/whoami', {
-    responses: {
-      '200': {
-        description: 'The signed-in caller, as read from the access token',
-        content: {'application/json': {schema: CALLER_SCHEMA}},
-      },
-    },
-  })
+  @get(
+    '/whoami',
+    jsonResponse('The signed-in caller, as read from the access token', CALLER_SCHEMA),
+  )
   whoami(): Omit<Caller, symbol> {
     const {email, username, name, organisation, admin} = this.caller;
     return {email, username, name, organisation, admin};

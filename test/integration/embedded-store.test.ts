@@ -14,17 +14,18 @@ describe('The embedded store (memory connector persisted to DATA_DIR/db.json)', 
 
   const repositoryOf = (running: RunningApp) =>
     running.app.getRepository(UserRepository);
+  const aUser = (email: string) => ({
+    email,
+    username: email,
+    organisation: email.split('@')[1],
+    firstSeen: new Date('2026-01-01T00:00:00Z'),
+    lastSeen: new Date('2026-01-02T00:00:00Z'),
+  });
 
   it('keeps data written through a repository across a restart of the service', async () => {
     api = await startApp();
     const users = await repositoryOf(api);
-    const created = await users.create({
-      email: 'erin@example.org',
-      username: 'erin@example.org',
-      organisation: 'example.org',
-      firstSeen: new Date('2026-01-01T00:00:00Z'),
-      lastSeen: new Date('2026-01-02T00:00:00Z'),
-    });
+    const created = await users.create(aUser('erin@example.org'));
     expect(created._id).to.be.a.String();
     const {dataDir} = api;
     await api.stop();
@@ -37,13 +38,7 @@ describe('The embedded store (memory connector persisted to DATA_DIR/db.json)', 
   it('exposes _id as a string and finds by it', async () => {
     api = await startApp();
     const users = await repositoryOf(api);
-    const created = await users.create({
-      email: 'frank@example.org',
-      username: 'frank@example.org',
-      organisation: 'example.org',
-      firstSeen: new Date(),
-      lastSeen: new Date(),
-    });
+    const created = await users.create(aUser('frank@example.org'));
     expect(typeof created._id).to.equal('string');
     expect((await users.find({where: {_id: created._id}})).map(u => u.email)).to.deepEqual(['frank@example.org']);
   });
@@ -52,15 +47,7 @@ describe('The embedded store (memory connector persisted to DATA_DIR/db.json)', 
     api = await startApp();
     const users = await repositoryOf(api);
     await Promise.all(
-      Array.from({length: 50}, (_, i) =>
-        users.create({
-          email: `user${i}@example.org`,
-          username: `user${i}@example.org`,
-          organisation: 'example.org',
-          firstSeen: new Date(),
-          lastSeen: new Date(),
-        }),
-      ),
+      Array.from({length: 50}, (_, i) => users.create(aUser(`user${i}@example.org`))),
     );
     const files = await fs.readdir(api.dataDir);
     expect(files.filter(f => f.endsWith('.tmp'))).to.be.empty();
