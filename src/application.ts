@@ -4,6 +4,11 @@ import {
   AuthenticationComponent,
   registerAuthenticationStrategy,
 } from '@loopback/authentication';
+import {
+  AuthorizationBindings,
+  AuthorizationComponent,
+  AuthorizationDecision,
+} from '@loopback/authorization';
 import {BootMixin} from '@loopback/boot';
 import {ApplicationConfig, createBindingFromClass} from '@loopback/core';
 import {RepositoryMixin} from '@loopback/repository';
@@ -14,6 +19,7 @@ import {ServiceMixin} from '@loopback/service-proxy';
 import {promises as fs} from 'node:fs';
 import path from 'node:path';
 import {OidcBearerStrategy} from './authentication/oidc-bearer.strategy';
+import {ResourceAccessAuthorizer} from './authorization/resource-access.authorizer';
 import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
 import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
 import {AppBindings, HealthBindings, OIDC_BEARER_STRATEGY} from './keys';
@@ -71,6 +77,7 @@ export class NotebooksHubApplication extends BootMixin(
       repositories: {dirs: ['repositories'], extensions: ['.repository.js'], nested: true},
       datasources: {dirs: ['datasources'], extensions: ['.datasource.js'], nested: true},
       services: {dirs: ['services'], extensions: ['.service.js'], nested: true},
+      observers: {dirs: ['observers'], extensions: ['.observer.js'], nested: true},
     };
 
     this.bind(AppBindings.CONFIG).to(config);
@@ -90,6 +97,13 @@ export class NotebooksHubApplication extends BootMixin(
     registerAuthenticationStrategy(this, OidcBearerStrategy);
     this.add(createBindingFromClass(BearerSecuritySpecEnhancer));
 
+    this.configure(AuthorizationBindings.COMPONENT).to({
+      precedence: AuthorizationDecision.DENY,
+      defaultDecision: AuthorizationDecision.DENY,
+    });
+    this.component(AuthorizationComponent);
+    this.add(createBindingFromClass(ResourceAccessAuthorizer));
+
     this.configure(RestExplorerBindings.COMPONENT).to({path: '/explorer'});
     this.component(RestExplorerComponent);
     this.static('/', path.join(__dirname, '../../public'));
@@ -97,13 +111,21 @@ export class NotebooksHubApplication extends BootMixin(
     this.bind(HealthBindings.checkKey('database'))
       .toClass(DatabaseHealthCheck)
       .tag(HealthBindings.CHECK_TAG);
-    this.bind(HealthBindings.checkKey('dataDir'))
-      .to(new FolderHealthCheck('dataDir', config.dataDir))
-      .tag(HealthBindings.CHECK_TAG);
+    for (const [name, folder] of Object.entries({
+      dataDir: config.dataDir,
+      datasetsRoot: config.datasetsRoot,
+      modulesRoot: config.modulesRoot,
+    })) {
+      this.bind(HealthBindings.checkKey(name))
+        .to(new FolderHealthCheck(name, folder))
+        .tag(HealthBindings.CHECK_TAG);
+    }
   }
 
   override async boot(): Promise<void> {
-    await fs.mkdir(this.config.dataDir, {recursive: true});
+    for (const folder of [this.config.dataDir, this.config.datasetsRoot, this.config.modulesRoot]) {
+      await fs.mkdir(folder, {recursive: true});
+    }
     await super.boot();
     if (this.config.oidc.embedded) await this.mountDevelopmentProvider();
   }

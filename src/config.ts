@@ -1,4 +1,5 @@
 import path from 'node:path';
+import {normaliseEmail} from './validation';
 
 /**
  * Every setting of the service, read from the environment (and an optional
@@ -16,6 +17,14 @@ export interface AppConfig {
   corsOrigins: string[];
   maxBodySize: string;
   hubUsernameRule: HubUsernameRule;
+  /** Folder holding one folder per dataset, named by the dataset's id. */
+  datasetsRoot: string;
+  /** Folder holding `binaries/{id}` and `modulefiles/{owner}/{name}/{version}.lua`. */
+  modulesRoot: string;
+  /** Days a deleted dataset or module stays in its root's `.trash` before it is purged. */
+  trashRetentionDays: number;
+  trashPurgeIntervalMinutes: number;
+  lists: {defaultLimit: number; maxLimit: number};
   oidc: OidcConfig;
   authState: {secret?: string; ttlSeconds: number};
 }
@@ -143,7 +152,6 @@ function isHttpUrl(value: string): boolean {
 }
 
 const BODY_SIZE = /^\d+(b|kb|mb|gb)?$/i;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function loadConfig(env: Env = process.env): AppConfig {
   const read = new SettingsReader(env);
@@ -182,7 +190,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     .list('ADMIN_EMAILS', [])
     .map(email => email.toLowerCase());
   for (const email of adminEmails) {
-    if (!EMAIL.test(email)) {
+    if (normaliseEmail(email) === undefined) {
       read.problems.push(`ADMIN_EMAILS holds an invalid email "${email}"`);
     }
   }
@@ -205,13 +213,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     );
   }
 
+  const dataDir = path.resolve(read.string('DATA_DIR', 'data'));
+  const maxLimit = read.integer('LIST_MAX_LIMIT', 1000, 1, 100000);
   const config: AppConfig = {
     production,
     host: read.string('HOST', production ? '0.0.0.0' : '127.0.0.1'),
     port,
     publicUrl,
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
-    dataDir: path.resolve(read.string('DATA_DIR', 'data')),
+    dataDir,
     mongoUrl,
     corsOrigins: read.list('CORS_ORIGINS', [new URL(publicUrl).origin]),
     maxBodySize,
@@ -220,6 +230,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
       HUB_USERNAME_RULES,
       'email',
     ),
+    datasetsRoot: path.resolve(read.string('DATASETS_ROOT', path.join(dataDir, 'datasets'))),
+    modulesRoot: path.resolve(read.string('MODULES_ROOT', path.join(dataDir, 'modules'))),
+    trashRetentionDays: read.integer('TRASH_RETENTION_DAYS', 30, 0, 3650),
+    trashPurgeIntervalMinutes: read.integer('TRASH_PURGE_INTERVAL_MINUTES', 60, 1, 10080),
+    lists: {
+      defaultLimit: read.integer('LIST_DEFAULT_LIMIT', 200, 1, maxLimit),
+      maxLimit,
+    },
     oidc: {
       issuer: configuredIssuer ?? `${publicUrl}${EMBEDDED_OIDC_PATH}`,
       embedded: configuredIssuer === undefined,

@@ -6,7 +6,7 @@ import {LoggerService} from '../services/logger.service';
 /** Error answers are JSON whatever the Accept header says, never carry a stack trace. */
 export const ERROR_WRITER_OPTIONS: ErrorWriterOptions = {
   debug: false,
-  safeFields: [],
+  safeFields: ['code'],
   defaultType: 'json',
   negotiateContentType: false,
 };
@@ -32,6 +32,12 @@ export class JsonRejectProvider {
       const err = error as HttpLikeError;
       if (!err.statusCode && !err.status && err.code === 'ENTITY_NOT_FOUND') {
         err.statusCode = 404;
+      }
+      // A request that fails its schema is a bad request like any other:
+      // 400, with `details` naming each offending field.
+      if (err.code === 'VALIDATION_FAILED') {
+        err.statusCode = 400;
+        err.name = 'BadRequestError';
       }
       const statusCode = err.statusCode ?? err.status ?? 500;
       if (!response.headersSent && err.headers) {

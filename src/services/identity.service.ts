@@ -3,6 +3,7 @@ import {HttpErrors} from '@loopback/rest';
 import {securityId, UserProfile} from '@loopback/security';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
+import {normaliseEmail} from '../validation';
 
 /** Who is calling, as every controller and service sees it. */
 export interface Caller extends UserProfile {
@@ -13,8 +14,6 @@ export interface Caller extends UserProfile {
   organisation: string;
   admin: boolean;
 }
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /**
  * Turns verified token claims into a Caller: identity from the email claim,
@@ -72,12 +71,6 @@ export class IdentityService {
       v => typeof v === 'string' && this.oidc.adminValues.includes(v),
     );
   }
-}
-
-export function normaliseEmail(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const email = value.trim().toLowerCase();
-  return email.length <= 254 && EMAIL.test(email) ? email : undefined;
 }
 
 /** Reads a claim by a dotted path, as Keycloak nests roles in `realm_access.roles`. */

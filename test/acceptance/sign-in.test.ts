@@ -124,8 +124,8 @@ describe('Sign-in through a real OpenID provider configured by OIDC_ISSUER', () 
     await client.post('/auth/token').send({code, state, iss}).expect(400);
   });
 
-  it('refuses a token request without a code as 422 naming the field', async () => {
-    const res = await client.post('/auth/token').send({state: 'x'}).expect(422);
+  it('refuses a token request without a code as 400 naming the field', async () => {
+    const res = await client.post('/auth/token').send({state: 'x'}).expect(400);
     expect(JSON.stringify(res.body.error.details)).to.match(/code/);
   });
 

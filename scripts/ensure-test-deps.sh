@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that tests run for real, when they are missing:
+# Lmod (generated modulefiles are loaded with `module load`).
+set -euo pipefail
+
+missing=()
+[ -f /usr/share/lmod/lmod/init/bash ] || missing+=(lmod)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing Debian packages for the tests: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,26 @@
+import {authorize, AuthorizationMetadata} from '@loopback/authorization';
+import type {AccessLevel, ResourceKind} from '../services/access.service';
+
+/** What a route needs, read by the ResourceAccessAuthorizer. */
+export interface AccessRequirement extends AuthorizationMetadata {
+  resource?: ResourceKind;
+  scopes: [AccessLevel | 'admin'];
+  /** Where the resource id is: the path parameter `id` unless said otherwise. */
+  idParam?: {in: 'path' | 'query'; name: string};
+}
+
+/** The route acts on one resource and needs at least `level` on it; unreadable ones are 404. */
+export function requireAccess(
+  kind: ResourceKind,
+  level: Exclude<AccessLevel, 'none'>,
+  idParam?: AccessRequirement['idParam'],
+) {
+  const requirement: AccessRequirement = {resource: kind, scopes: [level], idParam};
+  return authorize(requirement);
+}
+
+/** Only admins. */
+export function requireAdmin() {
+  const requirement: AccessRequirement = {scopes: ['admin']};
+  return authorize(requirement);
+}

@@ -1,0 +1,80 @@
+import {inject, service} from '@loopback/core';
+import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
+import {SecurityBindings} from '@loopback/security';
+import {requireAccess, requireAdmin} from '../authorization/access-requirement';
+import {Dataset} from '../models/dataset.model';
+import {DatasetInput, DatasetService} from '../services/dataset.service';
+import type {Caller} from '../services/identity.service';
+import {Envelope, listResponse, PaginationService} from '../services/pagination.service';
+import {jsonBody, jsonResponse} from './json-spec.helpers';
+
+const DATASET = getModelSchemaRef(Dataset, {exclude: ['deletedAt']});
+const NEW_DATASET = getModelSchemaRef(Dataset, {title: 'NewDataset', exclude: ['_id', 'deletedAt']});
+const DATASET_PATCH = getModelSchemaRef(Dataset, {
+  title: 'DatasetPatch',
+  partial: true,
+  exclude: ['_id', 'owner', 'deletedAt'],
+});
+
+export class DatasetController {
+  constructor(
+    @inject(SecurityBindings.USER) private readonly caller: Caller,
+    @service(DatasetService) private readonly datasets: DatasetService,
+    @service(PaginationService) private readonly pages: PaginationService,
+  ) {}
+
+  @get('/datasets', listResponse('Datasets the caller may read', DATASET))
+  async list(
+    @inject(RestBindings.Http.REQUEST) request: Request,
+    @param.query.string('owner', {description: 'Only datasets of this owner (email)'}) owner?: string,
+    @param.query.string('name') name?: string,
+    @param.query.integer('offset', {minimum: 0}) offset?: number,
+    @param.query.integer('limit', {minimum: 1}) limit?: number,
+  ): Promise<Dataset[] | Envelope<Dataset>> {
+    return this.pages.page(await this.datasets.list(this.caller, {owner, name}), {offset, limit}, request);
+  }
+
+  @post('/datasets', {
+    description: 'Creates the dataset and its empty folder under DATASETS_ROOT, named by its id.',
+    ...jsonResponse('The new dataset', DATASET),
+  })
+  create(@requestBody(jsonBody(NEW_DATASET)) body: DatasetInput): Promise<Dataset> {
+    return this.datasets.create(this.caller, body);
+  }
+
+  @requireAccess('dataset', 'read')
+  @get('/datasets/{id}', jsonResponse('The dataset', DATASET))
+  findById(@param.path.string('id') id: string): Promise<Dataset> {
+    return this.datasets.get(id);
+  }
+
+  @requireAccess('dataset', 'write')
+  @patch('/datasets/{id}', jsonResponse('The updated dataset (a rename changes metadata only)', DATASET))
+  update(
+    @param.path.string('id') id: string,
+    @requestBody(jsonBody(DATASET_PATCH)) body: Partial<DatasetInput>,
+  ): Promise<Dataset> {
+    return this.datasets.update(id, body);
+  }
+
+  @requireAccess('dataset', 'owner')
+  @del('/datasets/{id}', {
+    description: `Moves the dataset's folder to the trash; an admin can restore it until it is purged (TRASH_RETENTION_DAYS).`,
+    responses: {'204': {description: 'In the trash'}},
+  })
+  async remove(@param.path.string('id') id: string): Promise<void> {
+    await this.datasets.remove(id);
+  }
+
+  @requireAdmin()
+  @get('/datasets/trash', jsonResponse('Datasets in the trash, oldest first (admins)', {type: 'array', items: getModelSchemaRef(Dataset)}))
+  trash(): Promise<Dataset[]> {
+    return this.datasets.listTrash();
+  }
+
+  @requireAdmin()
+  @post('/datasets/{id}/restore', jsonResponse('The dataset, back from the trash with its folder (admins)', DATASET))
+  restore(@param.path.string('id') id: string): Promise<Dataset> {
+    return this.datasets.restore(id);
+  }
+}

@@ -1,0 +1,84 @@
+import {inject, service} from '@loopback/core';
+import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
+import {SecurityBindings} from '@loopback/security';
+import {requireAccess} from '../authorization/access-requirement';
+import {Group} from '../models/group.model';
+import {GroupService} from '../services/group.service';
+import type {Caller} from '../services/identity.service';
+import {Envelope, listResponse, PaginationService} from '../services/pagination.service';
+import {EMAIL_PATTERN} from '../validation';
+import {jsonBody, jsonResponse} from './json-spec.helpers';
+
+const GROUP = getModelSchemaRef(Group);
+const NAME_ONLY = getModelSchemaRef(Group, {partial: false, exclude: ['_id', 'owner', 'members', 'createdAt'], title: 'GroupName'});
+const MEMBERS = {type: 'array', items: {type: 'string', format: 'email'}} as const;
+
+export class GroupController {
+  constructor(
+    @inject(SecurityBindings.USER) private readonly caller: Caller,
+    @service(GroupService) private readonly groups: GroupService,
+    @service(PaginationService) private readonly pages: PaginationService,
+  ) {}
+
+  @get('/groups', listResponse('Groups the caller owns or belongs to (every group for admins)', GROUP))
+  async list(
+    @inject(RestBindings.Http.REQUEST) request: Request,
+    @param.query.string('owner', {description: 'Only groups of this owner (email)'}) owner?: string,
+    @param.query.string('name') name?: string,
+    @param.query.integer('offset', {minimum: 0}) offset?: number,
+    @param.query.integer('limit', {minimum: 1}) limit?: number,
+  ): Promise<Group[] | Envelope<Group>> {
+    const groups = await this.groups.list(this.caller, {owner, name});
+    return this.pages.page(groups, {offset, limit}, request);
+  }
+
+  @post('/groups', jsonResponse('The new group; its owner is its first member', GROUP))
+  create(@requestBody(jsonBody(NAME_ONLY)) body: Pick<Group, 'name'>): Promise<Group> {
+    return this.groups.create(this.caller, body.name);
+  }
+
+  @requireAccess('group', 'read')
+  @get('/groups/{id}', jsonResponse('The group', GROUP))
+  findById(@param.path.string('id') id: string): Promise<Group> {
+    return this.groups.get(id);
+  }
+
+  @requireAccess('group', 'owner')
+  @patch('/groups/{id}', jsonResponse('The renamed group', GROUP))
+  rename(
+    @param.path.string('id') id: string,
+    @requestBody(jsonBody(NAME_ONLY)) body: Pick<Group, 'name'>,
+  ): Promise<Group> {
+    return this.groups.rename(id, body.name);
+  }
+
+  @requireAccess('group', 'owner')
+  @del('/groups/{id}', {responses: {'204': {description: 'Deleted, with every grant to it'}}})
+  async remove(@param.path.string('id') id: string): Promise<void> {
+    await this.groups.remove(id);
+  }
+
+  @requireAccess('group', 'read')
+  @get('/groups/{id}/members', jsonResponse('The members\' emails', MEMBERS))
+  async members(@param.path.string('id') id: string): Promise<string[]> {
+    return (await this.groups.get(id)).members;
+  }
+
+  @requireAccess('group', 'owner')
+  @post('/groups/{id}/members', jsonResponse('The members after adding (adding a member twice changes nothing)', MEMBERS))
+  addMember(
+    @param.path.string('id') id: string,
+    @param.query.string('memberEmail', {required: true, schema: {type: 'string', pattern: EMAIL_PATTERN}}) memberEmail: string,
+  ): Promise<string[]> {
+    return this.groups.addMember(id, memberEmail);
+  }
+
+  @requireAccess('group', 'owner')
+  @del('/groups/{id}/members/{memberEmail}', jsonResponse('The members after removing', MEMBERS))
+  removeMember(
+    @param.path.string('id') id: string,
+    @param.path.string('memberEmail') memberEmail: string,
+  ): Promise<string[]> {
+    return this.groups.removeMember(id, memberEmail);
+  }
+}

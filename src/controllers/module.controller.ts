@@ -1,0 +1,80 @@
+import {inject, service} from '@loopback/core';
+import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
+import {SecurityBindings} from '@loopback/security';
+import {requireAccess, requireAdmin} from '../authorization/access-requirement';
+import {Module} from '../models/module.model';
+import type {Caller} from '../services/identity.service';
+import {ModuleInput, ModuleService} from '../services/module.service';
+import {Envelope, listResponse, PaginationService} from '../services/pagination.service';
+import {jsonBody, jsonResponse} from './json-spec.helpers';
+
+const MODULE = getModelSchemaRef(Module, {exclude: ['deletedAt']});
+const NEW_MODULE = getModelSchemaRef(Module, {title: 'NewModule', exclude: ['_id', 'deletedAt']});
+const MODULE_PATCH = getModelSchemaRef(Module, {
+  title: 'ModulePatch',
+  partial: true,
+  exclude: ['_id', 'owner', 'deletedAt'],
+});
+
+export class ModuleController {
+  constructor(
+    @inject(SecurityBindings.USER) private readonly caller: Caller,
+    @service(ModuleService) private readonly modules: ModuleService,
+    @service(PaginationService) private readonly pages: PaginationService,
+  ) {}
+
+  @get('/modules', listResponse('Modules the caller may read, featured ones included', MODULE))
+  async list(
+    @inject(RestBindings.Http.REQUEST) request: Request,
+    @param.query.string('owner', {description: 'Only modules of this owner (email)'}) owner?: string,
+    @param.query.string('name') name?: string,
+    @param.query.integer('offset', {minimum: 0}) offset?: number,
+    @param.query.integer('limit', {minimum: 1}) limit?: number,
+  ): Promise<Module[] | Envelope<Module>> {
+    return this.pages.page(await this.modules.list(this.caller, {owner, name}), {offset, limit}, request);
+  }
+
+  @post('/modules', {
+    description: 'Creates an empty binaries folder and the Lmod modulefile {owner}/{name}/{version}.lua generated from luaModuleFile. `featured` is for admins.',
+    ...jsonResponse('The new module', MODULE),
+  })
+  create(@requestBody(jsonBody(NEW_MODULE)) body: ModuleInput): Promise<Module> {
+    return this.modules.create(this.caller, body);
+  }
+
+  @requireAccess('module', 'read')
+  @get('/modules/{id}', jsonResponse('The module', MODULE))
+  findById(@param.path.string('id') id: string): Promise<Module> {
+    return this.modules.get(id);
+  }
+
+  @requireAccess('module', 'write')
+  @patch('/modules/{id}', jsonResponse('The updated module; its modulefile is regenerated', MODULE))
+  update(
+    @param.path.string('id') id: string,
+    @requestBody(jsonBody(MODULE_PATCH)) body: Partial<ModuleInput>,
+  ): Promise<Module> {
+    return this.modules.update(this.caller, id, body);
+  }
+
+  @requireAccess('module', 'owner')
+  @del('/modules/{id}', {
+    description: 'Moves the binaries and the modulefile to the trash; an admin can restore them until they are purged.',
+    responses: {'204': {description: 'In the trash'}},
+  })
+  async remove(@param.path.string('id') id: string): Promise<void> {
+    await this.modules.remove(id);
+  }
+
+  @requireAdmin()
+  @get('/modules/trash', jsonResponse('Modules in the trash, oldest first (admins)', {type: 'array', items: getModelSchemaRef(Module)}))
+  trash(): Promise<Module[]> {
+    return this.modules.listTrash();
+  }
+
+  @requireAdmin()
+  @post('/modules/{id}/restore', jsonResponse('The module, back from the trash (admins)', MODULE))
+  restore(@param.path.string('id') id: string): Promise<Module> {
+    return this.modules.restore(id);
+  }
+}

@@ -1,0 +1,91 @@
+import {service} from '@loopback/core';
+import {get, param, ParameterObject, post, requestBody} from '@loopback/rest';
+import {requireAccess} from '../authorization/access-requirement';
+import {EntityType, ShareableKind} from '../models/grant.model';
+import {ResourceLookupService} from '../services/resource-lookup.service';
+import {
+  ACCESS_LIST_SCHEMA,
+  AccessEntry,
+  SHARE_REQUEST_SCHEMA,
+  ShareRequest,
+  SharingService,
+} from '../services/sharing.service';
+import {jsonBody, jsonResponse} from './json-spec.helpers';
+
+const SHARE_BODY = jsonBody(SHARE_REQUEST_SCHEMA);
+const ACCESS_LIST = (kind: string) =>
+  jsonResponse(`Who holds access to the ${kind}, the owner first`, ACCESS_LIST_SCHEMA);
+const ENTITY_TYPE: Partial<ParameterObject> = {
+  schema: {type: 'string', enum: ['user', 'group', 'org'], default: 'user'},
+};
+
+/**
+ * The share, revoke and access routes of every shareable kind, with the
+ * seed's paths. Sharing and revoking need owner; reading the list needs read.
+ */
+export class SharingController {
+  constructor(
+    @service(SharingService) private readonly sharing: SharingService,
+    @service(ResourceLookupService) private readonly resources: ResourceLookupService,
+  ) {}
+
+  @requireAccess('dataset', 'read')
+  @get('/datasets/{id}/access', ACCESS_LIST('dataset'))
+  datasetAccess(@param.path.string('id') id: string, @param.query.string('type', ENTITY_TYPE) type?: EntityType) {
+    return this.accessList('dataset', id, type);
+  }
+
+  @requireAccess('dataset', 'owner')
+  @post('/datasets/{id}/share', ACCESS_LIST('dataset'))
+  shareDataset(@param.path.string('id') id: string, @requestBody(SHARE_BODY) body: ShareRequest) {
+    return this.share('dataset', id, body);
+  }
+
+  @requireAccess('dataset', 'owner')
+  @post('/datasets/{id}/revoke', ACCESS_LIST('dataset'))
+  revokeDataset(@param.path.string('id') id: string, @requestBody(SHARE_BODY) body: ShareRequest) {
+    return this.revoke('dataset', id, body);
+  }
+
+  @requireAccess('module', 'read')
+  @get('/modules/{id}/access', ACCESS_LIST('module'))
+  moduleAccess(@param.path.string('id') id: string, @param.query.string('type', ENTITY_TYPE) type?: EntityType) {
+    return this.accessList('module', id, type);
+  }
+
+  @requireAccess('module', 'owner')
+  @post('/modules/{id}/share', ACCESS_LIST('module'))
+  shareModule(@param.path.string('id') id: string, @requestBody(SHARE_BODY) body: ShareRequest) {
+    return this.share('module', id, body);
+  }
+
+  @requireAccess('module', 'owner')
+  @post('/modules/{id}/revoke', ACCESS_LIST('module'))
+  revokeModule(@param.path.string('id') id: string, @requestBody(SHARE_BODY) body: ShareRequest) {
+    return this.revoke('module', id, body);
+  }
+
+  private async accessList(kind: ShareableKind, id: string, type: EntityType = 'user'): Promise<AccessEntry[]> {
+    const resource = await this.resources.find(kind, id);
+    return this.sharing.accessList(kind, resource!, type);
+  }
+
+  private async share(kind: ShareableKind, id: string, body: ShareRequest): Promise<AccessEntry[]> {
+    await this.sharing.share(kind, id, body);
+    return this.everyone(kind, id);
+  }
+
+  private async revoke(kind: ShareableKind, id: string, body: ShareRequest): Promise<AccessEntry[]> {
+    await this.sharing.revoke(kind, id, body);
+    return this.everyone(kind, id);
+  }
+
+  /** Users, then groups, then organisations. */
+  private async everyone(kind: ShareableKind, id: string): Promise<AccessEntry[]> {
+    const resource = (await this.resources.find(kind, id))!;
+    const lists = await Promise.all(
+      (['user', 'group', 'org'] as const).map(type => this.sharing.accessList(kind, resource, type)),
+    );
+    return lists.flat();
+  }
+}

@@ -1,0 +1,25 @@
+import {Entity, model, property} from '@loopback/repository';
+import {EMAIL_PATTERN, NAME_PATTERN} from '../validation';
+
+/** People named by email, owned by one of them; grants to the group reach every member. */
+@model({settings: {strict: true, strictObjectIDCoercion: true}})
+export class Group extends Entity {
+  @property({type: 'string', id: true, defaultFn: 'uuidv4'})
+  _id?: string;
+
+  @property({type: 'string', required: true, jsonSchema: {pattern: NAME_PATTERN}})
+  name: string;
+
+  @property({type: 'string', description: 'Email of the owner, set by the server'})
+  owner: string;
+
+  @property.array(String, {jsonSchema: {items: {type: 'string', pattern: EMAIL_PATTERN}}})
+  members: string[];
+
+  @property({type: 'date'})
+  createdAt?: Date;
+
+  constructor(data?: Partial<Group>) {
+    super(data);
+  }
+}

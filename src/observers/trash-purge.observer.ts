@@ -1,0 +1,45 @@
+import {inject, lifeCycleObserver, LifeCycleObserver, service} from '@loopback/core';
+import type {AppConfig} from '../config';
+import {AppBindings} from '../keys';
+import {DatasetService} from '../services/dataset.service';
+import {LoggerService} from '../services/logger.service';
+import {ModuleService} from '../services/module.service';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Purges datasets and modules that have waited in the trash longer than TRASH_RETENTION_DAYS. */
+@lifeCycleObserver('purge')
+export class TrashPurgeObserver implements LifeCycleObserver {
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    @inject(AppBindings.CONFIG) private readonly config: AppConfig,
+    @service(DatasetService) private readonly datasets: DatasetService,
+    @service(ModuleService) private readonly modules: ModuleService,
+    @service(LoggerService) private readonly logger: LoggerService,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.purge().catch(err =>
+        this.logger.error('trash purge failed', {reason: (err as Error).message}),
+      );
+    }, this.config.trashPurgeIntervalMinutes * 60 * 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Answers how many datasets and modules were purged. */
+  async purge(now = new Date()): Promise<{datasets: number; modules: number}> {
+    const cutoff = new Date(now.getTime() - this.config.trashRetentionDays * DAY_MS);
+    const purged = {
+      datasets: await this.datasets.purgeTrashedBefore(cutoff),
+      modules: await this.modules.purgeTrashedBefore(cutoff),
+    };
+    if (purged.datasets + purged.modules > 0) this.logger.info('trash purged', purged);
+    return purged;
+  }
+}

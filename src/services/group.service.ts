@@ -1,0 +1,91 @@
+import {BindingScope, injectable, service} from '@loopback/core';
+import {repository} from '@loopback/repository';
+import {HttpErrors} from '@loopback/rest';
+import {Group} from '../models/group.model';
+import {GroupRepository} from '../repositories/group.repository';
+import {KeyedLock} from '../utils/keyed-lock.util';
+import {normaliseEmail} from '../validation';
+import {AccessService} from './access.service';
+import {narrowing} from './pagination.service';
+import type {Caller} from './identity.service';
+import {SharingService} from './sharing.service';
+
+/** Groups of people by email; their owner (or an admin) changes them. */
+@injectable({scope: BindingScope.SINGLETON})
+export class GroupService {
+  private readonly lock = new KeyedLock();
+
+  constructor(
+    @repository(GroupRepository) private readonly groups: GroupRepository,
+    @service(AccessService) private readonly access: AccessService,
+    @service(SharingService) private readonly sharing: SharingService,
+  ) {}
+
+  async list(caller: Caller, filter: {owner?: string; name?: string}): Promise<Group[]> {
+    const where = {and: [await this.access.readableWhere<Group>(caller, 'group'), narrowing(filter)]};
+    return this.groups.find({where, order: ['name ASC', '_id ASC']});
+  }
+
+  get(id: string): Promise<Group> {
+    return this.groups.findById(id);
+  }
+
+  async create(caller: Caller, name: string): Promise<Group> {
+    await this.assertNameFree(caller.email, name);
+    return this.groups.create({name, owner: caller.email, members: [caller.email], createdAt: new Date()});
+  }
+
+  async rename(id: string, name: string): Promise<Group> {
+    return this.lock.run(id, async () => {
+      const group = await this.groups.findById(id);
+      if (group.name !== name) await this.assertNameFree(group.owner, name, id);
+      await this.groups.updateById(id, {name});
+      return Object.assign(group, {name});
+    });
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.lock.run(id, async () => {
+      await this.groups.deleteById(id);
+      await this.sharing.forgetGroup(id);
+    });
+  }
+
+  async addMember(id: string, memberEmail: string): Promise<string[]> {
+    const email = validEmail(memberEmail);
+    return this.lock.run(id, async () => {
+      const group = await this.groups.findById(id);
+      if (!group.members.includes(email)) {
+        group.members = [...group.members, email];
+        await this.groups.updateById(id, {members: group.members});
+      }
+      return group.members;
+    });
+  }
+
+  async removeMember(id: string, memberEmail: string): Promise<string[]> {
+    const email = validEmail(memberEmail);
+    return this.lock.run(id, async () => {
+      const group = await this.groups.findById(id);
+      if (!group.members.includes(email)) {
+        throw new HttpErrors.NotFound(`${email} is not a member of group ${id}`);
+      }
+      group.members = group.members.filter(member => member !== email);
+      await this.groups.updateById(id, {members: group.members});
+      return group.members;
+    });
+  }
+
+  private async assertNameFree(owner: string, name: string, exceptId?: string): Promise<void> {
+    const clash = await this.groups.findOne({where: {owner, name}});
+    if (clash && clash._id !== exceptId) {
+      throw new HttpErrors.Conflict(`You already have a group named "${name}"`);
+    }
+  }
+}
+
+function validEmail(value: string): string {
+  const email = normaliseEmail(value);
+  if (!email) throw new HttpErrors.BadRequest(`memberEmail "${value}" is not an email`);
+  return email;
+}

@@ -1,0 +1,89 @@
+import {BindingScope, inject, injectable} from '@loopback/core';
+import {Request, SchemaObject} from '@loopback/rest';
+import type {AppConfig} from '../config';
+import {AppBindings} from '../keys';
+
+/** The media type a client sends in Accept to get JupyterHub's pagination envelope. */
+export const PAGINATION_MEDIA_TYPE = 'application/jupyterhub-pagination+json';
+
+export interface PageQuery {
+  offset?: number;
+  limit?: number;
+}
+
+export interface Envelope<T> {
+  items: T[];
+  _pagination: {
+    offset: number;
+    limit: number;
+    total: number;
+    next: {offset: number; limit: number; url: string} | null;
+  };
+}
+
+/** The 200 response of a list endpoint: a plain array, or JupyterHub's envelope when asked for. */
+export function listResponse(description: string, item: SchemaObject) {
+  return {
+    responses: {
+      '200': {
+        description: `${description}. A plain array; with \`Accept: ${PAGINATION_MEDIA_TYPE}\` the JupyterHub envelope {items, _pagination}.`,
+        content: {
+          'application/json': {schema: {type: 'array', items: item}},
+          [PAGINATION_MEDIA_TYPE]: {
+            schema: {
+              type: 'object',
+              required: ['items', '_pagination'],
+              properties: {
+                items: {type: 'array', items: item},
+                _pagination: {
+                  type: 'object',
+                  properties: {
+                    offset: {type: 'integer'},
+                    limit: {type: 'integer'},
+                    total: {type: 'integer'},
+                    next: {
+                      type: 'object',
+                      nullable: true,
+                      properties: {offset: {type: 'integer'}, limit: {type: 'integer'}, url: {type: 'string'}},
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+/** offset/limit on every list endpoint, bounded by LIST_MAX_LIMIT (spec section 8). */
+@injectable({scope: BindingScope.SINGLETON})
+export class PaginationService {
+  constructor(@inject(AppBindings.CONFIG) private readonly config: AppConfig) {}
+
+  page<T>(items: T[], query: PageQuery, request: Request): T[] | Envelope<T> {
+    const {defaultLimit, maxLimit} = this.config.lists;
+    const offset = Math.max(0, query.offset ?? 0);
+    const limit = Math.min(maxLimit, Math.max(1, query.limit ?? defaultLimit));
+    const slice = items.slice(offset, offset + limit);
+    if (!(request.headers.accept ?? '').includes(PAGINATION_MEDIA_TYPE)) return slice;
+    const nextOffset = offset + limit;
+    let next: Envelope<T>['_pagination']['next'] = null;
+    if (nextOffset < items.length) {
+      const url = new URL(request.originalUrl, 'http://placeholder');
+      url.searchParams.set('offset', String(nextOffset));
+      url.searchParams.set('limit', String(limit));
+      next = {offset: nextOffset, limit, url: `${url.pathname}${url.search}`};
+    }
+    return {items: slice, _pagination: {offset, limit, total: items.length, next}};
+  }
+}
+
+/** The optional `owner` and `name` filters of list endpoints, as a where clause. */
+export function narrowing(filter: {owner?: string; name?: string}): object {
+  const where: Record<string, string> = {};
+  if (filter.owner) where.owner = filter.owner.trim().toLowerCase();
+  if (filter.name) where.name = filter.name;
+  return where;
+}

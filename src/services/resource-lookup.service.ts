@@ -1,0 +1,33 @@
+import {BindingScope, injectable} from '@loopback/core';
+import {DefaultCrudRepository, Entity, repository} from '@loopback/repository';
+import {DatasetRepository} from '../repositories/dataset.repository';
+import {GroupRepository} from '../repositories/group.repository';
+import {ModuleRepository} from '../repositories/module.repository';
+import type {OwnedResource, ResourceKind} from './access.service';
+
+type Lookup = DefaultCrudRepository<Entity & OwnedResource & {deletedAt?: Date}, string>;
+
+/** Finds a live resource of any kind by id, for the authorizer. Trashed ones count as gone. */
+@injectable({scope: BindingScope.SINGLETON})
+export class ResourceLookupService {
+  private readonly repositories: Partial<Record<ResourceKind, Lookup>>;
+
+  constructor(
+    @repository(DatasetRepository) datasets: DatasetRepository,
+    @repository(ModuleRepository) modules: ModuleRepository,
+    @repository(GroupRepository) groups: GroupRepository,
+  ) {
+    this.repositories = {
+      dataset: datasets as unknown as Lookup,
+      module: modules as unknown as Lookup,
+      group: groups as unknown as Lookup,
+    };
+  }
+
+  async find(kind: ResourceKind, id: string): Promise<OwnedResource | undefined> {
+    const lookup = this.repositories[kind];
+    if (!lookup) throw new Error(`No repository is registered for ${kind}`);
+    const found = await lookup.findOne({where: {_id: id}});
+    return found && !found.deletedAt ? found : undefined;
+  }
+}
