@@ -1,0 +1,142 @@
+import {expect} from '@loopback/testlab';
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
+import {ApiWorld, PEOPLE, Person, SharedResources, seedSharedResources, unique} from '../fixtures/api-world';
+
+type Caller = 'none' | Person;
+const CALLERS: Caller[] = ['none', 'stranger', 'direct', 'group', 'org', 'writer', 'owner', 'admin'];
+type Expected = Record<Caller, number>;
+type Level = 'none' | 'read' | 'write' | 'owner';
+const RANK: Level[] = ['none', 'read', 'write', 'owner'];
+
+/** What each caller holds on the shared dataset and module (see seedSharedResources). */
+const ON_SHARED: Record<Person, Level> = {
+  stranger: 'none', direct: 'read', group: 'read', org: 'read', writer: 'write', owner: 'owner', admin: 'owner',
+};
+/** What each caller holds on the group: its members read it, only its owner changes it. */
+const ON_GROUP: Record<Person, Level> = {
+  stranger: 'none', direct: 'none', group: 'read', org: 'none', writer: 'none', owner: 'owner', admin: 'owner',
+};
+
+/** Unreadable: 404; readable but not enough: 403; enough: `ok`. */
+function needs(required: Level, ok: number, held = ON_SHARED): Expected {
+  const expected = {none: 401} as Expected;
+  for (const person of Object.keys(held) as Person[]) {
+    const level = held[person];
+    expected[person] = level === 'none' ? 404 : RANK.indexOf(level) < RANK.indexOf(required) ? 403 : ok;
+  }
+  return expected;
+}
+const everyone = (status: number): Expected =>
+  Object.fromEntries(CALLERS.map(c => [c, status])) as Expected;
+const signedIn = (status: number): Expected => ({...everyone(status), none: 401});
+const adminOnly = (status: number): Expected => ({...everyone(403), none: 401, admin: status});
+
+interface Row {
+  path: (r: SharedResources) => string;
+  body?: () => object;
+  query?: (r: SharedResources) => Record<string, string>;
+  expected: Expected;
+}
+
+const share = () => ({relation: 'read', userArray: ['someone@else.org']});
+
+/** One row per route of openapi.json: who gets which status. */
+const MATRIX: Record<string, Row> = {
+  'POST /auth/authorize': {path: () => '/auth/authorize', body: () => ({}), expected: everyone(200)},
+  'POST /auth/token': {path: () => '/auth/token', body: () => ({code: 'c', state: 's'}), expected: everyone(400)},
+  'POST /auth/refresh': {path: () => '/auth/refresh', body: () => ({refresh_token: 'r'}), expected: everyone(400)},
+  'POST /auth/logout': {path: () => '/auth/logout', body: () => ({id_token: 'i'}), expected: everyone(200)},
+  'GET /version': {path: () => '/version', expected: everyone(200)},
+  'GET /authenticated': {path: () => '/authenticated', expected: signedIn(200)},
+  'GET /whoami': {path: () => '/whoami', expected: signedIn(200)},
+  'GET /healthcheck': {path: () => '/healthcheck', expected: signedIn(200)},
+  'GET /volume/lua': {path: () => '/volume/lua', expected: signedIn(200)},
+
+  'GET /groups': {path: () => '/groups', expected: signedIn(200)},
+  'POST /groups': {path: () => '/groups', body: () => ({name: unique('g-')}), expected: signedIn(200)},
+  'GET /groups/{id}': {path: r => `/groups/${r.groupId}`, expected: needs('read', 200, ON_GROUP)},
+  'PATCH /groups/{id}': {path: r => `/groups/${r.groupId}`, body: () => ({name: unique('renamed-')}), expected: needs('owner', 200, ON_GROUP)},
+  'DELETE /groups/{id}': {path: r => `/groups/${r.groupId}`, expected: needs('owner', 204, ON_GROUP)},
+  'GET /groups/{id}/members': {path: r => `/groups/${r.groupId}/members`, expected: needs('read', 200, ON_GROUP)},
+  'POST /groups/{id}/members': {
+    path: r => `/groups/${r.groupId}/members`,
+    query: () => ({memberEmail: 'new.member@lab.org'}),
+    expected: needs('owner', 200, ON_GROUP),
+  },
+  'DELETE /groups/{id}/members/{memberEmail}': {
+    path: r => `/groups/${r.groupId}/members/${PEOPLE.group}`,
+    expected: needs('owner', 200, ON_GROUP),
+  },
+
+  'GET /datasets': {path: () => '/datasets', expected: signedIn(200)},
+  'POST /datasets': {path: () => '/datasets', body: () => ({name: unique('d-')}), expected: signedIn(200)},
+  'GET /datasets/trash': {path: () => '/datasets/trash', expected: adminOnly(200)},
+  'GET /datasets/{id}': {path: r => `/datasets/${r.datasetId}`, expected: needs('read', 200)},
+  'PATCH /datasets/{id}': {path: r => `/datasets/${r.datasetId}`, body: () => ({description: 'changed'}), expected: needs('write', 200)},
+  'DELETE /datasets/{id}': {path: r => `/datasets/${r.datasetId}`, expected: needs('owner', 204)},
+  'GET /datasets/{id}/access': {path: r => `/datasets/${r.datasetId}/access`, expected: needs('read', 200)},
+  'POST /datasets/{id}/share': {path: r => `/datasets/${r.datasetId}/share`, body: share, expected: needs('owner', 200)},
+  'POST /datasets/{id}/revoke': {path: r => `/datasets/${r.datasetId}/revoke`, body: share, expected: needs('owner', 200)},
+  'POST /datasets/{id}/restore': {path: r => `/datasets/${r.trashedDatasetId}/restore`, expected: adminOnly(200)},
+
+  'GET /modules': {path: () => '/modules', expected: signedIn(200)},
+  'POST /modules': {path: () => '/modules', body: () => ({name: unique('m-'), version: '2.0'}), expected: signedIn(200)},
+  'GET /modules/trash': {path: () => '/modules/trash', expected: adminOnly(200)},
+  'GET /modules/{id}': {path: r => `/modules/${r.moduleId}`, expected: needs('read', 200)},
+  'PATCH /modules/{id}': {path: r => `/modules/${r.moduleId}`, body: () => ({description: 'changed'}), expected: needs('write', 200)},
+  'DELETE /modules/{id}': {path: r => `/modules/${r.moduleId}`, expected: needs('owner', 204)},
+  'GET /modules/{id}/access': {path: r => `/modules/${r.moduleId}/access`, expected: needs('read', 200)},
+  'POST /modules/{id}/share': {path: r => `/modules/${r.moduleId}/share`, body: share, expected: needs('owner', 200)},
+  'POST /modules/{id}/revoke': {path: r => `/modules/${r.moduleId}/revoke`, body: share, expected: needs('owner', 200)},
+  'POST /modules/{id}/restore': {path: r => `/modules/${r.trashedModuleId}/restore`, expected: adminOnly(200)},
+};
+
+function routesOfOpenApi(): string[] {
+  const spec = JSON.parse(readFileSync(path.resolve(__dirname, '../../../openapi.json'), 'utf8'));
+  return Object.entries(spec.paths as Record<string, object>).flatMap(([route, item]) =>
+    Object.keys(item).map(verb => `${verb.toUpperCase()} ${route}`),
+  );
+}
+
+describe('Authorization matrix: every route of openapi.json, every kind of caller', () => {
+  let world: ApiWorld;
+
+  before(async () => {
+    world = await ApiWorld.start();
+  });
+
+  after(async () => {
+    await world?.stop();
+  });
+
+  it('has a row for every route of openapi.json, and no row for a route that is not there', () => {
+    const routes = routesOfOpenApi();
+    expect(routes.filter(route => !(route in MATRIX))).to.deepEqual([]);
+    expect(Object.keys(MATRIX).filter(route => !routes.includes(route))).to.deepEqual([]);
+  });
+
+  for (const [route, row] of Object.entries(MATRIX)) {
+    const [verb] = route.split(' ');
+    describe(route, () => {
+      let readOnlyResources: SharedResources | undefined;
+      for (const caller of CALLERS) {
+        it(`answers ${row.expected[caller]} to ${caller === 'none' ? 'a request without a token' : `the ${caller} caller`}`, async () => {
+          // A route that may change things gets fresh resources for every
+          // caller, so one caller's change cannot decide another's answer.
+          const resources = verb === 'GET'
+            ? (readOnlyResources ??= await seedSharedResources(world))
+            : await seedSharedResources(world);
+          const agent = caller === 'none' ? world.client : await world.as(caller);
+          const method = verb.toLowerCase() as 'get' | 'post' | 'patch' | 'put' | 'delete';
+          let request = agent[method](row.path(resources));
+          if (row.query) request = request.query(row.query(resources));
+          if (row.body) request = request.send(row.body());
+          const res = await request;
+          expect(res.status).to.equal(row.expected[caller], `${route} as ${caller}: ${JSON.stringify(res.body)}`);
+          if (res.status >= 400) expect(res.body.error.statusCode).to.equal(res.status);
+        });
+      }
+    });
+  }
+});
