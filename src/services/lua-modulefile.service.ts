@@ -7,6 +7,12 @@ export interface LuaArgument {
   description: string;
   /** Environment variable names must match this; other arguments are free text. */
   pattern?: string;
+  /**
+   * The value reaches the user's shell through Lmod, which writes line
+   * breaks there unquoted (a newline would start a new shell command): no
+   * control characters are allowed.
+   */
+  singleLine?: boolean;
 }
 
 export interface LuaFunction {
@@ -22,7 +28,10 @@ const VARIABLE: LuaArgument = {
   description: 'Environment variable name',
   pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
 };
+/** Shown by `module help` or `whatis`, never evaluated by a shell: any text. */
 const text = (name: string, description: string): LuaArgument => ({name, description});
+/** Exported to the shell by Lmod: one line. */
+const value = (name: string, description: string): LuaArgument => ({name, description, singleLine: true});
 const fixed = (id: string, description: string, args: LuaArgument[]): LuaFunction => ({
   id,
   description,
@@ -42,18 +51,18 @@ const variadic = (id: string, description: string, arg: LuaArgument): LuaFunctio
 export const LUA_FUNCTIONS: readonly LuaFunction[] = [
   variadic('help', 'Text shown by `module help`', text('text', 'A line of help')),
   fixed('whatis', 'One-line description shown by `module whatis`', [text('text', 'Description')]),
-  fixed('setenv', 'Set an environment variable', [VARIABLE, text('value', 'Value')]),
+  fixed('setenv', 'Set an environment variable', [VARIABLE, value('value', 'Value')]),
   fixed('unsetenv', 'Unset an environment variable', [VARIABLE]),
-  fixed('pushenv', 'Set a variable, restoring the old value on unload', [VARIABLE, text('value', 'Value')]),
-  fixed('prepend_path', 'Put a path in front of a path variable', [VARIABLE, text('path', 'Path')]),
-  fixed('append_path', 'Put a path at the end of a path variable', [VARIABLE, text('path', 'Path')]),
-  fixed('remove_path', 'Remove a path from a path variable', [VARIABLE, text('path', 'Path')]),
-  variadic('load', 'Load other modules', text('module', 'Module name, optionally name/version')),
-  variadic('depends_on', 'Load other modules, unloaded with this one', text('module', 'Module name')),
-  variadic('prereq', 'Require other modules to be loaded', text('module', 'Module name')),
-  variadic('conflict', 'Refuse to load beside these modules', text('module', 'Module name')),
-  fixed('family', 'Only one module of a family loads at a time', [text('name', 'Family name')]),
-  fixed('set_alias', 'Define a shell alias', [text('name', 'Alias name'), text('value', 'Command')]),
+  fixed('pushenv', 'Set a variable, restoring the old value on unload', [VARIABLE, value('value', 'Value')]),
+  fixed('prepend_path', 'Put a path in front of a path variable', [VARIABLE, value('path', 'Path')]),
+  fixed('append_path', 'Put a path at the end of a path variable', [VARIABLE, value('path', 'Path')]),
+  fixed('remove_path', 'Remove a path from a path variable', [VARIABLE, value('path', 'Path')]),
+  variadic('load', 'Load other modules', value('module', 'Module name, optionally name/version')),
+  variadic('depends_on', 'Load other modules, unloaded with this one', value('module', 'Module name')),
+  variadic('prereq', 'Require other modules to be loaded', value('module', 'Module name')),
+  variadic('conflict', 'Refuse to load beside these modules', value('module', 'Module name')),
+  fixed('family', 'Only one module of a family loads at a time', [value('name', 'Family name')]),
+  fixed('set_alias', 'Define a shell alias', [value('name', 'Alias name'), value('value', 'Command')]),
 ];
 
 const BY_ID = new Map(LUA_FUNCTIONS.map(fn => [fn.id, fn]));
@@ -87,6 +96,11 @@ export class LuaModulefileService {
           throw new HttpErrors.BadRequest(`${where}.arguments[${position}] contains a NUL character`);
         }
         const spec = fn.arguments[Math.min(position, fn.arguments.length - 1)];
+        if (spec.singleLine && /[\u0000-\u001f\u007f]/.test(value)) {
+          throw new HttpErrors.BadRequest(
+            `${where}.arguments[${position}]: ${fn.id} values reach the shell, so they may not hold line breaks or other control characters`,
+          );
+        }
         if (spec.pattern && !new RegExp(spec.pattern).test(value)) {
           throw new HttpErrors.BadRequest(
             `${where}.arguments[${position}] "${value}" is not a valid ${spec.description.toLowerCase()}`,
