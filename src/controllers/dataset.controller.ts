@@ -5,7 +5,7 @@ import {requireAccess, requireAdmin} from '../authorization/access-requirement';
 import {Dataset} from '../models/dataset.model';
 import {DatasetInput, DatasetService} from '../services/dataset.service';
 import type {Caller} from '../services/identity.service';
-import {Envelope, listResponse, PaginationService} from '../services/pagination.service';
+import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
 const DATASET = getModelSchemaRef(Dataset, {exclude: ['deletedAt']});
@@ -28,8 +28,8 @@ export class DatasetController {
     @inject(RestBindings.Http.REQUEST) request: Request,
     @param.query.string('owner', {description: 'Only datasets of this owner (email)'}) owner?: string,
     @param.query.string('name') name?: string,
-    @param.query.integer('offset', {minimum: 0}) offset?: number,
-    @param.query.integer('limit', {minimum: 1}) limit?: number,
+    @pageParam.offset() offset?: number,
+    @pageParam.limit() limit?: number,
   ): Promise<Dataset[] | Envelope<Dataset>> {
     return this.pages.page(await this.datasets.list(this.caller, {owner, name}), {offset, limit}, request);
   }

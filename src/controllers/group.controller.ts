@@ -5,7 +5,7 @@ import {requireAccess} from '../authorization/access-requirement';
 import {Group} from '../models/group.model';
 import {GroupService} from '../services/group.service';
 import type {Caller} from '../services/identity.service';
-import {Envelope, listResponse, PaginationService} from '../services/pagination.service';
+import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {EMAIL_PATTERN} from '../validation';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
@@ -25,8 +25,8 @@ export class GroupController {
     @inject(RestBindings.Http.REQUEST) request: Request,
     @param.query.string('owner', {description: 'Only groups of this owner (email)'}) owner?: string,
     @param.query.string('name') name?: string,
-    @param.query.integer('offset', {minimum: 0}) offset?: number,
-    @param.query.integer('limit', {minimum: 1}) limit?: number,
+    @pageParam.offset() offset?: number,
+    @pageParam.limit() limit?: number,
   ): Promise<Group[] | Envelope<Group>> {
     const groups = await this.groups.list(this.caller, {owner, name});
     return this.pages.page(groups, {offset, limit}, request);

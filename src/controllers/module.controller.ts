@@ -5,7 +5,7 @@ import {requireAccess, requireAdmin} from '../authorization/access-requirement';
 import {Module} from '../models/module.model';
 import type {Caller} from '../services/identity.service';
 import {ModuleInput, ModuleService} from '../services/module.service';
-import {Envelope, listResponse, PaginationService} from '../services/pagination.service';
+import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
 const MODULE = getModelSchemaRef(Module, {exclude: ['deletedAt']});
@@ -28,8 +28,8 @@ export class ModuleController {
     @inject(RestBindings.Http.REQUEST) request: Request,
     @param.query.string('owner', {description: 'Only modules of this owner (email)'}) owner?: string,
     @param.query.string('name') name?: string,
-    @param.query.integer('offset', {minimum: 0}) offset?: number,
-    @param.query.integer('limit', {minimum: 1}) limit?: number,
+    @pageParam.offset() offset?: number,
+    @pageParam.limit() limit?: number,
   ): Promise<Module[] | Envelope<Module>> {
     return this.pages.page(await this.modules.list(this.caller, {owner, name}), {offset, limit}, request);
   }

@@ -1,7 +1,17 @@
 import {BindingScope, inject, injectable} from '@loopback/core';
-import {Request, SchemaObject} from '@loopback/rest';
+import {param, Request, SchemaObject} from '@loopback/rest';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
+
+/** The `offset` and `limit` query parameters of every list endpoint. */
+export const pageParam = {
+  offset: () => param.query.integer('offset', {schema: {type: 'integer', minimum: 0}, description: 'Items to skip'}),
+  limit: () =>
+    param.query.integer('limit', {
+      schema: {type: 'integer', minimum: 1},
+      description: 'Items to answer at most (LIST_DEFAULT_LIMIT when absent; capped at LIST_MAX_LIMIT)',
+    }),
+};
 
 /** The media type a client sends in Accept to get JupyterHub's pagination envelope. */
 export const PAGINATION_MEDIA_TYPE = 'application/jupyterhub-pagination+json';
