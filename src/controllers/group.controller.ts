@@ -6,7 +6,6 @@ import {Group} from '../models/group.model';
 import {GroupService} from '../services/group.service';
 import type {Caller} from '../services/identity.service';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
-import {EMAIL_PATTERN} from '../validation';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
 const GROUP = getModelSchemaRef(Group);
@@ -68,7 +67,7 @@ export class GroupController {
   @post('/groups/{id}/members', jsonResponse('The members after adding (adding a member twice changes nothing)', MEMBERS))
   addMember(
     @param.path.string('id') id: string,
-    @param.query.string('memberEmail', {required: true, schema: {type: 'string', pattern: EMAIL_PATTERN}}) memberEmail: string,
+    @param.query.string('memberEmail', {required: true, description: 'Trimmed and lower-cased before use'}) memberEmail: string,
   ): Promise<string[]> {
     return this.groups.addMember(id, memberEmail);
   }

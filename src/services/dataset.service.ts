@@ -76,7 +76,8 @@ export class DatasetService {
     const dataset = await this.datasets.findById(id);
     if (!dataset.deletedAt) throw new HttpErrors.Conflict(`Dataset ${id} is not in the trash`);
     await this.files.move(this.root, [TRASH_FOLDER, id], [id]);
-    const {deletedAt, ...live} = dataset.toJSON() as Dataset;
+    const live = dataset.toJSON() as Partial<Dataset>;
+    delete live.deletedAt;
     await this.datasets.replaceById(id, live);
     return this.datasets.findById(id);
   }

@@ -31,7 +31,7 @@ const VARIABLE: LuaArgument = {
 /** Shown by `module help` or `whatis`, never evaluated by a shell: any text. */
 const text = (name: string, description: string): LuaArgument => ({name, description});
 /** Exported to the shell by Lmod: one line. */
-const value = (name: string, description: string): LuaArgument => ({name, description, singleLine: true});
+const exported = (name: string, description: string): LuaArgument => ({name, description, singleLine: true});
 const fixed = (id: string, description: string, args: LuaArgument[]): LuaFunction => ({
   id,
   description,
@@ -51,18 +51,18 @@ const variadic = (id: string, description: string, arg: LuaArgument): LuaFunctio
 export const LUA_FUNCTIONS: readonly LuaFunction[] = [
   variadic('help', 'Text shown by `module help`', text('text', 'A line of help')),
   fixed('whatis', 'One-line description shown by `module whatis`', [text('text', 'Description')]),
-  fixed('setenv', 'Set an environment variable', [VARIABLE, value('value', 'Value')]),
+  fixed('setenv', 'Set an environment variable', [VARIABLE, exported('value', 'Value')]),
   fixed('unsetenv', 'Unset an environment variable', [VARIABLE]),
-  fixed('pushenv', 'Set a variable, restoring the old value on unload', [VARIABLE, value('value', 'Value')]),
-  fixed('prepend_path', 'Put a path in front of a path variable', [VARIABLE, value('path', 'Path')]),
-  fixed('append_path', 'Put a path at the end of a path variable', [VARIABLE, value('path', 'Path')]),
-  fixed('remove_path', 'Remove a path from a path variable', [VARIABLE, value('path', 'Path')]),
-  variadic('load', 'Load other modules', value('module', 'Module name, optionally name/version')),
-  variadic('depends_on', 'Load other modules, unloaded with this one', value('module', 'Module name')),
-  variadic('prereq', 'Require other modules to be loaded', value('module', 'Module name')),
-  variadic('conflict', 'Refuse to load beside these modules', value('module', 'Module name')),
-  fixed('family', 'Only one module of a family loads at a time', [value('name', 'Family name')]),
-  fixed('set_alias', 'Define a shell alias', [value('name', 'Alias name'), value('value', 'Command')]),
+  fixed('pushenv', 'Set a variable, restoring the old value on unload', [VARIABLE, exported('value', 'Value')]),
+  fixed('prepend_path', 'Put a path in front of a path variable', [VARIABLE, exported('path', 'Path')]),
+  fixed('append_path', 'Put a path at the end of a path variable', [VARIABLE, exported('path', 'Path')]),
+  fixed('remove_path', 'Remove a path from a path variable', [VARIABLE, exported('path', 'Path')]),
+  variadic('load', 'Load other modules', exported('module', 'Module name, optionally name/version')),
+  variadic('depends_on', 'Load other modules, unloaded with this one', exported('module', 'Module name')),
+  variadic('prereq', 'Require other modules to be loaded', exported('module', 'Module name')),
+  variadic('conflict', 'Refuse to load beside these modules', exported('module', 'Module name')),
+  fixed('family', 'Only one module of a family loads at a time', [exported('name', 'Family name')]),
+  fixed('set_alias', 'Define a shell alias', [exported('name', 'Alias name'), exported('value', 'Command')]),
 ];
 
 const BY_ID = new Map(LUA_FUNCTIONS.map(fn => [fn.id, fn]));
@@ -96,7 +96,7 @@ export class LuaModulefileService {
           throw new HttpErrors.BadRequest(`${where}.arguments[${position}] contains a NUL character`);
         }
         const spec = fn.arguments[Math.min(position, fn.arguments.length - 1)];
-        if (spec.singleLine && /[\u0000-\u001f\u007f]/.test(value)) {
+        if (spec.singleLine && hasControlCharacter(value)) {
           throw new HttpErrors.BadRequest(
             `${where}.arguments[${position}]: ${fn.id} values reach the shell, so they may not hold line breaks or other control characters`,
           );
@@ -120,6 +120,10 @@ export class LuaModulefileService {
       '',
     ].join('\n');
   }
+}
+
+function hasControlCharacter(candidate: string): boolean {
+  return [...candidate].some(char => char < ' ' || char === '\u007f');
 }
 
 /** A double-quoted Lua string literal holding exactly `value`. */

@@ -104,7 +104,8 @@ export class ModuleService {
     await this.files.move(this.root, [TRASH_FOLDER, id, BINARIES], [BINARIES, id]);
     await this.files.move(this.root, [TRASH_FOLDER, id, 'modulefile.lua'], modulefilePath(module));
     await this.files.purgeFromTrash(this.root, id);
-    const {deletedAt, ...live} = module.toJSON() as Module;
+    const live = module.toJSON() as Partial<Module>;
+    delete live.deletedAt;
     await this.modules.replaceById(id, live);
     return this.modules.findById(id);
   }
