@@ -2,13 +2,9 @@ import {expect} from '@loopback/testlab';
 import {promises as fs} from 'node:fs';
 import path from 'node:path';
 import {TrashPurgeObserver} from '../../src/observers/trash-purge.observer';
+import {folderTree} from '../fixtures/folder-tree';
 import {ApiWorld, PEOPLE, seedSharedResources, unique} from '../fixtures/api-world';
 
-/** Every file and folder under a folder, as relative paths. */
-async function tree(folder: string): Promise<string[]> {
-  const entries = await fs.readdir(folder, {recursive: true});
-  return entries.map(String).sort();
-}
 
 describe('Datasets', () => {
   let world: ApiWorld;
@@ -49,10 +45,10 @@ describe('Datasets', () => {
     ['an empty name', ''],
   ] as const) {
     it(`refuses a name with ${label} with 400 naming the field, and creates nothing`, async () => {
-      const before = await tree(path.dirname(root));
+      const before = await folderTree(path.dirname(root));
       const res = await (await world.as('owner')).post('/datasets').send({name}).expect(400);
       expect(res.body.error.details[0].path).to.equal('/name');
-      expect(await tree(path.dirname(root))).to.deepEqual(before);
+      expect(await folderTree(path.dirname(root))).to.deepEqual(before);
     });
   }
 

@@ -1,11 +1,9 @@
 import {expect} from '@loopback/testlab';
 import {promises as fs} from 'node:fs';
 import path from 'node:path';
+import {folderTree} from '../fixtures/folder-tree';
 import {ApiWorld, PEOPLE, unique} from '../fixtures/api-world';
 
-async function tree(folder: string): Promise<string[]> {
-  return (await fs.readdir(folder, {recursive: true})).map(String).sort();
-}
 
 describe('Modules', () => {
   let world: ApiWorld;
@@ -52,13 +50,13 @@ describe('Modules', () => {
   });
 
   it('refuses an unknown function id with 400 and creates nothing', async () => {
-    const before = await tree(root);
+    const before = await folderTree(root);
     const res = await (await world.as('owner'))
       .post('/modules')
       .send({name: 'evil', version: '1', luaModuleFile: [{id: 'os.execute', arguments: ['rm -rf /']}]})
       .expect(400);
     expect(res.body.error.message).to.match(/not an allowed function/);
-    expect(await tree(root)).to.deepEqual(before);
+    expect(await folderTree(root)).to.deepEqual(before);
   });
 
   for (const [label, fields] of [
@@ -70,9 +68,9 @@ describe('Modules', () => {
     ['a leading dot', {name: '.hidden', version: '1'}],
   ] as const) {
     it(`refuses ${label} with 400 and writes nothing anywhere`, async () => {
-      const before = await tree(path.dirname(root));
+      const before = await folderTree(path.dirname(root));
       await (await world.as('owner')).post('/modules').send(fields).expect(400);
-      expect(await tree(path.dirname(root))).to.deepEqual(before);
+      expect(await folderTree(path.dirname(root))).to.deepEqual(before);
     });
   }
 
@@ -117,7 +115,7 @@ describe('Modules', () => {
     await owner.delete(`/modules/${body._id}`).expect(204);
     await expect(fs.access(modulefile(name, '3'))).to.be.rejected();
     await expect(fs.access(path.join(root, 'binaries', body._id))).to.be.rejected();
-    expect(await tree(path.join(root, '.trash', body._id))).to.deepEqual(['binaries', 'binaries/tool', 'modulefile.lua']);
+    expect(await folderTree(path.join(root, '.trash', body._id))).to.deepEqual(['binaries', 'binaries/tool', 'modulefile.lua']);
 
     await (await world.as('admin')).post(`/modules/${body._id}/restore`).expect(200);
     expect(await fs.readFile(path.join(root, 'binaries', body._id, 'tool'), 'utf8')).to.equal('#!/bin/sh\n');
