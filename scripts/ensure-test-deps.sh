@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that tests run for real, when they are missing:
-# Lmod (generated modulefiles are loaded with `module load`).
+# Lmod (generated modulefiles are loaded with `module load`) and JupyterHub 3
+# with local single-user servers (servers are spawned on a real hub).
 set -euo pipefail
 
 missing=()
 [ -f /usr/share/lmod/lmod/init/bash ] || missing+=(lmod)
+[ -x /usr/bin/jupyterhub ] || missing+=(jupyterhub)
+[ -x /usr/bin/jupyterhub-singleuser ] || missing+=(python3-jupyter-server python3-notebook)
+[ -d /usr/share/nodejs/configurable-http-proxy ] || missing+=(node-configurable-http-proxy)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing Debian packages for the tests: ${missing[*]}"

@@ -31,6 +31,8 @@ import {
   loadOrCreateProviderSecrets,
 } from './services/development-identity-provider.service';
 import {FolderHealthCheck} from './services/folder-health-check.service';
+import {HubHealthCheck} from './services/hub-health-check.service';
+import {JupyterHubService} from './services/jupyterhub.service';
 import {LoggerService} from './services/logger.service';
 
 const pkg = require('../../package.json') as {
@@ -115,6 +117,7 @@ export class NotebooksHubApplication extends BootMixin(
       dataDir: config.dataDir,
       datasetsRoot: config.datasetsRoot,
       modulesRoot: config.modulesRoot,
+      homesRoot: config.homesRoot,
     })) {
       this.bind(HealthBindings.checkKey(name))
         .to(new FolderHealthCheck(name, folder))
@@ -123,11 +126,16 @@ export class NotebooksHubApplication extends BootMixin(
   }
 
   override async boot(): Promise<void> {
-    for (const folder of [this.config.dataDir, this.config.datasetsRoot, this.config.modulesRoot]) {
+    const {dataDir, datasetsRoot, modulesRoot, homesRoot} = this.config;
+    for (const folder of [dataDir, datasetsRoot, modulesRoot, homesRoot]) {
       await fs.mkdir(folder, {recursive: true});
     }
     await super.boot();
     if (this.config.oidc.embedded) await this.mountDevelopmentProvider();
+    const hub = await this.get<JupyterHubService>('services.JupyterHubService');
+    if (hub.configured) {
+      this.bind(HealthBindings.checkKey('jupyterhub')).to(new HubHealthCheck(hub)).tag(HealthBindings.CHECK_TAG);
+    }
   }
 
   /** The embedded OpenID provider for a newcomer; configuration refuses it in production. */

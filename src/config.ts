@@ -25,8 +25,25 @@ export interface AppConfig {
   trashRetentionDays: number;
   trashPurgeIntervalMinutes: number;
   lists: {defaultLimit: number; maxLimit: number};
+  /** Folder with one home folder per hub user (the spawner's home_dir_template). */
+  homesRoot: string;
+  /** JSON file listing the hardware options servers may ask for. */
+  hardwareFile: string;
+  hub: HubConfig;
   oidc: OidcConfig;
   authState: {secret?: string; ttlSeconds: number};
+}
+
+export interface HubConfig {
+  /** The hub's REST API, e.g. http://hub:8081/hub/api; undefined: no hub, server routes answer 503. */
+  apiUrl?: string;
+  apiToken?: string;
+  /** The hub as browsers reach it, for server and notebook links. */
+  publicUrl: string;
+  timeoutMs: number;
+  reconcileIntervalSeconds: number;
+  /** Most hub requests one reconciliation may make (pages of GET /users). */
+  reconcileMaxRequests: number;
 }
 
 export interface OidcConfig {
@@ -214,6 +231,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
 
   const dataDir = path.resolve(read.string('DATA_DIR', 'data'));
+  const hubApiUrl = read.url('HUB_API_URL');
+  if (hubApiUrl !== undefined && read.optional('HUB_API_TOKEN') === undefined) {
+    read.problems.push('HUB_API_TOKEN is required when HUB_API_URL is set (the token of the API\'s hub service)');
+  }
   const maxLimit = read.integer('LIST_MAX_LIMIT', 1000, 1, 100000);
   const config: AppConfig = {
     production,
@@ -237,6 +258,18 @@ export function loadConfig(env: Env = process.env): AppConfig {
     lists: {
       defaultLimit: read.integer('LIST_DEFAULT_LIMIT', 200, 1, maxLimit),
       maxLimit,
+    },
+    homesRoot: path.resolve(read.string('HOMES_ROOT', path.join(dataDir, 'homes'))),
+    hardwareFile: path.resolve(
+      read.string('HARDWARE_FILE', path.join(__dirname, '..', '..', 'config', 'hardware.json')),
+    ),
+    hub: {
+      apiUrl: hubApiUrl,
+      apiToken: read.optional('HUB_API_TOKEN'),
+      publicUrl: read.url('HUB_PUBLIC_URL', hubApiUrl ? new URL(hubApiUrl).origin : 'http://localhost:8000') ?? 'http://localhost:8000',
+      timeoutMs: read.integer('HUB_TIMEOUT_MS', 10000, 100, 120000),
+      reconcileIntervalSeconds: read.integer('HUB_RECONCILE_INTERVAL', 10, 1, 3600),
+      reconcileMaxRequests: read.integer('HUB_RECONCILE_MAX_REQUESTS', 5, 1, 1000),
     },
     oidc: {
       issuer: configuredIssuer ?? `${publicUrl}${EMBEDDED_OIDC_PATH}`,

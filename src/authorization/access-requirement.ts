@@ -4,7 +4,7 @@ import type {AccessLevel, ResourceKind} from '../services/access.service';
 /** What a route needs, read by the ResourceAccessAuthorizer. */
 export interface AccessRequirement extends AuthorizationMetadata {
   resource?: ResourceKind;
-  scopes: [AccessLevel | 'admin'];
+  scopes: [AccessLevel | 'admin' | 'self'];
   /** Where the resource id is: the path parameter `id` unless said otherwise. */
   idParam?: {in: 'path' | 'query'; name: string};
 }
@@ -22,5 +22,11 @@ export function requireAccess(
 /** Only admins. */
 export function requireAdmin() {
   const requirement: AccessRequirement = {scopes: ['admin']};
+  return authorize(requirement);
+}
+
+/** Only the person named by an `email` parameter, or an admin; without the parameter, anyone signed in. */
+export function requireSelfOrAdmin(name = 'email') {
+  const requirement: AccessRequirement = {scopes: ['self'], idParam: {in: 'query', name}};
   return authorize(requirement);
 }

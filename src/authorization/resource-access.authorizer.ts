@@ -10,6 +10,7 @@ import {SecurityBindings} from '@loopback/security';
 import {AccessService, atLeast, ResourceKind} from '../services/access.service';
 import type {Caller} from '../services/identity.service';
 import {ResourceLookupService} from '../services/resource-lookup.service';
+import {normaliseEmail} from '../validation';
 import type {AccessRequirement} from './access-requirement';
 
 /**
@@ -39,8 +40,12 @@ export class ResourceAccessAuthorizer implements Provider<Authorizer> {
       if (caller.admin) return AuthorizationDecision.ALLOW;
       throw new HttpErrors.Forbidden('Only administrators may do this');
     }
-    const kind = requirement.resource as ResourceKind;
     const id = await resourceId(context, requirement);
+    if (required === 'self') {
+      if (id === undefined || caller.admin || normaliseEmail(id) === caller.email) return AuthorizationDecision.ALLOW;
+      throw new HttpErrors.Forbidden('Only the user themselves or an administrator may do this');
+    }
+    const kind = requirement.resource as ResourceKind;
     const resource = id === undefined ? undefined : await this.resources.find(kind, id);
     const level = resource ? await this.access.levelOf(caller, kind, resource) : 'none';
     if (level === 'none') {

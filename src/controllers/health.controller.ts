@@ -1,6 +1,11 @@
 import {inject, service} from '@loopback/core';
-import {get, Response, RestBindings} from '@loopback/rest';
+import {get, param, Response, RestBindings} from '@loopback/rest';
+import {requireSelfOrAdmin} from '../authorization/access-requirement';
+import {FolderHealthCheck} from '../services/folder-health-check.service';
 import {HealthReport, HealthService} from '../services/health.service';
+import {HubUserService} from '../services/hub-user.service';
+import {IdentityService} from '../services/identity.service';
+import {normaliseEmail} from '../validation';
 
 const CHECK_SCHEMA = {
   type: 'object',
@@ -23,10 +28,15 @@ const REPORT_SCHEMA = {
 };
 
 export class HealthController {
-  constructor(@service(HealthService) private readonly health: HealthService) {}
+  constructor(
+    @service(HealthService) private readonly health: HealthService,
+    @service(HubUserService) private readonly hubUsers: HubUserService,
+    @service(IdentityService) private readonly identity: IdentityService,
+  ) {}
 
+  @requireSelfOrAdmin()
   @get('/healthcheck', {
-    description: 'Checks the database and the folders the API writes to.',
+    description: 'Checks the database, JupyterHub (when configured) and the folders the API writes to; with `email`, also that person\'s home folder (yours, or anyone\'s for admins).',
     responses: {
       '200': {description: 'Every check passed', content: {'application/json': {schema: REPORT_SCHEMA}}},
       '503': {description: 'At least one check failed; each failed check says why', content: {'application/json': {schema: REPORT_SCHEMA}}},
@@ -34,8 +44,11 @@ export class HealthController {
   })
   async healthcheck(
     @inject(RestBindings.Http.RESPONSE) response: Response,
+    @param.query.string('email') email?: string,
   ): Promise<HealthReport> {
-    const report = await this.health.report();
+    const person = email === undefined ? undefined : normaliseEmail(email);
+    const home = person && this.hubUsers.home(this.identity.hubUsername(person));
+    const report = await this.health.report(home ? [new FolderHealthCheck('home', home)] : []);
     response.status(report.status === 'pass' ? 200 : 503);
     return report;
   }

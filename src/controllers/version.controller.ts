@@ -1,7 +1,8 @@
 import {authenticate} from '@loopback/authentication';
-import {inject} from '@loopback/core';
+import {inject, service} from '@loopback/core';
 import {get} from '@loopback/rest';
 import {AppBindings} from '../keys';
+import {JupyterHubService} from '../services/jupyterhub.service';
 import {jsonResponse} from './json-spec.helpers';
 
 @authenticate.skip()
@@ -9,17 +10,19 @@ export class VersionController {
   constructor(
     @inject(AppBindings.PACKAGE)
     private readonly pkg: {name: string; version: string},
+    @service(JupyterHubService) private readonly hub: JupyterHubService,
   ) {}
 
   @get(
     '/version',
-    jsonResponse('The API version', {
+    jsonResponse('The API version and the hub\'s (null when no hub is configured or it does not answer)', {
       type: 'object',
-      required: ['name', 'version'],
-      properties: {name: {type: 'string'}, version: {type: 'string'}},
+      required: ['name', 'version', 'hubVersion'],
+      properties: {name: {type: 'string'}, version: {type: 'string'}, hubVersion: {type: 'string', nullable: true}},
     }),
   )
-  version(): {name: string; version: string} {
-    return {name: this.pkg.name, version: this.pkg.version};
+  async version(): Promise<{name: string; version: string; hubVersion: string | null}> {
+    const hubVersion = this.hub.configured ? await this.hub.version().catch(() => null) : null;
+    return {name: this.pkg.name, version: this.pkg.version, hubVersion};
   }
 }

@@ -1,8 +1,20 @@
+import {service} from '@loopback/core';
 import {get} from '@loopback/rest';
+import {HardwareService} from '../services/hardware.service';
 import {LUA_FUNCTIONS, LuaFunction} from '../services/lua-modulefile.service';
 import {jsonResponse} from './json-spec.helpers';
 
 export class VolumeController {
+  constructor(@service(HardwareService) private readonly hardware: HardwareService) {}
+
+  @get(
+    '/volume/hardware',
+    jsonResponse('The hardware options a template may name (HARDWARE_FILE)', {type: 'array', items: {type: 'string'}}),
+  )
+  hardwareOptions(): Promise<string[]> {
+    return this.hardware.names();
+  }
+
   @get(
     '/volume/lua',
     jsonResponse('The functions a modulefile may call (luaModuleFile[].id) and their arguments', {

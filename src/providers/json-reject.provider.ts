@@ -1,5 +1,5 @@
 import {inject, injectable, BindingScope} from '@loopback/core';
-import {HandlerContext, Reject} from '@loopback/rest';
+import {HandlerContext, HttpErrors, Reject} from '@loopback/rest';
 import {ErrorWriterOptions, writeErrorToResponse} from 'strong-error-handler';
 import {LoggerService} from '../services/logger.service';
 
@@ -12,6 +12,7 @@ export const ERROR_WRITER_OPTIONS: ErrorWriterOptions = {
 };
 
 type HttpLikeError = Error & {
+  expose?: boolean;
   statusCode?: number;
   status?: number;
   code?: string;
@@ -40,13 +41,16 @@ export class JsonRejectProvider {
         err.name = 'BadRequestError';
       }
       const statusCode = err.statusCode ?? err.status ?? 500;
+      // 502, 503 and 504 are answers this API chose (a peer is down or slow)
+      // and their message says which; a 500 stays opaque.
+      if (statusCode > 500 && HttpErrors.isHttpError(err)) err.expose = true;
       if (!response.headersSent && err.headers) {
         for (const [name, value] of Object.entries(err.headers)) {
           response.setHeader(name, value);
         }
       }
       writeErrorToResponse(err, request, response, ERROR_WRITER_OPTIONS);
-      if (statusCode >= 500) {
+      if (statusCode === 500) {
         logger.error('request failed', {
           method: request.method,
           path: request.path,
@@ -55,6 +59,8 @@ export class JsonRejectProvider {
           reason: err.message,
           stack: err.stack,
         });
+      } else if (statusCode > 500) {
+        logger.warn('a peer failed a request', {method: request.method, path: request.path, statusCode, reason: err.message});
       }
     };
   }

@@ -73,7 +73,7 @@ export class AccessService {
       return {or: [{owner: caller.email}, {members: caller.email}]} as Where<T>;
     }
     const ids = await this.grantedIds(caller, kind);
-    const or: object[] = [{owner: caller.email}];
+    const or: object[] = [{[ownerField(kind)]: caller.email}];
     if (ids.length > 0) or.push({_id: {inq: ids}});
     if (kind === 'template') or.push({public: true});
     if (kind === 'module') or.push({featured: true});
@@ -102,6 +102,11 @@ export class AccessService {
     });
     return [...new Set(grants.map(g => g.resourceId))];
   }
+}
+
+/** Templates name their owner `creator` (the seed's field); everything else `owner`. */
+export function ownerField(kind: ResourceKind): 'owner' | 'creator' {
+  return kind === 'template' ? 'creator' : 'owner';
 }
 
 function publiclyReadable(kind: ResourceKind, resource: OwnedResource): boolean {

@@ -33,8 +33,9 @@ export class HealthService {
     private readonly checks: ContextView<HealthCheck>,
   ) {}
 
-  async report(): Promise<HealthReport> {
-    const checks = await this.checks.values();
+  /** Runs the registered checks and `extra` ones for this request. */
+  async report(extra: HealthCheck[] = []): Promise<HealthReport> {
+    const checks = [...(await this.checks.values()), ...extra];
     const results = await Promise.all(checks.map(runCheck));
     const report: HealthReport = {status: 'pass', checks: {}};
     checks.forEach((check, i) => {

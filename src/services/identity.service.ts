@@ -49,6 +49,10 @@ export class IdentityService {
   }
 
   /** The JupyterHub user name of a person: one rule, used everywhere. */
+  get emailClaim(): string {
+    return this.oidc.emailClaim;
+  }
+
   hubUsername(email: string): string {
     const lower = email.toLowerCase();
     return this.usernameRule === 'localpart' ? lower.split('@')[0] : lower;

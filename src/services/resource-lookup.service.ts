@@ -3,6 +3,8 @@ import {DefaultCrudRepository, Entity, repository} from '@loopback/repository';
 import {DatasetRepository} from '../repositories/dataset.repository';
 import {GroupRepository} from '../repositories/group.repository';
 import {ModuleRepository} from '../repositories/module.repository';
+import {ServerRepository} from '../repositories/server.repository';
+import {TemplateRepository} from '../repositories/template.repository';
 import type {OwnedResource, ResourceKind} from './access.service';
 
 type Lookup = DefaultCrudRepository<Entity & OwnedResource & {deletedAt?: Date}, string>;
@@ -16,11 +18,15 @@ export class ResourceLookupService {
     @repository(DatasetRepository) datasets: DatasetRepository,
     @repository(ModuleRepository) modules: ModuleRepository,
     @repository(GroupRepository) groups: GroupRepository,
+    @repository(TemplateRepository) templates: TemplateRepository,
+    @repository(ServerRepository) servers: ServerRepository,
   ) {
     this.repositories = {
       dataset: datasets as unknown as Lookup,
       module: modules as unknown as Lookup,
       group: groups as unknown as Lookup,
+      template: templates as unknown as Lookup,
+      server: servers as unknown as Lookup,
     };
   }
 
@@ -28,6 +34,9 @@ export class ResourceLookupService {
     const lookup = this.repositories[kind];
     if (!lookup) throw new Error(`No repository is registered for ${kind}`);
     const found = await lookup.findOne({where: {_id: id}});
-    return found && !found.deletedAt ? found : undefined;
+    if (!found || found.deletedAt) return undefined;
+    // Templates name their owner `creator`.
+    const creator = (found as {creator?: string}).creator;
+    return creator === undefined ? found : Object.assign(found, {owner: creator});
   }
 }

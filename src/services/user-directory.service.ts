@@ -26,6 +26,18 @@ export class UserDirectoryService {
     return this.upsert(caller);
   }
 
+  /**
+   * Someone as the access rules see them when they are not the caller (the
+   * owner of a server another person starts): as they last signed in, or
+   * from their email alone. Admin only through ADMIN_EMAILS: roles come
+   * with a live token.
+   */
+  async asCaller(email: string): Promise<Caller> {
+    const caller = this.identity.callerFromClaims({[this.identity.emailClaim]: email});
+    const known = await this.users.findOne({where: {email: caller.email}});
+    return {...caller, organisation: known?.organisation ?? caller.organisation, name: known?.name};
+  }
+
   async upsert(caller: Caller, now = new Date()): Promise<User> {
     const fields = {
       username: caller.username,

@@ -1,0 +1,27 @@
+import {service} from '@loopback/core';
+import {param, put} from '@loopback/rest';
+import {requireSelfOrAdmin} from '../authorization/access-requirement';
+import {HubUserService, InitializedUser} from '../services/hub-user.service';
+import {jsonResponse} from './json-spec.helpers';
+
+export class HubUserController {
+  constructor(@service(HubUserService) private readonly hubUsers: HubUserService) {}
+
+  @requireSelfOrAdmin()
+  @put('/initialize', {
+    description: 'Creates the JupyterHub user and the home folder of a person if missing; idempotent. Only the person or an admin.',
+    ...jsonResponse('What exists now and what was created', {
+      type: 'object',
+      required: ['email', 'username', 'hubUserCreated', 'homeCreated'],
+      properties: {
+        email: {type: 'string'},
+        username: {type: 'string', description: 'The JupyterHub user name'},
+        hubUserCreated: {type: 'boolean'},
+        homeCreated: {type: 'boolean'},
+      },
+    }),
+  })
+  initialize(@param.query.string('email', {required: true}) email: string): Promise<InitializedUser> {
+    return this.hubUsers.initialize(email);
+  }
+}

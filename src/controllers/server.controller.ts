@@ -1,0 +1,133 @@
+import {inject, service} from '@loopback/core';
+import {del, get, getModelSchemaRef, param, post, put, Request, requestBody, Response, RestBindings} from '@loopback/rest';
+import {SecurityBindings} from '@loopback/security';
+import {requireAccess} from '../authorization/access-requirement';
+import {Server} from '../models/server.model';
+import {Template} from '../models/template.model';
+import type {Caller} from '../services/identity.service';
+import {JupyterHubService} from '../services/jupyterhub.service';
+import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
+import {ServerProgressService} from '../services/server-progress.service';
+import {ServerService} from '../services/server.service';
+import {ACCESS_LIST_SCHEMA, AccessEntry, SharingService} from '../services/sharing.service';
+import {TemplateInput, TemplateService} from '../services/template.service';
+import {jsonBody, jsonResponse} from './json-spec.helpers';
+
+const SERVER = getModelSchemaRef(Server);
+const NEW_SERVER = getModelSchemaRef(Template, {title: 'NewServerTemplate', exclude: ['_id']});
+const START = param.query.boolean('start', {description: 'Start the server at once (default true)'});
+
+export interface ServerShare {
+  url: string;
+  templateId: string;
+  access: AccessEntry[];
+}
+
+export class ServerController {
+  constructor(
+    @inject(SecurityBindings.USER) private readonly caller: Caller,
+    @service(ServerService) private readonly servers: ServerService,
+    @service(TemplateService) private readonly templates: TemplateService,
+    @service(PaginationService) private readonly pages: PaginationService,
+  ) {}
+
+  @get('/servers', listResponse('Servers the caller may read, from stored statuses (no hub call)', SERVER))
+  async list(
+    @inject(RestBindings.Http.REQUEST) request: Request,
+    @param.query.string('owner', {description: 'Only servers of this owner (email)'}) owner?: string,
+    @param.query.string('type', {description: 'Only servers whose template has this type'}) type?: string,
+    @param.query.string('name', {description: 'Only the server with this hub name'}) name?: string,
+    @pageParam.offset() offset?: number,
+    @pageParam.limit() limit?: number,
+  ): Promise<Server[] | Envelope<Server>> {
+    return this.pages.page(await this.servers.list(this.caller, {owner, type, name}), {offset, limit}, request);
+  }
+
+  @post('/servers', {
+    description: 'Creates a private template from the body and a server on it, started unless start=false.',
+    ...jsonResponse('The server with its status', SERVER),
+  })
+  async create(@requestBody(jsonBody(NEW_SERVER)) body: TemplateInput, @START start?: boolean): Promise<Server> {
+    const template = await this.templates.create(this.caller, {...body, public: false});
+    return this.servers.create(this.caller, template, start !== false);
+  }
+
+  @requireAccess('template', 'read', {in: 'query', name: 'templateId'})
+  @put('/servers', {
+    description: 'Creates a server of the caller on a readable template, started unless start=false.',
+    ...jsonResponse('The server with its status', SERVER),
+  })
+  async createFromTemplate(
+    @param.query.string('templateId', {required: true}) templateId: string,
+    @START start?: boolean,
+  ): Promise<Server> {
+    return this.servers.create(this.caller, await this.templates.get(templateId), start !== false);
+  }
+
+  @requireAccess('server', 'read')
+  @get('/servers/{id}', jsonResponse('The server, from its stored status', SERVER))
+  findById(@param.path.string('id') id: string): Promise<Server> {
+    return this.servers.get(id);
+  }
+
+  @requireAccess('server', 'write')
+  @put('/servers/{id}/start', jsonResponse('The server; starting one that starts or runs changes nothing', SERVER))
+  start(@param.path.string('id') id: string): Promise<Server> {
+    return this.servers.start(this.caller, id);
+  }
+
+  @requireAccess('server', 'write')
+  @put('/servers/{id}/stop', jsonResponse('The server; stopping a stopped one changes nothing', SERVER))
+  stop(@param.path.string('id') id: string): Promise<Server> {
+    return this.servers.stop(id);
+  }
+
+  @requireAccess('server', 'owner')
+  @del('/servers/{id}', {
+    description: 'Stops the server if needed, removes the named server from the hub, and deletes its private template when no other server uses it.',
+    responses: {'204': {description: 'Deleted'}},
+  })
+  async remove(@param.path.string('id') id: string): Promise<void> {
+    await this.servers.remove(id);
+  }
+
+  @requireAccess('server', 'read')
+  @get(
+    '/servers/{id}/share',
+    jsonResponse('How to reach and share the server', {
+      type: 'object',
+      required: ['url', 'templateId', 'access'],
+      properties: {
+        url: {type: 'string', description: 'The server on the hub'},
+        templateId: {type: 'string', description: 'The template others may launch their own server from'},
+        access: ACCESS_LIST_SCHEMA,
+      },
+    }),
+  )
+  async share(
+    @param.path.string('id') id: string,
+    @service(JupyterHubService) hub: JupyterHubService,
+    @service(SharingService) sharing: SharingService,
+  ): Promise<ServerShare> {
+    const server = await this.servers.get(id);
+    return {
+      url: hub.serverUrl(server.hubUser, server.name),
+      templateId: server.templateId,
+      access: await sharing.accessList('server', server, 'user'),
+    };
+  }
+
+  @requireAccess('server', 'read')
+  @get('/servers/{id}/progress', {
+    description: 'Server-sent events relaying the hub\'s spawn progress, ending with `ready` and `url`, or `failed` and `message`.',
+    responses: {'200': {description: 'An event stream', content: {'text/event-stream': {schema: {type: 'string'}}}}},
+  })
+  async progress(
+    @param.path.string('id') id: string,
+    @inject(RestBindings.Http.RESPONSE) response: Response,
+    @service(ServerProgressService) progress: ServerProgressService,
+  ): Promise<Response> {
+    await progress.stream(id, response);
+    return response;
+  }
+}

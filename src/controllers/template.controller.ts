@@ -1,0 +1,69 @@
+import {inject, service} from '@loopback/core';
+import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
+import {SecurityBindings} from '@loopback/security';
+import {requireAccess} from '../authorization/access-requirement';
+import {Template, TEMPLATE_TYPES} from '../models/template.model';
+import type {Caller} from '../services/identity.service';
+import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
+import {TemplateInput, TemplateService} from '../services/template.service';
+import {jsonBody, jsonResponse} from './json-spec.helpers';
+
+const TEMPLATE = getModelSchemaRef(Template);
+/** creator, timestamp and serverName may be sent (a client echoing a template) but are ignored. */
+const TEMPLATE_BODY = getModelSchemaRef(Template, {title: 'NewTemplate', exclude: ['_id']});
+const TEMPLATE_PATCH = getModelSchemaRef(Template, {title: 'TemplatePatch', partial: true, exclude: ['_id']});
+const TYPE_FILTER = param.query.string('type', {schema: {type: 'string', enum: [...TEMPLATE_TYPES]}});
+const EMAIL_FILTER = param.query.string('email', {description: 'Only templates created by this email'});
+
+export class TemplateController {
+  constructor(
+    @inject(SecurityBindings.USER) private readonly caller: Caller,
+    @service(TemplateService) private readonly templates: TemplateService,
+    @service(PaginationService) private readonly pages: PaginationService,
+  ) {}
+
+  @get('/templates', listResponse('Templates the caller may read: public, own and shared ones, newest first', TEMPLATE))
+  async list(
+    @inject(RestBindings.Http.REQUEST) request: Request,
+    @TYPE_FILTER type?: string,
+    @EMAIL_FILTER email?: string,
+    @pageParam.offset() offset?: number,
+    @pageParam.limit() limit?: number,
+  ): Promise<Template[] | Envelope<Template>> {
+    return this.pages.page(await this.templates.list(this.caller, {type, email}), {offset, limit}, request);
+  }
+
+  @get(
+    '/templates/tags',
+    jsonResponse('Tags of the readable templates with their counts, most used first', {
+      type: 'array',
+      items: {type: 'object', required: ['tag', 'count'], properties: {tag: {type: 'string'}, count: {type: 'integer'}}},
+    }),
+  )
+  tags(@TYPE_FILTER type?: string, @EMAIL_FILTER email?: string): Promise<Array<{tag: string; count: number}>> {
+    return this.templates.tags(this.caller, {type, email});
+  }
+
+  @post('/template', {
+    description: 'Datasets, modules and secrets must exist and be readable by the caller; hardware must be one of GET /volume/hardware; only admins create featured templates.',
+    ...jsonResponse('The new template', TEMPLATE),
+  })
+  create(@requestBody(jsonBody(TEMPLATE_BODY)) body: TemplateInput): Promise<Template> {
+    return this.templates.create(this.caller, body);
+  }
+
+  @requireAccess('template', 'write', {in: 'query', name: 'templateId'})
+  @patch('/template', jsonResponse('The updated template', TEMPLATE))
+  update(
+    @param.query.string('templateId', {required: true}) templateId: string,
+    @requestBody(jsonBody(TEMPLATE_PATCH)) body: Partial<TemplateInput>,
+  ): Promise<Template> {
+    return this.templates.update(this.caller, templateId, body);
+  }
+
+  @requireAccess('template', 'owner', {in: 'query', name: 'id'})
+  @del('/template', {responses: {'204': {description: 'Deleted'}, '409': {description: 'Servers still use it'}}})
+  async remove(@param.query.string('id', {required: true}) id: string): Promise<void> {
+    await this.templates.remove(id);
+  }
+}

@@ -1,0 +1,48 @@
+import {Entity, model, property} from '@loopback/repository';
+
+export const SERVER_STATUSES = ['stopped', 'starting', 'running', 'stopping'] as const;
+export type ServerStatus = (typeof SERVER_STATUSES)[number];
+
+/** A JupyterHub named server of its owner, launched from a template. */
+@model({
+  settings: {
+    strict: true,
+    strictObjectIDCoercion: true,
+    indexes: {byOwner: {keys: {owner: 1}}, byStatus: {keys: {status: 1}}},
+  },
+})
+export class Server extends Entity {
+  @property({type: 'string', id: true, defaultFn: 'uuidv4'})
+  _id?: string;
+
+  @property({type: 'string', required: true, description: 'The JupyterHub named-server name, unique per owner'})
+  name: string;
+
+  @property({type: 'string', required: true, description: 'Email of the owner, in whose hub account it runs'})
+  owner: string;
+
+  @property({type: 'string', required: true, description: 'The owner\'s JupyterHub user name'})
+  hubUser: string;
+
+  @property({type: 'string', required: true})
+  templateId: string;
+
+  @property({type: 'string', required: true, jsonSchema: {enum: [...SERVER_STATUSES]}})
+  status: ServerStatus;
+
+  @property({type: 'string', description: 'Why the last start failed, as the hub said it'})
+  lastError?: string;
+
+  @property({type: 'string', description: 'Where the running server opens'})
+  url?: string;
+
+  @property({type: 'date'})
+  createdAt?: Date;
+
+  @property({type: 'date', description: 'When the status last changed'})
+  statusChangedAt?: Date;
+
+  constructor(data?: Partial<Server>) {
+    super(data);
+  }
+}

@@ -1,0 +1,68 @@
+import {Entity, model, property} from '@loopback/repository';
+import {DESCRIPTION_MAX_LENGTH, NAME_PATTERN} from '../validation';
+
+export const TEMPLATE_TYPES = ['featured', 'quick-launch', 'custom'] as const;
+export type TemplateType = (typeof TEMPLATE_TYPES)[number];
+
+const ID_LIST = {maxItems: 100, items: {type: 'string' as const, minLength: 1, maxLength: 64}};
+
+/** The saved settings of a server; servers are launched from it. */
+@model({settings: {strict: true, strictObjectIDCoercion: true}})
+export class Template extends Entity {
+  @property({type: 'string', id: true, defaultFn: 'uuidv4'})
+  _id?: string;
+
+  @property({type: 'string', required: true, jsonSchema: {pattern: NAME_PATTERN}})
+  name: string;
+
+  @property({type: 'string', required: true, jsonSchema: {maxLength: DESCRIPTION_MAX_LENGTH}})
+  description: string;
+
+  @property({
+    type: 'string',
+    required: true,
+    description: 'The application the server runs, e.g. JupyterLab, VSCode, RStudio',
+    jsonSchema: {minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9 ._+-]*$'},
+  })
+  applicationType: string;
+
+  @property({type: 'string', required: true, description: 'One of GET /volume/hardware', jsonSchema: {minLength: 1, maxLength: 64}})
+  hardware: string;
+
+  @property({type: 'string', required: true, jsonSchema: {enum: [...TEMPLATE_TYPES]}, description: 'featured templates are made by admins'})
+  type: TemplateType;
+
+  @property({type: 'boolean', required: true, description: 'Public templates are readable by every signed-in user'})
+  public: boolean;
+
+  @property.array(String, {jsonSchema: ID_LIST, description: 'Dataset ids'})
+  datasets?: string[];
+
+  @property.array(String, {jsonSchema: ID_LIST, description: 'Module ids'})
+  modules?: string[];
+
+  @property.array(String, {jsonSchema: ID_LIST, description: 'Secret ids'})
+  secrets?: string[];
+
+  @property({type: 'string', description: 'File or folder the server opens, relative to the home folder', jsonSchema: {maxLength: 1024}})
+  filePath?: string;
+
+  @property.array(String, {jsonSchema: {maxItems: 20, items: {type: 'string', minLength: 1, maxLength: 50}}})
+  tags?: string[];
+
+  @property({type: 'string', jsonSchema: {maxLength: 2048}, description: 'Image URL shown for the template'})
+  featuredImage?: string;
+
+  @property({type: 'string', description: 'Email of the creator (set by the server)'})
+  creator?: string;
+
+  @property({type: 'date', description: 'Creation time (set by the server)'})
+  timestamp?: Date;
+
+  @property({type: 'string', description: 'Base of the JupyterHub named-server names of its servers (set by the server)'})
+  serverName?: string;
+
+  constructor(data?: Partial<Template>) {
+    super(data);
+  }
+}

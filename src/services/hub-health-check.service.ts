@@ -1,0 +1,13 @@
+import {JupyterHubService} from './jupyterhub.service';
+import {HealthCheck} from './health.service';
+
+/** The hub answers its API with a version. */
+export class HubHealthCheck implements HealthCheck {
+  readonly name = 'jupyterhub';
+
+  constructor(private readonly hub: JupyterHubService) {}
+
+  async check(): Promise<Record<string, unknown>> {
+    return {version: await this.hub.version()};
+  }
+}

@@ -1,0 +1,43 @@
+import {BindingScope, inject, injectable, service} from '@loopback/core';
+import {HttpErrors} from '@loopback/rest';
+import {promises as fs} from 'node:fs';
+import type {AppConfig} from '../config';
+import {AppBindings} from '../keys';
+import {normaliseEmail} from '../validation';
+import {FileSystemService} from './file-system.service';
+import {IdentityService} from './identity.service';
+import {JupyterHubService} from './jupyterhub.service';
+
+export interface InitializedUser {
+  email: string;
+  username: string;
+  hubUserCreated: boolean;
+  homeCreated: boolean;
+}
+
+/** A person's JupyterHub account and home folder, created on demand (PUT /initialize). */
+@injectable({scope: BindingScope.SINGLETON})
+export class HubUserService {
+  constructor(
+    @inject(AppBindings.CONFIG) private readonly config: AppConfig,
+    @service(JupyterHubService) private readonly hub: JupyterHubService,
+    @service(IdentityService) private readonly identity: IdentityService,
+    @service(FileSystemService) private readonly files: FileSystemService,
+  ) {}
+
+  /** Idempotent: what exists already is left as it is. */
+  async initialize(emailParam: string): Promise<InitializedUser> {
+    const email = normaliseEmail(emailParam);
+    if (!email) throw new HttpErrors.BadRequest(`email "${emailParam}" is not an email`);
+    const username = this.identity.hubUsername(email);
+    const hubUserCreated = await this.hub.ensureUser(username);
+    const homeCreated = !(await this.files.exists(this.config.homesRoot, username));
+    if (homeCreated) await fs.mkdir(this.home(username), {recursive: true, mode: 0o750});
+    return {email, username, hubUserCreated, homeCreated};
+  }
+
+  /** The home folder of a hub user, confined to HOMES_ROOT. */
+  home(username: string): string {
+    return this.files.inside(this.config.homesRoot, username);
+  }
+}

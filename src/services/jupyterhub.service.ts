@@ -1,0 +1,209 @@
+import {BindingScope, inject, injectable} from '@loopback/core';
+import {HttpErrors} from '@loopback/rest';
+import axios, {AxiosError, AxiosInstance} from 'axios';
+import type {Readable} from 'node:stream';
+import type {AppConfig} from '../config';
+import {AppBindings} from '../keys';
+
+/** A named server as the hub's user model shows it. */
+export interface HubServer {
+  name: string;
+  ready: boolean;
+  pending: 'spawn' | 'stop' | null;
+  url: string;
+  started?: string;
+}
+
+export interface HubUser {
+  name: string;
+  servers: Record<string, HubServer>;
+}
+
+export type HubStartResult = 'running' | 'starting';
+
+/**
+ * Every call to JupyterHub's REST API. Requests are bounded by
+ * HUB_TIMEOUT_MS; an unreachable hub answers 503, a slow one 504, a failing
+ * one 502, each with a message naming JupyterHub. Works with JupyterHub 3.x;
+ * 4.x and 5.x features are used only when the hub's version has them.
+ */
+@injectable({scope: BindingScope.SINGLETON})
+export class JupyterHubService {
+  private readonly http?: AxiosInstance;
+  private hubVersion?: string;
+
+  constructor(@inject(AppBindings.CONFIG) private readonly config: AppConfig) {
+    const {apiUrl, apiToken, timeoutMs} = config.hub;
+    if (apiUrl) {
+      this.http = axios.create({
+        baseURL: apiUrl.replace(/\/+$/, ''),
+        timeout: timeoutMs,
+        headers: {Authorization: `token ${apiToken}`},
+        // Every status is looked at by the caller, which knows what 404 or 409 means there.
+        validateStatus: () => true,
+        maxRedirects: 0,
+      });
+    }
+  }
+
+  get configured(): boolean {
+    return this.http !== undefined;
+  }
+
+  /** The hub's version, e.g. "3.0.0" (asked once, then remembered). */
+  async version(): Promise<string> {
+    const res = await this.request('read its version', 'GET', '/');
+    this.expect(res.status === 200, res, 'read its version');
+    this.hubVersion = String((res.data as {version: string}).version);
+    return this.hubVersion;
+  }
+
+  /** Whether the hub is at least this major version (4: single-server GET, 5: /shares). */
+  async atLeast(major: number): Promise<boolean> {
+    const version = this.hubVersion ?? (await this.version());
+    return Number(version.split('.')[0]) >= major;
+  }
+
+  async user(name: string): Promise<HubUser | undefined> {
+    const res = await this.request('read a user', 'GET', `/users/${escapePath(name)}`);
+    if (res.status === 404) return undefined;
+    this.expect(res.status === 200, res, `read user ${name}`);
+    return res.data as HubUser;
+  }
+
+  /**
+   * One named server's state: JupyterHub 4+ answers it alone, 3.x inside
+   * the user model. Undefined when the hub has no such active server.
+   */
+  async server(user: string, server: string): Promise<HubServer | undefined> {
+    if (await this.atLeast(4)) {
+      const res = await this.request('read a server', 'GET', this.serverPath(user, server));
+      if (res.status === 404) return undefined;
+      this.expect(res.status === 200, res, `read server ${server} of ${user}`);
+      return res.data as HubServer;
+    }
+    return (await this.user(user))?.servers[server];
+  }
+
+  /** Creates the hub user if missing; true when it was created now. */
+  async ensureUser(name: string): Promise<boolean> {
+    const res = await this.request('create a user', 'POST', `/users/${escapePath(name)}`);
+    if (res.status === 409) return false;
+    this.expect(res.status === 201, res, `create user ${name}`);
+    return true;
+  }
+
+  async startServer(user: string, server: string, userOptions: object): Promise<HubStartResult> {
+    const res = await this.request('start a server', 'POST', this.serverPath(user, server), userOptions);
+    if (res.status === 201) return 'running';
+    if (res.status === 202) return 'starting';
+    if (res.status === 400 && /already running/i.test(messageOf(res.data))) return 'running';
+    if (res.status === 400 && /pending/i.test(messageOf(res.data))) return 'starting';
+    throw this.failure(res, `start server ${server} of ${user}`);
+  }
+
+  /** Stops (and with `remove`, deletes) a named server; answers whether it is already stopped. */
+  async stopServer(user: string, server: string, remove = false): Promise<'stopped' | 'stopping'> {
+    const res = await this.request('stop a server', 'DELETE', this.serverPath(user, server), remove ? {remove: true} : undefined);
+    if (res.status === 204 || res.status === 404) return 'stopped';
+    if (res.status === 202) return 'stopping';
+    if (res.status === 400 && /pending spawn/i.test(messageOf(res.data))) {
+      throw new HttpErrors.Conflict(`JupyterHub is still starting server ${server}; stop it once it has started`);
+    }
+    throw this.failure(res, `stop server ${server} of ${user}`);
+  }
+
+  /**
+   * Users with active servers, page by page (JupyterHub 4+ paginates; 3.x
+   * answers everything at once), at most `maxRequests` requests.
+   */
+  async activeUsers(maxRequests: number): Promise<{users: HubUser[]; complete: boolean}> {
+    const users: HubUser[] = [];
+    let offset = 0;
+    for (let page = 0; page < maxRequests; page++) {
+      const res = await this.request('list users', 'GET', '/users', undefined, {
+        params: {state: 'active', offset, limit: 200},
+        headers: {Accept: 'application/jupyterhub-pagination+json'},
+      });
+      this.expect(res.status === 200, res, 'list users');
+      const body = res.data as HubUser[] | {items: HubUser[]; _pagination: {next: {offset: number} | null}};
+      if (Array.isArray(body)) return {users: body, complete: true};
+      users.push(...body.items);
+      if (!body._pagination.next) return {users, complete: true};
+      offset = body._pagination.next.offset;
+    }
+    return {users, complete: false};
+  }
+
+  /** The hub's spawn progress as a stream of server-sent events. */
+  async progress(user: string, server: string): Promise<Readable> {
+    const res = await this.request('read spawn progress', 'GET', `${this.serverPath(user, server)}/progress`, undefined, {
+      responseType: 'stream',
+      headers: {Accept: 'text/event-stream'},
+      // The stream lasts as long as the spawn; only connecting is bounded.
+      timeout: 0,
+      signal: AbortSignal.timeout(10 * 60 * 1000),
+    });
+    if (res.status !== 200) {
+      (res.data as Readable).resume();
+      throw this.failure(res, `read the spawn progress of ${server}`);
+    }
+    return res.data as Readable;
+  }
+
+  /** The URL that opens a named server (or a path in it) in the browser. */
+  serverUrl(user: string, server: string, path = ''): string {
+    return `${this.config.hub.publicUrl}/user/${escapePath(user)}/${escapePath(server)}/${path}`;
+  }
+
+  private serverPath(user: string, server: string): string {
+    return `/users/${escapePath(user)}/servers/${escapePath(server)}`;
+  }
+
+  private async request(
+    what: string,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    data?: object,
+    options: Parameters<AxiosInstance['request']>[0] = {},
+  ) {
+    if (!this.http) {
+      throw new HttpErrors.ServiceUnavailable('JupyterHub is not configured (set HUB_API_URL and HUB_API_TOKEN)');
+    }
+    try {
+      return await this.http.request({method, url: path, data, ...options});
+    } catch (err) {
+      throw unreachable(err as AxiosError, what);
+    }
+  }
+
+  private expect(ok: boolean, res: {status: number; data: unknown}, what: string): void {
+    if (!ok) throw this.failure(res, what);
+  }
+
+  private failure(res: {status: number; data: unknown}, what: string): Error {
+    const message = `JupyterHub could not ${what}: ${res.status} ${messageOf(res.data)}`.trim();
+    if (res.status >= 500) return new HttpErrors.BadGateway(message);
+    if (res.status === 401 || res.status === 403) {
+      return new HttpErrors.BadGateway(`${message} (check HUB_API_TOKEN and the service's scopes)`);
+    }
+    return new HttpErrors.BadGateway(message);
+  }
+}
+
+/** A path segment escaped as JupyterHub escapes user and server names in its URLs (`@` and `~` stay). */
+function escapePath(segment: string): string {
+  return encodeURIComponent(segment).replace(/%40/g, '@');
+}
+
+function messageOf(data: unknown): string {
+  if (data && typeof data === 'object' && 'message' in data) return String((data as {message: unknown}).message);
+  return typeof data === 'string' ? data.slice(0, 200) : '';
+}
+
+function unreachable(err: AxiosError, what: string): Error {
+  if (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT' || err.name === 'TimeoutError') {
+    return new HttpErrors.GatewayTimeout(`JupyterHub did not answer in time when asked to ${what}`);
+  }
+  return new HttpErrors.ServiceUnavailable(`JupyterHub is unreachable (${err.code ?? err.message}): could not ${what}`);
+}

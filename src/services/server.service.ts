@@ -1,0 +1,238 @@
+import {BindingScope, injectable, service} from '@loopback/core';
+import {repository, Where} from '@loopback/repository';
+import {Server, ServerStatus} from '../models/server.model';
+import {Template} from '../models/template.model';
+import {ServerRepository} from '../repositories/server.repository';
+import {TemplateRepository} from '../repositories/template.repository';
+import {readEvents} from '../utils/event-stream.util';
+import {KeyedLock} from '../utils/keyed-lock.util';
+import {AccessService} from './access.service';
+import type {Caller} from './identity.service';
+import {HubServer, JupyterHubService} from './jupyterhub.service';
+import {LoggerService} from './logger.service';
+import {narrowing} from './pagination.service';
+import {SharingService} from './sharing.service';
+import {serverNameFor, TemplateService} from './template.service';
+import {UserDirectoryService} from './user-directory.service';
+
+export interface ServerFilter {
+  owner?: string;
+  type?: string;
+  name?: string;
+}
+
+/** The status the hub's view of a named server means (spec section 3). */
+export function statusFromHub(server: HubServer | undefined): ServerStatus {
+  if (!server) return 'stopped';
+  if (server.pending === 'spawn') return 'starting';
+  if (server.pending === 'stop') return 'stopping';
+  return server.ready ? 'running' : 'starting';
+}
+
+/** A server that just changed status is left to its own action this long before reconciliation may overrule it. */
+const SETTLE_MS = 30_000;
+
+/**
+ * Servers as JupyterHub named servers. Statuses live in the database: lists
+ * never wait on the hub; each action refreshes its server; the reconciler
+ * (ServerStatusObserver) brings the rest in line. Status changes are
+ * compare-and-set on the stored status, under a per-server lock, so
+ * concurrent starts cause one spawn.
+ */
+@injectable({scope: BindingScope.SINGLETON})
+export class ServerService {
+  private readonly lock = new KeyedLock();
+
+  constructor(
+    @repository(ServerRepository) private readonly servers: ServerRepository,
+    @repository(TemplateRepository) private readonly templates: TemplateRepository,
+    @service(TemplateService) private readonly templateService: TemplateService,
+    @service(JupyterHubService) private readonly hub: JupyterHubService,
+    @service(UserDirectoryService) private readonly users: UserDirectoryService,
+    @service(AccessService) private readonly access: AccessService,
+    @service(SharingService) private readonly sharing: SharingService,
+    @service(LoggerService) private readonly logger: LoggerService,
+  ) {}
+
+  async list(caller: Caller, filter: ServerFilter): Promise<Server[]> {
+    const where: object[] = [await this.access.readableWhere<Server>(caller, 'server'), narrowing(filter)];
+    if (filter.type) {
+      const templates = await this.templates.find({where: {type: filter.type as Template['type']}, fields: {_id: true}});
+      where.push({templateId: {inq: templates.map(t => t._id!)}});
+    }
+    return this.servers.find({where: {and: where} as Where<Server>, order: ['createdAt ASC', '_id ASC']});
+  }
+
+  get(id: string): Promise<Server> {
+    return this.servers.findById(id);
+  }
+
+  /** A new server of the caller on `template`, started unless `start` is false. */
+  async create(caller: Caller, template: Template, start: boolean): Promise<Server> {
+    const now = new Date();
+    const server = await this.servers.create({
+      name: await this.freeName(caller.email, template.serverName ?? serverNameFor(template.name)),
+      owner: caller.email,
+      hubUser: caller.username,
+      templateId: template._id!,
+      status: 'stopped',
+      createdAt: now,
+      statusChangedAt: now,
+    });
+    return start ? this.start(caller, server._id!) : server;
+  }
+
+  /** Starts a stopped server; one already starting or running is answered as it is, without a hub call. */
+  async start(caller: Caller, id: string): Promise<Server> {
+    const claimed = await this.transition(id, ['stopped'], 'starting', {lastError: null});
+    const server = await this.servers.findById(id);
+    if (!claimed) return server;
+    try {
+      const template = await this.templates.findById(server.templateId);
+      const owner = caller.email === server.owner ? caller : await this.users.asCaller(server.owner);
+      const userOptions = await this.templateService.userOptions(template, owner);
+      await this.hub.ensureUser(server.hubUser);
+      const result = await this.hub.startServer(server.hubUser, server.name, userOptions);
+      if (result === 'running') {
+        await this.transition(id, ['starting'], 'running', {url: this.hub.serverUrl(server.hubUser, server.name)});
+      } else {
+        this.watchSpawn(server);
+      }
+    } catch (err) {
+      await this.transition(id, ['starting'], 'stopped', {lastError: (err as Error).message});
+      throw err;
+    }
+    return this.servers.findById(id);
+  }
+
+  /** Stops a running or starting server; a stopped or stopping one is answered as it is. */
+  async stop(id: string): Promise<Server> {
+    const server = await this.servers.findById(id);
+    if (!(await this.transition(id, ['running', 'starting'], 'stopping'))) return this.servers.findById(id);
+    try {
+      if ((await this.hub.stopServer(server.hubUser, server.name)) === 'stopped') {
+        await this.transition(id, ['stopping'], 'stopped');
+      }
+    } catch (err) {
+      // Learn the truth from the hub; failing that, undo the claim.
+      await this.refresh({...server, status: 'stopping'} as Server).catch(() =>
+        this.transition(id, ['stopping'], server.status),
+      );
+      throw err;
+    }
+    return this.servers.findById(id);
+  }
+
+  /** Stops and removes the named server at the hub, then the record and, if nothing else uses it, its private template. */
+  async remove(id: string): Promise<void> {
+    await this.lock.run(id, async () => {
+      const server = await this.servers.findById(id);
+      // JupyterHub 3.0 answers 500 for a server of a user it never had.
+      if (await this.hub.user(server.hubUser)) await this.hub.stopServer(server.hubUser, server.name, true);
+      await this.servers.deleteById(id);
+      await this.sharing.forget('server', id);
+      const template = await this.templates.findOne({where: {_id: server.templateId}});
+      if (template && isPrivateTo(template, server.owner)) {
+        const others = await this.servers.count({templateId: template._id});
+        if (others.count === 0) await this.templates.deleteById(template._id);
+      }
+    });
+  }
+
+  /** Asks the hub about one server and stores what it says. */
+  async refresh(server: Server): Promise<Server> {
+    const state = await this.hub.server(server.hubUser, server.name);
+    const status = statusFromHub(state);
+    if (status !== server.status) {
+      await this.transition(server._id!, [server.status], status, this.urlFor(server, status));
+    }
+    return this.servers.findById(server._id);
+  }
+
+  /**
+   * Brings stored statuses in line with the hub, with at most
+   * HUB_RECONCILE_MAX_REQUESTS hub requests whatever the number of servers.
+   */
+  async reconcile(maxRequests: number): Promise<{changed: number}> {
+    const {users, complete} = await this.hub.activeUsers(maxRequests);
+    const active = new Map<string, HubServer>();
+    for (const user of users) {
+      for (const [name, state] of Object.entries(user.servers ?? {})) active.set(`${user.name}\u0000${name}`, state);
+    }
+    const key = (s: Server) => `${s.hubUser}\u0000${s.name}`;
+    const settled = (s: Server) => Date.now() - new Date(s.statusChangedAt ?? 0).getTime() > SETTLE_MS;
+    let changed = 0;
+    const tracked = await this.servers.find({where: {status: {inq: ['starting', 'running', 'stopping']}}});
+    for (const server of tracked) {
+      const state = active.get(key(server));
+      if (!state && (!complete || !settled(server))) continue;
+      const status = statusFromHub(state);
+      if (status !== server.status && (await this.transition(server._id!, [server.status], status, this.urlFor(server, status)))) {
+        changed++;
+      }
+    }
+    const trackedKeys = new Set(tracked.map(key));
+    const untracked = [...active.keys()].filter(k => !trackedKeys.has(k)).map(k => {
+      const [hubUser, name] = k.split('\u0000');
+      return {hubUser, name};
+    });
+    for (let i = 0; i < untracked.length; i += 100) {
+      const stopped = await this.servers.find({where: {or: untracked.slice(i, i + 100)}});
+      for (const server of stopped) {
+        const status = statusFromHub(active.get(key(server)));
+        if (await this.transition(server._id!, ['stopped'], status, this.urlFor(server, status))) changed++;
+      }
+    }
+    return {changed};
+  }
+
+  /** Follows the hub's progress stream of a spawn to its end and stores the outcome. */
+  private watchSpawn(server: Server): void {
+    const id = server._id!;
+    const follow = async () => {
+      let outcome: {url?: string; error?: string} = {};
+      await readEvents(await this.hub.progress(server.hubUser, server.name), event => {
+        if (event.ready) outcome = {url: this.hub.serverUrl(server.hubUser, server.name)};
+        else if (event.failed) outcome = {error: String(event.message ?? 'The spawn failed')};
+        return outcome.url !== undefined || outcome.error !== undefined;
+      });
+      if (outcome.url) await this.transition(id, ['starting'], 'running', {url: outcome.url});
+      // The reconciler may have seen the server gone first: the reason still belongs on it.
+      else if (outcome.error) await this.transition(id, ['starting', 'stopped'], 'stopped', {lastError: outcome.error});
+      else await this.refresh(await this.servers.findById(id));
+    };
+    follow().catch(err =>
+      this.logger.warn('could not follow a spawn', {server: id, reason: (err as Error).message}),
+    );
+  }
+
+  /** Compare-and-set of the status: true when the server was in one of `from` and is now `to`. */
+  private transition(id: string, from: ServerStatus[], to: ServerStatus, extra: Partial<Record<'lastError' | 'url', string | null>> = {}): Promise<boolean> {
+    return this.lock.run(id, async () => {
+      const {count} = await this.servers.updateAll(
+        {status: to, statusChangedAt: new Date(), ...extra} as Partial<Server>,
+        {_id: id, status: {inq: from}},
+      );
+      return count > 0;
+    });
+  }
+
+  private urlFor(server: Server, status: ServerStatus): {url?: string} {
+    return status === 'running' ? {url: this.hub.serverUrl(server.hubUser, server.name)} : {};
+  }
+
+  /** `base`, or `base-2`, `base-3`... : the first name the owner has no server under. */
+  private async freeName(owner: string, base: string): Promise<string> {
+    const taken = new Set(
+      (await this.servers.find({where: {owner}, fields: {name: true}})).map(s => s.name),
+    );
+    let name = base;
+    for (let n = 2; taken.has(name); n++) name = `${base}-${n}`;
+    return name;
+  }
+}
+
+/** A template made for one person's servers: deleted with the last of them. */
+function isPrivateTo(template: Template, owner: string): boolean {
+  return !template.public && template.type === 'custom' && template.creator === owner;
+}

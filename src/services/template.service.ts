@@ -1,0 +1,166 @@
+import {BindingScope, injectable, service} from '@loopback/core';
+import {repository} from '@loopback/repository';
+import {HttpErrors} from '@loopback/rest';
+import {randomBytes} from 'node:crypto';
+import {Dataset} from '../models/dataset.model';
+import {Module} from '../models/module.model';
+import {Template} from '../models/template.model';
+import {ServerRepository} from '../repositories/server.repository';
+import {TemplateRepository} from '../repositories/template.repository';
+import {AccessService, ResourceKind} from './access.service';
+import {HardwareService} from './hardware.service';
+import type {Caller} from './identity.service';
+import {ResourceLookupService} from './resource-lookup.service';
+
+/** What a body may set; creator, timestamp and serverName are the server's. */
+export type TemplateInput = Pick<
+  Template,
+  'name' | 'description' | 'applicationType' | 'hardware' | 'type' | 'public' | 'datasets' | 'modules' | 'secrets' | 'filePath' | 'tags' | 'featuredImage'
+>;
+
+const SETTABLE: Array<keyof TemplateInput> = [
+  'name', 'description', 'applicationType', 'hardware', 'type', 'public',
+  'datasets', 'modules', 'secrets', 'filePath', 'tags', 'featuredImage',
+];
+
+export interface TemplateFilter {
+  type?: string;
+  email?: string;
+}
+
+/** What a server is started with: the template resolved for its owner (spec section 3). */
+export interface UserOptions {
+  applicationType: string;
+  hardware: string;
+  filePath?: string;
+  datasets: Array<{id: string; name: string; write_access: boolean}>;
+  modules: Array<{id: string; owner: string; name: string; version: string; module_path: string; write_access: boolean}>;
+  secrets: Array<{id: string; secretName: string; type: string; secret_path: string; mount_path?: string}>;
+}
+
+/** Templates: validated references, server-set fields, tags, and the user_options they start servers with. */
+@injectable({scope: BindingScope.SINGLETON})
+export class TemplateService {
+  constructor(
+    @repository(TemplateRepository) private readonly templates: TemplateRepository,
+    @repository(ServerRepository) private readonly servers: ServerRepository,
+    @service(AccessService) private readonly access: AccessService,
+    @service(ResourceLookupService) private readonly resources: ResourceLookupService,
+    @service(HardwareService) private readonly hardware: HardwareService,
+  ) {}
+
+  async list(caller: Caller, filter: TemplateFilter): Promise<Template[]> {
+    const where: object[] = [await this.access.readableWhere<Template>(caller, 'template')];
+    if (filter.type) where.push({type: filter.type});
+    if (filter.email) where.push({creator: filter.email.trim().toLowerCase()});
+    return this.templates.find({where: {and: where}, order: ['timestamp DESC', '_id ASC']});
+  }
+
+  /** Tags of the readable templates with how many use each, most used first. */
+  async tags(caller: Caller, filter: TemplateFilter): Promise<Array<{tag: string; count: number}>> {
+    const counts = new Map<string, number>();
+    for (const template of await this.list(caller, filter)) {
+      for (const tag of new Set(template.tags ?? [])) counts.set(tag, (counts.get(tag) ?? 0) + 1);
+    }
+    return [...counts]
+      .map(([tag, count]) => ({tag, count}))
+      .sort((a, b) => b.count - a.count || a.tag.localeCompare(b.tag));
+  }
+
+  get(id: string): Promise<Template> {
+    return this.templates.findById(id);
+  }
+
+  async create(caller: Caller, body: TemplateInput): Promise<Template> {
+    const input = settable(body);
+    await this.validate(caller, input);
+    return this.templates.create({
+      ...input,
+      creator: caller.email,
+      timestamp: new Date(),
+      serverName: serverNameFor(input.name),
+    });
+  }
+
+  async update(caller: Caller, id: string, body: Partial<TemplateInput>): Promise<Template> {
+    const patch = settable(body);
+    await this.validate(caller, patch);
+    await this.templates.updateById(id, patch);
+    return this.templates.findById(id);
+  }
+
+  async remove(id: string): Promise<void> {
+    const users = await this.servers.count({templateId: id});
+    if (users.count > 0) {
+      throw new HttpErrors.Conflict(`Template ${id} is used by ${users.count} server(s); delete them first`);
+    }
+    await this.templates.deleteById(id);
+  }
+
+  /** The template as the hub gets it; everything it references must still be readable by the owner. */
+  async userOptions(template: Template, owner: Caller): Promise<UserOptions> {
+    const datasets = (await this.readable(owner, 'dataset', template.datasets)) as Dataset[];
+    const modules = (await this.readable(owner, 'module', template.modules)) as Module[];
+    await this.readable(owner, 'secret', template.secrets);
+    return {
+      applicationType: template.applicationType,
+      hardware: template.hardware,
+      filePath: template.filePath,
+      datasets: datasets.map(d => ({id: d._id!, name: d.name, write_access: d.write_access ?? false})),
+      modules: modules.map(m => ({
+        id: m._id!,
+        owner: m.owner!,
+        name: m.name,
+        version: m.version,
+        module_path: `${m.owner}/${m.name}`,
+        write_access: m.write_access ?? false,
+      })),
+      secrets: [],
+    };
+  }
+
+  private async validate(caller: Caller, input: Partial<TemplateInput>): Promise<void> {
+    if (input.type === 'featured' && !caller.admin) {
+      throw new HttpErrors.Forbidden('Only administrators create featured templates');
+    }
+    if (input.hardware !== undefined) await this.hardware.assertKnown(input.hardware);
+    await this.readable(caller, 'dataset', input.datasets);
+    await this.readable(caller, 'module', input.modules);
+    await this.readable(caller, 'secret', input.secrets);
+  }
+
+  /** The referenced resources, or 400 naming every id that is missing or unreadable. */
+  private async readable(caller: Caller, kind: ResourceKind, ids: string[] = []): Promise<object[]> {
+    const found: object[] = [];
+    const offending: string[] = [];
+    for (const id of new Set(ids)) {
+      const resource = kind === 'secret' ? undefined : await this.resources.find(kind, id);
+      if (resource && (await this.access.levelOf(caller, kind, resource)) !== 'none') found.push(resource);
+      else offending.push(id);
+    }
+    if (offending.length > 0) {
+      throw new HttpErrors.BadRequest(`These ${kind}s do not exist or are not readable: ${offending.join(', ')}`);
+    }
+    return found;
+  }
+}
+
+function settable<T extends Partial<TemplateInput>>(body: T): T {
+  const picked: Partial<TemplateInput> = {};
+  for (const key of SETTABLE) {
+    if (body[key] !== undefined) (picked as Record<string, unknown>)[key] = body[key];
+  }
+  return picked as T;
+}
+
+/** A JupyterHub-safe base for server names: lower-case letters, digits and dashes, plus a random suffix. */
+export function serverNameFor(name: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
+  return `${slug || 'server'}-${randomBytes(3).toString('hex')}`;
+}

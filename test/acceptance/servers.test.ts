@@ -1,0 +1,299 @@
+import {expect} from '@loopback/testlab';
+import path from 'node:path';
+import {promises as fs} from 'node:fs';
+import {ApiWorld, PEOPLE} from '../fixtures/api-world';
+import {CountingProxy} from '../fixtures/counting-proxy';
+import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
+
+const HARDWARE = path.resolve(__dirname, '../../../test/fixtures/jupyterhub/hardware.json');
+
+const TEMPLATE = {
+  name: 'Analysis lab',
+  description: 'JupyterLab for the analysis',
+  applicationType: 'JupyterLab',
+  hardware: 'small',
+  type: 'custom',
+  public: false,
+  tags: ['python'],
+};
+
+/** Polls until `check` answers true, or fails after `ms`. */
+async function eventually(what: string, check: () => Promise<boolean>, ms = 30000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise(resolve => setTimeout(resolve, 250));
+  }
+  throw new Error(`Timed out waiting until ${what}`);
+}
+
+/** The events of a server-sent event stream, read to its end. */
+async function readProgress(url: string, token: string): Promise<Array<Record<string, unknown>>> {
+  const res = await fetch(url, {headers: {Authorization: `Bearer ${token}`}});
+  expect(res.headers.get('content-type')).to.match(/text\/event-stream/);
+  const text = await res.text();
+  return text
+    .split('\n\n')
+    .map(block => block.split('\n').filter(line => line.startsWith('data: ')).map(line => line.slice(6)).join(''))
+    .filter(Boolean)
+    .map(data => JSON.parse(data));
+}
+
+describe('Templates and servers on a real JupyterHub', function () {
+  this.timeout(120000);
+  let hub: JupyterHubHarness;
+  let proxy: CountingProxy;
+  let world: ApiWorld;
+
+  before(async () => {
+    hub = await JupyterHubHarness.start();
+    proxy = await CountingProxy.start(hub.apiUrl.replace('/hub/api', ''));
+    world = await ApiWorld.start({
+      HUB_API_URL: `${proxy.url}/hub/api`,
+      HUB_API_TOKEN: hub.token,
+      HUB_PUBLIC_URL: hub.publicUrl,
+      HUB_TIMEOUT_MS: '3000',
+      HUB_RECONCILE_INTERVAL: '1',
+      HOMES_ROOT: hub.homesRoot,
+      HARDWARE_FILE: HARDWARE,
+    });
+  });
+
+  after(async () => {
+    await world?.stop();
+    await proxy?.stop();
+    await hub?.stop();
+  });
+
+  it('launches a template as a named server, relays its progress, and runs it until stopped and deleted', async () => {
+    const owner = await world.as('owner');
+    const created = await owner.post('/servers').send(TEMPLATE).expect(200);
+    expect(created.body).to.containDeep({owner: PEOPLE.owner, hubUser: PEOPLE.owner});
+    expect(['starting', 'running']).to.containEql(created.body.status);
+    const id = created.body._id;
+
+    const events = await readProgress(`${world.api.url}/servers/${id}/progress`, await world.tokenFor(PEOPLE.owner));
+    const last = events[events.length - 1];
+    expect(last).to.containDeep({ready: true, url: `${hub.publicUrl}/user/${PEOPLE.owner}/${created.body.name}/`});
+
+    await eventually('the server is running', async () => (await owner.get(`/servers/${id}`)).body.status === 'running');
+    const listed = await owner.get('/servers').expect(200);
+    expect(listed.body.find((s: {_id: string}) => s._id === id).status).to.equal('running');
+
+    // A notebook written through the single-user server's contents API lands in the user's home.
+    const token = await hub.api('POST', `/users/${PEOPLE.owner}/tokens`, {note: 'test'});
+    const put = await fetch(`${hub.publicUrl}/user/${PEOPLE.owner}/${created.body.name}/api/contents/hello.ipynb`, {
+      method: 'PUT',
+      headers: {Authorization: `token ${token.body.token}`, 'Content-Type': 'application/json'},
+      body: JSON.stringify({type: 'notebook', content: {cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5}}),
+    });
+    expect(put.status).to.equal(201);
+    const written = JSON.parse(await fs.readFile(path.join(hub.homesRoot, PEOPLE.owner, 'hello.ipynb'), 'utf8'));
+    expect(written.nbformat).to.equal(4);
+
+    const stopped = await owner.put(`/servers/${id}/stop`).expect(200);
+    expect(['stopping', 'stopped']).to.containEql(stopped.body.status);
+    await eventually('the server is stopped', async () => (await owner.get(`/servers/${id}`)).body.status === 'stopped');
+    const hubsBefore = proxy.count(/DELETE .*\/servers\//);
+    await owner.put(`/servers/${id}/stop`).expect(200);
+    expect(proxy.count(/DELETE .*\/servers\//)).to.equal(hubsBefore);
+
+    await owner.delete(`/servers/${id}`).expect(204);
+    const hubUser = await hub.api('GET', `/users/${PEOPLE.owner}?include_stopped_servers=1`);
+    expect(Object.keys(hubUser.body.servers)).to.not.containEql(created.body.name);
+    await owner.get(`/servers/${id}`).expect(404);
+    await owner.get(`/template?id=${created.body.templateId}`).expect(404);
+    const templates = await owner.get('/templates').expect(200);
+    expect(templates.body.map((t: {_id: string}) => t._id)).to.not.containEql(created.body.templateId);
+  });
+
+  it('makes exactly one spawn at the hub for 20 concurrent starts, all answered 2xx', async () => {
+    const owner = await world.as('owner');
+    const template = await owner.post('/template').send({...TEMPLATE, name: 'Concurrent'}).expect(200);
+    const server = await owner.put('/servers').query({templateId: template.body._id, start: false}).expect(200);
+    expect(server.body.status).to.equal('stopped');
+    const spawnsBefore = proxy.count(new RegExp(`POST .*/servers/${server.body.name}$`));
+
+    const answers = await Promise.all(Array.from({length: 20}, () => owner.put(`/servers/${server.body._id}/start`)));
+    expect(answers.map(a => a.status)).to.deepEqual(Array(20).fill(200));
+    expect(proxy.count(new RegExp(`POST .*/servers/${server.body.name}$`)) - spawnsBefore).to.equal(1);
+
+    await eventually('it runs', async () => (await owner.get(`/servers/${server.body._id}`)).body.status === 'running');
+    await owner.delete(`/servers/${server.body._id}`).expect(204);
+  });
+
+  it('ends a spawn the hub fails as stopped, with the hub\'s message in lastError', async () => {
+    const owner = await world.as('owner');
+    const created = await owner.post('/servers').send({...TEMPLATE, name: 'Too big', hardware: 'fail-on-purpose'});
+    expect(created.status).to.equal(200);
+    const id = created.body._id;
+    await eventually('the failed spawn is recorded', async () => {
+      const server = (await owner.get(`/servers/${id}`)).body;
+      return server.status === 'stopped' && /No node has room/.test(server.lastError ?? '');
+    });
+    const events = await readProgress(`${world.api.url}/servers/${id}/progress`, await world.tokenFor(PEOPLE.owner));
+    expect(events[events.length - 1]).to.containDeep({failed: true});
+    expect(String(events[events.length - 1].message)).to.match(/No node has room/);
+  });
+
+  it('refuses templates with unknown hardware or unreadable references, naming them', async () => {
+    const owner = await world.as('owner');
+    const hardware = await owner.post('/template').send({...TEMPLATE, hardware: 'quantum'}).expect(400);
+    expect(hardware.body.error.message).to.match(/hardware "quantum" is not one of the options: small, fail-on-purpose/);
+    const strangers = await (await world.as('stranger')).post('/datasets').send({name: 'private'}).expect(200);
+    const refs = await owner.post('/template').send({...TEMPLATE, datasets: [strangers.body._id, 'nope'], modules: ['gone']}).expect(400);
+    expect(refs.body.error.message).to.match(new RegExp(`${strangers.body._id}, nope`));
+    await owner.post('/template').send({...TEMPLATE, type: 'featured'}).expect(403);
+  });
+
+  it('ignores server-set fields in bodies and derives a hub-safe serverName', async () => {
+    const owner = await world.as('owner');
+    const res = await owner
+      .post('/template')
+      .send({...TEMPLATE, name: 'Ünïcode & spaces!', creator: 'someone@else.org', timestamp: '2000-01-01T00:00:00Z', serverName: '../evil'})
+      .expect(200);
+    expect(res.body.creator).to.equal(PEOPLE.owner);
+    expect(new Date(res.body.timestamp).getFullYear()).to.be.greaterThan(2020);
+    expect(res.body.serverName).to.match(/^unicode-spaces-[0-9a-f]{6}$/);
+  });
+
+  it('answers tags with counts, most used first', async () => {
+    const tagger = await world.as('tagger@lab.org');
+    for (const tags of [['gpu', 'python'], ['python'], ['r', 'python'], ['gpu']]) {
+      await tagger.post('/template').send({...TEMPLATE, tags}).expect(200);
+    }
+    const res = await tagger.get('/templates/tags').query({email: 'tagger@lab.org'}).expect(200);
+    expect(res.body).to.deepEqual([
+      {tag: 'python', count: 3},
+      {tag: 'gpu', count: 2},
+      {tag: 'r', count: 1},
+    ]);
+  });
+
+  it('refuses to delete a template that servers use with 409', async () => {
+    const owner = await world.as('owner');
+    const template = await owner.post('/template').send({...TEMPLATE, name: 'In use'}).expect(200);
+    const server = await owner.put('/servers').query({templateId: template.body._id, start: false}).expect(200);
+    await owner.delete('/template').query({id: template.body._id}).expect(409);
+    await owner.delete(`/servers/${server.body._id}`).expect(204);
+  });
+
+  it('lets anyone launch a public template as their own server', async () => {
+    const admin = await world.as('admin');
+    const template = await admin.post('/template').send({...TEMPLATE, name: 'Featured lab', type: 'featured', public: true}).expect(200);
+    const stranger = await world.as('stranger');
+    const server = await stranger.put('/servers').query({templateId: template.body._id, start: false}).expect(200);
+    expect(server.body.owner).to.equal(PEOPLE.stranger);
+    const share = await stranger.get(`/servers/${server.body._id}/share`).expect(200);
+    expect(share.body).to.containDeep({templateId: template.body._id, access: [{entity: PEOPLE.stranger, access: 'owner'}]});
+    await (await world.as('owner')).get(`/servers/${server.body._id}`).expect(404);
+    await stranger.delete(`/servers/${server.body._id}`).expect(204);
+    await admin.get('/templates').query({type: 'featured'}).expect(200);
+  });
+
+  it('initializes a user on the hub and their home folder, idempotently, for themselves or an admin', async () => {
+    const newcomer = await world.as('newcomer@lab.org');
+    const first = await newcomer.put('/initialize').query({email: 'Newcomer@Lab.org'}).expect(200);
+    expect(first.body).to.deepEqual({email: 'newcomer@lab.org', username: 'newcomer@lab.org', hubUserCreated: true, homeCreated: true});
+    expect((await hub.api('GET', '/users/newcomer@lab.org')).status).to.equal(200);
+    await fs.access(path.join(hub.homesRoot, 'newcomer@lab.org'));
+    const again = await newcomer.put('/initialize').query({email: 'newcomer@lab.org'}).expect(200);
+    expect(again.body).to.containDeep({hubUserCreated: false, homeCreated: false});
+    await newcomer.put('/initialize').query({email: 'someone@lab.org'}).expect(403);
+    await (await world.as('admin')).put('/initialize').query({email: 'someone@lab.org'}).expect(200);
+  });
+
+  it('reports the hub in /version and /healthcheck, and a person\'s home with email=', async () => {
+    const version = await world.client.get('/version').expect(200);
+    expect(version.body.hubVersion).to.equal('3.0.0');
+    const owner = await world.as('owner');
+    await owner.put('/initialize').query({email: PEOPLE.owner}).expect(200);
+    const health = await owner.get('/healthcheck').query({email: PEOPLE.owner}).expect(200);
+    expect(health.body.checks.jupyterhub).to.containDeep({status: 'pass', version: '3.0.0'});
+    expect(health.body.checks.home).to.containDeep({status: 'pass'});
+    await owner.get('/healthcheck').query({email: PEOPLE.stranger}).expect(403);
+  });
+
+  it('answers 503 naming JupyterHub, within the timeout, when the hub cannot be reached, and keeps its own state', async () => {
+    const owner = await world.as('owner');
+    const created = await owner.post('/servers').send({...TEMPLATE, name: 'Cut off'}).expect(200);
+    const id = created.body._id;
+    await eventually('it runs', async () => (await owner.get(`/servers/${id}`)).body.status === 'running');
+    proxy.cutOff = true;
+    try {
+      const started = Date.now();
+      const stop = await owner.put(`/servers/${id}/stop`).expect(503);
+      expect(stop.body.error.message).to.match(/JupyterHub is unreachable/);
+      expect(Date.now() - started).to.be.below(3000);
+      expect((await owner.get(`/servers/${id}`).expect(200)).body.status).to.equal('running');
+      const health = await owner.get('/healthcheck').expect(503);
+      expect(health.body.checks.jupyterhub).to.containDeep({status: 'fail'});
+      expect(health.body.checks.jupyterhub.message).to.match(/JupyterHub/);
+    } finally {
+      proxy.cutOff = false;
+    }
+    await owner.delete(`/servers/${id}`).expect(204);
+  });
+
+  it('answers 503 while the hub is stopped, and reconciles statuses once it is back without anyone acting', async () => {
+    const owner = await world.as('owner');
+    const running = await owner.post('/servers').send({...TEMPLATE, name: 'Survivor'}).expect(200);
+    const idle = await owner.post('/servers').query({start: false}).send({...TEMPLATE, name: 'Idle'}).expect(200);
+    await eventually('it runs', async () => (await owner.get(`/servers/${running.body._id}`)).body.status === 'running');
+
+    // Stopping the hub stops its single-user servers too.
+    await hub.stop();
+    const start = await owner.put(`/servers/${idle.body._id}/start`).expect(503);
+    expect(start.body.error.message).to.match(/JupyterHub is unreachable/);
+    expect((await owner.get(`/servers/${idle.body._id}`).expect(200)).body).to.containDeep({status: 'stopped'});
+    await owner.post('/servers').send({...TEMPLATE, name: 'While down'}).expect(503);
+    expect((await owner.get('/healthcheck').expect(503)).body.checks.jupyterhub.status).to.equal('fail');
+
+    await hub.restart();
+    await eventually(
+      'the stored status follows the hub',
+      async () => (await owner.get(`/servers/${running.body._id}`)).body.status === 'stopped',
+    );
+    await owner.get('/healthcheck').expect(200);
+    await owner.put(`/servers/${idle.body._id}/start`).expect(200);
+    await eventually('the idle one runs', async () => (await owner.get(`/servers/${idle.body._id}`)).body.status === 'running');
+  });
+});
+
+describe('Listing servers', function () {
+  this.timeout(120000);
+  let hub: JupyterHubHarness;
+  let proxy: CountingProxy;
+  let world: ApiWorld;
+
+  before(async () => {
+    hub = await JupyterHubHarness.start();
+    proxy = await CountingProxy.start(hub.apiUrl.replace('/hub/api', ''));
+    world = await ApiWorld.start({
+      HUB_API_URL: `${proxy.url}/hub/api`,
+      HUB_API_TOKEN: hub.token,
+      HUB_RECONCILE_INTERVAL: '3600',
+      HARDWARE_FILE: HARDWARE,
+    });
+  });
+
+  after(async () => {
+    await world?.stop();
+    await proxy?.stop();
+    await hub?.stop();
+  });
+
+  it('lists 200 servers of one user from stored statuses without a single hub request', async () => {
+    const owner = await world.as('owner');
+    const template = await owner.post('/template').send(TEMPLATE).expect(200);
+    for (let i = 0; i < 200; i++) {
+      await owner.put('/servers').query({templateId: template.body._id, start: false}).expect(200);
+    }
+    const before = proxy.requests.length;
+    const listed = await owner.get('/servers').expect(200);
+    expect(listed.body).to.have.length(200);
+    expect(new Set(listed.body.map((s: {name: string}) => s.name)).size).to.equal(200);
+    for (const server of listed.body.slice(0, 20)) await owner.get(`/servers/${server._id}`).expect(200);
+    expect(proxy.requests.slice(before)).to.deepEqual([]);
+  });
+});
