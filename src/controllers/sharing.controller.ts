@@ -20,8 +20,9 @@ const ENTITY_TYPE: Partial<ParameterObject> = {
 };
 
 /**
- * The share, revoke and access routes of every shareable kind, with the
- * seed's paths. Sharing and revoking need owner; reading the list needs read.
+ * The share, revoke and access routes of every shareable kind: the seed's
+ * paths for datasets and modules, the same shape for templates and servers
+ * (additions). Sharing and revoking need owner; reading the list needs read.
  */
 export class SharingController {
   constructor(
@@ -63,6 +64,42 @@ export class SharingController {
   @post('/modules/{id}/revoke', ACCESS_LIST('module'))
   revokeModule(@param.path.string('id') id: string, @requestBody(SHARE_BODY) body: ShareRequest) {
     return this.revoke('module', id, body);
+  }
+
+  @requireAccess('template', 'read')
+  @get('/templates/{id}/access', ACCESS_LIST('template'))
+  templateAccess(@param.path.string('id') id: string, @param.query.string('type', ENTITY_TYPE) type?: EntityType) {
+    return this.accessList('template', id, type);
+  }
+
+  @requireAccess('template', 'owner')
+  @post('/templates/{id}/share', ACCESS_LIST('template'))
+  shareTemplate(@param.path.string('id') id: string, @requestBody(SHARE_BODY) body: ShareRequest) {
+    return this.share('template', id, body);
+  }
+
+  @requireAccess('template', 'owner')
+  @post('/templates/{id}/revoke', ACCESS_LIST('template'))
+  revokeTemplate(@param.path.string('id') id: string, @requestBody(SHARE_BODY) body: ShareRequest) {
+    return this.revoke('template', id, body);
+  }
+
+  @requireAccess('server', 'read')
+  @get('/servers/{id}/access', ACCESS_LIST('server'))
+  serverAccess(@param.path.string('id') id: string, @param.query.string('type', ENTITY_TYPE) type?: EntityType) {
+    return this.accessList('server', id, type);
+  }
+
+  @requireAccess('server', 'owner')
+  @post('/servers/{id}/share', ACCESS_LIST('server'))
+  shareServer(@param.path.string('id') id: string, @requestBody(SHARE_BODY) body: ShareRequest) {
+    return this.share('server', id, body);
+  }
+
+  @requireAccess('server', 'owner')
+  @post('/servers/{id}/revoke', ACCESS_LIST('server'))
+  revokeServer(@param.path.string('id') id: string, @requestBody(SHARE_BODY) body: ShareRequest) {
+    return this.revoke('server', id, body);
   }
 
   private async accessList(kind: ShareableKind, id: string, type: EntityType = 'user'): Promise<AccessEntry[]> {

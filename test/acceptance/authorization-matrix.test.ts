@@ -1,7 +1,8 @@
 import {expect} from '@loopback/testlab';
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
-import {ApiWorld, PEOPLE, Person, SharedResources, seedSharedResources, unique} from '../fixtures/api-world';
+import {ApiWorld, PEOPLE, Person, SharedResources, seedSharedResources, TEMPLATE_BODY, unique} from '../fixtures/api-world';
+import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
 
 type Caller = 'none' | Person;
 const CALLERS: Caller[] = ['none', 'stranger', 'direct', 'group', 'org', 'writer', 'owner', 'admin'];
@@ -31,6 +32,7 @@ const everyone = (status: number): Expected =>
   Object.fromEntries(CALLERS.map(c => [c, status])) as Expected;
 const signedIn = (status: number): Expected => ({...everyone(status), none: 401});
 const adminOnly = (status: number): Expected => ({...everyone(403), none: 401, admin: status});
+const selfOrAdmin = (status: number): Expected => ({...everyone(403), none: 401, owner: status, admin: status});
 
 interface Row {
   path: (r: SharedResources) => string;
@@ -52,6 +54,8 @@ const MATRIX: Record<string, Row> = {
   'GET /whoami': {path: () => '/whoami', expected: signedIn(200)},
   'GET /healthcheck': {path: () => '/healthcheck', expected: signedIn(200)},
   'GET /volume/lua': {path: () => '/volume/lua', expected: signedIn(200)},
+  'GET /volume/hardware': {path: () => '/volume/hardware', expected: signedIn(200)},
+  'PUT /initialize': {path: () => '/initialize', query: () => ({email: PEOPLE.owner}), expected: selfOrAdmin(200)},
 
   'GET /groups': {path: () => '/groups', expected: signedIn(200)},
   'POST /groups': {path: () => '/groups', body: () => ({name: unique('g-')}), expected: signedIn(200)},
@@ -90,6 +94,38 @@ const MATRIX: Record<string, Row> = {
   'POST /modules/{id}/share': {path: r => `/modules/${r.moduleId}/share`, body: share, expected: needs('owner', 200)},
   'POST /modules/{id}/revoke': {path: r => `/modules/${r.moduleId}/revoke`, body: share, expected: needs('owner', 200)},
   'POST /modules/{id}/restore': {path: r => `/modules/${r.trashedModuleId}/restore`, expected: adminOnly(200)},
+
+  'GET /templates': {path: () => '/templates', expected: signedIn(200)},
+  'GET /templates/tags': {path: () => '/templates/tags', expected: signedIn(200)},
+  'POST /template': {path: () => '/template', body: () => ({...TEMPLATE_BODY, name: unique('t-')}), expected: signedIn(200)},
+  'PATCH /template': {
+    path: () => '/template',
+    query: r => ({templateId: r.templateId}),
+    body: () => ({description: 'changed'}),
+    expected: needs('write', 200),
+  },
+  'DELETE /template': {path: () => '/template', query: r => ({id: r.spareTemplateId}), expected: needs('owner', 204)},
+  'GET /templates/{id}/access': {path: r => `/templates/${r.templateId}/access`, expected: needs('read', 200)},
+  'POST /templates/{id}/share': {path: r => `/templates/${r.templateId}/share`, body: share, expected: needs('owner', 200)},
+  'POST /templates/{id}/revoke': {path: r => `/templates/${r.templateId}/revoke`, body: share, expected: needs('owner', 200)},
+
+  'GET /servers': {path: () => '/servers', expected: signedIn(200)},
+  'POST /servers': {
+    path: () => '/servers',
+    query: () => ({start: 'false'}),
+    body: () => ({...TEMPLATE_BODY, name: unique('s-')}),
+    expected: signedIn(200),
+  },
+  'PUT /servers': {path: () => '/servers', query: r => ({templateId: r.templateId, start: 'false'}), expected: needs('read', 200)},
+  'GET /servers/{id}': {path: r => `/servers/${r.serverId}`, expected: needs('read', 200)},
+  'PUT /servers/{id}/start': {path: r => `/servers/${r.serverId}/start`, expected: needs('write', 200)},
+  'PUT /servers/{id}/stop': {path: r => `/servers/${r.serverId}/stop`, expected: needs('write', 200)},
+  'DELETE /servers/{id}': {path: r => `/servers/${r.serverId}`, expected: needs('owner', 204)},
+  'GET /servers/{id}/share': {path: r => `/servers/${r.serverId}/share`, expected: needs('read', 200)},
+  'GET /servers/{id}/progress': {path: r => `/servers/${r.serverId}/progress`, expected: needs('read', 200)},
+  'GET /servers/{id}/access': {path: r => `/servers/${r.serverId}/access`, expected: needs('read', 200)},
+  'POST /servers/{id}/share': {path: r => `/servers/${r.serverId}/share`, body: share, expected: needs('owner', 200)},
+  'POST /servers/{id}/revoke': {path: r => `/servers/${r.serverId}/revoke`, body: share, expected: needs('owner', 200)},
 };
 
 function routesOfOpenApi(): string[] {
@@ -100,14 +136,17 @@ function routesOfOpenApi(): string[] {
 }
 
 describe('Authorization matrix: every route of openapi.json, every kind of caller', () => {
+  let hub: JupyterHubHarness;
   let world: ApiWorld;
 
   before(async () => {
-    world = await ApiWorld.start();
+    hub = await JupyterHubHarness.start();
+    world = await ApiWorld.start({HUB_API_URL: hub.apiUrl, HUB_API_TOKEN: hub.token, HOMES_ROOT: hub.homesRoot});
   });
 
   after(async () => {
     await world?.stop();
+    await hub?.stop();
   });
 
   it('has a row for every route of openapi.json, and no row for a route that is not there', () => {
@@ -119,20 +158,19 @@ describe('Authorization matrix: every route of openapi.json, every kind of calle
   for (const [route, row] of Object.entries(MATRIX)) {
     const [verb] = route.split(' ');
     describe(route, () => {
-      let readOnlyResources: SharedResources | undefined;
+      let resources: SharedResources | undefined;
       for (const caller of CALLERS) {
         it(`answers ${row.expected[caller]} to ${caller === 'none' ? 'a request without a token' : `the ${caller} caller`}`, async () => {
-          // A route that may change things gets fresh resources for every
-          // caller, so one caller's change cannot decide another's answer.
-          const resources = verb === 'GET'
-            ? (readOnlyResources ??= await seedSharedResources(world))
-            : await seedSharedResources(world);
+          // Resources are seeded anew after any request that may have changed
+          // them, so one caller's change cannot decide another's answer.
+          resources ??= await seedSharedResources(world);
           const agent = caller === 'none' ? world.client : await world.as(caller);
           const method = verb.toLowerCase() as 'get' | 'post' | 'patch' | 'put' | 'delete';
           let request = agent[method](row.path(resources));
           if (row.query) request = request.query(row.query(resources));
           if (row.body) request = request.send(row.body());
           const res = await request;
+          if (verb !== 'GET' && res.status < 300) resources = undefined;
           expect(res.status).to.equal(row.expected[caller], `${route} as ${caller}: ${JSON.stringify(res.body)}`);
           if (res.status >= 400) expect(res.body.error.statusCode).to.equal(res.status);
         });

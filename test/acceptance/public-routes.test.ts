@@ -18,7 +18,11 @@ describe('Public routes, errors and health', () => {
 
   it('serves /version without a token', async () => {
     const res = await client.get('/version').expect(200);
-    expect(res.body).to.deepEqual({name: 'notebooks-hub-api', version: require('../../../package.json').version});
+    expect(res.body).to.deepEqual({
+      name: 'notebooks-hub-api',
+      version: require('../../../package.json').version,
+      hubVersion: null,
+    });
   });
 
   it('serves the explorer and /openapi.json without a token', async () => {

@@ -39,8 +39,7 @@ async function readProgress(url: string, token: string): Promise<Array<Record<st
     .map(data => JSON.parse(data));
 }
 
-describe('Templates and servers on a real JupyterHub', function () {
-  this.timeout(120000);
+describe('Templates and servers on a real JupyterHub', () => {
   let hub: JupyterHubHarness;
   let proxy: CountingProxy;
   let world: ApiWorld;
@@ -81,7 +80,7 @@ describe('Templates and servers on a real JupyterHub', function () {
     expect(listed.body.find((s: {_id: string}) => s._id === id).status).to.equal('running');
 
     // A notebook written through the single-user server's contents API lands in the user's home.
-    const token = await hub.api('POST', `/users/${PEOPLE.owner}/tokens`, {note: 'test'});
+    const token = await hub.api<{token: string}>('POST', `/users/${PEOPLE.owner}/tokens`, {note: 'test'});
     const put = await fetch(`${hub.publicUrl}/user/${PEOPLE.owner}/${created.body.name}/api/contents/hello.ipynb`, {
       method: 'PUT',
       headers: {Authorization: `token ${token.body.token}`, 'Content-Type': 'application/json'},
@@ -99,7 +98,7 @@ describe('Templates and servers on a real JupyterHub', function () {
     expect(proxy.count(/DELETE .*\/servers\//)).to.equal(hubsBefore);
 
     await owner.delete(`/servers/${id}`).expect(204);
-    const hubUser = await hub.api('GET', `/users/${PEOPLE.owner}?include_stopped_servers=1`);
+    const hubUser = await hub.api<{servers: object}>('GET', `/users/${PEOPLE.owner}?include_stopped_servers=1`);
     expect(Object.keys(hubUser.body.servers)).to.not.containEql(created.body.name);
     await owner.get(`/servers/${id}`).expect(404);
     await owner.get(`/template?id=${created.body.templateId}`).expect(404);
@@ -260,8 +259,7 @@ describe('Templates and servers on a real JupyterHub', function () {
   });
 });
 
-describe('Listing servers', function () {
-  this.timeout(120000);
+describe('Listing servers', () => {
   let hub: JupyterHubHarness;
   let proxy: CountingProxy;
   let world: ApiWorld;
