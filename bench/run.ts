@@ -1,0 +1,146 @@
+/**
+ * `npm run bench`: the API (production settings, embedded store) and a bare
+ * Node reference doing the same work, measured in one run with autocannon
+ * at 10 connections. Prints req/s, p50 and p99 per route and the ratio to
+ * the reference, and writes the same as JSON under bench/results/. Figures
+ * are printed, never asserted: the machine is shared and noisy.
+ */
+import autocannon from 'autocannon';
+import {ChildProcess, fork} from 'node:child_process';
+import {promises as fs} from 'node:fs';
+import path from 'node:path';
+import {freePort} from '../test/fixtures/free-port';
+import {temporaryFolder} from '../test/fixtures/test-app';
+import {TestIdentityProvider} from '../test/fixtures/test-identity-provider';
+
+const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 10;
+const ROOT = path.resolve(__dirname, '../..');
+
+interface Measurement {
+  route: string;
+  target: 'api' | 'reference';
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+  bytesPerResponse: number;
+}
+
+function startChild(script: string, env: Record<string, string>, ready: RegExp | 'message'): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = fork(script, [], {env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe', 'ipc']});
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      if (ready instanceof RegExp && ready.test(output)) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    if (ready === 'message') child.once('message', () => resolve(child));
+    child.once('exit', code => reject(new Error(`${script} exited with ${code}:\n${output}`)));
+  });
+}
+
+async function call(url: string, token: string, init: RequestInit = {}): Promise<unknown> {
+  const res = await fetch(url, {...init, headers: {Authorization: `Bearer ${token}`, 'Content-Type': 'application/json'}});
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function measure(route: string, target: Measurement['target'], url: string, token: string): Promise<Measurement> {
+  const result = await autocannon({url, connections: CONNECTIONS, duration: DURATION_S, headers: {Authorization: `Bearer ${token}`}});
+  return {
+    route,
+    target,
+    requestsPerSecond: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+    bytesPerResponse: Math.round(result.throughput.total / Math.max(1, result.requests.total)),
+  };
+}
+
+async function main(): Promise<void> {
+  const apiPort = await freePort();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const provider = await TestIdentityProvider.start({
+    clientId: 'notebooks-hub',
+    audience: 'notebooks-hub',
+    redirectUris: [`${apiUrl}/`],
+    postLogoutRedirectUris: [`${apiUrl}/`],
+  });
+  const started = Date.now();
+  const api = await startChild(path.join(ROOT, 'dist/src/index.js'), {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(apiPort),
+    PUBLIC_URL: apiUrl,
+    LOG_LEVEL: 'warn',
+    DATA_DIR: await temporaryFolder('bench'),
+    OIDC_ISSUER: provider.issuer,
+    OIDC_ALLOW_HTTP: 'true',
+    AUTH_STATE_SECRET: 'bench-secret-bench-secret-bench-secret',
+  }, /is listening at/);
+  const startupMs = Date.now() - started;
+  const results: Measurement[] = [];
+  let reference: ChildProcess | undefined;
+  try {
+    const token = await provider.sign(provider.accessTokenClaims('bench@lab.org'));
+    const template = (await call(`${apiUrl}/template`, token, {
+      method: 'POST',
+      body: JSON.stringify({name: 'Bench', description: 'Bench', applicationType: 'JupyterLab', hardware: 'small', type: 'custom', public: false, tags: ['bench']}),
+    })) as {_id: string};
+    for (let i = 0; i < 199; i++) {
+      await call(`${apiUrl}/template`, token, {
+        method: 'POST',
+        body: JSON.stringify({name: `Bench ${i}`, description: 'Bench', applicationType: 'JupyterLab', hardware: 'small', type: 'custom', public: false}),
+      });
+    }
+    for (let i = 0; i < 200; i++) {
+      await call(`${apiUrl}/servers?templateId=${template._id}&start=false`, token, {method: 'PUT'});
+    }
+    const routes = ['/servers', '/templates'];
+    const bodies: Record<string, unknown> = {};
+    for (const route of routes) bodies[route] = await call(`${apiUrl}${route}`, token);
+    const jwks = await (await fetch(`${provider.issuer}/jwks`)).json();
+    const referencePort = await freePort();
+    reference = await startChild(path.join(__dirname, 'reference-server.js'), {
+      REFERENCE_SETUP: JSON.stringify({port: referencePort, issuer: provider.issuer, audience: 'notebooks-hub', jwks, bodies}),
+    }, 'message');
+    for (const route of routes) {
+      results.push(await measure(`GET ${route}`, 'api', `${apiUrl}${route}`, token));
+      results.push(await measure(`GET ${route}`, 'reference', `http://127.0.0.1:${referencePort}${route}`, token));
+    }
+  } finally {
+    api.kill('SIGTERM');
+    reference?.kill('SIGTERM');
+    await provider.stop();
+  }
+  report(results, startupMs);
+}
+
+function report(results: Measurement[], startupMs: number): void {
+  const rows = results.map(r => {
+    const ref = results.find(o => o.route === r.route && o.target === 'reference')!;
+    return {...r, ratioToReference: Number((r.requestsPerSecond / ref.requestsPerSecond).toFixed(3))};
+  });
+  console.log(`\nNotebooks Hub API benchmark: ${CONNECTIONS} connections, ${DURATION_S} s per route; API start to listening ${startupMs} ms\n`);
+  console.log('| route | target | req/s | p50 ms | p99 ms | ratio | errors | non-2xx | bytes |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(`| ${r.route} | ${r.target} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.ratioToReference} | ${r.errors} | ${r.non2xx} | ${r.bytesPerResponse} |`);
+  }
+  const file = path.join(ROOT, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.mkdir(path.dirname(file), {recursive: true})
+    .then(() => fs.writeFile(file, JSON.stringify({date: new Date().toISOString(), connections: CONNECTIONS, durationSeconds: DURATION_S, startupMs, results: rows}, null, 2)))
+    .then(() => console.log(`\nWritten to ${path.relative(ROOT, file)}`))
+    .catch(err => console.error(err));
+}
+
+main().catch(err => {
+  console.error(err);
+  process.exit(1);
+});
