@@ -10,7 +10,7 @@ import {
   AuthorizationDecision,
 } from '@loopback/authorization';
 import {BootMixin} from '@loopback/boot';
-import {ApplicationConfig, createBindingFromClass} from '@loopback/core';
+import {ApplicationConfig, BindingScope, Constructor, createBindingFromClass} from '@loopback/core';
 import {RepositoryMixin} from '@loopback/repository';
 import {RestApplication, RestBindings} from '@loopback/rest';
 import {RestExplorerBindings, RestExplorerComponent} from '@loopback/rest-explorer';
@@ -22,7 +22,7 @@ import {OidcBearerStrategy} from './authentication/oidc-bearer.strategy';
 import {ResourceAccessAuthorizer} from './authorization/resource-access.authorizer';
 import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
 import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
-import {AppBindings, HealthBindings, OIDC_BEARER_STRATEGY} from './keys';
+import {AppBindings, HealthBindings, OIDC_BEARER_STRATEGY, SecretBindings} from './keys';
 import {RequestLogMiddlewareProvider} from './middleware/request-log.middleware';
 import {ERROR_WRITER_OPTIONS, JsonRejectProvider} from './providers/json-reject.provider';
 import {DatabaseHealthCheck} from './services/database-health-check.service';
@@ -33,7 +33,11 @@ import {
 import {FolderHealthCheck} from './services/folder-health-check.service';
 import {HubHealthCheck} from './services/hub-health-check.service';
 import {JupyterHubService} from './services/jupyterhub.service';
+import {LocalSecretStoreService} from './services/local-secret-store.service';
 import {LoggerService} from './services/logger.service';
+import type {SecretStore} from './services/secret-store';
+import {SecretStoreHealthCheck} from './services/secret-store-health-check.service';
+import {VaultSecretStoreService} from './services/vault-secret-store.service';
 
 const pkg = require('../../package.json') as {
   name: string;
@@ -110,6 +114,12 @@ export class NotebooksHubApplication extends BootMixin(
     this.component(RestExplorerComponent);
     this.static('/', path.join(__dirname, '../../public'));
 
+    const secretStore: Constructor<SecretStore> =
+      config.secrets.engine === 'vault' ? VaultSecretStoreService : LocalSecretStoreService;
+    this.bind(SecretBindings.STORE).toClass(secretStore).inScope(BindingScope.SINGLETON);
+    this.bind(HealthBindings.checkKey('secretStore'))
+      .toClass(SecretStoreHealthCheck)
+      .tag(HealthBindings.CHECK_TAG);
     this.bind(HealthBindings.checkKey('database'))
       .toClass(DatabaseHealthCheck)
       .tag(HealthBindings.CHECK_TAG);

@@ -30,8 +30,28 @@ export interface AppConfig {
   /** JSON file listing the hardware options servers may ask for. */
   hardwareFile: string;
   hub: HubConfig;
+  secrets: SecretsConfig;
   oidc: OidcConfig;
   authState: {secret?: string; ttlSeconds: number};
+}
+
+export interface SecretsConfig {
+  /** `vault` when VAULT_ADDR is set, else the encrypted local store. */
+  engine: 'vault' | 'local';
+  /** Largest secret value in bytes (UTF-8). */
+  maxBytes: number;
+  /** Local store: base64 of a 32-byte AES-256-GCM key; undefined: generated into DATA_DIR. */
+  localKey?: string;
+  vault: {
+    address?: string;
+    token?: string;
+    roleId?: string;
+    secretId?: string;
+    mount: string;
+    pathPrefix: string;
+    skipTlsVerify: boolean;
+    timeoutMs: number;
+  };
 }
 
 export interface HubConfig {
@@ -232,6 +252,17 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   const dataDir = path.resolve(read.string('DATA_DIR', 'data'));
   const hubApiUrl = read.url('HUB_API_URL');
+  const vaultAddress = read.url('VAULT_ADDR');
+  if (vaultAddress && !read.optional('VAULT_TOKEN') && !read.optional('VAULT_ROLE_ID')) {
+    read.problems.push('VAULT_ADDR needs VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID for AppRole');
+  }
+  if (read.optional('VAULT_ROLE_ID') && !read.optional('VAULT_SECRET_ID')) {
+    read.problems.push('VAULT_ROLE_ID needs VAULT_SECRET_ID');
+  }
+  const secretsKey = read.optional('SECRETS_KEY');
+  if (secretsKey !== undefined && Buffer.from(secretsKey, 'base64').length !== 32) {
+    read.problems.push('SECRETS_KEY must be 32 bytes in base64 (openssl rand -base64 32)');
+  }
   if (hubApiUrl !== undefined && read.optional('HUB_API_TOKEN') === undefined) {
     read.problems.push('HUB_API_TOKEN is required when HUB_API_URL is set (the token of the API\'s hub service)');
   }
@@ -270,6 +301,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
       timeoutMs: read.integer('HUB_TIMEOUT_MS', 10000, 100, 120000),
       reconcileIntervalSeconds: read.integer('HUB_RECONCILE_INTERVAL', 10, 1, 3600),
       reconcileMaxRequests: read.integer('HUB_RECONCILE_MAX_REQUESTS', 5, 1, 1000),
+    },
+    secrets: {
+      engine: vaultAddress ? 'vault' : 'local',
+      maxBytes: read.integer('SECRET_MAX_BYTES', 65536, 1, 10 * 1024 * 1024),
+      localKey: secretsKey,
+      vault: {
+        address: vaultAddress,
+        token: read.optional('VAULT_TOKEN'),
+        roleId: read.optional('VAULT_ROLE_ID'),
+        secretId: read.optional('VAULT_SECRET_ID'),
+        mount: read.string('VAULT_KV_MOUNT', 'secret').replace(/^\/+|\/+$/g, ''),
+        pathPrefix: read.string('VAULT_PATH_PREFIX', 'notebooks-hub').replace(/^\/+|\/+$/g, ''),
+        skipTlsVerify: read.boolean('VAULT_SKIP_TLS_VERIFY', false),
+        timeoutMs: read.integer('VAULT_TIMEOUT_MS', 5000, 100, 120000),
+      },
     },
     oidc: {
       issuer: configuredIssuer ?? `${publicUrl}${EMBEDDED_OIDC_PATH}`,

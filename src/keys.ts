@@ -1,6 +1,7 @@
 import {BindingKey} from '@loopback/core';
 import type {AppConfig} from './config';
 import type {HealthCheck} from './services/health.service';
+import type {SecretStore} from './services/secret-store';
 
 export namespace AppBindings {
   export const CONFIG = BindingKey.create<AppConfig>('notebooks-hub.config');
@@ -18,3 +19,8 @@ export namespace HealthBindings {
 }
 
 export const OIDC_BEARER_STRATEGY = 'oidc-bearer';
+
+export namespace SecretBindings {
+  /** The secret store chosen by configuration: Vault KV v2 or the encrypted local store. */
+  export const STORE = BindingKey.create<SecretStore>('notebooks-hub.secret-store');
+}

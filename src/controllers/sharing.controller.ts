@@ -117,12 +117,7 @@ export class SharingController {
     return this.everyone(kind, id);
   }
 
-  /** Users, then groups, then organisations. */
   private async everyone(kind: ShareableKind, id: string): Promise<AccessEntry[]> {
-    const resource = (await this.resources.find(kind, id))!;
-    const lists = await Promise.all(
-      (['user', 'group', 'org'] as const).map(type => this.sharing.accessList(kind, resource, type)),
-    );
-    return lists.flat();
+    return this.sharing.everyone(kind, (await this.resources.find(kind, id))!);
   }
 }

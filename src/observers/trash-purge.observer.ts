@@ -4,10 +4,15 @@ import {AppBindings} from '../keys';
 import {DatasetService} from '../services/dataset.service';
 import {LoggerService} from '../services/logger.service';
 import {ModuleService} from '../services/module.service';
+import {SecretService} from '../services/secret.service';
 
 const DAY_MS = 24 * 3600 * 1000;
 
-/** Purges datasets and modules that have waited in the trash longer than TRASH_RETENTION_DAYS. */
+/**
+ * Purges datasets and modules that have waited in the trash longer than
+ * TRASH_RETENTION_DAYS, and secrets a crash left half-written or
+ * half-deleted; at start and every TRASH_PURGE_INTERVAL_MINUTES.
+ */
 @lifeCycleObserver('purge')
 export class TrashPurgeObserver implements LifeCycleObserver {
   private timer?: NodeJS.Timeout;
@@ -16,15 +21,18 @@ export class TrashPurgeObserver implements LifeCycleObserver {
     @inject(AppBindings.CONFIG) private readonly config: AppConfig,
     @service(DatasetService) private readonly datasets: DatasetService,
     @service(ModuleService) private readonly modules: ModuleService,
+    @service(SecretService) private readonly secrets: SecretService,
     @service(LoggerService) private readonly logger: LoggerService,
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => {
+    const sweep = () => {
       this.purge().catch(err =>
         this.logger.error('trash purge failed', {reason: (err as Error).message}),
       );
-    }, this.config.trashPurgeIntervalMinutes * 60 * 1000);
+    };
+    sweep();
+    this.timer = setInterval(sweep, this.config.trashPurgeIntervalMinutes * 60 * 1000);
     this.timer.unref();
   }
 
@@ -32,14 +40,15 @@ export class TrashPurgeObserver implements LifeCycleObserver {
     clearInterval(this.timer);
   }
 
-  /** Answers how many datasets and modules were purged. */
-  async purge(now = new Date()): Promise<{datasets: number; modules: number}> {
+  /** Answers how many datasets, modules and abandoned secrets were purged. */
+  async purge(now = new Date()): Promise<{datasets: number; modules: number; secrets: number}> {
     const cutoff = new Date(now.getTime() - this.config.trashRetentionDays * DAY_MS);
     const purged = {
       datasets: await this.datasets.purgeTrashedBefore(cutoff),
       modules: await this.modules.purgeTrashedBefore(cutoff),
+      secrets: await this.secrets.sweepAbandoned(now),
     };
-    if (purged.datasets + purged.modules > 0) this.logger.info('trash purged', purged);
+    if (purged.datasets + purged.modules + purged.secrets > 0) this.logger.info('trash purged', purged);
     return purged;
   }
 }

@@ -3,13 +3,17 @@ import {DefaultCrudRepository, Entity, repository} from '@loopback/repository';
 import {DatasetRepository} from '../repositories/dataset.repository';
 import {GroupRepository} from '../repositories/group.repository';
 import {ModuleRepository} from '../repositories/module.repository';
+import {SecretRepository} from '../repositories/secret.repository';
 import {ServerRepository} from '../repositories/server.repository';
 import {TemplateRepository} from '../repositories/template.repository';
 import type {OwnedResource, ResourceKind} from './access.service';
 
-type Lookup = DefaultCrudRepository<Entity & OwnedResource & {deletedAt?: Date}, string>;
+type Lookup = DefaultCrudRepository<Entity & OwnedResource & {deletedAt?: Date; state?: string}, string>;
 
-/** Finds a live resource of any kind by id, for the authorizer. Trashed ones count as gone. */
+/**
+ * Finds a live resource of any kind by id, for the authorizer. Trashed ones,
+ * and secrets half-written or half-deleted, count as gone.
+ */
 @injectable({scope: BindingScope.SINGLETON})
 export class ResourceLookupService {
   private readonly repositories: Partial<Record<ResourceKind, Lookup>>;
@@ -20,6 +24,7 @@ export class ResourceLookupService {
     @repository(GroupRepository) groups: GroupRepository,
     @repository(TemplateRepository) templates: TemplateRepository,
     @repository(ServerRepository) servers: ServerRepository,
+    @repository(SecretRepository) secrets: SecretRepository,
   ) {
     this.repositories = {
       dataset: datasets as unknown as Lookup,
@@ -27,6 +32,7 @@ export class ResourceLookupService {
       group: groups as unknown as Lookup,
       template: templates as unknown as Lookup,
       server: servers as unknown as Lookup,
+      secret: secrets as unknown as Lookup,
     };
   }
 
@@ -34,7 +40,7 @@ export class ResourceLookupService {
     const lookup = this.repositories[kind];
     if (!lookup) throw new Error(`No repository is registered for ${kind}`);
     const found = await lookup.findOne({where: {_id: id}});
-    if (!found || found.deletedAt) return undefined;
+    if (!found || found.deletedAt || (found.state !== undefined && found.state !== 'ready')) return undefined;
     // Templates name their owner `creator`.
     const creator = (found as {creator?: string}).creator;
     return creator === undefined ? found : Object.assign(found, {owner: creator});

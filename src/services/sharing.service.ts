@@ -104,6 +104,14 @@ export class SharingService {
     return entries;
   }
 
+  /** Users, then groups, then organisations. */
+  async everyone(kind: ShareableKind, resource: OwnedResource): Promise<AccessEntry[]> {
+    const lists = await Promise.all(
+      (['user', 'group', 'org'] as const).map(type => this.accessList(kind, resource, type)),
+    );
+    return lists.flat();
+  }
+
   /** Every grant on a resource goes with it (purge from the trash). */
   async forget(kind: ShareableKind, resourceId: string): Promise<void> {
     await this.grants.deleteAll({resourceType: kind, resourceId});

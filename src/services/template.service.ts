@@ -4,6 +4,7 @@ import {HttpErrors} from '@loopback/rest';
 import {randomBytes} from 'node:crypto';
 import {Dataset} from '../models/dataset.model';
 import {Module} from '../models/module.model';
+import {Secret} from '../models/secret.model';
 import {Template} from '../models/template.model';
 import {ServerRepository} from '../repositories/server.repository';
 import {TemplateRepository} from '../repositories/template.repository';
@@ -101,7 +102,7 @@ export class TemplateService {
   async userOptions(template: Template, owner: Caller): Promise<UserOptions> {
     const datasets = (await this.readable(owner, 'dataset', template.datasets)) as Dataset[];
     const modules = (await this.readable(owner, 'module', template.modules)) as Module[];
-    await this.readable(owner, 'secret', template.secrets);
+    const secrets = (await this.readable(owner, 'secret', template.secrets)) as Secret[];
     return {
       applicationType: template.applicationType,
       hardware: template.hardware,
@@ -115,7 +116,14 @@ export class TemplateService {
         module_path: `${m.owner}/${m.name}`,
         write_access: m.write_access ?? false,
       })),
-      secrets: [],
+      // Where the values are, never the values: the spawner reads them from the store.
+      secrets: secrets.map(s => ({
+        id: s._id!,
+        secretName: s.secretName,
+        type: s.type,
+        secret_path: s.secret_path!,
+        mount_path: s.mount_path,
+      })),
     };
   }
 
@@ -134,7 +142,7 @@ export class TemplateService {
     const found: object[] = [];
     const offending: string[] = [];
     for (const id of new Set(ids)) {
-      const resource = kind === 'secret' ? undefined : await this.resources.find(kind, id);
+      const resource = await this.resources.find(kind, id);
       if (resource && (await this.access.levelOf(caller, kind, resource)) !== 'none') found.push(resource);
       else offending.push(id);
     }

@@ -1,0 +1,114 @@
+import {inject, service} from '@loopback/core';
+import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings, SchemaObject} from '@loopback/rest';
+import {SecurityBindings} from '@loopback/security';
+import {requireAccess} from '../authorization/access-requirement';
+import {MOUNT_PATH_PATTERN, Secret, SECRET_TYPES} from '../models/secret.model';
+import type {Caller} from '../services/identity.service';
+import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
+import {SecretInput, SecretPatch, SecretService, SecretWithValue} from '../services/secret.service';
+import {
+  ACCESS_LIST_SCHEMA,
+  AccessEntry,
+  SHARE_REQUEST_SCHEMA,
+  ShareRequest,
+  SharingService,
+} from '../services/sharing.service';
+import {DESCRIPTION_MAX_LENGTH, NAME_PATTERN} from '../validation';
+import {jsonBody, jsonResponse} from './json-spec.helpers';
+
+const SECRET = getModelSchemaRef(Secret, {exclude: ['state']});
+const VALUE: SchemaObject = {
+  description: 'env_var: an object of environment variable names to strings; raw: the file content as a string',
+  oneOf: [
+    {type: 'string'},
+    {type: 'object', additionalProperties: {type: 'string'}, maxProperties: 200},
+  ],
+};
+const SECRET_FIELDS: Record<string, SchemaObject> = {
+  secretName: {type: 'string', pattern: NAME_PATTERN},
+  description: {type: 'string', maxLength: DESCRIPTION_MAX_LENGTH},
+  mount_path: {type: 'string', pattern: MOUNT_PATH_PATTERN},
+  value: VALUE,
+};
+const NEW_SECRET: SchemaObject = {
+  type: 'object',
+  required: ['secretName', 'type', 'value'],
+  additionalProperties: false,
+  properties: {...SECRET_FIELDS, type: {type: 'string', enum: [...SECRET_TYPES]}},
+};
+const SECRET_PATCH: SchemaObject = {type: 'object', additionalProperties: false, properties: SECRET_FIELDS};
+const WITH_VALUE: SchemaObject = {allOf: [SECRET, {type: 'object', required: ['value'], properties: {value: VALUE}}]};
+
+/** Secret metadata and values; values leave the API only through GET /secret/{id}. */
+export class SecretController {
+  constructor(
+    @inject(SecurityBindings.USER) private readonly caller: Caller,
+    @service(SecretService) private readonly secrets: SecretService,
+    @service(SharingService) private readonly sharing: SharingService,
+    @service(PaginationService) private readonly pages: PaginationService,
+  ) {}
+
+  @get('/secrets', listResponse('Secrets the caller may read, without their values', SECRET))
+  async list(
+    @inject(RestBindings.Http.REQUEST) request: Request,
+    @param.query.string('owner', {description: 'Only secrets of this owner (email)'}) owner?: string,
+    @param.query.string('type', {schema: {type: 'string', enum: [...SECRET_TYPES]}}) type?: string,
+    @param.query.string('name', {description: 'Only secrets with this secretName'}) name?: string,
+    @pageParam.offset() offset?: number,
+    @pageParam.limit() limit?: number,
+  ): Promise<Secret[] | Envelope<Secret>> {
+    return this.pages.page(await this.secrets.list(this.caller, {owner, type, name}), {offset, limit}, request);
+  }
+
+  @post('/secrets', {
+    description: 'Stores the value in the secret store and the metadata in the database: both or neither.',
+    ...jsonResponse('The new secret\'s metadata', SECRET),
+  })
+  create(@requestBody(jsonBody(NEW_SECRET)) body: SecretInput): Promise<Secret> {
+    return this.secrets.create(this.caller, body);
+  }
+
+  @requireAccess('secret', 'read')
+  @get('/secret/{id}', jsonResponse('The secret with its value', WITH_VALUE))
+  findById(@param.path.string('id') id: string): Promise<SecretWithValue> {
+    return this.secrets.getWithValue(id);
+  }
+
+  @requireAccess('secret', 'write')
+  @patch('/secret/{id}', jsonResponse('The updated metadata; a value given becomes the new version', SECRET))
+  update(@param.path.string('id') id: string, @requestBody(jsonBody(SECRET_PATCH)) body: SecretPatch): Promise<Secret> {
+    return this.secrets.update(id, body);
+  }
+
+  @requireAccess('secret', 'owner')
+  @del('/secret/{id}', {
+    description: 'Removes every version of the value from the store, then the metadata.',
+    responses: {'204': {description: 'Deleted'}},
+  })
+  async remove(@param.path.string('id') id: string): Promise<void> {
+    await this.secrets.remove(id);
+  }
+
+  @requireAccess('secret', 'read')
+  @get('/secret/{id}/access', jsonResponse('Who holds access to the secret, the owner first', ACCESS_LIST_SCHEMA))
+  async access(
+    @param.path.string('id') id: string,
+    @param.query.string('type', {schema: {type: 'string', enum: ['user', 'group', 'org'], default: 'user'}}) type?: 'user' | 'group' | 'org',
+  ): Promise<AccessEntry[]> {
+    return this.sharing.accessList('secret', await this.secrets.get(id), type ?? 'user');
+  }
+
+  @requireAccess('secret', 'owner')
+  @post('/secret/share/{id}', jsonResponse('Who holds access now', ACCESS_LIST_SCHEMA))
+  async share(@param.path.string('id') id: string, @requestBody(jsonBody(SHARE_REQUEST_SCHEMA)) body: ShareRequest): Promise<AccessEntry[]> {
+    await this.sharing.share('secret', id, body);
+    return this.sharing.everyone('secret', await this.secrets.get(id));
+  }
+
+  @requireAccess('secret', 'owner')
+  @post('/secret/{id}/revoke', jsonResponse('Who holds access now', ACCESS_LIST_SCHEMA))
+  async revoke(@param.path.string('id') id: string, @requestBody(jsonBody(SHARE_REQUEST_SCHEMA)) body: ShareRequest): Promise<AccessEntry[]> {
+    await this.sharing.revoke('secret', id, body);
+    return this.sharing.everyone('secret', await this.secrets.get(id));
+  }
+}

@@ -1,0 +1,157 @@
+import {BindingScope, inject, injectable, service} from '@loopback/core';
+import {repository, Where} from '@loopback/repository';
+import {HttpErrors} from '@loopback/rest';
+import {randomUUID} from 'node:crypto';
+import type {AppConfig} from '../config';
+import {AppBindings, SecretBindings} from '../keys';
+import {Secret, SecretType} from '../models/secret.model';
+import {SecretRepository} from '../repositories/secret.repository';
+import {AccessService} from './access.service';
+import type {Caller} from './identity.service';
+import type {SecretStore, StoredSecret} from './secret-store';
+import {SharingService} from './sharing.service';
+
+/** A secret's value as the API takes and gives it: pairs for env_var, file content for raw. */
+export type SecretValue = string | Record<string, string>;
+
+export type SecretInput = Pick<Secret, 'secretName' | 'type' | 'description' | 'mount_path'> & {value: SecretValue};
+export type SecretPatch = Partial<Pick<Secret, 'secretName' | 'description' | 'mount_path'>> & {value?: SecretValue};
+export type SecretWithValue = Secret & {value: SecretValue};
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MAX_PAIRS = 200;
+/** A write or delete not finished by then was cut short (the API stopped): it is cleaned up. */
+const ABANDONED_AFTER_MS = 10 * 60 * 1000;
+const READY = {state: 'ready'} as Where<Secret>;
+
+/**
+ * Secrets: metadata in the database, values only in the secret store. A
+ * write records the metadata as `pending`, writes the value, then marks it
+ * `ready`; a failed value write removes the metadata again, and records left
+ * `pending` or `deleting` by a crash are swept with their values. So no
+ * metadata is ever visible without its value, and no value outlives its
+ * metadata for long.
+ */
+@injectable({scope: BindingScope.SINGLETON})
+export class SecretService {
+  constructor(
+    @inject(AppBindings.CONFIG) private readonly config: AppConfig,
+    @inject(SecretBindings.STORE) private readonly store: SecretStore,
+    @repository(SecretRepository) private readonly secrets: SecretRepository,
+    @service(AccessService) private readonly access: AccessService,
+    @service(SharingService) private readonly sharing: SharingService,
+  ) {}
+
+  async list(caller: Caller, filter: {owner?: string; type?: string; name?: string}): Promise<Secret[]> {
+    const where: object[] = [await this.access.readableWhere<Secret>(caller, 'secret'), READY];
+    if (filter.owner) where.push({owner: filter.owner.trim().toLowerCase()});
+    if (filter.name) where.push({secretName: filter.name});
+    if (filter.type) where.push({type: filter.type});
+    return this.secrets.find({where: {and: where} as Where<Secret>, order: ['secretName ASC', '_id ASC']});
+  }
+
+  async get(id: string): Promise<Secret> {
+    return this.secrets.findById(id);
+  }
+
+  async getWithValue(id: string): Promise<SecretWithValue> {
+    const secret = await this.secrets.findById(id);
+    const stored = await this.store.read(id);
+    if (!stored) throw new HttpErrors.BadGateway(`The secret store has no value for secret ${id}`);
+    return Object.assign(secret, {value: fromStored(secret.type, stored)});
+  }
+
+  async create(caller: Caller, input: SecretInput): Promise<Secret> {
+    const stored = this.toStored(input.type, input.value);
+    const id = randomUUID();
+    await this.secrets.create({
+      _id: id,
+      secretName: input.secretName,
+      type: input.type,
+      description: input.description,
+      mount_path: input.mount_path,
+      owner: caller.email,
+      engine: this.store.engine,
+      secret_path: this.secretPath(id),
+      state: 'pending',
+      createdAt: new Date(),
+    });
+    try {
+      await this.store.write(id, stored);
+    } catch (err) {
+      await this.secrets.deleteById(id);
+      throw err;
+    }
+    await this.secrets.updateById(id, {state: 'ready'});
+    return this.secrets.findById(id);
+  }
+
+  async update(id: string, patch: SecretPatch): Promise<Secret> {
+    const secret = await this.secrets.findById(id);
+    const {value, ...metadata} = patch;
+    if (value !== undefined) await this.store.write(id, this.toStored(secret.type, value));
+    if (Object.keys(metadata).length > 0) await this.secrets.updateById(id, metadata);
+    return this.secrets.findById(id);
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.secrets.updateById(id, {state: 'deleting'});
+    try {
+      await this.store.remove(id);
+    } catch (err) {
+      await this.secrets.updateById(id, {state: 'ready'});
+      throw err;
+    }
+    await this.secrets.deleteById(id);
+    await this.sharing.forget('secret', id);
+  }
+
+  /** Finishes what a crash left half-done: records `pending` or `deleting` for too long, with their values. */
+  async sweepAbandoned(now = new Date()): Promise<number> {
+    const abandoned = await this.secrets.find({
+      where: {state: {inq: ['pending', 'deleting']}, createdAt: {lt: new Date(now.getTime() - ABANDONED_AFTER_MS)}},
+    });
+    for (const secret of abandoned) {
+      await this.store.remove(secret._id!);
+      await this.secrets.deleteById(secret._id);
+      await this.sharing.forget('secret', secret._id!);
+    }
+    return abandoned.length;
+  }
+
+  private secretPath(id: string): string {
+    const {engine, vault} = this.config.secrets;
+    return engine === 'vault' ? `${vault.mount}/${vault.pathPrefix}/${id}` : `local/${id}`;
+  }
+
+  /** 400 when the value does not fit its type or the size limit; the value itself is never quoted. */
+  private toStored(type: SecretType, value: SecretValue): StoredSecret {
+    let stored: StoredSecret;
+    if (type === 'raw') {
+      if (typeof value !== 'string') throw new HttpErrors.BadRequest('A raw secret\'s value must be a string (the file content)');
+      stored = {content: value};
+    } else {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new HttpErrors.BadRequest('An env_var secret\'s value must be an object of variable names to strings');
+      }
+      const names = Object.keys(value);
+      if (names.length === 0 || names.length > MAX_PAIRS) {
+        throw new HttpErrors.BadRequest(`An env_var secret holds 1 to ${MAX_PAIRS} variables`);
+      }
+      for (const name of names) {
+        if (!ENV_NAME.test(name)) throw new HttpErrors.BadRequest(`"${name.slice(0, 100)}" is not a valid environment variable name`);
+        if (typeof value[name] !== 'string') throw new HttpErrors.BadRequest(`The value of ${name} must be a string`);
+        if (value[name].includes('\0')) throw new HttpErrors.BadRequest(`The value of ${name} contains a NUL character`);
+      }
+      stored = {...value};
+    }
+    if (Buffer.byteLength(JSON.stringify(stored)) > this.config.secrets.maxBytes) {
+      throw new HttpErrors.BadRequest(`The value is larger than SECRET_MAX_BYTES (${this.config.secrets.maxBytes} bytes)`);
+    }
+    return stored;
+  }
+}
+
+function fromStored(type: SecretType, stored: StoredSecret): SecretValue {
+  return type === 'raw' ? stored.content ?? '' : stored;
+}
