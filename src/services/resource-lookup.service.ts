@@ -40,7 +40,8 @@ export class ResourceLookupService {
     const lookup = this.repositories[kind];
     if (!lookup) throw new Error(`No repository is registered for ${kind}`);
     const found = await lookup.findOne({where: {_id: id}});
-    if (!found || found.deletedAt || (found.state !== undefined && found.state !== 'ready')) return undefined;
+    const live = found && !found.deletedAt && (found.state === undefined || found.state === 'ready');
+    if (!found || !live) return undefined;
     // Templates name their owner `creator`.
     const creator = (found as {creator?: string}).creator;
     return creator === undefined ? found : Object.assign(found, {owner: creator});

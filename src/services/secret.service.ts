@@ -16,7 +16,7 @@ export type SecretValue = string | Record<string, string>;
 
 export type SecretInput = Pick<Secret, 'secretName' | 'type' | 'description' | 'mount_path'> & {value: SecretValue};
 export type SecretPatch = Partial<Pick<Secret, 'secretName' | 'description' | 'mount_path'>> & {value?: SecretValue};
-export type SecretWithValue = Secret & {value: SecretValue};
+export type SecretWithValue = ReturnType<Secret['toJSON']> & {value: SecretValue};
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_PAIRS = 200;
@@ -58,7 +58,7 @@ export class SecretService {
     const secret = await this.secrets.findById(id);
     const stored = await this.store.read(id);
     if (!stored) throw new HttpErrors.BadGateway(`The secret store has no value for secret ${id}`);
-    return Object.assign(secret, {value: fromStored(secret.type, stored)});
+    return {...secret.toJSON(), value: fromStored(secret.type, stored)};
   }
 
   async create(caller: Caller, input: SecretInput): Promise<Secret> {

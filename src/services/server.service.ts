@@ -29,7 +29,7 @@ export function statusFromHub(server: HubServer | undefined): ServerStatus {
   return server.ready ? 'running' : 'starting';
 }
 
-/** A server that just changed status is left to its own action this long before reconciliation may overrule it. */
+/** A server that just started starting is left to its spawn this long before reconciliation may call it stopped. */
 const SETTLE_MS = 30_000;
 
 /**
@@ -160,7 +160,9 @@ export class ServerService {
       for (const [name, state] of Object.entries(user.servers ?? {})) active.set(`${user.name}\u0000${name}`, state);
     }
     const key = (s: Server) => `${s.hubUser}\u0000${s.name}`;
-    const settled = (s: Server) => Date.now() - new Date(s.statusChangedAt ?? 0).getTime() > SETTLE_MS;
+    // A start the API has just asked for may not show at the hub yet.
+    const settled = (s: Server) =>
+      s.status !== 'starting' || Date.now() - new Date(s.statusChangedAt ?? 0).getTime() > SETTLE_MS;
     let changed = 0;
     const tracked = await this.servers.find({where: {status: {inq: ['starting', 'running', 'stopping']}}});
     for (const server of tracked) {

@@ -126,6 +126,15 @@ const MATRIX: Record<string, Row> = {
   'GET /servers/{id}/access': {path: r => `/servers/${r.serverId}/access`, expected: needs('read', 200)},
   'POST /servers/{id}/share': {path: r => `/servers/${r.serverId}/share`, body: share, expected: needs('owner', 200)},
   'POST /servers/{id}/revoke': {path: r => `/servers/${r.serverId}/revoke`, body: share, expected: needs('owner', 200)},
+
+  'GET /secrets': {path: () => '/secrets', expected: signedIn(200)},
+  'POST /secrets': {path: () => '/secrets', body: () => ({secretName: unique('s-'), type: 'raw', value: 'x'}), expected: signedIn(200)},
+  'GET /secret/{id}': {path: r => `/secret/${r.secretId}`, expected: needs('read', 200)},
+  'PATCH /secret/{id}': {path: r => `/secret/${r.secretId}`, body: () => ({description: 'changed'}), expected: needs('write', 200)},
+  'DELETE /secret/{id}': {path: r => `/secret/${r.secretId}`, expected: needs('owner', 204)},
+  'GET /secret/{id}/access': {path: r => `/secret/${r.secretId}/access`, expected: needs('read', 200)},
+  'POST /secret/share/{id}': {path: r => `/secret/share/${r.secretId}`, body: share, expected: needs('owner', 200)},
+  'POST /secret/{id}/revoke': {path: r => `/secret/${r.secretId}/revoke`, body: share, expected: needs('owner', 200)},
 };
 
 function routesOfOpenApi(): string[] {

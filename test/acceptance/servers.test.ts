@@ -135,6 +135,34 @@ describe('Templates and servers on a real JupyterHub', () => {
     expect(String(events[events.length - 1].message)).to.match(/No node has room/);
   });
 
+  it('starts servers with the paths and types of their secrets, datasets and modules, never a secret value', async () => {
+    const owner = await world.as('owner');
+    const value = 'server-secret-value-that-must-not-reach-the-hub';
+    const secret = await owner.post('/secrets').send({secretName: 'Token', type: 'env_var', value: {TOKEN: value}}).expect(200);
+    const keyFile = await owner.post('/secrets').send({secretName: 'Key', type: 'raw', mount_path: '/home/x/.key', value}).expect(200);
+    const dataset = await owner.post('/datasets').send({name: 'Images', write_access: true}).expect(200);
+    const module = await owner.post('/modules').send({name: 'tools', version: '1.0'}).expect(200);
+    const created = await owner
+      .post('/servers')
+      .send({...TEMPLATE, name: 'With secrets', secrets: [secret.body._id, keyFile.body._id], datasets: [dataset.body._id], modules: [module.body._id]})
+      .expect(200);
+    const spawn = proxy.requests.findIndex(r => r === `POST /hub/api/users/${PEOPLE.owner}/servers/${created.body.name}`);
+    const userOptions = JSON.parse(proxy.bodies[spawn]);
+    expect(userOptions).to.containDeep({
+      applicationType: 'JupyterLab',
+      hardware: 'small',
+      datasets: [{id: dataset.body._id, name: 'Images', write_access: true}],
+      modules: [{id: module.body._id, owner: PEOPLE.owner, name: 'tools', version: '1.0', module_path: `${PEOPLE.owner}/tools`, write_access: false}],
+      secrets: [
+        {id: secret.body._id, secretName: 'Token', type: 'env_var', secret_path: secret.body.secret_path},
+        {id: keyFile.body._id, secretName: 'Key', type: 'raw', secret_path: keyFile.body.secret_path, mount_path: '/home/x/.key'},
+      ],
+    });
+    expect(proxy.bodies.join('\n')).to.not.containEql(value);
+    await eventually('it runs', async () => (await owner.get(`/servers/${created.body._id}`)).body.status === 'running');
+    await owner.delete(`/servers/${created.body._id}`).expect(204);
+  });
+
   it('refuses templates with unknown hardware or unreadable references, naming them', async () => {
     const owner = await world.as('owner');
     const hardware = await owner.post('/template').send({...TEMPLATE, hardware: 'quantum'}).expect(400);
