@@ -19,6 +19,7 @@ import {ServiceMixin} from '@loopback/service-proxy';
 import {promises as fs} from 'node:fs';
 import path from 'node:path';
 import {OidcBearerStrategy} from './authentication/oidc-bearer.strategy';
+import {OpenbisSessionStrategy} from './authentication/openbis-session.strategy';
 import {ResourceAccessAuthorizer} from './authorization/resource-access.authorizer';
 import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
 import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
@@ -101,6 +102,7 @@ export class NotebooksHubApplication extends BootMixin(
       defaultMetadata: [{strategy: OIDC_BEARER_STRATEGY}],
     });
     registerAuthenticationStrategy(this, OidcBearerStrategy);
+    registerAuthenticationStrategy(this, OpenbisSessionStrategy);
     this.add(createBindingFromClass(BearerSecuritySpecEnhancer));
 
     this.configure(AuthorizationBindings.COMPONENT).to({

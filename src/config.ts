@@ -31,8 +31,26 @@ export interface AppConfig {
   hardwareFile: string;
   hub: HubConfig;
   secrets: SecretsConfig;
+  files: FilesConfig;
   oidc: OidcConfig;
   authState: {secret?: string; ttlSeconds: number};
+}
+
+export interface FilesConfig {
+  /** Path in a server that opens a file, `{path}` replaced: JupyterLab's by default. */
+  linkPath: string;
+  /** Older versions kept of each overwritten file. */
+  checkpointsKept: number;
+  uploadMaxBytes: number;
+  zipMaxEntries: number;
+  zipMaxBytes: number;
+  openbis: {
+    /** The openBIS server, e.g. https://openbis.example.org; undefined: the ELN form answers 503. */
+    url?: string;
+    timeoutMs: number;
+    /** Appended to openBIS user names to make their email (then the hub name by HUB_USERNAME_RULE). */
+    userDomain?: string;
+  };
 }
 
 export interface SecretsConfig {
@@ -259,6 +277,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (read.optional('VAULT_ROLE_ID') && !read.optional('VAULT_SECRET_ID')) {
     read.problems.push('VAULT_ROLE_ID needs VAULT_SECRET_ID');
   }
+  if (!read.string('FILE_LINK_PATH', 'lab/tree/{path}').includes('{path}')) {
+    read.problems.push('FILE_LINK_PATH must contain {path}');
+  }
   const secretsKey = read.optional('SECRETS_KEY');
   if (secretsKey !== undefined && Buffer.from(secretsKey, 'base64').length !== 32) {
     read.problems.push('SECRETS_KEY must be 32 bytes in base64 (openssl rand -base64 32)');
@@ -301,6 +322,18 @@ export function loadConfig(env: Env = process.env): AppConfig {
       timeoutMs: read.integer('HUB_TIMEOUT_MS', 10000, 100, 120000),
       reconcileIntervalSeconds: read.integer('HUB_RECONCILE_INTERVAL', 10, 1, 3600),
       reconcileMaxRequests: read.integer('HUB_RECONCILE_MAX_REQUESTS', 5, 1, 1000),
+    },
+    files: {
+      linkPath: read.string('FILE_LINK_PATH', 'lab/tree/{path}'),
+      checkpointsKept: read.integer('CHECKPOINTS_KEPT', 10, 0, 1000),
+      uploadMaxBytes: read.integer('UPLOAD_MAX_BYTES', 100 * 1024 * 1024, 1024, 10 * 1024 * 1024 * 1024),
+      zipMaxEntries: read.integer('ZIP_MAX_ENTRIES', 1000, 1, 1000000),
+      zipMaxBytes: read.integer('ZIP_MAX_BYTES', 500 * 1024 * 1024, 1024, 100 * 1024 * 1024 * 1024),
+      openbis: {
+        url: read.url('OPENBIS_URL'),
+        timeoutMs: read.integer('OPENBIS_TIMEOUT_MS', 5000, 100, 120000),
+        userDomain: read.optional('OPENBIS_USER_DOMAIN'),
+      },
     },
     secrets: {
       engine: vaultAddress ? 'vault' : 'local',

@@ -19,6 +19,7 @@ export namespace HealthBindings {
 }
 
 export const OIDC_BEARER_STRATEGY = 'oidc-bearer';
+export const OPENBIS_SESSION_STRATEGY = 'openbis-session';
 
 export namespace SecretBindings {
   /** The secret store chosen by configuration: Vault KV v2 or the encrypted local store. */

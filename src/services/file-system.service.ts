@@ -38,14 +38,14 @@ export class FileSystemService {
   }
 
   /** Writes a file by a temporary file in the same folder, flushed and renamed over the old one. */
-  async writeFileAtomically(content: string, root: string, ...segments: string[]): Promise<string> {
+  async writeFileAtomically(content: string | Buffer, root: string, ...segments: string[]): Promise<string> {
     const file = this.inside(root, ...segments);
     await fs.mkdir(path.dirname(file), {recursive: true});
     const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
     try {
       const handle = await fs.open(temporary, 'wx', 0o644);
       try {
-        await handle.writeFile(content, 'utf8');
+        await handle.writeFile(content);
         await handle.sync();
       } finally {
         await handle.close();

@@ -1,0 +1,180 @@
+import {expect} from '@loopback/testlab';
+import {promises as fs} from 'node:fs';
+import path from 'node:path';
+import {ApiWorld, PEOPLE} from '../fixtures/api-world';
+import {folderTree} from '../fixtures/folder-tree';
+import {temporaryFolder} from '../fixtures/test-app';
+
+const NOTEBOOK = {cells: [{cell_type: 'markdown', metadata: {}, source: ['# Hello']}], metadata: {}, nbformat: 4, nbformat_minor: 2};
+
+describe('Files: POST /volume/file, listings and checkpoints', () => {
+  let world: ApiWorld;
+  let homes: string;
+
+  before(async () => {
+    world = await ApiWorld.start({HUB_PUBLIC_URL: 'http://hub.example'});
+    homes = world.api.app.config.homesRoot;
+  });
+
+  after(async () => {
+    await world?.stop();
+  });
+
+  const home = (...segments: string[]) => path.join(homes, PEOPLE.owner, ...segments);
+
+  it('writes a notebook into the caller\'s home, creating folders, and answers the file with a link', async () => {
+    const owner = await world.as('owner');
+    const res = await owner
+      .post('/volume/file')
+      .send({type: 'notebook', name: 'analysis.ipynb', path: 'projects/2026', content: NOTEBOOK})
+      .expect(200);
+    expect(res.body).to.containDeep({name: 'analysis.ipynb', path: 'projects/2026/analysis.ipynb', root: 'home', type: 'notebook', content: null});
+    expect(res.body.link).to.equal('http://hub.example/hub/user-redirect/lab/tree/projects/2026/analysis.ipynb');
+    expect(JSON.parse(await fs.readFile(home('projects', '2026', 'analysis.ipynb'), 'utf8'))).to.deepEqual(NOTEBOOK);
+  });
+
+  it('accepts the notebook as JSON text, and writes files and folders', async () => {
+    const owner = await world.as('owner');
+    await owner.post('/volume/file').send({type: 'notebook', name: 'text.ipynb', content: JSON.stringify(NOTEBOOK)}).expect(200);
+    await owner.post('/volume/file').send({type: 'file', name: 'notes.txt', path: 'docs', content: 'ünïcode ✓\n'}).expect(200);
+    await owner.post('/volume/file').send({type: 'file', name: 'bytes.bin', content: Buffer.from([0, 1, 2, 255]).toString('base64'), format: 'base64'}).expect(200);
+    await owner.post('/volume/file').send({type: 'directory', name: 'empty', path: 'docs'}).expect(200);
+    expect(await fs.readFile(home('docs', 'notes.txt'), 'utf8')).to.equal('ünïcode ✓\n');
+    expect([...(await fs.readFile(home('bytes.bin')))]).to.deepEqual([0, 1, 2, 255]);
+    expect((await fs.stat(home('docs', 'empty'))).isDirectory()).to.be.true();
+  });
+
+  it('refuses an invalid notebook with 400 naming what is wrong, and writes nothing', async () => {
+    const owner = await world.as('owner');
+    const before = await folderTree(home());
+    const bad = await owner
+      .post('/volume/file')
+      .send({type: 'notebook', name: 'bad.ipynb', content: {...NOTEBOOK, cells: [{cell_type: 'code', source: 'x'}]}})
+      .expect(400);
+    expect(bad.body.error.message).to.match(/not a valid nbformat 4\.2 notebook: \/cells\/0/);
+    await owner.post('/volume/file').send({type: 'notebook', name: 'v3.ipynb', content: {...NOTEBOOK, nbformat: 3}}).expect(400);
+    await owner.post('/volume/file').send({type: 'notebook', name: 'text.ipynb', content: '{not json'}).expect(400);
+    expect(await folderTree(home())).to.deepEqual(before);
+  });
+
+  it('keeps the previous content as a checkpoint when it overwrites, and restores it', async () => {
+    const owner = await world.as('owner');
+    const first = {...NOTEBOOK, cells: [{cell_type: 'markdown', metadata: {}, source: ['first']}]};
+    const second = {...NOTEBOOK, cells: [{cell_type: 'markdown', metadata: {}, source: ['second']}]};
+    await owner.post('/volume/file').send({type: 'notebook', name: 'versions.ipynb', content: first}).expect(200);
+    await owner.post('/volume/file').send({type: 'notebook', name: 'versions.ipynb', content: second}).expect(200);
+    expect(JSON.parse(await fs.readFile(home('versions.ipynb'), 'utf8'))).to.deepEqual(second);
+    const checkpoints = await owner.get('/volume/checkpoints').query({path: 'versions.ipynb'}).expect(200);
+    expect(checkpoints.body).to.have.length(1);
+    await owner.post('/volume/checkpoints/restore').query({path: 'versions.ipynb', id: checkpoints.body[0].id}).expect(200);
+    expect(JSON.parse(await fs.readFile(home('versions.ipynb'), 'utf8'))).to.deepEqual(first);
+    expect((await owner.get('/volume/checkpoints').query({path: 'versions.ipynb'}).expect(200)).body).to.have.length(2);
+  });
+
+  it('leaves the old file intact when a write is killed between the temporary file and the rename', async () => {
+    const owner = await world.as('owner');
+    await owner.post('/volume/file').send({type: 'file', name: 'precious.txt', content: 'old'}).expect(200);
+    const rename = fs.rename;
+    fs.rename = async () => {
+      throw Object.assign(new Error('killed before the rename'), {code: 'EIO'});
+    };
+    try {
+      await owner.post('/volume/file').send({type: 'file', name: 'precious.txt', content: 'new'}).expect(500);
+    } finally {
+      fs.rename = rename;
+    }
+    expect(await fs.readFile(home('precious.txt'), 'utf8')).to.equal('old');
+    expect((await fs.readdir(home())).filter(name => name.endsWith('.tmp'))).to.deepEqual([]);
+  });
+
+  it('lists a folder with sizes and times, hiding checkpoints; another person\'s home only for admins', async () => {
+    const owner = await world.as('owner');
+    const listed = await owner.get('/volume/files').query({path: 'docs'}).expect(200);
+    expect(listed.body.map((f: {name: string; type: string}) => [f.name, f.type])).to.deepEqual([
+      ['empty', 'directory'],
+      ['notes.txt', 'file'],
+    ]);
+    expect(listed.body[1]).to.containDeep({path: 'docs/notes.txt', root: 'home', size: Buffer.byteLength('ünïcode ✓\n')});
+    expect((await owner.get('/volume/files').expect(200)).body.map((f: {name: string}) => f.name)).to.not.containEql('.checkpoints');
+    await (await world.as('stranger')).get('/volume/files').query({email: PEOPLE.owner}).expect(403);
+    const admin = await (await world.as('admin')).get('/volume/files').query({email: PEOPLE.owner, path: 'docs'}).expect(200);
+    expect(admin.body).to.have.length(2);
+    await owner.get('/volume/files').query({path: 'no/such/folder'}).expect(404);
+  });
+
+  it('writes into a dataset the caller may write, and nowhere they may only read', async () => {
+    const owner = await world.as('owner');
+    const dataset = await owner.post('/datasets').send({name: 'Shared data'}).expect(200);
+    await owner.post(`/datasets/${dataset.body._id}/share`).send({relation: 'read', userArray: [PEOPLE.direct]}).expect(200);
+    await owner.post(`/datasets/${dataset.body._id}/share`).send({relation: 'write', userArray: [PEOPLE.writer]}).expect(200);
+    const written = await (await world.as('writer'))
+      .post('/volume/file')
+      .send({type: 'file', name: 'results.csv', root: dataset.body._id, content: 'a,b\n'})
+      .expect(200);
+    expect(written.body).to.containDeep({root: dataset.body._id, link: null});
+    expect(await fs.readFile(path.join(world.api.app.config.datasetsRoot, dataset.body._id, 'results.csv'), 'utf8')).to.equal('a,b\n');
+    await (await world.as('direct')).post('/volume/file').send({type: 'file', name: 'x', root: dataset.body._id, content: ''}).expect(403);
+    await (await world.as('stranger')).post('/volume/file').send({type: 'file', name: 'x', root: dataset.body._id, content: ''}).expect(404);
+    const read = await (await world.as('direct')).get('/volume/files').query({root: dataset.body._id}).expect(200);
+    expect(read.body.map((f: {name: string}) => f.name)).to.deepEqual(['results.csv']);
+  });
+
+  describe('confinement', () => {
+    let outside: string;
+
+    before(async () => {
+      outside = await temporaryFolder('outside');
+      await fs.writeFile(path.join(outside, 'target.txt'), 'outside');
+      await fs.mkdir(home(), {recursive: true});
+      await fs.symlink(outside, home('link-out'));
+      await fs.symlink(path.join(outside, 'target.txt'), home('file-link'));
+    });
+
+    const HOSTILE: Array<{name: string; path?: string}> = [
+      ...['../x', '../../x', '../../../etc/passwd', 'a/../../x', 'a/../../../x', './../x', '..', '.', 'a/./b/../../..', 'x/../../y'].map(p => ({name: 'f.txt', path: p})),
+      ...['/etc', '/tmp/x', '//server/share', '/'].map(p => ({name: 'f.txt', path: p})),
+      ...['..\\x', 'a\\..\\..\\x', 'c:\\windows', '\\\\server\\share'].map(p => ({name: 'f.txt', path: p})),
+      ...['a\u0000b', 'x\u0000/../..', '\u0000'].map(p => ({name: 'f.txt', path: p})),
+      ...['line\nbreak', 'tab\there', 'esc\u001b', 'del\u007f'].map(p => ({name: 'f.txt', path: p})),
+      {name: 'x'.repeat(256)},
+      {name: 'f.txt', path: `${'y'.repeat(300)}`},
+      {name: 'f.txt', path: 'z/'.repeat(2100)},
+      {name: 'é'.repeat(200)},
+      ...['../f.txt', '..', '.', 'a/b', '/f.txt', 'a\\b', 'f\u0000.txt', ''].map(name => ({name})),
+      ...['link-out', 'link-out/sub', 'link-out/..', 'file-link'].map(p => ({name: 'f.txt', path: p})),
+      {name: 'file-link'},
+      {name: 'link-out'},
+      {name: 'f.txt', path: '.checkpoints'},
+      {name: '.checkpoints'},
+    ];
+
+    it(`refuses ${HOSTILE.length} hostile paths with 400 and changes nothing outside the root`, async () => {
+      expect(HOSTILE.length).to.be.greaterThanOrEqual(45);
+      const owner = await world.as('owner');
+      const outsideBefore = await folderTree(outside);
+      const dataBefore = (await folderTree(path.dirname(homes))).filter(p => !p.startsWith(`homes/${PEOPLE.owner}`) && p !== 'db.json');
+      for (const attempt of HOSTILE) {
+        for (const type of ['file', 'notebook', 'directory'] as const) {
+          const res = await owner.post('/volume/file').send({type, ...attempt, content: type === 'notebook' ? NOTEBOOK : 'pwned'});
+          expect(res.status).to.equal(400, `${JSON.stringify(attempt).slice(0, 80)} as ${type}: ${JSON.stringify(res.body).slice(0, 200)}`);
+        }
+      }
+      expect(await folderTree(outside)).to.deepEqual(outsideBefore);
+      expect(await fs.readFile(path.join(outside, 'target.txt'), 'utf8')).to.equal('outside');
+      const dataAfter = (await folderTree(path.dirname(homes))).filter(p => !p.startsWith(`homes/${PEOPLE.owner}`) && p !== 'db.json');
+      expect(dataAfter).to.deepEqual(dataBefore);
+    });
+
+    it('treats percent-encoded dots as plain names inside the root', async () => {
+      const owner = await world.as('owner');
+      const res = await owner.post('/volume/file').send({type: 'file', name: 'f.txt', path: '%2e%2e/%2e%2e', content: 'inside'}).expect(200);
+      expect(res.body.path).to.equal('%2e%2e/%2e%2e/f.txt');
+      expect(await fs.readFile(home('%2e%2e', '%2e%2e', 'f.txt'), 'utf8')).to.equal('inside');
+    });
+
+    it('answers a body over MAX_BODY_SIZE with 413', async () => {
+      const owner = await world.as('owner');
+      await owner.post('/volume/file').send({type: 'file', name: 'big.txt', content: 'x'.repeat(11 * 1024 * 1024)}).expect(413);
+    });
+  });
+});
