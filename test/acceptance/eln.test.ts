@@ -1,0 +1,102 @@
+import {expect} from '@loopback/testlab';
+import {readFileSync, promises as fs} from 'node:fs';
+import path from 'node:path';
+import {ApiWorld, TEMPLATE_BODY} from '../fixtures/api-world';
+import {HeadlessBrowser} from '../fixtures/headless-browser';
+import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
+import {OpenbisDouble} from '../fixtures/openbis-double';
+
+/** The notebook of seed 000 (the ELN webservice's example request). */
+const SEED_NOTEBOOK = JSON.parse(readFileSync(path.resolve(__dirname, '../../../test/fixtures/eln-seed-notebook.json'), 'utf8'));
+const FOLDER = 'my_folder';
+const FILENAME = '20160929145446460-369.ipynb';
+const USER = 'testuser';
+const EMAIL = `${USER}@lab.org`;
+
+describe('The openBIS ELN writes a notebook into a user\'s home (seed 000)', () => {
+  let hub: JupyterHubHarness;
+  let openbis: OpenbisDouble;
+  let world: ApiWorld;
+
+  before(async () => {
+    hub = await JupyterHubHarness.start();
+    openbis = await OpenbisDouble.start();
+    world = await ApiWorld.start({
+      HUB_API_URL: hub.apiUrl,
+      HUB_API_TOKEN: hub.token,
+      HUB_PUBLIC_URL: hub.publicUrl,
+      HOMES_ROOT: hub.homesRoot,
+      OPENBIS_URL: openbis.url,
+      OPENBIS_USER_DOMAIN: 'lab.org',
+      // The test hub runs the classic Notebook server (Debian has no JupyterLab).
+      FILE_LINK_PATH: 'notebooks/{path}',
+    });
+  });
+
+  after(async () => {
+    await world?.stop();
+    await openbis?.stop();
+    await hub?.stop();
+  });
+
+  const elnPost = (token: string, body: object = SEED_NOTEBOOK) =>
+    world.client.post('/volume/file').query({token, folder: FOLDER, filename: FILENAME}).send(body);
+
+  it('refuses an invalid or expired openBIS token with 401 and writes nothing', async () => {
+    const res = await elnPost('nobody-20160929145446460xDEADBEEF').expect(401);
+    expect(res.body.error.message).to.match(/openBIS session token is not valid/);
+    const token = openbis.login(USER);
+    openbis.logout(token);
+    await elnPost(token).expect(401);
+    await expect(fs.access(path.join(hub.homesRoot, EMAIL))).to.be.rejected();
+  });
+
+  it('answers 404 with a clear message when the user does not exist on the hub', async () => {
+    const res = await elnPost(openbis.login(USER)).expect(404);
+    expect(res.body.error.message).to.match(/does not exist on JupyterHub/);
+    await expect(fs.access(path.join(hub.homesRoot, EMAIL))).to.be.rejected();
+  });
+
+  it('writes the seed\'s notebook into the user\'s home and answers a link that opens it on the hub after login', async () => {
+    // The user signs in to the Notebooks Hub and launches a server once.
+    const user = await world.as(EMAIL);
+    await user.put('/initialize').query({email: EMAIL}).expect(200);
+    const server = await user.post('/servers').send(TEMPLATE_BODY).expect(200);
+    const deadline = Date.now() + 30000;
+    while ((await user.get(`/servers/${server.body._id}`)).body.status !== 'running') {
+      if (Date.now() > deadline) throw new Error('the server did not start');
+      await new Promise(resolve => setTimeout(resolve, 250));
+    }
+
+    const res = await elnPost(openbis.login(USER)).expect(200);
+    expect(res.body).to.containDeep({name: FILENAME, path: `${FOLDER}/${FILENAME}`, root: 'home', type: 'notebook'});
+    const written = JSON.parse(await fs.readFile(path.join(hub.homesRoot, EMAIL, FOLDER, FILENAME), 'utf8'));
+    expect(written).to.deepEqual(SEED_NOTEBOOK);
+    expect(res.body.link).to.equal(`${hub.publicUrl}/user/${EMAIL}/${server.body.name}/notebooks/${FOLDER}/${FILENAME}`);
+
+    const browser = new HeadlessBrowser();
+    const login = await browser.open(`${hub.publicUrl}/hub/login`, {username: EMAIL, password: 'any'});
+    expect(login.status).to.equal(200);
+    const page = await browser.open(res.body.link);
+    expect(page.status).to.equal(200);
+    expect(page.url).to.equal(res.body.link);
+    expect(page.body).to.containEql(FILENAME);
+  });
+
+  it('overwrites an existing notebook, keeping the old one as a checkpoint', async () => {
+    const changed = {...SEED_NOTEBOOK, cells: SEED_NOTEBOOK.cells.slice(0, 1)};
+    await elnPost(openbis.login(USER), changed).expect(200);
+    const checkpoints = await (await world.as(EMAIL))
+      .get('/volume/checkpoints')
+      .query({path: `${FOLDER}/${FILENAME}`})
+      .expect(200);
+    expect(checkpoints.body).to.have.length(1);
+  });
+
+  it('refuses an invalid notebook and a hostile folder with 400', async () => {
+    const token = openbis.login(USER);
+    await elnPost(token, {cells: 'not a list', metadata: {}, nbformat: 4, nbformat_minor: 2}).expect(400);
+    await world.client.post('/volume/file').query({token, folder: '../../etc', filename: FILENAME}).send(SEED_NOTEBOOK).expect(400);
+    await world.client.post('/volume/file').query({token, folder: FOLDER}).send(SEED_NOTEBOOK).expect(400);
+  });
+});
