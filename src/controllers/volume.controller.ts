@@ -1,10 +1,11 @@
 import {authenticate} from '@loopback/authentication';
 import {inject, service} from '@loopback/core';
-import {get, HttpErrors, param, post, requestBody, SchemaObject} from '@loopback/rest';
+import {get, HttpErrors, param, post, Request, requestBody, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import {OIDC_BEARER_STRATEGY, OPENBIS_SESSION_STRATEGY} from '../keys';
 import {HardwareService} from '../services/hardware.service';
 import type {Caller} from '../services/identity.service';
+import {UploadResult, UploadService} from '../services/upload.service';
 import {Checkpoint, FILE_TYPES, FileModel, FileRequest, VolumeService} from '../services/volume.service';
 import {LUA_FUNCTIONS, LuaFunction} from '../services/lua-modulefile.service';
 import {jsonResponse} from './json-spec.helpers';
@@ -77,6 +78,43 @@ export class VolumeController {
     }
     const request = body as FileRequest;
     return this.volumes.write(await this.volumes.root(this.caller, request.root, 'write'), request);
+  }
+
+  @post('/volume/upload', {
+    description:
+      'Uploads as the Jupyter dashboards server takes them: a multipart field `file` holding a notebook (.ipynb) or a bundle (.zip), ' +
+      'unpacked into `path` within UPLOAD_MAX_BYTES, ZIP_MAX_ENTRIES and ZIP_MAX_BYTES, no entry leaving the root (addition).',
+    responses: {
+      '200': {
+        description: 'What was written',
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['message', 'files'],
+              properties: {message: {type: 'string'}, files: {type: 'array', items: {type: 'string'}}, link: {type: 'string', nullable: true}},
+            },
+          },
+        },
+      },
+    },
+  })
+  async upload(
+    @requestBody({
+      required: true,
+      content: {
+        'multipart/form-data': {
+          'x-parser': 'stream',
+          schema: {type: 'object', properties: {file: {type: 'string', format: 'binary'}}},
+        },
+      },
+    })
+    request: Request,
+    @ROOT root: string | undefined,
+    @param.query.string('path', {description: 'Folder under the root'}) folder: string | undefined,
+    @service(UploadService) uploads: UploadService,
+  ): Promise<UploadResult> {
+    return uploads.upload(await this.volumes.root(this.caller, root, 'write'), folder, request);
   }
 
   @get('/volume/files', {

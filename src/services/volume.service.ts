@@ -139,6 +139,19 @@ export class VolumeService {
     return this.write(await this.root(caller, 'home', 'write'), {type: 'notebook', name: filename, path: folder, content: notebook});
   }
 
+  /**
+   * Moves a file already inside the root (an unpacked upload) to its place,
+   * like a write: folders created, an existing file kept as a checkpoint.
+   */
+  async place(root: VolumeRoot, source: string, segments: string[]): Promise<void> {
+    await this.assertNoSymlinks(root.dir, segments);
+    await fs.mkdir(this.files.inside(root.dir, ...segments.slice(0, -1)), {recursive: true});
+    await this.assertNoSymlinks(root.dir, segments);
+    await this.checkpoint(root.dir, segments);
+    await fs.rename(path.join(root.dir, source), this.files.inside(root.dir, ...segments));
+    await this.pruneCheckpoints(root.dir, segments);
+  }
+
   async list(root: VolumeRoot, folderPath?: string): Promise<Omit<FileModel, 'content' | 'link'>[]> {
     const folder = segmentsOf(folderPath);
     await this.assertNoSymlinks(root.dir, folder);
@@ -148,6 +161,8 @@ export class VolumeService {
       entries = await fs.readdir(dir, {withFileTypes: true});
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
+      // A home is made on first write: before that it is empty, not missing.
+      if (code === 'ENOENT' && folder.length === 0) return [];
       if (code === 'ENOENT') throw new HttpErrors.NotFound(`No folder ${folder.join('/') || '/'} in ${root.label}`);
       if (code === 'ENOTDIR') throw new HttpErrors.BadRequest(`${folder.join('/')} is a file, not a folder`);
       throw err;

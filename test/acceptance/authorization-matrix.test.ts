@@ -38,6 +38,8 @@ interface Row {
   path: (r: SharedResources) => string;
   body?: () => object;
   query?: (r: SharedResources) => Record<string, string>;
+  /** A multipart upload in the field `file`. */
+  attach?: () => [Buffer, string];
   expected: Expected;
 }
 
@@ -127,6 +129,20 @@ const MATRIX: Record<string, Row> = {
   'POST /servers/{id}/share': {path: r => `/servers/${r.serverId}/share`, body: share, expected: needs('owner', 200)},
   'POST /servers/{id}/revoke': {path: r => `/servers/${r.serverId}/revoke`, body: share, expected: needs('owner', 200)},
 
+  'POST /volume/file': {path: () => '/volume/file', body: () => ({type: 'file', name: unique('f-'), content: 'x'}), expected: signedIn(200)},
+  'GET /volume/files': {path: () => '/volume/files', expected: signedIn(200)},
+  'GET /volume/checkpoints': {path: () => '/volume/checkpoints', query: () => ({path: 'nothing.txt'}), expected: signedIn(200)},
+  'POST /volume/checkpoints/restore': {
+    path: () => '/volume/checkpoints/restore',
+    query: () => ({path: 'nothing.txt', id: 'none'}),
+    expected: signedIn(404),
+  },
+  'POST /volume/upload': {
+    path: () => '/volume/upload',
+    attach: () => [Buffer.from(JSON.stringify({cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5})), `${unique('u-')}.ipynb`],
+    expected: signedIn(200),
+  },
+
   'GET /secrets': {path: () => '/secrets', expected: signedIn(200)},
   'POST /secrets': {path: () => '/secrets', body: () => ({secretName: unique('s-'), type: 'raw', value: 'x'}), expected: signedIn(200)},
   'GET /secret/{id}': {path: r => `/secret/${r.secretId}`, expected: needs('read', 200)},
@@ -178,6 +194,7 @@ describe('Authorization matrix: every route of openapi.json, every kind of calle
           let request = agent[method](row.path(resources));
           if (row.query) request = request.query(row.query(resources));
           if (row.body) request = request.send(row.body());
+          if (row.attach) request = request.attach('file', ...row.attach());
           const res = await request;
           if (verb !== 'GET' && res.status < 300) resources = undefined;
           expect(res.status).to.equal(row.expected[caller], `${route} as ${caller}: ${JSON.stringify(res.body)}`);

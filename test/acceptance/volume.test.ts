@@ -4,6 +4,7 @@ import path from 'node:path';
 import {ApiWorld, PEOPLE} from '../fixtures/api-world';
 import {folderTree} from '../fixtures/folder-tree';
 import {temporaryFolder} from '../fixtures/test-app';
+import {buildZip, ZipEntry} from '../fixtures/zip-builder';
 
 const NOTEBOOK = {cells: [{cell_type: 'markdown', metadata: {}, source: ['# Hello']}], metadata: {}, nbformat: 4, nbformat_minor: 2};
 
@@ -12,7 +13,12 @@ describe('Files: POST /volume/file, listings and checkpoints', () => {
   let homes: string;
 
   before(async () => {
-    world = await ApiWorld.start({HUB_PUBLIC_URL: 'http://hub.example'});
+    world = await ApiWorld.start({
+      HUB_PUBLIC_URL: 'http://hub.example',
+      UPLOAD_MAX_BYTES: String(2 * 1024 * 1024),
+      ZIP_MAX_ENTRIES: '50',
+      ZIP_MAX_BYTES: String(1024 * 1024),
+    });
     homes = world.api.app.config.homesRoot;
   });
 
@@ -175,6 +181,70 @@ describe('Files: POST /volume/file, listings and checkpoints', () => {
     it('answers a body over MAX_BODY_SIZE with 413', async () => {
       const owner = await world.as('owner');
       await owner.post('/volume/file').send({type: 'file', name: 'big.txt', content: 'x'.repeat(11 * 1024 * 1024)}).expect(413);
+    });
+  });
+
+  describe('uploads (multipart field "file", as the dashboards server took them)', () => {
+    const upload = async (file: Buffer, filename: string, query: Record<string, string> = {}) =>
+      (await world.as('owner')).post('/volume/upload').query(query).attach('file', file, filename);
+
+    it('writes an uploaded notebook, validated', async () => {
+      const res = await upload(Buffer.from(JSON.stringify(NOTEBOOK)), 'uploaded.ipynb', {path: 'uploads'});
+      expect(res.status).to.equal(200, JSON.stringify(res.body));
+      expect(res.body.files).to.deepEqual(['uploads/uploaded.ipynb']);
+      expect(JSON.parse(await fs.readFile(home('uploads', 'uploaded.ipynb'), 'utf8'))).to.deepEqual(NOTEBOOK);
+      expect((await upload(Buffer.from('{"cells": 1}'), 'bad.ipynb')).status).to.equal(400);
+    });
+
+    it('unpacks a bundle with its resources and links its index notebook', async () => {
+      const bundle = buildZip([
+        {name: 'index.ipynb', data: JSON.stringify(NOTEBOOK)},
+        {name: 'stylesheet.css', data: 'body {}'},
+        {name: 'img/', mode: 0o040755},
+        {name: 'img/image.jpg', data: Buffer.from([0xff, 0xd8, 0xff])},
+      ]);
+      const res = await upload(bundle, 'dashboard.zip', {path: 'dash'});
+      expect(res.status).to.equal(200, JSON.stringify(res.body));
+      expect(res.body.files.sort()).to.deepEqual(['dash/img/image.jpg', 'dash/index.ipynb', 'dash/stylesheet.css']);
+      expect(res.body.link).to.equal('http://hub.example/hub/user-redirect/lab/tree/dash/index.ipynb');
+      expect(await fs.readFile(home('dash', 'stylesheet.css'), 'utf8')).to.equal('body {}');
+      expect((await fs.readdir(home())).filter(name => name.startsWith('.upload-'))).to.deepEqual([]);
+    });
+
+    const HOSTILE_BUNDLES: Array<[string, ZipEntry[], RegExp]> = [
+      ['zip-slip with ..', [{name: '../evil.txt', data: 'x'}], /relative path|\.\./],
+      ['zip-slip through a folder', [{name: 'a/../../evil.txt', data: 'x'}], /relative path|\.\./],
+      ['deep zip-slip', [{name: 'ok.txt', data: 'x'}, {name: '../../../../tmp/evil.txt', data: 'x'}], /relative path|\.\./],
+      ['an absolute entry', [{name: '/tmp/notebooks-hub-evil.txt', data: 'x'}], /absolute/i],
+      ['a backslash entry', [{name: '..\\evil.txt', data: 'x'}], /invalid characters|Backslash/],
+      ['a symlink entry and a file through it', [{name: 'link', data: '/etc', mode: 0o120777}, {name: 'link/passwd', data: 'x'}], /symlink/],
+      ['a symlink to a file', [{name: 'passwd', data: '/etc/passwd', mode: 0o120777}], /symlink/],
+      ['a zip bomb', [{name: 'bomb.bin', data: Buffer.alloc(5 * 1024 * 1024), deflate: true}], /ZIP_MAX_BYTES/],
+      ['a lying uncompressed size', [{name: 'liar.bin', data: Buffer.alloc(2 * 1024 * 1024), deflate: true, declaredSize: 10}], /too many bytes|ZIP_MAX_BYTES/],
+      ['too many entries', Array.from({length: 51}, (_, i) => ({name: `f${i}.txt`, data: 'x'})), /ZIP_MAX_ENTRIES/],
+      ['a NUL in a name', [{name: 'a\u0000b.txt', data: 'x'}], /Control characters|invalid characters/],
+      ['an over-long name', [{name: `${'n'.repeat(300)}.txt`, data: 'x'}], /at most 255 bytes/],
+      ['the checkpoints folder', [{name: '.checkpoints/x', data: 'x'}], /reserved/],
+      ['a control character', [{name: 'a\nb.txt', data: 'x'}], /Control characters/],
+    ];
+
+    for (const [label, entries, reason] of HOSTILE_BUNDLES) {
+      it(`refuses a bundle with ${label} with 400, writing nothing anywhere`, async () => {
+        const outsideBefore = await folderTree(path.dirname(homes));
+        const res = await upload(buildZip(entries), 'bundle.zip', {path: 'target'});
+        expect(res.status).to.equal(400, JSON.stringify(res.body));
+        expect(res.body.error.message).to.match(reason);
+        expect(await folderTree(path.dirname(homes))).to.deepEqual(outsideBefore);
+        await expect(fs.access('/tmp/notebooks-hub-evil.txt')).to.be.rejected();
+      });
+    }
+
+    it('refuses what is not a zip or a notebook, and answers 413 past UPLOAD_MAX_BYTES', async () => {
+      expect((await upload(Buffer.from('not a zip at all'), 'fake.zip')).status).to.equal(400);
+      expect((await upload(Buffer.from('MZ'), 'tool.exe')).status).to.equal(400);
+      expect((await upload(Buffer.alloc(3 * 1024 * 1024), 'huge.zip')).status).to.equal(413);
+      const none = await (await world.as('owner')).post('/volume/upload').field('other', 'x');
+      expect(none.status).to.equal(400);
     });
   });
 });

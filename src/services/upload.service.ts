@@ -1,0 +1,177 @@
+import {BindingScope, inject, injectable, service} from '@loopback/core';
+import {HttpErrors, Request} from '@loopback/rest';
+import Busboy from 'busboy';
+import {randomBytes} from 'node:crypto';
+import {createWriteStream, promises as fs} from 'node:fs';
+import path from 'node:path';
+import {Transform} from 'node:stream';
+import {pipeline} from 'node:stream/promises';
+import yauzl from 'yauzl';
+import type {AppConfig} from '../config';
+import {AppBindings} from '../keys';
+import {segmentsOf, VolumeRoot, VolumeService} from './volume.service';
+
+export interface UploadResult {
+  message: string;
+  /** The files written, relative to the root. */
+  files: string[];
+  /** Opens the notebook (the bundle's index.ipynb) for home uploads. */
+  link: string | null;
+}
+
+const SYMLINK = 0o120000;
+const FILE_TYPE_MASK = 0o170000;
+
+/**
+ * Uploads as the Jupyter dashboards server took them (seed 002): a
+ * multipart field `file` holding a notebook (.ipynb) or a bundle (.zip).
+ * Bundles are unpacked into a hidden staging folder inside the root, within
+ * UPLOAD_MAX_BYTES, ZIP_MAX_ENTRIES and ZIP_MAX_BYTES, with every entry name
+ * confined like any path and symlink entries refused; only a bundle that
+ * unpacked completely is moved into place.
+ */
+@injectable({scope: BindingScope.SINGLETON})
+export class UploadService {
+  constructor(
+    @inject(AppBindings.CONFIG) private readonly config: AppConfig,
+    @service(VolumeService) private readonly volumes: VolumeService,
+  ) {}
+
+  async upload(root: VolumeRoot, folderPath: string | undefined, request: Request): Promise<UploadResult> {
+    const folder = segmentsOf(folderPath);
+    const received = await this.receive(request);
+    try {
+      const [name] = segmentsOf(received.filename);
+      if (!name) throw new HttpErrors.BadRequest('The uploaded file has no name');
+      if (name.endsWith('.ipynb')) {
+        const model = await this.volumes.write(root, {
+          type: 'notebook',
+          name,
+          path: folder.join('/'),
+          content: await fs.readFile(received.file, 'utf8'),
+        });
+        return {message: 'Notebook uploaded', files: [model.path], link: model.link};
+      }
+      if (name.endsWith('.zip')) return await this.unpack(root, folder, received.file);
+      throw new HttpErrors.BadRequest('Upload a notebook (.ipynb) or a bundle (.zip)');
+    } finally {
+      await fs.rm(received.file, {force: true});
+    }
+  }
+
+  /** Streams the `file` field to a temporary file; 413 past UPLOAD_MAX_BYTES. */
+  private async receive(request: Request): Promise<{file: string; filename: string}> {
+    const folder = path.join(this.config.dataDir, 'uploads');
+    await fs.mkdir(folder, {recursive: true, mode: 0o700});
+    const file = path.join(folder, randomBytes(12).toString('hex'));
+    let busboy: Busboy.Busboy;
+    try {
+      busboy = Busboy({headers: request.headers, limits: {files: 1, fileSize: this.config.files.uploadMaxBytes, fields: 10}});
+    } catch (err) {
+      throw new HttpErrors.BadRequest(`Send multipart/form-data with a field "file": ${(err as Error).message}`);
+    }
+    return new Promise((resolve, reject) => {
+      let received: Promise<{file: string; filename: string}> | undefined;
+      busboy.on('file', (field, stream, info) => {
+        if (field !== 'file') {
+          stream.resume();
+          return;
+        }
+        let truncated = false;
+        stream.on('limit', () => (truncated = true));
+        received = pipeline(stream, createWriteStream(file, {mode: 0o600})).then(() => {
+          if (truncated) {
+            throw new HttpErrors.PayloadTooLarge(`The upload is larger than UPLOAD_MAX_BYTES (${this.config.files.uploadMaxBytes} bytes)`);
+          }
+          return {file, filename: info.filename ?? ''};
+        });
+      });
+      busboy.on('error', err => reject(new HttpErrors.BadRequest(`The multipart body is malformed: ${(err as Error).message}`)));
+      busboy.on('close', () => {
+        if (!received) reject(new HttpErrors.BadRequest('The form has no field "file"'));
+        else received.then(resolve, err => fs.rm(file, {force: true}).then(() => reject(err)));
+      });
+      request.pipe(busboy);
+    });
+  }
+
+  private async unpack(root: VolumeRoot, folder: string[], zipFile: string): Promise<UploadResult> {
+    const staging = `.upload-${randomBytes(6).toString('hex')}`;
+    const stagingDir = path.join(root.dir, staging);
+    await fs.mkdir(stagingDir, {recursive: true});
+    try {
+      const files = await this.extract(zipFile, stagingDir);
+      for (const relative of files) {
+        const source = path.join(staging, ...relative.split('/'));
+        await this.volumes.place(root, source, [...folder, ...relative.split('/')]);
+      }
+      const notebook = files.find(f => f === 'index.ipynb') ?? files.find(f => f.endsWith('.ipynb'));
+      const link = notebook && root.homeOf ? await this.volumes.link(root.homeOf, [...folder, ...notebook.split('/')]) : null;
+      return {message: `Bundle unpacked: ${files.length} files`, files: files.map(f => [...folder, f].join('/')), link};
+    } finally {
+      await fs.rm(stagingDir, {recursive: true, force: true});
+    }
+  }
+
+  /** Unpacks every entry into `dir`; answers the files' relative paths. */
+  private extract(zipFile: string, dir: string): Promise<string[]> {
+    const {zipMaxEntries, zipMaxBytes} = this.config.files;
+    return new Promise((resolve, reject) => {
+      yauzl.open(zipFile, {lazyEntries: true, validateEntrySizes: true, strictFileNames: true}, (openErr, zip) => {
+        if (openErr ?? !zip) {
+          reject(new HttpErrors.BadRequest(`The bundle is not a valid zip file: ${openErr?.message}`));
+          return;
+        }
+        if (zip.entryCount > zipMaxEntries) {
+          zip.close();
+          reject(new HttpErrors.BadRequest(`The bundle has ${zip.entryCount} entries; at most ZIP_MAX_ENTRIES (${zipMaxEntries}) are unpacked`));
+          return;
+        }
+        const files: string[] = [];
+        let unpacked = 0;
+        const fail = (err: unknown) => {
+          zip.close();
+          reject(HttpErrors.isHttpError(err) ? err : new HttpErrors.BadRequest(`The bundle cannot be unpacked: ${(err as Error).message}`));
+        };
+        zip.on('error', fail);
+        zip.on('end', () => resolve(files));
+        zip.on('entry', (entry: yauzl.Entry) => {
+          const onEntry = async () => {
+            const isDirectory = entry.fileName.endsWith('/');
+            const segments = segmentsOf(entry.fileName.replace(/\/$/, ''));
+            if (segments.length === 0) throw new HttpErrors.BadRequest('The bundle has an entry without a name');
+            if (((entry.externalFileAttributes >>> 16) & FILE_TYPE_MASK) === SYMLINK) {
+              throw new HttpErrors.BadRequest(`The bundle entry ${entry.fileName} is a symlink; symlinks are not unpacked`);
+            }
+            const target = path.join(dir, ...segments);
+            if (isDirectory) {
+              await fs.mkdir(target, {recursive: true});
+              return;
+            }
+            if (unpacked + entry.uncompressedSize > zipMaxBytes) {
+              throw new HttpErrors.BadRequest(`The bundle unpacks to more than ZIP_MAX_BYTES (${zipMaxBytes} bytes)`);
+            }
+            await fs.mkdir(path.dirname(target), {recursive: true});
+            const stream = await new Promise<NodeJS.ReadableStream>((ok, ko) =>
+              zip.openReadStream(entry, (err, s) => (err ?? !s ? ko(err) : ok(s as NodeJS.ReadableStream))),
+            );
+            const counter = new Transform({
+              transform(chunk: Buffer, _encoding, done) {
+                unpacked += chunk.length;
+                if (unpacked > zipMaxBytes) {
+                  done(new HttpErrors.BadRequest(`The bundle unpacks to more than ZIP_MAX_BYTES (${zipMaxBytes} bytes)`));
+                } else {
+                  done(null, chunk);
+                }
+              },
+            });
+            await pipeline(stream, counter, createWriteStream(target, {flags: 'wx'}));
+            files.push(segments.join('/'));
+          };
+          onEntry().then(() => zip.readEntry(), fail);
+        });
+        zip.readEntry();
+      });
+    });
+  }
+}
