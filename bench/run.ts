@@ -28,9 +28,9 @@ interface Measurement {
   bytesPerResponse: number;
 }
 
-function startChild(script: string, env: Record<string, string>, ready: RegExp | 'message'): Promise<ChildProcess> {
+function startChild(script: string, env: Record<string, string>, ready: RegExp | 'message', execArgv: string[] = []): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = fork(script, [], {env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe', 'ipc']});
+    const child = fork(script, [], {env: {...process.env, ...env}, execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc']});
     let output = '';
     const onData = (chunk: Buffer) => {
       output += chunk;
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     OIDC_ISSUER: provider.issuer,
     OIDC_ALLOW_HTTP: 'true',
     AUTH_STATE_SECRET: 'bench-secret-bench-secret-bench-secret',
-  }, /is listening at/);
+  }, /is listening at/, (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean));
   const startupMs = Date.now() - started;
   const results: Measurement[] = [];
   let reference: ChildProcess | undefined;

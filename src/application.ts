@@ -26,6 +26,7 @@ import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
 import {AppBindings, HealthBindings, OIDC_BEARER_STRATEGY, SecretBindings} from './keys';
 import {RequestLogMiddlewareProvider} from './middleware/request-log.middleware';
 import {ERROR_WRITER_OPTIONS, JsonRejectProvider} from './providers/json-reject.provider';
+import {QuietTrieRouter} from './routers/quiet-trie.router';
 import {DatabaseHealthCheck} from './services/database-health-check.service';
 import {
   createDevelopmentProvider,
@@ -93,6 +94,7 @@ export class NotebooksHubApplication extends BootMixin(
     this.setMetadata(pkg);
     this.service(LoggerService);
 
+    this.bind(RestBindings.ROUTER).toClass(QuietTrieRouter);
     this.bind(RestBindings.ERROR_WRITER_OPTIONS).to(ERROR_WRITER_OPTIONS);
     this.bind(RestBindings.SequenceActions.REJECT).toDynamicValue(JsonRejectProvider);
     this.middleware(RequestLogMiddlewareProvider);

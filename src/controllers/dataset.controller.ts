@@ -5,6 +5,7 @@ import {requireAccess, requireAdmin} from '../authorization/access-requirement';
 import {Dataset} from '../models/dataset.model';
 import {DatasetInput, DatasetService} from '../services/dataset.service';
 import type {Caller} from '../services/identity.service';
+import {Plain} from '../repositories/plain-find';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
@@ -30,7 +31,7 @@ export class DatasetController {
     @param.query.string('name') name?: string,
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
-  ): Promise<Dataset[] | Envelope<Dataset>> {
+  ): Promise<Array<Plain<Dataset>> | Envelope<Plain<Dataset>>> {
     return this.pages.page(await this.datasets.list(this.caller, {owner, name}), {offset, limit}, request);
   }
 

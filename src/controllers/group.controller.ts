@@ -5,6 +5,7 @@ import {requireAccess} from '../authorization/access-requirement';
 import {Group} from '../models/group.model';
 import {GroupService} from '../services/group.service';
 import type {Caller} from '../services/identity.service';
+import {Plain} from '../repositories/plain-find';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
@@ -26,7 +27,7 @@ export class GroupController {
     @param.query.string('name') name?: string,
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
-  ): Promise<Group[] | Envelope<Group>> {
+  ): Promise<Array<Plain<Group>> | Envelope<Plain<Group>>> {
     const groups = await this.groups.list(this.caller, {owner, name});
     return this.pages.page(groups, {offset, limit}, request);
   }

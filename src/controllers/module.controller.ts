@@ -5,6 +5,7 @@ import {requireAccess, requireAdmin} from '../authorization/access-requirement';
 import {Module} from '../models/module.model';
 import type {Caller} from '../services/identity.service';
 import {ModuleInput, ModuleService} from '../services/module.service';
+import {Plain} from '../repositories/plain-find';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
@@ -30,7 +31,7 @@ export class ModuleController {
     @param.query.string('name') name?: string,
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
-  ): Promise<Module[] | Envelope<Module>> {
+  ): Promise<Array<Plain<Module>> | Envelope<Plain<Module>>> {
     return this.pages.page(await this.modules.list(this.caller, {owner, name}), {offset, limit}, request);
   }
 

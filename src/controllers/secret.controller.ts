@@ -4,6 +4,7 @@ import {SecurityBindings} from '@loopback/security';
 import {requireAccess} from '../authorization/access-requirement';
 import {MOUNT_PATH_PATTERN, Secret, SECRET_TYPES} from '../models/secret.model';
 import type {Caller} from '../services/identity.service';
+import {Plain} from '../repositories/plain-find';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {SecretInput, SecretPatch, SecretService, SecretWithValue} from '../services/secret.service';
 import {
@@ -56,7 +57,7 @@ export class SecretController {
     @param.query.string('name', {description: 'Only secrets with this secretName'}) name?: string,
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
-  ): Promise<Secret[] | Envelope<Secret>> {
+  ): Promise<Array<Plain<Secret>> | Envelope<Plain<Secret>>> {
     return this.pages.page(await this.secrets.list(this.caller, {owner, type, name}), {offset, limit}, request);
   }
 

@@ -6,6 +6,7 @@ import {Server} from '../models/server.model';
 import {Template} from '../models/template.model';
 import type {Caller} from '../services/identity.service';
 import {JupyterHubService} from '../services/jupyterhub.service';
+import {Plain} from '../repositories/plain-find';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {ServerProgressService} from '../services/server-progress.service';
 import {ServerService} from '../services/server.service';
@@ -39,7 +40,7 @@ export class ServerController {
     @param.query.string('name', {description: 'Only the server with this hub name'}) name?: string,
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
-  ): Promise<Server[] | Envelope<Server>> {
+  ): Promise<Array<Plain<Server>> | Envelope<Plain<Server>>> {
     return this.pages.page(await this.servers.list(this.caller, {owner, type, name}), {offset, limit}, request);
   }
 
@@ -66,7 +67,7 @@ export class ServerController {
 
   @requireAccess('server', 'read')
   @get('/servers/{id}', jsonResponse('The server, from its stored status', SERVER))
-  findById(@param.path.string('id') id: string): Promise<Server> {
+  findById(@param.path.string('id') id: string): Promise<Plain<Server>> {
     return this.servers.get(id);
   }
 

@@ -4,6 +4,7 @@ import {SecurityBindings} from '@loopback/security';
 import {requireAccess} from '../authorization/access-requirement';
 import {Template, TEMPLATE_TYPES} from '../models/template.model';
 import type {Caller} from '../services/identity.service';
+import {Plain} from '../repositories/plain-find';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {TemplateInput, TemplateService} from '../services/template.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
@@ -29,7 +30,7 @@ export class TemplateController {
     @EMAIL_FILTER email?: string,
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
-  ): Promise<Template[] | Envelope<Template>> {
+  ): Promise<Array<Plain<Template>> | Envelope<Plain<Template>>> {
     return this.pages.page(await this.templates.list(this.caller, {type, email}), {offset, limit}, request);
   }
 

@@ -13,7 +13,7 @@ export const MOUNT_PATH_PATTERN = '^(?!.*(?:^|/)\\.\\.(?:/|$))/[^\\u0000-\\u001f
  * written, `deleting` while being removed: such records are hidden and
  * cleaned up if the API stopped half-way).
  */
-@model({settings: {strict: true, strictObjectIDCoercion: true, hidden: ['state']}})
+@model({settings: {strict: true, strictObjectIDCoercion: true, hiddenProperties: ['state']}})
 export class Secret extends Entity {
   @property({type: 'string', id: true, defaultFn: 'uuidv4'})
   _id?: string;

@@ -6,6 +6,7 @@ import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
 import {Dataset} from '../models/dataset.model';
 import {DatasetRepository} from '../repositories/dataset.repository';
+import {findPlain, Plain} from '../repositories/plain-find';
 import {AccessService} from './access.service';
 import {FileSystemService, TRASH_FOLDER} from './file-system.service';
 import type {Caller} from './identity.service';
@@ -33,9 +34,9 @@ export class DatasetService {
     this.root = config.datasetsRoot;
   }
 
-  async list(caller: Caller, filter: {owner?: string; name?: string}): Promise<Dataset[]> {
+  async list(caller: Caller, filter: {owner?: string; name?: string}): Promise<Array<Plain<Dataset>>> {
     const readable = await this.access.readableWhere<Dataset>(caller, 'dataset');
-    return this.datasets.find({
+    return findPlain(this.datasets, {
       where: {and: [readable, narrowing(filter), {deletedAt: null}]},
       order: ['name ASC', '_id ASC'],
     });

@@ -3,6 +3,7 @@ import {repository} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {Group} from '../models/group.model';
 import {GroupRepository} from '../repositories/group.repository';
+import {findPlain, Plain} from '../repositories/plain-find';
 import {KeyedLock} from '../utils/keyed-lock.util';
 import {normaliseEmail} from '../validation';
 import {AccessService} from './access.service';
@@ -21,9 +22,9 @@ export class GroupService {
     @service(SharingService) private readonly sharing: SharingService,
   ) {}
 
-  async list(caller: Caller, filter: {owner?: string; name?: string}): Promise<Group[]> {
+  async list(caller: Caller, filter: {owner?: string; name?: string}): Promise<Array<Plain<Group>>> {
     const where = {and: [await this.access.readableWhere<Group>(caller, 'group'), narrowing(filter)]};
-    return this.groups.find({where, order: ['name ASC', '_id ASC']});
+    return findPlain(this.groups, {where, order: ['name ASC', '_id ASC']});
   }
 
   get(id: string): Promise<Group> {

@@ -6,6 +6,7 @@ import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
 import {Module} from '../models/module.model';
 import {ModuleRepository} from '../repositories/module.repository';
+import {findPlain, Plain} from '../repositories/plain-find';
 import {AccessService} from './access.service';
 import {ownerFor} from './dataset.service';
 import {FileSystemService, TRASH_FOLDER} from './file-system.service';
@@ -47,9 +48,9 @@ export class ModuleService {
     this.root = config.modulesRoot;
   }
 
-  async list(caller: Caller, filter: {owner?: string; name?: string}): Promise<Module[]> {
+  async list(caller: Caller, filter: {owner?: string; name?: string}): Promise<Array<Plain<Module>>> {
     const readable = await this.access.readableWhere<Module>(caller, 'module');
-    return this.modules.find({
+    return findPlain(this.modules, {
       where: {and: [readable, narrowing(filter), LIVE]},
       order: ['name ASC', 'version ASC', '_id ASC'],
     });

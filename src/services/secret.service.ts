@@ -5,6 +5,7 @@ import {randomUUID} from 'node:crypto';
 import type {AppConfig} from '../config';
 import {AppBindings, SecretBindings} from '../keys';
 import {Secret, SecretType} from '../models/secret.model';
+import {findPlain, Plain} from '../repositories/plain-find';
 import {SecretRepository} from '../repositories/secret.repository';
 import {AccessService} from './access.service';
 import type {Caller} from './identity.service';
@@ -42,12 +43,12 @@ export class SecretService {
     @service(SharingService) private readonly sharing: SharingService,
   ) {}
 
-  async list(caller: Caller, filter: {owner?: string; type?: string; name?: string}): Promise<Secret[]> {
+  async list(caller: Caller, filter: {owner?: string; type?: string; name?: string}): Promise<Array<Plain<Secret>>> {
     const where: object[] = [await this.access.readableWhere<Secret>(caller, 'secret'), READY];
     if (filter.owner) where.push({owner: filter.owner.trim().toLowerCase()});
     if (filter.name) where.push({secretName: filter.name});
     if (filter.type) where.push({type: filter.type});
-    return this.secrets.find({where: {and: where} as Where<Secret>, order: ['secretName ASC', '_id ASC']});
+    return findPlain(this.secrets, {where: {and: where} as Where<Secret>, order: ['secretName ASC', '_id ASC']});
   }
 
   async get(id: string): Promise<Secret> {

@@ -1,7 +1,9 @@
 import {BindingScope, injectable, service} from '@loopback/core';
 import {repository, Where} from '@loopback/repository';
+import {HttpErrors} from '@loopback/rest';
 import {Server, ServerStatus} from '../models/server.model';
 import {Template} from '../models/template.model';
+import {findPlain, Plain} from '../repositories/plain-find';
 import {ServerRepository} from '../repositories/server.repository';
 import {TemplateRepository} from '../repositories/template.repository';
 import {readEvents} from '../utils/event-stream.util';
@@ -54,17 +56,19 @@ export class ServerService {
     @service(LoggerService) private readonly logger: LoggerService,
   ) {}
 
-  async list(caller: Caller, filter: ServerFilter): Promise<Server[]> {
+  async list(caller: Caller, filter: ServerFilter): Promise<Array<Plain<Server>>> {
     const where: object[] = [await this.access.readableWhere<Server>(caller, 'server'), narrowing(filter)];
     if (filter.type) {
       const templates = await this.templates.find({where: {type: filter.type as Template['type']}, fields: {_id: true}});
       where.push({templateId: {inq: templates.map(t => t._id!)}});
     }
-    return this.servers.find({where: {and: where} as Where<Server>, order: ['createdAt ASC', '_id ASC']});
+    return findPlain(this.servers, {where: {and: where} as Where<Server>, order: ['createdAt ASC', '_id ASC']});
   }
 
-  get(id: string): Promise<Server> {
-    return this.servers.findById(id);
+  async get(id: string): Promise<Plain<Server>> {
+    const [server] = await findPlain(this.servers, {where: {_id: id}, limit: 1});
+    if (!server) throw new HttpErrors.NotFound(`Server ${id} not found`);
+    return server;
   }
 
   /** A new server of the caller on `template`, started unless `start` is false. */

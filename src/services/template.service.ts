@@ -6,6 +6,7 @@ import {Dataset} from '../models/dataset.model';
 import {Module} from '../models/module.model';
 import {Secret} from '../models/secret.model';
 import {Template} from '../models/template.model';
+import {findPlain, Plain} from '../repositories/plain-find';
 import {ServerRepository} from '../repositories/server.repository';
 import {TemplateRepository} from '../repositories/template.repository';
 import {AccessService, ResourceKind} from './access.service';
@@ -50,11 +51,11 @@ export class TemplateService {
     @service(HardwareService) private readonly hardware: HardwareService,
   ) {}
 
-  async list(caller: Caller, filter: TemplateFilter): Promise<Template[]> {
+  async list(caller: Caller, filter: TemplateFilter): Promise<Array<Plain<Template>>> {
     const where: object[] = [await this.access.readableWhere<Template>(caller, 'template')];
     if (filter.type) where.push({type: filter.type});
     if (filter.email) where.push({creator: filter.email.trim().toLowerCase()});
-    return this.templates.find({where: {and: where}, order: ['timestamp DESC', '_id ASC']});
+    return findPlain(this.templates, {where: {and: where}, order: ['timestamp DESC', '_id ASC']});
   }
 
   /** Tags of the readable templates with how many use each, most used first. */

@@ -42,6 +42,7 @@ describe('Secrets, with Vault (the KV v2 test double) as the store', () => {
       secret_path: `secret/notebooks-hub/${created.body._id}`,
     });
     expect(created.body).to.not.have.property('value');
+    expect(created.body).to.not.have.property('state');
     expect(vault.kv.get(`notebooks-hub/${created.body._id}`)![0].data).to.deepEqual({DB_PASSWORD: NEEDLE, DB_USER: 'lab'});
 
     const read = await owner.get(`/secret/${created.body._id}`).expect(200);

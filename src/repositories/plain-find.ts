@@ -1,0 +1,44 @@
+import {DefaultCrudRepository, Entity, Filter} from '@loopback/repository';
+import {promisify} from 'node:util';
+
+type Connector = {
+  all(model: string, filter: object, options: object, callback: (err: Error | null, rows?: object[]) => void): void;
+};
+type ModelStatics = {
+  modelName: string;
+  definition: {settings: {hiddenProperties?: string[]}; properties: Record<string, unknown>};
+  getDataSource(): {connector: Connector};
+  _normalize?(filter: object, options: object): object;
+  _coerce?(where: object, options: object): object;
+};
+
+/** A model's data without its methods: what a list answers. */
+export type Plain<T extends Entity> = Omit<T, 'getId' | 'getIdObject' | 'toJSON' | 'toObject'>;
+
+/**
+ * The rows a repository's `find(filter)` would answer, as plain objects read
+ * straight from the connector: no model instance is built per row (about
+ * 7 µs each, most of a list's time), properties in the model's order and
+ * hidden ones dropped, as toJSON does. Same filter semantics on the memory connector and
+ * MongoDB, since both connectors evaluate it; a test holds the JSON of both
+ * paths equal.
+ */
+export async function findPlain<T extends Entity, ID>(
+  repository: DefaultCrudRepository<T, ID>,
+  filter: Filter<T> = {},
+): Promise<Array<Plain<T>>> {
+  const model = repository.modelClass as unknown as ModelStatics;
+  const query = structuredClone(filter) as Record<string, unknown>;
+  model._normalize?.(query, {});
+  if (query.where) query.where = model._coerce?.(query.where as object, {}) ?? query.where;
+  const connector = model.getDataSource().connector;
+  const rows = (await promisify(connector.all.bind(connector))(model.modelName, query, {})) ?? [];
+  const hidden = new Set(model.definition.settings.hiddenProperties ?? []);
+  // toJSON lists properties in the model's order, whatever order they were stored in.
+  const order = Object.keys(model.definition.properties).filter(key => !hidden.has(key));
+  return (rows as Record<string, unknown>[]).map(row => {
+    const plain: Record<string, unknown> = {};
+    for (const key of order) if (row[key] !== undefined) plain[key] = row[key];
+    return plain as Plain<T>;
+  });
+}

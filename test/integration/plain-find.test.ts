@@ -1,0 +1,85 @@
+import {expect} from '@loopback/testlab';
+import {DefaultCrudRepository, Entity, Filter} from '@loopback/repository';
+import {findPlain} from '../../src/repositories/plain-find';
+import {DatasetRepository} from '../../src/repositories/dataset.repository';
+import {GroupRepository} from '../../src/repositories/group.repository';
+import {ModuleRepository} from '../../src/repositories/module.repository';
+import {SecretRepository} from '../../src/repositories/secret.repository';
+import {ServerRepository} from '../../src/repositories/server.repository';
+import {TemplateRepository} from '../../src/repositories/template.repository';
+import {ApiWorld, PEOPLE, seedSharedResources, SharedResources} from '../fixtures/api-world';
+
+/**
+ * The fast path (plain rows from the connector) must answer exactly the JSON
+ * the standard path (repository.find and toJSON) answers: same rows, order,
+ * fields and values, for the filters the list endpoints use.
+ */
+describe('findPlain answers what repository.find answers', () => {
+  let world: ApiWorld;
+  const seeded: SharedResources[] = [];
+
+  before(async () => {
+    world = await ApiWorld.start();
+    for (let i = 0; i < 3; i++) seeded.push(await seedSharedResources(world));
+    const owner = await world.as('owner');
+    await owner.put(`/servers/${seeded[0].serverId}/stop`).expect(200);
+    await owner.patch(`/datasets/${seeded[1].datasetId}`).send({description: 'changed later'}).expect(200);
+  });
+
+  after(async () => {
+    await world?.stop();
+  });
+
+  async function same<T extends Entity>(repository: DefaultCrudRepository<T, string>, filters: Array<Filter<T>>) {
+    for (const filter of filters) {
+      const standard = JSON.stringify(await repository.find(structuredClone(filter)));
+      const plain = JSON.stringify(await findPlain(repository, filter));
+      expect(plain).to.equal(standard, JSON.stringify(filter));
+      expect(JSON.parse(plain)).to.not.be.empty();
+    }
+  }
+
+  const common = (ids: string[]): Array<Filter<{_id?: string; owner?: string}>> => [
+    {},
+    {order: ['_id DESC']},
+    {where: {owner: PEOPLE.owner}},
+    {where: {_id: {inq: ids}}},
+    {where: {or: [{owner: PEOPLE.owner}, {_id: {inq: ids.slice(0, 1)}}]}},
+    {where: {_id: {inq: ids}}, order: ['_id ASC'], skip: 1, limit: 1},
+    {fields: {_id: true, owner: true}},
+  ];
+
+  it('for datasets, trashed ones included or not', async () => {
+    const repository = await world.api.app.getRepository(DatasetRepository);
+    const ids = seeded.map(s => s.datasetId);
+    await same(repository, [
+      ...(common(ids) as never[]),
+      {where: {deletedAt: null}} as never,
+      {where: {and: [{owner: PEOPLE.owner}, {deletedAt: null}]}, order: ['name ASC', '_id ASC']} as never,
+    ]);
+  });
+
+  it('for modules, templates and groups', async () => {
+    await same(await world.api.app.getRepository(ModuleRepository), common(seeded.map(s => s.moduleId)) as never);
+    await same(await world.api.app.getRepository(TemplateRepository), [
+      {where: {creator: PEOPLE.owner}, order: ['timestamp DESC', '_id ASC']},
+      {where: {_id: {inq: seeded.map(s => s.templateId)}}},
+    ]);
+    await same(await world.api.app.getRepository(GroupRepository), common(seeded.map(s => s.groupId)) as never);
+  });
+
+  it('for servers, statuses and changed fields included', async () => {
+    const repository = await world.api.app.getRepository(ServerRepository);
+    await same(repository, [
+      ...(common(seeded.map(s => s.serverId)) as never[]),
+      {where: {status: {inq: ['stopped', 'running']}}, order: ['createdAt ASC', '_id ASC']},
+    ]);
+  });
+
+  it('for secrets, with their hidden state left out', async () => {
+    const repository = await world.api.app.getRepository(SecretRepository);
+    await same(repository, [...(common(seeded.map(s => s.secretId)) as never[]), {where: {state: 'ready'}}]);
+    const [plain] = await findPlain(repository, {where: {_id: seeded[0].secretId}});
+    expect(plain).to.not.have.property('state');
+  });
+});
