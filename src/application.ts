@@ -24,9 +24,9 @@ import {ResourceAccessAuthorizer} from './authorization/resource-access.authoriz
 import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
 import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
 import {AppBindings, HealthBindings, OIDC_BEARER_STRATEGY, SecretBindings} from './keys';
-import {RequestLogMiddlewareProvider} from './middleware/request-log.middleware';
 import {ERROR_WRITER_OPTIONS, JsonRejectProvider} from './providers/json-reject.provider';
 import {QuietTrieRouter} from './routers/quiet-trie.router';
+import {FastSequence} from './sequences/fast.sequence';
 import {DatabaseHealthCheck} from './services/database-health-check.service';
 import {
   createDevelopmentProvider,
@@ -97,7 +97,7 @@ export class NotebooksHubApplication extends BootMixin(
     this.bind(RestBindings.ROUTER).toClass(QuietTrieRouter);
     this.bind(RestBindings.ERROR_WRITER_OPTIONS).to(ERROR_WRITER_OPTIONS);
     this.bind(RestBindings.SequenceActions.REJECT).toDynamicValue(JsonRejectProvider);
-    this.middleware(RequestLogMiddlewareProvider);
+    this.sequence(FastSequence);
 
     this.component(AuthenticationComponent);
     this.configure(AuthenticationBindings.COMPONENT).to({
