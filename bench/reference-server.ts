@@ -1,37 +1,57 @@
 /**
  * The bare Node reference of the benchmark: a plain http server doing the
- * same work per request as the API's route (verify the RS256 bearer token
- * with jose against the provider's keys, serialise the same JSON), and
- * nothing else. Started as a child process by bench/run.ts.
+ * same work per request as the API's route, and nothing else: verify the
+ * RS256 bearer token with jose against the provider's keys and serialise the
+ * same JSON (GET), or write the same bytes to a temporary file and rename it
+ * over the target (POST /volume/file). Started as a child process by
+ * bench/run.ts.
  */
 import {createLocalJWKSet, JSONWebKeySet, jwtVerify} from 'jose';
+import {promises as fs, readFileSync} from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 
 interface ReferenceSetup {
   port: number;
   issuer: string;
   audience: string;
   jwks: JSONWebKeySet;
+  /** GET routes and the JSON they answer; a route of null needs no token. */
   bodies: Record<string, unknown>;
+  public: string[];
+  writeDir: string;
 }
 
-const setup = JSON.parse(process.env.REFERENCE_SETUP ?? '{}') as ReferenceSetup;
+const setup = JSON.parse(readFileSync(process.env.REFERENCE_SETUP_FILE ?? '', 'utf8')) as ReferenceSetup;
 const keys = createLocalJWKSet(setup.jwks);
+let writes = 0;
+
+async function answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const url = req.url ?? '';
+  if (!setup.public.includes(url)) {
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!token) throw Object.assign(new Error('no token'), {status: 401});
+    await jwtVerify(token, keys, {issuer: setup.issuer, audience: setup.audience});
+  }
+  if (req.method === 'POST' && url === '/volume/file') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const target = path.join(setup.writeDir, body.name);
+    const temporary = `${target}.${writes++}.tmp`;
+    await fs.writeFile(temporary, `${JSON.stringify(body.content, null, 1)}\n`);
+    await fs.rename(temporary, target);
+    res.writeHead(200, {'Content-Type': 'application/json'});
+    res.end(JSON.stringify({name: body.name, path: body.name}));
+    return;
+  }
+  if (!(url in setup.bodies)) throw Object.assign(new Error('not found'), {status: 404});
+  res.writeHead(200, {'Content-Type': 'application/json'});
+  res.end(JSON.stringify(setup.bodies[url]));
+}
 
 http
   .createServer((req, res) => {
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const body = setup.bodies[req.url ?? ''];
-    if (!token || body === undefined) {
-      res.writeHead(404).end();
-      return;
-    }
-    jwtVerify(token, keys, {issuer: setup.issuer, audience: setup.audience}).then(
-      () => {
-        res.writeHead(200, {'Content-Type': 'application/json'});
-        res.end(JSON.stringify(body));
-      },
-      () => res.writeHead(401).end(),
-    );
+    answer(req, res).catch((err: {status?: number}) => res.writeHead(err.status ?? 401).end());
   })
   .listen(setup.port, '127.0.0.1', () => process.send?.('listening'));

@@ -49,8 +49,21 @@ async function call(url: string, token: string, init: RequestInit = {}): Promise
   return res.json();
 }
 
-async function measure(route: string, target: Measurement['target'], url: string, token: string): Promise<Measurement> {
-  const result = await autocannon({url, connections: CONNECTIONS, duration: DURATION_S, headers: {Authorization: `Bearer ${token}`}});
+async function measure(
+  route: string,
+  target: Measurement['target'],
+  url: string,
+  token: string,
+  post?: string,
+): Promise<Measurement> {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    method: post ? 'POST' : 'GET',
+    body: post,
+    headers: {Authorization: `Bearer ${token}`, 'Content-Type': 'application/json'},
+  });
   return {
     route,
     target,
@@ -86,6 +99,7 @@ async function main(): Promise<void> {
   }, /is listening at/, (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean));
   const startupMs = Date.now() - started;
   const results: Measurement[] = [];
+  let peakRssMb = 0;
   let reference: ChildProcess | undefined;
   try {
     const token = await provider.sign(provider.accessTokenClaims('bench@lab.org'));
@@ -102,32 +116,77 @@ async function main(): Promise<void> {
     for (let i = 0; i < 200; i++) {
       await call(`${apiUrl}/servers?templateId=${template._id}&start=false`, token, {method: 'PUT'});
     }
-    const routes = ['/servers', '/templates'];
+    for (let i = 0; i < 200; i++) {
+      await call(`${apiUrl}/datasets`, token, {method: 'POST', body: JSON.stringify({name: `Bench ${i}`})});
+    }
+    const [firstServer] = (await call(`${apiUrl}/servers?limit=1`, token)) as Array<{_id: string}>;
+    const routes = [`/servers/${firstServer._id}`, '/servers', '/templates', '/datasets', '/version'];
     const bodies: Record<string, unknown> = {};
     for (const route of routes) bodies[route] = await call(`${apiUrl}${route}`, token);
     const jwks = await (await fetch(`${provider.issuer}/jwks`)).json();
     const referencePort = await freePort();
-    reference = await startChild(path.join(__dirname, 'reference-server.js'), {
-      REFERENCE_SETUP: JSON.stringify({port: referencePort, issuer: provider.issuer, audience: 'notebooks-hub', jwks, bodies}),
-    }, 'message');
+    // The setup is too large for an environment variable: it goes by file.
+    const setupFile = path.join(await temporaryFolder('bench-reference'), 'setup.json');
+    await fs.writeFile(
+      setupFile,
+      JSON.stringify({
+        port: referencePort,
+        issuer: provider.issuer,
+        audience: 'notebooks-hub',
+        jwks,
+        bodies,
+        public: ['/version'],
+        writeDir: path.dirname(setupFile),
+      }),
+    );
+    reference = await startChild(path.join(__dirname, 'reference-server.js'), {REFERENCE_SETUP_FILE: setupFile}, 'message');
+    const label = (route: string) => (route.startsWith('/servers/') ? 'GET /servers/{id}' : `GET ${route}`);
     for (const route of routes) {
-      results.push(await measure(`GET ${route}`, 'api', `${apiUrl}${route}`, token));
-      results.push(await measure(`GET ${route}`, 'reference', `http://127.0.0.1:${referencePort}${route}`, token));
+      results.push(await measure(label(route), 'api', `${apiUrl}${route}`, token));
+      results.push(await measure(label(route), 'reference', `http://127.0.0.1:${referencePort}${route}`, token));
     }
+    const notebook = JSON.stringify({type: 'notebook', name: 'bench.ipynb', content: megabyteNotebook()});
+    results.push(await measure('POST /volume/file (1 MB notebook)', 'api', `${apiUrl}/volume/file`, token, notebook));
+    results.push(await measure('POST /volume/file (1 MB notebook)', 'reference', `http://127.0.0.1:${referencePort}/volume/file`, token, notebook));
+    peakRssMb = await peakRss(api.pid!);
   } finally {
     api.kill('SIGTERM');
     reference?.kill('SIGTERM');
     await provider.stop();
   }
-  report(results, startupMs);
+  report(results, startupMs, peakRssMb);
 }
 
-function report(results: Measurement[], startupMs: number): void {
+/** A valid nbformat 4.5 notebook of about 1 MB. */
+function megabyteNotebook(): object {
+  const line = 'x = 1  # ' + 'a'.repeat(90) + '\n';
+  const cells = Array.from({length: 100}, (_, i) => ({
+    cell_type: 'code',
+    id: `cell-${i}`,
+    metadata: {},
+    execution_count: null,
+    outputs: [],
+    source: Array(100).fill(line),
+  }));
+  return {cells, metadata: {}, nbformat: 4, nbformat_minor: 5};
+}
+
+/** The process's peak resident set (VmHWM), in MB. */
+async function peakRss(pid: number): Promise<number> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+function report(results: Measurement[], startupMs: number, peakRssMb: number): void {
   const rows = results.map(r => {
     const ref = results.find(o => o.route === r.route && o.target === 'reference')!;
     return {...r, ratioToReference: Number((r.requestsPerSecond / ref.requestsPerSecond).toFixed(3))};
   });
-  console.log(`\nNotebooks Hub API benchmark: ${CONNECTIONS} connections, ${DURATION_S} s per route; API start to listening ${startupMs} ms\n`);
+  console.log(
+    `\nNotebooks Hub API benchmark: ${CONNECTIONS} connections, ${DURATION_S} s per route; ` +
+      `API start to listening ${startupMs} ms, API peak RSS ${peakRssMb} MB\n`,
+  );
   console.log('| route | target | req/s | p50 ms | p99 ms | ratio | errors | non-2xx | bytes |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
@@ -135,7 +194,12 @@ function report(results: Measurement[], startupMs: number): void {
   }
   const file = path.join(ROOT, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdir(path.dirname(file), {recursive: true})
-    .then(() => fs.writeFile(file, JSON.stringify({date: new Date().toISOString(), connections: CONNECTIONS, durationSeconds: DURATION_S, startupMs, results: rows}, null, 2)))
+    .then(() =>
+      fs.writeFile(
+        file,
+        JSON.stringify({date: new Date().toISOString(), connections: CONNECTIONS, durationSeconds: DURATION_S, startupMs, peakRssMb, results: rows}, null, 2),
+      ),
+    )
     .then(() => console.log(`\nWritten to ${path.relative(ROOT, file)}`))
     .catch(err => console.error(err));
 }

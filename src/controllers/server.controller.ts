@@ -67,7 +67,7 @@ export class ServerController {
 
   @requireAccess('server', 'read')
   @get('/servers/{id}', jsonResponse('The server, from its stored status', SERVER))
-  findById(@param.path.string('id') id: string): Promise<Plain<Server>> {
+  findById(@param.path.string('id') id: string): Promise<Server> {
     return this.servers.get(id);
   }
 

@@ -39,7 +39,11 @@ export class ResourceLookupService {
   async find(kind: ResourceKind, id: string): Promise<OwnedResource | undefined> {
     const lookup = this.repositories[kind];
     if (!lookup) throw new Error(`No repository is registered for ${kind}`);
-    const found = await lookup.findOne({where: {_id: id}});
+    // By id: the memory connector answers that from its index, MongoDB from _id's.
+    const found = await lookup.findById(id).catch((err: {code?: string}) => {
+      if (err.code === 'ENTITY_NOT_FOUND') return undefined;
+      throw err;
+    });
     const live = found && !found.deletedAt && (found.state === undefined || found.state === 'ready');
     if (!found || !live) return undefined;
     // Templates name their owner `creator`.

@@ -1,6 +1,5 @@
 import {BindingScope, injectable, service} from '@loopback/core';
 import {repository, Where} from '@loopback/repository';
-import {HttpErrors} from '@loopback/rest';
 import {Server, ServerStatus} from '../models/server.model';
 import {Template} from '../models/template.model';
 import {findPlain, Plain} from '../repositories/plain-find';
@@ -65,10 +64,8 @@ export class ServerService {
     return findPlain(this.servers, {where: {and: where} as Where<Server>, order: ['createdAt ASC', '_id ASC']});
   }
 
-  async get(id: string): Promise<Plain<Server>> {
-    const [server] = await findPlain(this.servers, {where: {_id: id}, limit: 1});
-    if (!server) throw new HttpErrors.NotFound(`Server ${id} not found`);
-    return server;
+  async get(id: string): Promise<Server> {
+    return this.servers.findById(id);
   }
 
   /** A new server of the caller on `template`, started unless `start` is false. */
