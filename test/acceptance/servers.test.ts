@@ -1,21 +1,13 @@
 import {expect} from '@loopback/testlab';
 import path from 'node:path';
 import {promises as fs} from 'node:fs';
-import {ApiWorld, PEOPLE} from '../fixtures/api-world';
+import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
 import {CountingProxy} from '../fixtures/counting-proxy';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
 
 const HARDWARE = path.resolve(__dirname, '../../../test/fixtures/jupyterhub/hardware.json');
 
-const TEMPLATE = {
-  name: 'Analysis lab',
-  description: 'JupyterLab for the analysis',
-  applicationType: 'JupyterLab',
-  hardware: 'small',
-  type: 'custom',
-  public: false,
-  tags: ['python'],
-};
+const TEMPLATE = TEMPLATE_BODY;
 
 /** Polls until `check` answers true, or fails after `ms`. */
 async function eventually(what: string, check: () => Promise<boolean>, ms = 30000): Promise<void> {
