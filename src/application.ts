@@ -32,6 +32,7 @@ import {
   createDevelopmentProvider,
   loadOrCreateProviderSecrets,
 } from './services/development-identity-provider.service';
+import {FileSystemService} from './services/file-system.service';
 import {FolderHealthCheck} from './services/folder-health-check.service';
 import {HubHealthCheck} from './services/hub-health-check.service';
 import {JupyterHubService} from './services/jupyterhub.service';
@@ -155,7 +156,10 @@ export class NotebooksHubApplication extends BootMixin(
   /** The embedded OpenID provider for a newcomer; configuration refuses it in production. */
   private async mountDevelopmentProvider(): Promise<void> {
     const {oidc, dataDir} = this.config;
-    const secrets = await loadOrCreateProviderSecrets(dataDir);
+    const secrets = await loadOrCreateProviderSecrets(
+      dataDir,
+      await this.get<FileSystemService>('services.FileSystemService'),
+    );
     const provider = createDevelopmentProvider({
       issuer: oidc.issuer,
       clientId: oidc.clientId,

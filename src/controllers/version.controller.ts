@@ -22,7 +22,7 @@ export class VersionController {
     }),
   )
   async version(): Promise<{name: string; version: string; hubVersion: string | null}> {
-    const hubVersion = this.hub.configured ? await this.hub.version().catch(() => null) : null;
+    const hubVersion = this.hub.configured ? await this.hub.recentVersion().catch(() => null) : null;
     return {name: this.pkg.name, version: this.pkg.version, hubVersion};
   }
 }

@@ -1,7 +1,7 @@
 import Provider, {Configuration, errors, JWK, KoaContextWithOIDC} from 'oidc-provider';
 import {generateKeyPairSync, randomBytes} from 'node:crypto';
-import {promises as fs} from 'node:fs';
 import path from 'node:path';
+import {FileSystemService} from './file-system.service';
 
 export interface DevelopmentUser {
   email: string;
@@ -165,18 +165,13 @@ interface ProviderSecrets {
  */
 export async function loadOrCreateProviderSecrets(
   dataDir: string,
+  files: FileSystemService,
 ): Promise<ProviderSecrets> {
-  const file = path.join(dataDir, 'development-oidc-keys.json');
-  try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as ProviderSecrets;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const secrets: ProviderSecrets = {
-    signingKeys: [generateSigningKey()],
-    cookieKeys: [randomBytes(32).toString('base64url')],
-  };
-  await fs.mkdir(dataDir, {recursive: true});
-  await fs.writeFile(file, JSON.stringify(secrets), {mode: 0o600});
-  return secrets;
+  const stored = await files.readOrCreatePrivate(path.join(dataDir, 'development-oidc-keys.json'), () =>
+    JSON.stringify({
+      signingKeys: [generateSigningKey()],
+      cookieKeys: [randomBytes(32).toString('base64url')],
+    }),
+  );
+  return JSON.parse(stored) as ProviderSecrets;
 }

@@ -88,6 +88,27 @@ export class FileSystemService {
     await fs.rm(this.inside(root, TRASH_FOLDER, ...segments), {recursive: true, force: true});
   }
 
+  /**
+   * The content of a private file (mode 0600), made by `create` on first use.
+   * Two processes racing to create it end up with the same content.
+   */
+  async readOrCreatePrivate(file: string, create: () => string): Promise<string> {
+    try {
+      return await fs.readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const content = create();
+    await fs.mkdir(path.dirname(file), {recursive: true});
+    try {
+      await fs.writeFile(file, content, {mode: 0o600, flag: 'wx'});
+      return content;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      return fs.readFile(file, 'utf8');
+    }
+  }
+
   /** Removes a folder only if it is empty (undoing a creation). */
   async removeEmptyFolder(root: string, ...segments: string[]): Promise<void> {
     await fs.rmdir(this.inside(root, ...segments)).catch(() => undefined);

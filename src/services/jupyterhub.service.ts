@@ -30,7 +30,7 @@ export type HubStartResult = 'running' | 'starting';
 @injectable({scope: BindingScope.SINGLETON})
 export class JupyterHubService {
   private readonly http?: AxiosInstance;
-  private hubVersion?: string;
+  private hubVersion?: {version: string; at: number};
 
   constructor(@inject(AppBindings.CONFIG) private readonly config: AppConfig) {
     const {apiUrl, apiToken, timeoutMs} = config.hub;
@@ -50,17 +50,26 @@ export class JupyterHubService {
     return this.http !== undefined;
   }
 
-  /** The hub's version, e.g. "3.0.0" (asked once, then remembered). */
+  /** The hub's version, e.g. "3.0.0", asked of the hub now (the health check). */
   async version(): Promise<string> {
     const res = await this.request('read its version', 'GET', '/');
     this.expect(res.status === 200, res, 'read its version');
-    this.hubVersion = String((res.data as {version: string}).version);
-    return this.hubVersion;
+    this.hubVersion = {version: String((res.data as {version: string}).version), at: Date.now()};
+    return this.hubVersion.version;
+  }
+
+  /**
+   * The version last seen, asked again once it is older than `maxAgeMs`:
+   * GET /version is public and frequent, and must not load the hub.
+   */
+  async recentVersion(maxAgeMs = 60_000): Promise<string> {
+    if (this.hubVersion && Date.now() - this.hubVersion.at < maxAgeMs) return this.hubVersion.version;
+    return this.version();
   }
 
   /** Whether the hub is at least this major version (4: single-server GET, 5: /shares). */
   async atLeast(major: number): Promise<boolean> {
-    const version = this.hubVersion ?? (await this.version());
+    const version = await this.recentVersion(Number.POSITIVE_INFINITY);
     return Number(version.split('.')[0]) >= major;
   }
 

@@ -75,7 +75,9 @@ export class LocalSecretStoreService implements SecretStore {
   private secretKey(): Promise<Buffer> {
     this.key ??= this.config.secrets.localKey
       ? Promise.resolve(Buffer.from(this.config.secrets.localKey, 'base64'))
-      : loadOrCreateKey(path.join(this.config.dataDir, 'secrets.key'));
+      : this.files
+          .readOrCreatePrivate(path.join(this.config.dataDir, 'secrets.key'), () => randomBytes(32).toString('base64'))
+          .then(key => Buffer.from(key.trim(), 'base64'));
     return this.key;
   }
 }
@@ -83,23 +85,4 @@ export class LocalSecretStoreService implements SecretStore {
 /** A file name that reveals nothing of the path. */
 function fileName(secretPath: string): string {
   return `${createHash('sha256').update(secretPath).digest('hex')}.json`;
-}
-
-async function loadOrCreateKey(file: string): Promise<Buffer> {
-  try {
-    return Buffer.from((await fs.readFile(file, 'utf8')).trim(), 'base64');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const key = randomBytes(32);
-  await fs.mkdir(path.dirname(file), {recursive: true});
-  try {
-    await fs.writeFile(file, key.toString('base64'), {mode: 0o600, flag: 'wx'});
-    return key;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      return Buffer.from((await fs.readFile(file, 'utf8')).trim(), 'base64');
-    }
-    throw err;
-  }
 }

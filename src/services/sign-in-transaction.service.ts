@@ -1,11 +1,11 @@
-import {BindingScope, inject, injectable} from '@loopback/core';
+import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
 import jwt from 'jsonwebtoken';
 import {createHmac, randomBytes} from 'node:crypto';
-import {promises as fs} from 'node:fs';
 import path from 'node:path';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
+import {FileSystemService} from './file-system.service';
 
 export interface SignInTransaction {
   /** The signed value sent to the provider as `state` and echoed back on the redirect. */
@@ -28,7 +28,10 @@ const AUDIENCE = 'notebooks-hub-api/sign-in';
 export class SignInTransactionService {
   private secret?: Promise<string>;
 
-  constructor(@inject(AppBindings.CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @inject(AppBindings.CONFIG) private readonly config: AppConfig,
+    @service(FileSystemService) private readonly files: FileSystemService,
+  ) {}
 
   async begin(redirectUri: string): Promise<SignInTransaction> {
     const secret = await this.signingSecret();
@@ -68,32 +71,14 @@ export class SignInTransactionService {
   private signingSecret(): Promise<string> {
     this.secret ??= this.config.authState.secret
       ? Promise.resolve(this.config.authState.secret)
-      : loadOrCreateSecret(path.join(this.config.dataDir, 'sign-in.secret'));
+      : // Development only: kept in the data folder so sign-ins survive a restart.
+        this.files
+          .readOrCreatePrivate(path.join(this.config.dataDir, 'sign-in.secret'), () => randomBytes(48).toString('base64url'))
+          .then(secret => secret.trim());
     return this.secret;
   }
 }
 
 function verifierFor(secret: string, transactionId: string): string {
   return createHmac('sha256', secret).update(`pkce:${transactionId}`).digest('base64url');
-}
-
-/** A development-only secret, kept in the data folder so sign-ins survive a restart. */
-async function loadOrCreateSecret(file: string): Promise<string> {
-  try {
-    return (await fs.readFile(file, 'utf8')).trim();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const secret = randomBytes(48).toString('base64url');
-  await fs.mkdir(path.dirname(file), {recursive: true});
-  try {
-    await fs.writeFile(file, secret, {mode: 0o600, flag: 'wx'});
-    return secret;
-  } catch (err) {
-    // Another process created it first: use theirs.
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      return (await fs.readFile(file, 'utf8')).trim();
-    }
-    throw err;
-  }
 }
