@@ -14,6 +14,8 @@ import {temporaryFolder} from '../test/fixtures/test-app';
 import {TestIdentityProvider} from '../test/fixtures/test-identity-provider';
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
+/** Measure only the routes whose label matches (e.g. BENCH_ROUTES='servers' while profiling). */
+const ROUTE_FILTER = new RegExp(process.env.BENCH_ROUTES ?? '.');
 const CONNECTIONS = 10;
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -141,13 +143,16 @@ async function main(): Promise<void> {
     );
     reference = await startChild(path.join(__dirname, 'reference-server.js'), {REFERENCE_SETUP_FILE: setupFile}, 'message');
     const label = (route: string) => (route.startsWith('/servers/') ? 'GET /servers/{id}' : `GET ${route}`);
-    for (const route of routes) {
+    for (const route of routes.filter(r => ROUTE_FILTER.test(label(r)))) {
       results.push(await measure(label(route), 'api', `${apiUrl}${route}`, token));
       results.push(await measure(label(route), 'reference', `http://127.0.0.1:${referencePort}${route}`, token));
     }
-    const notebook = JSON.stringify({type: 'notebook', name: 'bench.ipynb', content: megabyteNotebook()});
-    results.push(await measure('POST /volume/file (1 MB notebook)', 'api', `${apiUrl}/volume/file`, token, notebook));
-    results.push(await measure('POST /volume/file (1 MB notebook)', 'reference', `http://127.0.0.1:${referencePort}/volume/file`, token, notebook));
+    const upload = 'POST /volume/file (1 MB notebook)';
+    if (ROUTE_FILTER.test(upload)) {
+      const notebook = JSON.stringify({type: 'notebook', name: 'bench.ipynb', content: megabyteNotebook()});
+      results.push(await measure(upload, 'api', `${apiUrl}/volume/file`, token, notebook));
+      results.push(await measure(upload, 'reference', `http://127.0.0.1:${referencePort}/volume/file`, token, notebook));
+    }
     peakRssMb = await peakRss(api.pid!);
   } finally {
     api.kill('SIGTERM');

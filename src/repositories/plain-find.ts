@@ -1,5 +1,6 @@
 import {DefaultCrudRepository, Entity, Filter} from '@loopback/repository';
 import {promisify} from 'node:util';
+import {SHARED_ROWS} from '../datasources/durable-memory.connector';
 
 type Connector = {
   all(model: string, filter: object, options: object, callback: (err: Error | null, rows?: object[]) => void): void;
@@ -12,8 +13,11 @@ type ModelStatics = {
   _coerce?(where: object, options: object): object;
 };
 
-/** A model's data without its methods: what a list answers. */
-export type Plain<T extends Entity> = Omit<T, 'getId' | 'getIdObject' | 'toJSON' | 'toObject'>;
+/**
+ * A model's data without its methods: what a list answers. Read-only: its
+ * nested values may be the embedded store's own (frozen) parsed rows.
+ */
+export type Plain<T extends Entity> = Readonly<Omit<T, 'getId' | 'getIdObject' | 'toJSON' | 'toObject'>>;
 
 /**
  * The rows a repository's `find(filter)` would answer, as plain objects read
@@ -32,7 +36,8 @@ export async function findPlain<T extends Entity, ID>(
   model._normalize?.(query, {});
   if (query.where) query.where = model._coerce?.(query.where as object, {}) ?? query.where;
   const connector = model.getDataSource().connector;
-  const rows = (await promisify(connector.all.bind(connector))(model.modelName, query, {})) ?? [];
+  // The embedded store may then answer its cached rows instead of copies; MongoDB ignores the option.
+  const rows = (await promisify(connector.all.bind(connector))(model.modelName, query, {[SHARED_ROWS]: true})) ?? [];
   const hidden = new Set(model.definition.settings.hiddenProperties ?? []);
   // toJSON lists properties in the model's order, whatever order they were stored in.
   const order = Object.keys(model.definition.properties).filter(key => !hidden.has(key));

@@ -13,5 +13,32 @@ declare module 'loopback-datasource-juggler/lib/connectors/memory' {
     fileQueue?: {push(task: FileTask): void};
     parseAndLoad(data: string | undefined, callback: (err?: Error) => void): void;
     setupFileQueue(): {push(task: FileTask): void};
+    collection(model: string): Record<string, string>;
+    idNames(model: string): string[];
+    fromDb(model: string, data: string): Record<string, unknown>;
+    _findAllSkippingIncludes(model: string, filter?: MemoryFilter): Array<Record<string, unknown>>;
+    all(
+      model: string,
+      filter: MemoryFilter | undefined,
+      options: Record<string, unknown> | undefined,
+      callback: (err: Error | null, rows?: Array<Record<string, unknown>>) => void,
+    ): void;
   }
+  /** A filter as the juggler hands it to a connector: normalised, fields as a list of names. */
+  export interface MemoryFilter {
+    where?: Record<string, unknown>;
+    order?: string | string[];
+    fields?: string[];
+    skip?: number;
+    offset?: number;
+    limit?: number;
+    include?: unknown;
+  }
+  export function applyFilter(filter: {where: Record<string, unknown>}): (row: object) => boolean;
+}
+declare module 'loopback-datasource-juggler/lib/geo' {
+  export function nearFilter(where: unknown): false | object[];
+}
+declare module 'loopback-datasource-juggler/lib/utils' {
+  export function selectFields(fields: string[]): (row: object) => Record<string, unknown>;
 }
