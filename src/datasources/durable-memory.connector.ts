@@ -11,7 +11,7 @@ import {selectFields} from 'loopback-datasource-juggler/lib/utils';
 
 type Row = Record<string, unknown>;
 interface SortKey {
-  path: string[];
+  keyPath: string[];
   direction: 1 | -1;
 }
 
@@ -78,7 +78,10 @@ export class DurableMemory extends Memory {
     }
     const sortKeys = parseOrder(filter.order ?? idNames);
     if (sortKeys.length > 0) rows.sort((a, b) => compareRows(a.row, b.row, sortKeys));
+    // A zero skip or limit counts as none, as in the stock connector.
+    // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
     const skip = filter.skip || filter.offset || 0;
+    // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
     const limit = filter.limit || rows.length;
     const answered = rows.slice(skip, skip + limit).map(({key}) => answer(key));
     return filter.fields ? answered.map(selectFields(filter.fields)) : answered;
@@ -126,7 +129,7 @@ function parseOrder(order: string | string[]): SortKey[] {
   return (typeof order === 'string' ? [order] : order).map(clause => {
     const direction = /\s+(A|DE)SC$/i.exec(clause);
     return {
-      path: clause.replace(/\s+(A|DE)SC/i, '').split('.'),
+      keyPath: clause.replace(/\s+(A|DE)SC/i, '').split('.'),
       direction: direction?.[1].toLowerCase() === 'de' ? -1 : 1,
     };
   });
@@ -134,18 +137,18 @@ function parseOrder(order: string | string[]): SortKey[] {
 
 /** The stock connector's comparison: an undefined value sorts before any defined one. */
 function compareRows(a: Row, b: Row, sortKeys: SortKey[]): number {
-  for (const {path, direction} of sortKeys) {
-    const left = valueAt(a, path) as string | number;
-    const right = valueAt(b, path) as string | number;
+  for (const {keyPath, direction} of sortKeys) {
+    const left = valueAt(a, keyPath) as string | number;
+    const right = valueAt(b, keyPath) as string | number;
     if ((right === undefined && left !== undefined) || left > right) return direction;
     if ((left === undefined && right !== undefined) || left < right) return -direction;
   }
   return 0;
 }
 
-function valueAt(row: Row, path: string[]): unknown {
+function valueAt(row: Row, keyPath: string[]): unknown {
   let value: unknown = row;
-  for (const key of path) {
+  for (const key of keyPath) {
     value = (value as Row)[key];
     if (value === null || value === undefined) return value;
   }

@@ -1,59 +1,80 @@
 import {
   AUTHENTICATION_STRATEGY_NOT_FOUND,
-  AuthenticateFn,
   AuthenticationBindings,
+  AuthenticationStrategy,
   USER_PROFILE_NOT_FOUND,
 } from '@loopback/authentication';
-import {inject, service} from '@loopback/core';
+import {BindingScope, Context, inject, injectable, service} from '@loopback/core';
 import {
-  FindRoute,
-  InvokeMethod,
+  HttpHandler,
   InvokeMiddleware,
+  MiddlewareView,
   ParseParams,
   Reject,
   RequestContext,
+  ResolvedRoute,
   RestBindings,
-  Send,
+  RestTags,
   SequenceActions,
   SequenceHandler,
+  writeResultToResponse,
 } from '@loopback/rest';
+import {SecurityBindings, UserProfile} from '@loopback/security';
 import {LoggerService} from '../services/logger.service';
 
 /**
- * The API's request sequence: the route's steps called directly instead of
- * through the default MiddlewareSequence's chain, which resolves every step
- * as a middleware binding anew for each request (most of a request's
- * framework time, see shared/notes/performance.md). It keeps what the
- * default one does here:
- * CORS and the OpenAPI endpoints (the action middleware chain), routing, the
- * route's authentication, parameter parsing and validation, the method with
- * its interceptors (authorization), the JSON error format and the request log.
+ * The API's request sequence, one instance for the process. The default
+ * MiddlewareSequence resolves every step, the route's authentication
+ * metadata and its strategies anew for each request, most of a request's
+ * framework time (see shared/notes/performance.md). This one resolves what
+ * does not change once: the steps, the action middleware's order, and each
+ * route's strategies the first time the route is asked for. It keeps what
+ * the default one does here: CORS and the OpenAPI endpoints (the action
+ * middleware), routing, the route's authentication, parameter parsing and
+ * validation, the method with its interceptors (authorization), the JSON
+ * error format and the request log.
  */
+@injectable({scope: BindingScope.SINGLETON})
 export class FastSequence implements SequenceHandler {
+  /** The action middleware (CORS, OpenAPI endpoints) in order; the view follows bindings added later. */
+  private readonly actionMiddleware: MiddlewareView;
+  /** Per route (verb and path), its strategies, or undefined for a public route. */
+  private readonly strategiesByRoute = new Map<string, Promise<AuthenticationStrategy[] | undefined>>();
+
   constructor(
-    @inject(SequenceActions.FIND_ROUTE) private readonly findRoute: FindRoute,
+    @inject.context() serverContext: Context,
+    @inject(RestBindings.HANDLER) private readonly handler: HttpHandler,
     @inject(SequenceActions.PARSE_PARAMS) private readonly parseParams: ParseParams,
-    @inject(SequenceActions.INVOKE_METHOD) private readonly invoke: InvokeMethod,
-    @inject(SequenceActions.SEND) private readonly send: Send,
     @inject(SequenceActions.REJECT) private readonly reject: Reject,
     @inject(SequenceActions.INVOKE_MIDDLEWARE) private readonly invokeMiddleware: InvokeMiddleware,
     @service(LoggerService) private readonly logger: LoggerService,
-  ) {}
+  ) {
+    // The groups and chain the default INVOKE_MIDDLEWARE action uses.
+    this.actionMiddleware = new MiddlewareView(serverContext, {
+      chain: RestTags.ACTION_MIDDLEWARE_CHAIN,
+      orderedGroups: ['cors', 'apiSpec', 'middleware'],
+    });
+  }
 
   async handle(context: RequestContext): Promise<void> {
     const {request, response} = context;
     this.logWhenAnswered(context);
     try {
-      if (await this.invokeMiddleware(context)) return;
-      const route = this.findRoute(request);
+      const answered = await this.invokeMiddleware(context, {
+        middlewareList: this.actionMiddleware.middlewareBindingKeys,
+      });
+      if (answered) return;
+      const route = this.handler.findRoute(request);
+      route.updateBindings(context);
       // The authorizer reads the route's path parameters from here, as under the default sequence.
       context.bind(RestBindings.Operation.ROUTE).to(route);
-      // The strategy depends on the route, so the action is resolved in the request's context.
-      const authenticate = await context.get<AuthenticateFn>(AuthenticationBindings.AUTH_ACTION);
-      await authenticate(request);
+      const strategies = await this.strategiesFor(route, context);
+      if (strategies) {
+        context.bind(SecurityBindings.USER).to(await authenticate(strategies, context));
+      }
       const args = await this.parseParams(request, route);
-      const result = await this.invoke(route, args);
-      this.send(response, result);
+      const result = await route.invokeHandler(context, args);
+      writeResultToResponse(response, result);
     } catch (err) {
       const code = (err as {code?: string}).code;
       if (code === AUTHENTICATION_STRATEGY_NOT_FOUND || code === USER_PROFILE_NOT_FOUND) {
@@ -61,6 +82,23 @@ export class FastSequence implements SequenceHandler {
       }
       this.reject(context, err as Error);
     }
+  }
+
+  /**
+   * The strategies of the route as @loopback/authentication resolves them
+   * (its metadata, else the default), once per route: they depend on the
+   * controller method only, and every strategy is a singleton.
+   */
+  private strategiesFor(route: ResolvedRoute, context: RequestContext): Promise<AuthenticationStrategy[] | undefined> {
+    const key = `${route.verb} ${route.path}`;
+    let strategies = this.strategiesByRoute.get(key);
+    if (!strategies) {
+      strategies = context.get<AuthenticationStrategy[] | undefined>(AuthenticationBindings.STRATEGY);
+      this.strategiesByRoute.set(key, strategies);
+      // A failure (a strategy not registered) is answered, and looked up again next time.
+      strategies.catch(() => this.strategiesByRoute.delete(key));
+    }
+    return strategies;
   }
 
   /** One log line per answered request: method, path without its query string (the ELN sends its token there), status, duration. */
@@ -76,4 +114,25 @@ export class FastSequence implements SequenceHandler {
       });
     });
   }
+}
+
+/**
+ * What @loopback/authentication's action does with a route's strategies:
+ * the first one that returns a profile wins; otherwise the first failure,
+ * or a 401 when none failed.
+ */
+async function authenticate(strategies: AuthenticationStrategy[], {request}: RequestContext): Promise<UserProfile> {
+  const failures: unknown[] = [];
+  for (const strategy of strategies) {
+    try {
+      const profile = await strategy.authenticate(request);
+      if (profile) return profile as UserProfile;
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+  if (failures.length > 0) throw failures[0];
+  throw Object.assign(new Error("User profile not returned from strategy's authenticate function"), {
+    code: USER_PROFILE_NOT_FOUND,
+  });
 }
