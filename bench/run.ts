@@ -28,6 +28,8 @@ interface Measurement {
   errors: number;
   non2xx: number;
   bytesPerResponse: number;
+  /** The API's peak RSS once this route was measured, in MB (tells which route raised it). */
+  peakRssMb?: number;
 }
 
 function startChild(script: string, env: Record<string, string>, ready: RegExp | 'message', execArgv: string[] = []): Promise<ChildProcess> {
@@ -102,6 +104,7 @@ async function main(): Promise<void> {
   const startupMs = Date.now() - started;
   const results: Measurement[] = [];
   let peakRssMb = 0;
+  let seededRssMb = 0;
   let reference: ChildProcess | undefined;
   try {
     const token = await provider.sign(provider.accessTokenClaims('bench@lab.org'));
@@ -121,6 +124,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 200; i++) {
       await call(`${apiUrl}/datasets`, token, {method: 'POST', body: JSON.stringify({name: `Bench ${i}`})});
     }
+    seededRssMb = await peakRss(api.pid!);
     const [firstServer] = (await call(`${apiUrl}/servers?limit=1`, token)) as Array<{_id: string}>;
     const routes = [`/servers/${firstServer._id}`, '/servers', '/templates', '/datasets', '/version'];
     const bodies: Record<string, unknown> = {};
@@ -144,13 +148,13 @@ async function main(): Promise<void> {
     reference = await startChild(path.join(__dirname, 'reference-server.js'), {REFERENCE_SETUP_FILE: setupFile}, 'message');
     const label = (route: string) => (route.startsWith('/servers/') ? 'GET /servers/{id}' : `GET ${route}`);
     for (const route of routes.filter(r => ROUTE_FILTER.test(label(r)))) {
-      results.push(await measure(label(route), 'api', `${apiUrl}${route}`, token));
+      results.push({...(await measure(label(route), 'api', `${apiUrl}${route}`, token)), peakRssMb: await peakRss(api.pid!)});
       results.push(await measure(label(route), 'reference', `http://127.0.0.1:${referencePort}${route}`, token));
     }
     const upload = 'POST /volume/file (1 MB notebook)';
     if (ROUTE_FILTER.test(upload)) {
       const notebook = JSON.stringify({type: 'notebook', name: 'bench.ipynb', content: megabyteNotebook()});
-      results.push(await measure(upload, 'api', `${apiUrl}/volume/file`, token, notebook));
+      results.push({...(await measure(upload, 'api', `${apiUrl}/volume/file`, token, notebook)), peakRssMb: await peakRss(api.pid!)});
       results.push(await measure(upload, 'reference', `http://127.0.0.1:${referencePort}/volume/file`, token, notebook));
     }
     peakRssMb = await peakRss(api.pid!);
@@ -159,7 +163,7 @@ async function main(): Promise<void> {
     reference?.kill('SIGTERM');
     await provider.stop();
   }
-  report(results, startupMs, peakRssMb);
+  report(results, startupMs, peakRssMb, seededRssMb);
 }
 
 /** A valid nbformat 4.5 notebook of about 1 MB. */
@@ -183,26 +187,26 @@ async function peakRss(pid: number): Promise<number> {
   return Math.round(kb / 1024);
 }
 
-function report(results: Measurement[], startupMs: number, peakRssMb: number): void {
+function report(results: Measurement[], startupMs: number, peakRssMb: number, seededRssMb: number): void {
   const rows = results.map(r => {
     const ref = results.find(o => o.route === r.route && o.target === 'reference')!;
     return {...r, ratioToReference: Number((r.requestsPerSecond / ref.requestsPerSecond).toFixed(3))};
   });
   console.log(
     `\nNotebooks Hub API benchmark: ${CONNECTIONS} connections, ${DURATION_S} s per route; ` +
-      `API start to listening ${startupMs} ms, API peak RSS ${peakRssMb} MB\n`,
+      `API start to listening ${startupMs} ms, API peak RSS ${peakRssMb} MB (${seededRssMb} MB once seeded)\n`,
   );
-  console.log('| route | target | req/s | p50 ms | p99 ms | ratio | errors | non-2xx | bytes |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('| route | target | req/s | p50 ms | p99 ms | ratio | errors | non-2xx | bytes | peak RSS MB |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    console.log(`| ${r.route} | ${r.target} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.ratioToReference} | ${r.errors} | ${r.non2xx} | ${r.bytesPerResponse} |`);
+    console.log(`| ${r.route} | ${r.target} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.ratioToReference} | ${r.errors} | ${r.non2xx} | ${r.bytesPerResponse} | ${r.peakRssMb ?? ''} |`);
   }
   const file = path.join(ROOT, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   fs.mkdir(path.dirname(file), {recursive: true})
     .then(() =>
       fs.writeFile(
         file,
-        JSON.stringify({date: new Date().toISOString(), connections: CONNECTIONS, durationSeconds: DURATION_S, startupMs, peakRssMb, results: rows}, null, 2),
+        JSON.stringify({date: new Date().toISOString(), connections: CONNECTIONS, durationSeconds: DURATION_S, startupMs, peakRssMb, seededRssMb, results: rows}, null, 2),
       ),
     )
     .then(() => console.log(`\nWritten to ${path.relative(ROOT, file)}`))

@@ -16,8 +16,10 @@ import {RestApplication, RestBindings} from '@loopback/rest';
 import {RestExplorerBindings, RestExplorerComponent} from '@loopback/rest-explorer';
 import {ExplorerController} from '@loopback/rest-explorer/dist/rest-explorer.controller';
 import {ServiceMixin} from '@loopback/service-proxy';
+import debugFactory from 'debug';
 import {promises as fs} from 'node:fs';
 import path from 'node:path';
+import tty from 'node:tty';
 import {OidcBearerStrategy} from './authentication/oidc-bearer.strategy';
 import {OpenbisSessionStrategy} from './authentication/openbis-session.strategy';
 import {ResourceAccessAuthorizer} from './authorization/resource-access.authorizer';
@@ -47,6 +49,12 @@ const pkg = require('../../package.json') as {
   version: string;
   description: string;
 };
+
+// LoopBack makes a debug logger for every context, several per request, and
+// each asks whether stderr is a terminal (a system call) unless the colour
+// choice is made: made once here, as the debug package would make it.
+debugFactory.inspectOpts ??= {};
+debugFactory.inspectOpts.colors ??= tty.isatty(process.stderr.fd);
 
 // The explorer page is public like the spec it shows; the default strategy
 // would otherwise protect its controller too. Decorated once per process.

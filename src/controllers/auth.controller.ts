@@ -1,5 +1,5 @@
 import {authenticate} from '@loopback/authentication';
-import {inject, service} from '@loopback/core';
+import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {HttpErrors, post, requestBody, SchemaObject} from '@loopback/rest';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
@@ -26,6 +26,7 @@ const TOKEN = {type: 'string', minLength: 1, maxLength: 8192} as const;
 
 /** Sign-in through the configured OpenID provider (authorization code with PKCE). */
 @authenticate.skip()
+@injectable({scope: BindingScope.SINGLETON})
 export class AuthController {
   constructor(
     @inject(AppBindings.CONFIG) private readonly config: AppConfig,

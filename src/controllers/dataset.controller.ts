@@ -1,4 +1,4 @@
-import {inject, service} from '@loopback/core';
+import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess, requireAdmin} from '../authorization/access-requirement';
@@ -17,35 +17,36 @@ const DATASET_PATCH = getModelSchemaRef(Dataset, {
   exclude: ['_id', 'owner', 'deletedAt'],
 });
 
+@injectable({scope: BindingScope.SINGLETON})
 export class DatasetController {
   constructor(
-    @inject(SecurityBindings.USER) private readonly caller: Caller,
     @service(DatasetService) private readonly datasets: DatasetService,
     @service(PaginationService) private readonly pages: PaginationService,
   ) {}
 
   @get('/datasets', listResponse('Datasets the caller may read', DATASET))
   async list(
+    @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
     @param.query.string('owner', {description: 'Only datasets of this owner (email)'}) owner?: string,
     @param.query.string('name') name?: string,
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
   ): Promise<Array<Plain<Dataset>> | Envelope<Plain<Dataset>>> {
-    return this.pages.page(await this.datasets.list(this.caller, {owner, name}), {offset, limit}, request);
+    return this.pages.page(await this.datasets.list(caller, {owner, name}), {offset, limit}, request);
   }
 
   @post('/datasets', {
     description: 'Creates the dataset and its empty folder under DATASETS_ROOT, named by its id.',
     ...jsonResponse('The new dataset', DATASET),
   })
-  create(@requestBody(jsonBody(NEW_DATASET)) body: DatasetInput): Promise<Dataset> {
-    return this.datasets.create(this.caller, body);
+  create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NEW_DATASET)) body: DatasetInput): Promise<Dataset> {
+    return this.datasets.create(caller, body);
   }
 
   @requireAccess('dataset', 'read')
   @get('/datasets/{id}', jsonResponse('The dataset', DATASET))
-  findById(@param.path.string('id') id: string): Promise<Dataset> {
+  findById(@param.path.string('id') id: string): Promise<Plain<Dataset>> {
     return this.datasets.get(id);
   }
 

@@ -1,4 +1,4 @@
-import {inject, service} from '@loopback/core';
+import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess} from '../authorization/access-requirement';
@@ -13,33 +13,34 @@ const GROUP = getModelSchemaRef(Group);
 const NAME_ONLY = getModelSchemaRef(Group, {partial: false, exclude: ['_id', 'owner', 'members', 'createdAt'], title: 'GroupName'});
 const MEMBERS = {type: 'array', items: {type: 'string', format: 'email'}} as const;
 
+@injectable({scope: BindingScope.SINGLETON})
 export class GroupController {
   constructor(
-    @inject(SecurityBindings.USER) private readonly caller: Caller,
     @service(GroupService) private readonly groups: GroupService,
     @service(PaginationService) private readonly pages: PaginationService,
   ) {}
 
   @get('/groups', listResponse('Groups the caller owns or belongs to (every group for admins)', GROUP))
   async list(
+    @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
     @param.query.string('owner', {description: 'Only groups of this owner (email)'}) owner?: string,
     @param.query.string('name') name?: string,
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
   ): Promise<Array<Plain<Group>> | Envelope<Plain<Group>>> {
-    const groups = await this.groups.list(this.caller, {owner, name});
+    const groups = await this.groups.list(caller, {owner, name});
     return this.pages.page(groups, {offset, limit}, request);
   }
 
   @post('/groups', jsonResponse('The new group; its owner is its first member', GROUP))
-  create(@requestBody(jsonBody(NAME_ONLY)) body: Pick<Group, 'name'>): Promise<Group> {
-    return this.groups.create(this.caller, body.name);
+  create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NAME_ONLY)) body: Pick<Group, 'name'>): Promise<Group> {
+    return this.groups.create(caller, body.name);
   }
 
   @requireAccess('group', 'read')
   @get('/groups/{id}', jsonResponse('The group', GROUP))
-  findById(@param.path.string('id') id: string): Promise<Group> {
+  findById(@param.path.string('id') id: string): Promise<Plain<Group>> {
     return this.groups.get(id);
   }
 

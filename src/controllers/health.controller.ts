@@ -1,4 +1,4 @@
-import {inject, service} from '@loopback/core';
+import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {get, param, Response, RestBindings} from '@loopback/rest';
 import {requireSelfOrAdmin} from '../authorization/access-requirement';
 import {FolderHealthCheck} from '../services/folder-health-check.service';
@@ -27,6 +27,7 @@ const REPORT_SCHEMA = {
   },
 };
 
+@injectable({scope: BindingScope.SINGLETON})
 export class HealthController {
   constructor(
     @service(HealthService) private readonly health: HealthService,

@@ -1,9 +1,10 @@
-import {service} from '@loopback/core';
+import {BindingScope, injectable, service} from '@loopback/core';
 import {param, put} from '@loopback/rest';
 import {requireSelfOrAdmin} from '../authorization/access-requirement';
 import {HubUserService, InitializedUser} from '../services/hub-user.service';
 import {jsonResponse} from './json-spec.helpers';
 
+@injectable({scope: BindingScope.SINGLETON})
 export class HubUserController {
   constructor(@service(HubUserService) private readonly hubUsers: HubUserService) {}
 

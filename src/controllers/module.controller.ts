@@ -1,4 +1,4 @@
-import {inject, service} from '@loopback/core';
+import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess, requireAdmin} from '../authorization/access-requirement';
@@ -17,45 +17,47 @@ const MODULE_PATCH = getModelSchemaRef(Module, {
   exclude: ['_id', 'owner', 'deletedAt'],
 });
 
+@injectable({scope: BindingScope.SINGLETON})
 export class ModuleController {
   constructor(
-    @inject(SecurityBindings.USER) private readonly caller: Caller,
     @service(ModuleService) private readonly modules: ModuleService,
     @service(PaginationService) private readonly pages: PaginationService,
   ) {}
 
   @get('/modules', listResponse('Modules the caller may read, featured ones included', MODULE))
   async list(
+    @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
     @param.query.string('owner', {description: 'Only modules of this owner (email)'}) owner?: string,
     @param.query.string('name') name?: string,
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
   ): Promise<Array<Plain<Module>> | Envelope<Plain<Module>>> {
-    return this.pages.page(await this.modules.list(this.caller, {owner, name}), {offset, limit}, request);
+    return this.pages.page(await this.modules.list(caller, {owner, name}), {offset, limit}, request);
   }
 
   @post('/modules', {
     description: 'Creates an empty binaries folder and the Lmod modulefile {owner}/{name}/{version}.lua generated from luaModuleFile. `featured` is for admins.',
     ...jsonResponse('The new module', MODULE),
   })
-  create(@requestBody(jsonBody(NEW_MODULE)) body: ModuleInput): Promise<Module> {
-    return this.modules.create(this.caller, body);
+  create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NEW_MODULE)) body: ModuleInput): Promise<Module> {
+    return this.modules.create(caller, body);
   }
 
   @requireAccess('module', 'read')
   @get('/modules/{id}', jsonResponse('The module', MODULE))
-  findById(@param.path.string('id') id: string): Promise<Module> {
+  findById(@param.path.string('id') id: string): Promise<Plain<Module>> {
     return this.modules.get(id);
   }
 
   @requireAccess('module', 'write')
   @patch('/modules/{id}', jsonResponse('The updated module; its modulefile is regenerated', MODULE))
   update(
+    @inject(SecurityBindings.USER) caller: Caller,
     @param.path.string('id') id: string,
     @requestBody(jsonBody(MODULE_PATCH)) body: Partial<ModuleInput>,
   ): Promise<Module> {
-    return this.modules.update(this.caller, id, body);
+    return this.modules.update(caller, id, body);
   }
 
   @requireAccess('module', 'owner')

@@ -1,4 +1,4 @@
-import {inject, service} from '@loopback/core';
+import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess} from '../authorization/access-requirement';
@@ -41,9 +41,9 @@ const SECRET_PATCH: SchemaObject = {type: 'object', additionalProperties: false,
 const WITH_VALUE: SchemaObject = {allOf: [SECRET, {type: 'object', required: ['value'], properties: {value: VALUE}}]};
 
 /** Secret metadata and values; values leave the API only through GET /secret/{id}. */
+@injectable({scope: BindingScope.SINGLETON})
 export class SecretController {
   constructor(
-    @inject(SecurityBindings.USER) private readonly caller: Caller,
     @service(SecretService) private readonly secrets: SecretService,
     @service(SharingService) private readonly sharing: SharingService,
     @service(PaginationService) private readonly pages: PaginationService,
@@ -51,6 +51,7 @@ export class SecretController {
 
   @get('/secrets', listResponse('Secrets the caller may read, without their values', SECRET))
   async list(
+    @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
     @param.query.string('owner', {description: 'Only secrets of this owner (email)'}) owner?: string,
     @param.query.string('type', {schema: {type: 'string', enum: [...SECRET_TYPES]}}) type?: string,
@@ -58,15 +59,15 @@ export class SecretController {
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
   ): Promise<Array<Plain<Secret>> | Envelope<Plain<Secret>>> {
-    return this.pages.page(await this.secrets.list(this.caller, {owner, type, name}), {offset, limit}, request);
+    return this.pages.page(await this.secrets.list(caller, {owner, type, name}), {offset, limit}, request);
   }
 
   @post('/secrets', {
     description: 'Stores the value in the secret store and the metadata in the database: both or neither.',
     ...jsonResponse('The new secret\'s metadata', SECRET),
   })
-  create(@requestBody(jsonBody(NEW_SECRET)) body: SecretInput): Promise<Secret> {
-    return this.secrets.create(this.caller, body);
+  create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NEW_SECRET)) body: SecretInput): Promise<Secret> {
+    return this.secrets.create(caller, body);
   }
 
   @requireAccess('secret', 'read')

@@ -1,4 +1,4 @@
-import {inject, service} from '@loopback/core';
+import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {del, get, getModelSchemaRef, param, post, put, Request, requestBody, Response, RestBindings} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess} from '../authorization/access-requirement';
@@ -24,9 +24,9 @@ export interface ServerShare {
   access: AccessEntry[];
 }
 
+@injectable({scope: BindingScope.SINGLETON})
 export class ServerController {
   constructor(
-    @inject(SecurityBindings.USER) private readonly caller: Caller,
     @service(ServerService) private readonly servers: ServerService,
     @service(TemplateService) private readonly templates: TemplateService,
     @service(PaginationService) private readonly pages: PaginationService,
@@ -34,6 +34,7 @@ export class ServerController {
 
   @get('/servers', listResponse('Servers the caller may read, from stored statuses (no hub call)', SERVER))
   async list(
+    @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
     @param.query.string('owner', {description: 'Only servers of this owner (email)'}) owner?: string,
     @param.query.string('type', {description: 'Only servers whose template has this type'}) type?: string,
@@ -41,16 +42,16 @@ export class ServerController {
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
   ): Promise<Array<Plain<Server>> | Envelope<Plain<Server>>> {
-    return this.pages.page(await this.servers.list(this.caller, {owner, type, name}), {offset, limit}, request);
+    return this.pages.page(await this.servers.list(caller, {owner, type, name}), {offset, limit}, request);
   }
 
   @post('/servers', {
     description: 'Creates a private template from the body and a server on it, started unless start=false.',
     ...jsonResponse('The server with its status', SERVER),
   })
-  async create(@requestBody(jsonBody(NEW_SERVER)) body: TemplateInput, @START start?: boolean): Promise<Server> {
-    const template = await this.templates.create(this.caller, {...body, public: false});
-    return this.servers.create(this.caller, template, start !== false);
+  async create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NEW_SERVER)) body: TemplateInput, @START start?: boolean): Promise<Server> {
+    const template = await this.templates.create(caller, {...body, public: false});
+    return this.servers.create(caller, template, start !== false);
   }
 
   @requireAccess('template', 'read', {in: 'query', name: 'templateId'})
@@ -59,22 +60,23 @@ export class ServerController {
     ...jsonResponse('The server with its status', SERVER),
   })
   async createFromTemplate(
+    @inject(SecurityBindings.USER) caller: Caller,
     @param.query.string('templateId', {required: true}) templateId: string,
     @START start?: boolean,
   ): Promise<Server> {
-    return this.servers.create(this.caller, await this.templates.get(templateId), start !== false);
+    return this.servers.create(caller, await this.templates.get(templateId), start !== false);
   }
 
   @requireAccess('server', 'read')
   @get('/servers/{id}', jsonResponse('The server, from its stored status', SERVER))
-  findById(@param.path.string('id') id: string): Promise<Server> {
+  findById(@param.path.string('id') id: string): Promise<Plain<Server>> {
     return this.servers.get(id);
   }
 
   @requireAccess('server', 'write')
   @put('/servers/{id}/start', jsonResponse('The server; starting one that starts or runs changes nothing', SERVER))
-  start(@param.path.string('id') id: string): Promise<Server> {
-    return this.servers.start(this.caller, id);
+  start(@inject(SecurityBindings.USER) caller: Caller, @param.path.string('id') id: string): Promise<Server> {
+    return this.servers.start(caller, id);
   }
 
   @requireAccess('server', 'write')

@@ -1,4 +1,4 @@
-import {service} from '@loopback/core';
+import {BindingScope, injectable, service} from '@loopback/core';
 import {get, param, ParameterObject, post, requestBody} from '@loopback/rest';
 import {requireAccess} from '../authorization/access-requirement';
 import {EntityType, ShareableKind} from '../models/grant.model';
@@ -24,6 +24,7 @@ const ENTITY_TYPE: Partial<ParameterObject> = {
  * paths for datasets and modules, the same shape for templates and servers
  * (additions). Sharing and revoking need owner; reading the list needs read.
  */
+@injectable({scope: BindingScope.SINGLETON})
 export class SharingController {
   constructor(
     @service(SharingService) private readonly sharing: SharingService,

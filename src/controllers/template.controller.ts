@@ -1,4 +1,4 @@
-import {inject, service} from '@loopback/core';
+import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess} from '../authorization/access-requirement';
@@ -16,22 +16,23 @@ const TEMPLATE_PATCH = getModelSchemaRef(Template, {title: 'TemplatePatch', part
 const TYPE_FILTER = param.query.string('type', {schema: {type: 'string', enum: [...TEMPLATE_TYPES]}});
 const EMAIL_FILTER = param.query.string('email', {description: 'Only templates created by this email'});
 
+@injectable({scope: BindingScope.SINGLETON})
 export class TemplateController {
   constructor(
-    @inject(SecurityBindings.USER) private readonly caller: Caller,
     @service(TemplateService) private readonly templates: TemplateService,
     @service(PaginationService) private readonly pages: PaginationService,
   ) {}
 
   @get('/templates', listResponse('Templates the caller may read: public, own and shared ones, newest first', TEMPLATE))
   async list(
+    @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
     @TYPE_FILTER type?: string,
     @EMAIL_FILTER email?: string,
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
   ): Promise<Array<Plain<Template>> | Envelope<Plain<Template>>> {
-    return this.pages.page(await this.templates.list(this.caller, {type, email}), {offset, limit}, request);
+    return this.pages.page(await this.templates.list(caller, {type, email}), {offset, limit}, request);
   }
 
   @get(
@@ -41,25 +42,26 @@ export class TemplateController {
       items: {type: 'object', required: ['tag', 'count'], properties: {tag: {type: 'string'}, count: {type: 'integer'}}},
     }),
   )
-  tags(@TYPE_FILTER type?: string, @EMAIL_FILTER email?: string): Promise<Array<{tag: string; count: number}>> {
-    return this.templates.tags(this.caller, {type, email});
+  tags(@inject(SecurityBindings.USER) caller: Caller, @TYPE_FILTER type?: string, @EMAIL_FILTER email?: string): Promise<Array<{tag: string; count: number}>> {
+    return this.templates.tags(caller, {type, email});
   }
 
   @post('/template', {
     description: 'Datasets, modules and secrets must exist and be readable by the caller; hardware must be one of GET /volume/hardware; only admins create featured templates.',
     ...jsonResponse('The new template', TEMPLATE),
   })
-  create(@requestBody(jsonBody(TEMPLATE_BODY)) body: TemplateInput): Promise<Template> {
-    return this.templates.create(this.caller, body);
+  create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(TEMPLATE_BODY)) body: TemplateInput): Promise<Template> {
+    return this.templates.create(caller, body);
   }
 
   @requireAccess('template', 'write', {in: 'query', name: 'templateId'})
   @patch('/template', jsonResponse('The updated template', TEMPLATE))
   update(
+    @inject(SecurityBindings.USER) caller: Caller,
     @param.query.string('templateId', {required: true}) templateId: string,
     @requestBody(jsonBody(TEMPLATE_PATCH)) body: Partial<TemplateInput>,
   ): Promise<Template> {
-    return this.templates.update(this.caller, templateId, body);
+    return this.templates.update(caller, templateId, body);
   }
 
   @requireAccess('template', 'owner', {in: 'query', name: 'id'})

@@ -1,11 +1,12 @@
 import {authenticate} from '@loopback/authentication';
-import {inject, service} from '@loopback/core';
+import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {get} from '@loopback/rest';
 import {AppBindings} from '../keys';
 import {JupyterHubService} from '../services/jupyterhub.service';
 import {jsonResponse} from './json-spec.helpers';
 
 @authenticate.skip()
+@injectable({scope: BindingScope.SINGLETON})
 export class VersionController {
   constructor(
     @inject(AppBindings.PACKAGE)

@@ -1,5 +1,5 @@
 import {authenticate} from '@loopback/authentication';
-import {inject, service} from '@loopback/core';
+import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {get, HttpErrors, param, post, Request, requestBody, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import {OIDC_BEARER_STRATEGY, OPENBIS_SESSION_STRATEGY} from '../keys';
@@ -50,11 +50,11 @@ const ELN_NOTEBOOK: SchemaObject = {
 
 const ROOT = param.query.string('root', {description: '`home` (default) or a dataset id'});
 
+@injectable({scope: BindingScope.SINGLETON})
 export class VolumeController {
   constructor(
     @service(HardwareService) private readonly hardware: HardwareService,
     @service(VolumeService) private readonly volumes: VolumeService,
-    @inject(SecurityBindings.USER, {optional: true}) private readonly caller: Caller,
   ) {}
 
   @authenticate(OPENBIS_SESSION_STRATEGY, OIDC_BEARER_STRATEGY)
@@ -66,18 +66,19 @@ export class VolumeController {
     responses: {'200': {description: 'The file, with the link that opens it', content: {'application/json': {schema: FILE_MODEL}}}},
   })
   async writeFile(
+    @inject(SecurityBindings.USER) caller: Caller,
     @requestBody({required: true, content: {'application/json': {schema: {anyOf: [FILE_REQUEST, ELN_NOTEBOOK]}}}})
     body: FileRequest | Record<string, unknown>,
     @param.query.string('token', {description: 'openBIS session token (ELN form)'}) token?: string,
     @param.query.string('folder', {description: 'Folder in the home (ELN form)'}) folder?: string,
     @param.query.string('filename', {description: 'Notebook file name (ELN form)'}) filename?: string,
   ): Promise<FileModel> {
-    if (token !== undefined) return this.volumes.writeForEln(this.caller, body, folder, filename);
+    if (token !== undefined) return this.volumes.writeForEln(caller, body, folder, filename);
     if (!('type' in body)) {
       throw new HttpErrors.BadRequest('Give {type, name, path?, root?, content}, or use the ELN form with ?token=&filename=');
     }
     const request = body as FileRequest;
-    return this.volumes.write(await this.volumes.root(this.caller, request.root, 'write'), request);
+    return this.volumes.write(await this.volumes.root(caller, request.root, 'write'), request);
   }
 
   @post('/volume/upload', {
@@ -100,6 +101,7 @@ export class VolumeController {
     },
   })
   async upload(
+    @inject(SecurityBindings.USER) caller: Caller,
     @requestBody({
       required: true,
       content: {
@@ -114,7 +116,7 @@ export class VolumeController {
     @param.query.string('path', {description: 'Folder under the root'}) folder: string | undefined,
     @service(UploadService) uploads: UploadService,
   ): Promise<UploadResult> {
-    return uploads.upload(await this.volumes.root(this.caller, root, 'write'), folder, request);
+    return uploads.upload(await this.volumes.root(caller, root, 'write'), folder, request);
   }
 
   @get('/volume/files', {
@@ -126,11 +128,12 @@ export class VolumeController {
     },
   })
   async listFiles(
+    @inject(SecurityBindings.USER) caller: Caller,
     @ROOT root?: string,
     @param.query.string('path', {description: 'Folder under the root'}) folder?: string,
     @param.query.string('email', {description: 'Another person\'s home (admins)'}) email?: string,
   ) {
-    return this.volumes.list(await this.volumes.root(this.caller, root, 'read', email), folder);
+    return this.volumes.list(await this.volumes.root(caller, root, 'read', email), folder);
   }
 
   @get('/volume/checkpoints', {
@@ -146,8 +149,8 @@ export class VolumeController {
       },
     },
   })
-  async checkpoints(@ROOT root: string | undefined, @param.query.string('path', {required: true}) filePath: string): Promise<Checkpoint[]> {
-    return this.volumes.checkpoints(await this.volumes.root(this.caller, root, 'read'), filePath);
+  async checkpoints(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @param.query.string('path', {required: true}) filePath: string): Promise<Checkpoint[]> {
+    return this.volumes.checkpoints(await this.volumes.root(caller, root, 'read'), filePath);
   }
 
   @post('/volume/checkpoints/restore', {
@@ -155,11 +158,12 @@ export class VolumeController {
     responses: {'200': {description: 'The restored file', content: {'application/json': {schema: FILE_MODEL}}}},
   })
   async restore(
+    @inject(SecurityBindings.USER) caller: Caller,
     @ROOT root: string | undefined,
     @param.query.string('path', {required: true}) filePath: string,
     @param.query.string('id', {required: true}) id: string,
   ): Promise<FileModel> {
-    return this.volumes.restore(await this.volumes.root(this.caller, root, 'write'), filePath, id);
+    return this.volumes.restore(await this.volumes.root(caller, root, 'write'), filePath, id);
   }
 
   @get(

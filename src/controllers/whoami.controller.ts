@@ -1,4 +1,4 @@
-import {inject} from '@loopback/core';
+import {BindingScope, inject, injectable} from '@loopback/core';
 import {get, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import type {Caller} from '../services/identity.service';
@@ -16,10 +16,9 @@ const CALLER_SCHEMA: SchemaObject = {
   },
 };
 
+@injectable({scope: BindingScope.SINGLETON})
 export class WhoamiController {
-  constructor(@inject(SecurityBindings.USER) private readonly caller: Caller) {}
-
-  @get(
+    @get(
     '/authenticated',
     jsonResponse('The bearer token is valid', {
       type: 'object',
@@ -27,16 +26,16 @@ export class WhoamiController {
       properties: {authenticated: {type: 'boolean'}, email: {type: 'string'}},
     }),
   )
-  authenticated(): {authenticated: boolean; email: string} {
-    return {authenticated: true, email: this.caller.email};
+  authenticated(@inject(SecurityBindings.USER) caller: Caller): {authenticated: boolean; email: string} {
+    return {authenticated: true, email: caller.email};
   }
 
   @get(
     '/whoami',
     jsonResponse('The signed-in caller, as read from the access token', CALLER_SCHEMA),
   )
-  whoami(): Omit<Caller, symbol> {
-    const {email, username, name, organisation, admin} = this.caller;
+  whoami(@inject(SecurityBindings.USER) caller: Caller): Omit<Caller, symbol> {
+    const {email, username, name, organisation, admin} = caller;
     return {email, username, name, organisation, admin};
   }
 }

@@ -1,4 +1,4 @@
-import {DefaultCrudRepository, Entity, Filter} from '@loopback/repository';
+import {DefaultCrudRepository, Entity, EntityNotFoundError, Filter} from '@loopback/repository';
 import {promisify} from 'node:util';
 import {SHARED_ROWS} from '../datasources/durable-memory.connector';
 
@@ -30,15 +30,16 @@ export type Plain<T extends Entity> = Readonly<Omit<T, 'getId' | 'getIdObject' |
 export async function findPlain<T extends Entity, ID>(
   repository: DefaultCrudRepository<T, ID>,
   filter: Filter<T> = {},
+  {withHidden = false} = {},
 ): Promise<Array<Plain<T>>> {
   const model = repository.modelClass as unknown as ModelStatics;
+  // _normalize coerces the where clause too.
   const query = structuredClone(filter) as Record<string, unknown>;
   model._normalize?.(query, {});
-  if (query.where) query.where = model._coerce?.(query.where as object, {}) ?? query.where;
   const connector = model.getDataSource().connector;
   // The embedded store may then answer its cached rows instead of copies; MongoDB ignores the option.
   const rows = (await promisify(connector.all.bind(connector))(model.modelName, query, {[SHARED_ROWS]: true})) ?? [];
-  const hidden = new Set(model.definition.settings.hiddenProperties ?? []);
+  const hidden = new Set(withHidden ? [] : model.definition.settings.hiddenProperties ?? []);
   // toJSON lists properties in the model's order, whatever order they were stored in.
   const order = Object.keys(model.definition.properties).filter(key => !hidden.has(key));
   return (rows as Record<string, unknown>[]).map(row => {
@@ -46,4 +47,20 @@ export async function findPlain<T extends Entity, ID>(
     for (const key of order) if (row[key] !== undefined) plain[key] = row[key];
     return plain as Plain<T>;
   });
+}
+
+/**
+ * The row `repository.findById(id)` would answer, read as findPlain reads;
+ * EntityNotFoundError when there is none. `withHidden` keeps the hidden
+ * properties, for the API's own decisions, never for an answer.
+ */
+export async function findPlainById<T extends Entity, ID>(
+  repository: DefaultCrudRepository<T, ID>,
+  id: ID,
+  options: {withHidden?: boolean} = {},
+): Promise<Plain<T>> {
+  const idName = repository.entityClass.getIdProperties()[0];
+  const [found] = await findPlain(repository, {where: {[idName]: id}} as Filter<T>, options);
+  if (!found) throw new EntityNotFoundError(repository.entityClass, id);
+  return found;
 }

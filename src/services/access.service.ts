@@ -4,6 +4,7 @@ import {Grant, ShareableKind} from '../models/grant.model';
 import {Group} from '../models/group.model';
 import {GrantRepository} from '../repositories/grant.repository';
 import {GroupRepository} from '../repositories/group.repository';
+import {findPlain, Plain} from '../repositories/plain-find';
 import type {Caller} from './identity.service';
 
 export const ACCESS_LEVELS = ['none', 'read', 'write', 'owner'] as const;
@@ -50,7 +51,7 @@ export class AccessService {
       return resource.members?.includes(caller.email) ? 'read' : 'none';
     }
     let level: AccessLevel = publiclyReadable(kind, resource) ? 'read' : 'none';
-    const grants = await this.grants.find({
+    const grants = await findPlain(this.grants, {
       where: {resourceType: kind, resourceId: resource._id},
     });
     if (grants.length === 0) return level;
@@ -82,7 +83,7 @@ export class AccessService {
 
   async groupIdsOf(email: string): Promise<string[]> {
     // Both connectors match an array property holding the value.
-    const groups = await this.groups.find({
+    const groups = await findPlain(this.groups, {
       where: {members: email} as Where<Group>,
       fields: {_id: true},
     });
@@ -96,7 +97,7 @@ export class AccessService {
       {entityType: 'org', entity: caller.organisation},
     ];
     if (groupIds.length > 0) entities.push({entityType: 'group', entity: {inq: groupIds}});
-    const grants = await this.grants.find({
+    const grants = await findPlain(this.grants, {
       where: {and: [{resourceType: kind}, {or: entities}]} as Where<Grant>,
       fields: {resourceId: true},
     });
@@ -114,7 +115,7 @@ function publiclyReadable(kind: ResourceKind, resource: OwnedResource): boolean 
     (kind === 'module' && resource.featured === true);
 }
 
-function holds(caller: Caller, groupIds: string[], grant: Grant): boolean {
+function holds(caller: Caller, groupIds: string[], grant: Plain<Grant>): boolean {
   switch (grant.entityType) {
     case 'user':
       return grant.entity === caller.email;

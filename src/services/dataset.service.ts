@@ -6,7 +6,7 @@ import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
 import {Dataset} from '../models/dataset.model';
 import {DatasetRepository} from '../repositories/dataset.repository';
-import {findPlain, Plain} from '../repositories/plain-find';
+import {findPlain, findPlainById, Plain} from '../repositories/plain-find';
 import {AccessService} from './access.service';
 import {FileSystemService, TRASH_FOLDER} from './file-system.service';
 import type {Caller} from './identity.service';
@@ -42,8 +42,8 @@ export class DatasetService {
     });
   }
 
-  get(id: string): Promise<Dataset> {
-    return this.datasets.findById(id);
+  get(id: string): Promise<Plain<Dataset>> {
+    return findPlainById(this.datasets, id);
   }
 
   async create(caller: Caller, input: DatasetInput): Promise<Dataset> {

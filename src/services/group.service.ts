@@ -3,7 +3,7 @@ import {repository} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {Group} from '../models/group.model';
 import {GroupRepository} from '../repositories/group.repository';
-import {findPlain, Plain} from '../repositories/plain-find';
+import {findPlain, findPlainById, Plain} from '../repositories/plain-find';
 import {KeyedLock} from '../utils/keyed-lock.util';
 import {normaliseEmail} from '../validation';
 import {AccessService} from './access.service';
@@ -27,8 +27,8 @@ export class GroupService {
     return findPlain(this.groups, {where, order: ['name ASC', '_id ASC']});
   }
 
-  get(id: string): Promise<Group> {
-    return this.groups.findById(id);
+  get(id: string): Promise<Plain<Group>> {
+    return findPlainById(this.groups, id);
   }
 
   async create(caller: Caller, name: string): Promise<Group> {

@@ -6,7 +6,7 @@ import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
 import {Module} from '../models/module.model';
 import {ModuleRepository} from '../repositories/module.repository';
-import {findPlain, Plain} from '../repositories/plain-find';
+import {findPlain, findPlainById, Plain} from '../repositories/plain-find';
 import {AccessService} from './access.service';
 import {ownerFor} from './dataset.service';
 import {FileSystemService, TRASH_FOLDER} from './file-system.service';
@@ -56,8 +56,8 @@ export class ModuleService {
     });
   }
 
-  get(id: string): Promise<Module> {
-    return this.modules.findById(id);
+  get(id: string): Promise<Plain<Module>> {
+    return findPlainById(this.modules, id);
   }
 
   async create(caller: Caller, input: ModuleInput): Promise<Module> {

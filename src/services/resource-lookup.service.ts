@@ -1,5 +1,6 @@
 import {BindingScope, injectable} from '@loopback/core';
 import {DefaultCrudRepository, Entity, repository} from '@loopback/repository';
+import {findPlainById} from '../repositories/plain-find';
 import {DatasetRepository} from '../repositories/dataset.repository';
 import {GroupRepository} from '../repositories/group.repository';
 import {ModuleRepository} from '../repositories/module.repository';
@@ -40,7 +41,7 @@ export class ResourceLookupService {
     const lookup = this.repositories[kind];
     if (!lookup) throw new Error(`No repository is registered for ${kind}`);
     // By id: the memory connector answers that from its index, MongoDB from _id's.
-    const found = await lookup.findById(id).catch((err: {code?: string}) => {
+    const found = await findPlainById(lookup, id, {withHidden: true}).catch((err: {code?: string}) => {
       if (err.code === 'ENTITY_NOT_FOUND') return undefined;
       throw err;
     });
@@ -48,6 +49,6 @@ export class ResourceLookupService {
     if (!found || !live) return undefined;
     // Templates name their owner `creator`.
     const creator = (found as {creator?: string}).creator;
-    return creator === undefined ? found : Object.assign(found, {owner: creator});
+    return creator === undefined ? found : {...found, owner: creator};
   }
 }

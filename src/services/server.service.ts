@@ -2,7 +2,7 @@ import {BindingScope, injectable, service} from '@loopback/core';
 import {repository, Where} from '@loopback/repository';
 import {Server, ServerStatus} from '../models/server.model';
 import {Template} from '../models/template.model';
-import {findPlain, Plain} from '../repositories/plain-find';
+import {findPlain, findPlainById, Plain} from '../repositories/plain-find';
 import {ServerRepository} from '../repositories/server.repository';
 import {TemplateRepository} from '../repositories/template.repository';
 import {readEvents} from '../utils/event-stream.util';
@@ -64,8 +64,8 @@ export class ServerService {
     return findPlain(this.servers, {where: {and: where} as Where<Server>, order: ['createdAt ASC', '_id ASC']});
   }
 
-  async get(id: string): Promise<Server> {
-    return this.servers.findById(id);
+  get(id: string): Promise<Plain<Server>> {
+    return findPlainById(this.servers, id);
   }
 
   /** A new server of the caller on `template`, started unless `start` is false. */

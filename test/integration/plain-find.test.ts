@@ -1,6 +1,6 @@
 import {expect} from '@loopback/testlab';
 import {DefaultCrudRepository, Entity, Filter} from '@loopback/repository';
-import {findPlain} from '../../src/repositories/plain-find';
+import {findPlain, findPlainById} from '../../src/repositories/plain-find';
 import {DatasetRepository} from '../../src/repositories/dataset.repository';
 import {GroupRepository} from '../../src/repositories/group.repository';
 import {ModuleRepository} from '../../src/repositories/module.repository';
@@ -81,5 +81,18 @@ describe('findPlain answers what repository.find answers', () => {
     await same(repository, [...(common(seeded.map(s => s.secretId)) as never[]), {where: {state: 'ready'}}]);
     const [plain] = await findPlain(repository, {where: {_id: seeded[0].secretId}});
     expect(plain).to.not.have.property('state');
+  });
+
+  it('by id, as findById answers, and not found as findById fails', async () => {
+    const servers = await world.api.app.getRepository(ServerRepository);
+    const datasets = await world.api.app.getRepository(DatasetRepository);
+    for (const {serverId, datasetId} of seeded) {
+      expect(JSON.stringify(await findPlainById(servers, serverId))).to.equal(JSON.stringify(await servers.findById(serverId)));
+      expect(JSON.stringify(await findPlainById(datasets, datasetId))).to.equal(JSON.stringify(await datasets.findById(datasetId)));
+    }
+    const missing = await findPlainById(servers, 'no-such-server').catch((err: {code?: string}) => err.code);
+    expect(missing).to.equal('ENTITY_NOT_FOUND');
+    const secrets = await world.api.app.getRepository(SecretRepository);
+    expect(await findPlainById(secrets, seeded[0].secretId, {withHidden: true})).to.have.property('state', 'ready');
   });
 });
