@@ -168,7 +168,7 @@ export class NotebooksHubApplication extends BootMixin(
       dataDir,
       await this.get<FileSystemService>('services.FileSystemService'),
     );
-    const provider = createDevelopmentProvider({
+    const provider = await createDevelopmentProvider({
       issuer: oidc.issuer,
       clientId: oidc.clientId,
       clientSecret: oidc.clientSecret,

@@ -1,4 +1,5 @@
-import Provider, {Configuration, errors, JWK, KoaContextWithOIDC} from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import type {Configuration, JWK, KoaContextWithOIDC} from 'oidc-provider';
 import {generateKeyPairSync, randomBytes} from 'node:crypto';
 import path from 'node:path';
 import {FileSystemService} from './file-system.service';
@@ -42,9 +43,11 @@ const API_RESOURCE = 'urn:notebooks-hub:api';
  * claims the way Keycloak's do. Its login page accepts the documented test
  * users with any password, so it must never serve production.
  */
-export function createDevelopmentProvider(
+export async function createDevelopmentProvider(
   options: DevelopmentProviderOptions,
-): Provider {
+): Promise<Provider> {
+  // Loaded on first use: only development and tests mount it, and it adds about 35 MB to the process.
+  const {default: OidcProvider, errors} = await import('oidc-provider');
   const configuration: Configuration = {
     clients: [
       {
@@ -133,7 +136,7 @@ export function createDevelopmentProvider(
     },
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
   };
-  return new Provider(options.issuer, configuration);
+  return new OidcProvider(options.issuer, configuration);
 }
 
 function findUser(login: string | undefined): DevelopmentUser | undefined {
