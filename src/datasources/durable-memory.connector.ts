@@ -10,6 +10,11 @@ import {nearFilter} from 'loopback-datasource-juggler/lib/geo';
 import {selectFields} from 'loopback-datasource-juggler/lib/utils';
 
 type Row = Record<string, unknown>;
+interface ParsedRow {
+  json: string;
+  row: Row;
+  stored?: Row;
+}
 interface SortKey {
   keyPath: string[];
   direction: 1 | -1;
@@ -23,8 +28,13 @@ interface SortKey {
  * are folded into the next snapshot, since every snapshot holds everything.
  */
 export class DurableMemory extends Memory {
-  /** Per model, each stored row parsed once per stored version (the stored JSON text). */
-  private readonly parsedRows = new Map<string, Map<string, {json: string; row: Row}>>();
+  /**
+   * Per model, each stored row parsed once per stored version (the stored
+   * JSON text): typed as the connector types it (dates as Date), for filters
+   * and sorting, and, once asked for, as stored (dates as the ISO strings
+   * they serialise to), for shared readers.
+   */
+  private readonly parsedRows = new Map<string, Map<string, ParsedRow>>();
 
   override setupFileQueue(): {push(task: FileTask): void} {
     this.fileQueue ??= new SnapshotQueue(this);
@@ -47,8 +57,10 @@ export class DurableMemory extends Memory {
   }
 
   /**
-   * With the `SHARED_ROWS` option the rows answered are the frozen parsed
-   * rows themselves, not copies: for readers that only serialise them.
+   * With the `SHARED_ROWS` option the rows answered are frozen rows as
+   * stored, dates as ISO strings, shared by every such reader: for readers
+   * that only serialise them (JSON.stringify writes a string several times
+   * faster than it converts a Date).
    */
   override all(
     model: string,
@@ -61,7 +73,7 @@ export class DurableMemory extends Memory {
       return;
     }
     const collection = this.collection(model);
-    const rows = this.query(model, filter, key => this.parsedRow(model, key, collection[key]));
+    const rows = this.query(model, filter, key => this.storedRow(model, key, collection[key]));
     process.nextTick(() => callback(null, rows));
   }
 
@@ -88,13 +100,24 @@ export class DurableMemory extends Memory {
   }
 
   private parsedRow(model: string, key: string, json: string): Row {
+    return this.cachedRow(model, key, json).row;
+  }
+
+  private storedRow(model: string, key: string, json: string): Row {
+    const cached = this.cachedRow(model, key, json);
+    cached.stored ??= deepFreeze(JSON.parse(json) as Row);
+    return cached.stored;
+  }
+
+  private cachedRow(model: string, key: string, json: string): ParsedRow {
     let rows = this.parsedRows.get(model);
     if (!rows) this.parsedRows.set(model, (rows = new Map()));
-    const cached = rows.get(key);
-    if (cached?.json === json) return cached.row;
-    const row = deepFreeze(this.fromDb(model, json));
-    rows.set(key, {json, row});
-    return row;
+    let cached = rows.get(key);
+    if (cached?.json !== json) {
+      cached = {json, row: deepFreeze(this.fromDb(model, json))};
+      rows.set(key, cached);
+    }
+    return cached;
   }
 
   private forgetRemovedRows(model: string, collection: Record<string, string>, stored: number): void {

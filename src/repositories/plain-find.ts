@@ -5,19 +5,26 @@ import {SHARED_ROWS} from '../datasources/durable-memory.connector';
 type Connector = {
   all(model: string, filter: object, options: object, callback: (err: Error | null, rows?: object[]) => void): void;
 };
+type Where = Record<string, unknown>;
+type PropertyTypes = Record<string, {type?: unknown} | undefined>;
 type ModelStatics = {
   modelName: string;
-  definition: {settings: {hiddenProperties?: string[]}; properties: Record<string, unknown>};
+  definition: {settings: {hiddenProperties?: string[]}; properties: PropertyTypes};
   getDataSource(): {connector: Connector};
-  _normalize?(filter: object, options: object): object;
-  _coerce?(where: object, options: object): object;
+  _normalize(filter: object, options: object): object;
+  _sanitizeQuery(query: {where: unknown}, options: object): {where: Where};
+  _coerce(where: Where, options: object): Where;
 };
 
+type Serialised<V> = V extends Date ? string : V;
+
 /**
- * A model's data without its methods: what a list answers. Read-only: its
- * nested values may be the embedded store's own (frozen) parsed rows.
+ * A model's data as its JSON answers it: no methods, dates as ISO strings.
+ * Read-only: its nested values may be the embedded store's own frozen rows.
  */
-export type Plain<T extends Entity> = Readonly<Omit<T, 'getId' | 'getIdObject' | 'toJSON' | 'toObject'>>;
+export type Plain<T extends Entity> = {
+  readonly [K in keyof Omit<T, 'getId' | 'getIdObject' | 'toJSON' | 'toObject'>]: Serialised<T[K]>;
+};
 
 /**
  * The rows a repository's `find(filter)` would answer, as plain objects read
@@ -33,9 +40,13 @@ export async function findPlain<T extends Entity, ID>(
   {withHidden = false} = {},
 ): Promise<Array<Plain<T>>> {
   const model = repository.modelClass as unknown as ModelStatics;
-  // _normalize coerces the where clause too.
-  const query = structuredClone(filter) as Record<string, unknown>;
-  model._normalize?.(query, {});
+  // What the juggler's _normalize does, with the where clause coerced only when that changes it.
+  const {where, ...query} = structuredClone(filter) as Record<string, unknown>;
+  model._normalize(query, {});
+  if (where !== undefined) {
+    const sanitized = model._sanitizeQuery({where}, {}).where;
+    query.where = alreadyTyped(sanitized, model.definition.properties) ? sanitized : model._coerce(sanitized, {});
+  }
   const connector = model.getDataSource().connector;
   // The embedded store may then answer its cached rows instead of copies; MongoDB ignores the option.
   const rows = (await promisify(connector.all.bind(connector))(model.modelName, query, {[SHARED_ROWS]: true})) ?? [];
@@ -44,7 +55,11 @@ export async function findPlain<T extends Entity, ID>(
   const order = Object.keys(model.definition.properties).filter(key => !hidden.has(key));
   return (rows as Record<string, unknown>[]).map(row => {
     const plain: Record<string, unknown> = {};
-    for (const key of order) if (row[key] !== undefined) plain[key] = row[key];
+    for (const key of order) {
+      const value = row[key];
+      // MongoDB answers Date objects; the embedded store, for this reader, the stored strings.
+      if (value !== undefined) plain[key] = value instanceof Date ? value.toISOString() : value;
+    }
     return plain as Plain<T>;
   });
 }
@@ -63,4 +78,59 @@ export async function findPlainById<T extends Entity, ID>(
   const [found] = await findPlain(repository, {where: {[idName]: id}} as Filter<T>, options);
   if (!found) throw new EntityNotFoundError(repository.entityClass, id);
   return found;
+}
+
+/**
+ * Whether the juggler's coercion would leave a where clause as it is: every
+ * value already of its property's type, as the API's own clauses are.
+ * Coercion builds and throws an Error for each value that is not an array,
+ * a real cost on every query.
+ */
+function alreadyTyped(where: Where, properties: PropertyTypes): boolean {
+  return Object.entries(where).every(([key, condition]) => {
+    if (key === 'and' || key === 'or' || key === 'nor') {
+      return Array.isArray(condition) && condition.every(clause => isPlainObject(clause) && alreadyTyped(clause, properties));
+    }
+    const declared = properties[key]?.type;
+    // Coercion skips properties without a type and arrays of anything.
+    if (declared === undefined || declared === Array) return true;
+    const type = Array.isArray(declared) ? (declared[0] as unknown) : declared;
+    if (condition === null || condition === undefined) return true;
+    if (!isPlainObject(condition)) return ofType(condition, type);
+    const operators = Object.keys(condition);
+    if (operators.length !== 1) return false;
+    const value = condition[operators[0]];
+    switch (operators[0]) {
+      case 'inq':
+      case 'nin':
+        return Array.isArray(value) && value.every(item => ofType(item, type));
+      case 'neq':
+      case 'gt':
+      case 'gte':
+      case 'lt':
+      case 'lte':
+        return ofType(value, type);
+      default:
+        return false;
+    }
+  });
+}
+
+function ofType(value: unknown, type: unknown): boolean {
+  switch (type) {
+    case String:
+      return typeof value === 'string';
+    case Number:
+      return typeof value === 'number';
+    case Boolean:
+      return typeof value === 'boolean';
+    case Date:
+      return value instanceof Date;
+    default:
+      return false;
+  }
+}
+
+function isPlainObject(value: unknown): value is Where {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }

@@ -73,7 +73,10 @@ describe('findPlain answers what repository.find answers', () => {
     await same(repository, [
       ...(common(seeded.map(s => s.serverId)) as never[]),
       {where: {status: {inq: ['stopped', 'running']}}, order: ['createdAt ASC', '_id ASC']},
-    ]);
+      // Values of another type than their property's are coerced, as repository.find coerces them.
+      {where: {createdAt: {gt: '2020-01-01T00:00:00.000Z'}}},
+      {where: {and: [{owner: PEOPLE.owner}, {createdAt: {lt: new Date(Date.now() + 60_000).toISOString()}}]}},
+    ] as never[]);
   });
 
   it('for secrets, with their hidden state left out', async () => {
