@@ -127,7 +127,7 @@ export class DurableMemory extends Memory {
   }
 }
 
-/** The `all()` option asking for the store's own parsed rows, which are frozen. */
+/** The `all()` option asking for the store's own frozen rows as stored instead of copies. */
 export const SHARED_ROWS = 'sharedRows';
 
 function deepFreeze<T>(value: T): T {
