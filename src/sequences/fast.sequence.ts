@@ -21,6 +21,7 @@ import {
 } from '@loopback/rest';
 import {SecurityBindings, UserProfile} from '@loopback/security';
 import {LoggerService} from '../services/logger.service';
+import {ControllerInvoker} from './controller-invoker';
 
 /**
  * The API's request sequence, one instance for the process. The default
@@ -28,11 +29,11 @@ import {LoggerService} from '../services/logger.service';
  * metadata and its strategies anew for each request, most of a request's
  * framework time (see shared/notes/performance.md). This one resolves what
  * does not change once: the steps, the action middleware's order, and each
- * route's strategies the first time the route is asked for. It keeps what
- * the default one does here: CORS and the OpenAPI endpoints (the action
- * middleware), routing, the route's authentication, parameter parsing and
- * validation, the method with its interceptors (authorization), the JSON
- * error format and the request log.
+ * route's strategies and interceptors the first time the route is asked
+ * for. It keeps what the default one does here: CORS and the OpenAPI
+ * endpoints (the action middleware), routing, the route's authentication,
+ * parameter parsing and validation, the method with its interceptors
+ * (authorization), the JSON error format and the request log.
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class FastSequence implements SequenceHandler {
@@ -40,6 +41,7 @@ export class FastSequence implements SequenceHandler {
   private readonly actionMiddleware: MiddlewareView;
   /** Per route (verb and path), its strategies, or undefined for a public route. */
   private readonly strategiesByRoute = new Map<string, Promise<AuthenticationStrategy[] | undefined>>();
+  private readonly controllers: ControllerInvoker;
 
   constructor(
     @inject.context() serverContext: Context,
@@ -54,6 +56,7 @@ export class FastSequence implements SequenceHandler {
       chain: RestTags.ACTION_MIDDLEWARE_CHAIN,
       orderedGroups: ['cors', 'apiSpec', 'middleware'],
     });
+    this.controllers = new ControllerInvoker(serverContext);
   }
 
   async handle(context: RequestContext): Promise<void> {
@@ -73,7 +76,7 @@ export class FastSequence implements SequenceHandler {
         context.bind(SecurityBindings.USER).to(await authenticate(strategies, context));
       }
       const args = await this.parseParams(request, route);
-      const result = await route.invokeHandler(context, args);
+      const result = await this.controllers.invoke(route, context, args);
       writeResultToResponse(response, result);
     } catch (err) {
       const code = (err as {code?: string}).code;
