@@ -5,6 +5,7 @@ import {SHARED_ROWS} from '../datasources/durable-memory.connector';
 type Connector = {
   all(model: string, filter: object, options: object, callback: (err: Error | null, rows?: object[]) => void): void;
 };
+type Row = Record<string, unknown>;
 type Where = Record<string, unknown>;
 type PropertyTypes = Record<string, {type?: unknown} | undefined>;
 type ModelStatics = {
@@ -50,18 +51,8 @@ export async function findPlain<T extends Entity, ID>(
   const connector = model.getDataSource().connector;
   // The embedded store may then answer its cached rows instead of copies; MongoDB ignores the option.
   const rows = (await promisify(connector.all.bind(connector))(model.modelName, query, {[SHARED_ROWS]: true})) ?? [];
-  const hidden = new Set(withHidden ? [] : model.definition.settings.hiddenProperties ?? []);
-  // toJSON lists properties in the model's order, whatever order they were stored in.
-  const order = Object.keys(model.definition.properties).filter(key => !hidden.has(key));
-  return (rows as Record<string, unknown>[]).map(row => {
-    const plain: Record<string, unknown> = {};
-    for (const key of order) {
-      const value = row[key];
-      // MongoDB answers Date objects; the embedded store, for this reader, the stored strings.
-      if (value !== undefined) plain[key] = value instanceof Date ? value.toISOString() : value;
-    }
-    return plain as Plain<T>;
-  });
+  const order = propertyOrder(model, withHidden);
+  return (rows as Row[]).map(row => projection(row, order) as Plain<T>);
 }
 
 /**
@@ -133,4 +124,41 @@ function ofType(value: unknown, type: unknown): boolean {
 
 function isPlainObject(value: unknown): value is Where {
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+const propertyOrders = new WeakMap<ModelStatics, {all: string[]; visible: string[]}>();
+
+/** The model's properties in its order (toJSON's), hidden ones left out unless asked for. */
+function propertyOrder(model: ModelStatics, withHidden: boolean): string[] {
+  let orders = propertyOrders.get(model);
+  if (!orders) {
+    const all = Object.keys(model.definition.properties);
+    const hidden = new Set(model.definition.settings.hiddenProperties ?? []);
+    orders = {all, visible: all.filter(key => !hidden.has(key))};
+    propertyOrders.set(model, orders);
+  }
+  return withHidden ? orders.all : orders.visible;
+}
+
+/** Projections of the embedded store's frozen rows, made once per row (a changed row is a new object). */
+const projections = new WeakMap<Row, Map<string[], Row>>();
+
+function projection(row: Row, order: string[]): Row {
+  if (!Object.isFrozen(row)) return project(row, order);
+  let byOrder = projections.get(row);
+  if (!byOrder) projections.set(row, (byOrder = new Map()));
+  let projected = byOrder.get(order);
+  if (!projected) byOrder.set(order, (projected = Object.freeze(project(row, order))));
+  return projected;
+}
+
+/** The row's properties in `order`, as toJSON writes them: undefined ones left out, dates as ISO strings. */
+function project(row: Row, order: string[]): Row {
+  const plain: Row = {};
+  for (const key of order) {
+    const value = row[key];
+    // MongoDB answers Date objects; the embedded store, for this reader, the stored strings.
+    if (value !== undefined) plain[key] = value instanceof Date ? value.toISOString() : value;
+  }
+  return plain;
 }

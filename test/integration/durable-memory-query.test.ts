@@ -71,6 +71,8 @@ describe('The embedded store queries as the stock memory connector does', () => 
     {where: {or: [{score: {gt: 6}}, {active: true}]}, order: ['score DESC', 'name ASC']},
     {where: {and: [{score: {lte: 4}}, {createdAt: {gte: new Date(Date.UTC(2026, 0, 5))}}]}},
     {where: {name: {like: 'item%'}}, order: 'createdAt DESC', skip: 3, limit: 7},
+    {where: {and: [{or: [{name: 'item 1'}, {name: 'item 2'}]}, {score: {neq: 4}}], active: false}},
+    {where: {or: [{and: [{tags: 'gpu'}, {score: {lt: 5}}]}, {_id: {inq: ['id-01', 'id-02']}}]}, order: ['name DESC', '_id ASC']},
     {order: ['note ASC', '_id DESC']},
     {order: ['owner.email DESC'], limit: 5},
     {fields: {_id: true, score: true}, order: ['score ASC'], offset: 10},
