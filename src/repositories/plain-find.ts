@@ -1,5 +1,4 @@
 import {DefaultCrudRepository, Entity, EntityNotFoundError, Filter} from '@loopback/repository';
-import {promisify} from 'node:util';
 import {SHARED_ROWS} from '../datasources/durable-memory.connector';
 
 type Connector = {
@@ -50,9 +49,11 @@ export async function findPlain<T extends Entity, ID>(
   }
   const connector = model.getDataSource().connector;
   // The embedded store may then answer its cached rows instead of copies; MongoDB ignores the option.
-  const rows = (await promisify(connector.all.bind(connector))(model.modelName, query, {[SHARED_ROWS]: true})) ?? [];
+  const rows = await new Promise<Row[]>((resolve, reject) =>
+    connector.all(model.modelName, query, {[SHARED_ROWS]: true}, (err, found) => (err ? reject(err) : resolve((found ?? []) as Row[]))),
+  );
   const order = propertyOrder(model, withHidden);
-  return (rows as Row[]).map(row => projection(row, order) as Plain<T>);
+  return rows.map(row => projection(row, order) as Plain<T>);
 }
 
 /**
