@@ -32,9 +32,11 @@ describe('findPlain answers what repository.find answers', () => {
 
   async function same<T extends Entity>(repository: DefaultCrudRepository<T, string>, filters: Array<Filter<T>>) {
     for (const filter of filters) {
+      const given = structuredClone(filter);
       const standard = JSON.stringify(await repository.find(structuredClone(filter)));
       const plain = JSON.stringify(await findPlain(repository, filter));
-      expect(plain).to.equal(standard, JSON.stringify(filter));
+      expect(plain).to.equal(standard, JSON.stringify(given));
+      expect(filter).to.deepEqual(given);
       expect(JSON.parse(plain)).to.not.be.empty();
     }
   }
