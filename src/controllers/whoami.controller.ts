@@ -18,7 +18,7 @@ const CALLER_SCHEMA: SchemaObject = {
 
 @injectable({scope: BindingScope.SINGLETON})
 export class WhoamiController {
-    @get(
+  @get(
     '/authenticated',
     jsonResponse('The bearer token is valid', {
       type: 'object',

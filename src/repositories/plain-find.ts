@@ -30,7 +30,8 @@ export type Plain<T extends Entity> = {
  * The rows a repository's `find(filter)` would answer, as plain objects read
  * straight from the connector: no model instance is built per row (about
  * 7 µs each, most of a list's time), properties in the model's order and
- * hidden ones dropped, as toJSON does. Same filter semantics on the memory connector and
+ * hidden ones dropped as toJSON does (kept with `withHidden`, for the API's
+ * own decisions, never for an answer). Same filter semantics on the memory connector and
  * MongoDB, since both connectors evaluate it; a test holds the JSON of both
  * paths equal.
  */
@@ -56,18 +57,13 @@ export async function findPlain<T extends Entity, ID>(
   return rows.map(row => projection(row, order) as Plain<T>);
 }
 
-/**
- * The row `repository.findById(id)` would answer, read as findPlain reads;
- * EntityNotFoundError when there is none. `withHidden` keeps the hidden
- * properties, for the API's own decisions, never for an answer.
- */
+/** The row `repository.findById(id)` would answer, read as findPlain reads; EntityNotFoundError when there is none. */
 export async function findPlainById<T extends Entity, ID>(
   repository: DefaultCrudRepository<T, ID>,
   id: ID,
-  options: {withHidden?: boolean} = {},
 ): Promise<Plain<T>> {
   const idName = repository.entityClass.getIdProperties()[0];
-  const [found] = await findPlain(repository, {where: {[idName]: id}} as Filter<T>, options);
+  const [found] = await findPlain(repository, {where: {[idName]: id}} as Filter<T>);
   if (!found) throw new EntityNotFoundError(repository.entityClass, id);
   return found;
 }

@@ -55,7 +55,7 @@ export class ControllerInvoker {
   /** Relies on the route's bindings (controller class and method) being in the request context. */
   private invocationOf(route: ResolvedRoute, context: RequestContext): Promise<ControllerInvocation | undefined> {
     if (!(route instanceof ControllerRoute)) return Promise.resolve(undefined);
-    const key = `${route.verb} ${route.path}`;
+    const key = routeKey(route);
     let invocation = this.invocations.get(key);
     if (!invocation) {
       invocation = workOutInvocation(context, this.globalInterceptors.bindings);
@@ -64,6 +64,11 @@ export class ControllerInvoker {
     }
     return invocation;
   }
+}
+
+/** What identifies a route for what is worked out once per route: its verb and path template. */
+export function routeKey(route: ResolvedRoute): string {
+  return `${route.verb} ${route.path}`;
 }
 
 async function workOutInvocation(

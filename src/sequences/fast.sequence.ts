@@ -21,7 +21,7 @@ import {
 } from '@loopback/rest';
 import {SecurityBindings, UserProfile} from '@loopback/security';
 import {LoggerService} from '../services/logger.service';
-import {ControllerInvoker} from './controller-invoker';
+import {ControllerInvoker, routeKey} from './controller-invoker';
 
 /**
  * The API's request sequence, one instance for the process. The default
@@ -93,7 +93,7 @@ export class FastSequence implements SequenceHandler {
    * controller method only, and every strategy is a singleton.
    */
   private strategiesFor(route: ResolvedRoute, context: RequestContext): Promise<AuthenticationStrategy[] | undefined> {
-    const key = `${route.verb} ${route.path}`;
+    const key = routeKey(route);
     let strategies = this.strategiesByRoute.get(key);
     if (!strategies) {
       strategies = context.get<AuthenticationStrategy[] | undefined>(AuthenticationBindings.STRATEGY);

@@ -1,6 +1,6 @@
 import {BindingScope, injectable} from '@loopback/core';
 import {DefaultCrudRepository, Entity, repository} from '@loopback/repository';
-import {findPlainById} from '../repositories/plain-find';
+import {findPlain} from '../repositories/plain-find';
 import {DatasetRepository} from '../repositories/dataset.repository';
 import {GroupRepository} from '../repositories/group.repository';
 import {ModuleRepository} from '../repositories/module.repository';
@@ -40,11 +40,9 @@ export class ResourceLookupService {
   async find(kind: ResourceKind, id: string): Promise<OwnedResource | undefined> {
     const lookup = this.repositories[kind];
     if (!lookup) throw new Error(`No repository is registered for ${kind}`);
-    // By id: the memory connector answers that from its index, MongoDB from _id's.
-    const found = await findPlainById(lookup, id, {withHidden: true}).catch((err: {code?: string}) => {
-      if (err.code === 'ENTITY_NOT_FOUND') return undefined;
-      throw err;
-    });
+    // By id: the embedded store reads the one row, MongoDB its _id index. Hidden
+    // properties are kept: a secret's state decides whether it is live.
+    const [found] = await findPlain(lookup, {where: {_id: id}}, {withHidden: true});
     const live = found && !found.deletedAt && (found.state === undefined || found.state === 'ready');
     if (!found || !live) return undefined;
     // Templates name their owner `creator`.

@@ -98,6 +98,7 @@ describe('findPlain answers what repository.find answers', () => {
     const missing = await findPlainById(servers, 'no-such-server').catch((err: {code?: string}) => err.code);
     expect(missing).to.equal('ENTITY_NOT_FOUND');
     const secrets = await world.api.app.getRepository(SecretRepository);
-    expect(await findPlainById(secrets, seeded[0].secretId, {withHidden: true})).to.have.property('state', 'ready');
+    const [withState] = await findPlain(secrets, {where: {_id: seeded[0].secretId}}, {withHidden: true});
+    expect(withState).to.have.property('state', 'ready');
   });
 });
