@@ -10,9 +10,9 @@ import {
   AuthorizationDecision,
 } from '@loopback/authorization';
 import {BootMixin} from '@loopback/boot';
-import {ApplicationConfig, BindingScope, Constructor, createBindingFromClass} from '@loopback/core';
+import {ApplicationConfig, BindingScope, Constructor, createBindingFromClass, extensionFor} from '@loopback/core';
 import {RepositoryMixin} from '@loopback/repository';
-import {RestApplication, RestBindings} from '@loopback/rest';
+import {RestApplication, RestBindings, RestMiddlewareGroups, RestTags} from '@loopback/rest';
 import {RestExplorerBindings, RestExplorerComponent} from '@loopback/rest-explorer';
 import {ExplorerController} from '@loopback/rest-explorer/dist/rest-explorer.controller';
 import {ServiceMixin} from '@loopback/service-proxy';
@@ -23,6 +23,7 @@ import tty from 'node:tty';
 import {OidcBearerStrategy} from './authentication/oidc-bearer.strategy';
 import {OpenbisSessionStrategy} from './authentication/openbis-session.strategy';
 import {ResourceAccessAuthorizer} from './authorization/resource-access.authorizer';
+import {elnCors} from './middleware/eln-cors.middleware';
 import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
 import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
 import {AppBindings, HealthBindings, OIDC_BEARER_STRATEGY, SecretBindings} from './keys';
@@ -34,7 +35,7 @@ import {
   createDevelopmentProvider,
   loadOrCreateProviderSecrets,
 } from './services/development-identity-provider.service';
-import {FileSystemService} from './services/file-system.service';
+import {FileSystemService} from './services/files/file-system.service';
 import {FolderHealthCheck} from './services/folder-health-check.service';
 import {HubHealthCheck} from './services/hub-health-check.service';
 import {JupyterHubService} from './services/jupyterhub.service';
@@ -103,6 +104,12 @@ export class NotebooksHubApplication extends BootMixin(
     this.setMetadata(pkg);
     this.service(LoggerService);
 
+    if (config.files.elnOrigins.length > 0) {
+      this.expressMiddleware('middleware.elnCors', elnCors(config.files.elnOrigins), {
+        group: 'elnCors',
+        downstreamGroups: [RestMiddlewareGroups.CORS],
+      }).apply(extensionFor(RestTags.REST_MIDDLEWARE_CHAIN, RestTags.ACTION_MIDDLEWARE_CHAIN));
+    }
     this.bind(RestBindings.ROUTER).toClass(QuietTrieRouter);
     this.bind(RestBindings.ERROR_WRITER_OPTIONS).to(ERROR_WRITER_OPTIONS);
     this.bind(RestBindings.SequenceActions.REJECT).toDynamicValue(JsonRejectProvider);

@@ -42,6 +42,14 @@ export interface FilesConfig {
   /** Older versions kept of each overwritten file. */
   checkpointsKept: number;
   uploadMaxBytes: number;
+  /** Largest file the API reads back: content answers, checkpoint copies and restores. */
+  readMaxBytes: number;
+  /** Modes of what the API creates in homes and datasets (umask does not apply). */
+  modes: {home: number; folder: number; file: number};
+  /** `hub-user`: files written into a home belong to the home's owner (needs root). */
+  homesOwner: 'api' | 'hub-user';
+  /** Origins of ELN pages (openBIS) allowed to call the ELN form of POST /volume/file. */
+  elnOrigins: string[];
   zipMaxEntries: number;
   zipMaxBytes: number;
   openbis: {
@@ -187,6 +195,17 @@ class SettingsReader {
     return exact ? raw : raw.replace(/\/+$/, '');
   }
 
+  /** A permission mode in octal, such as 0750. */
+  mode(name: string, fallback: number): number {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    if (!/^0?[0-7]{3}$/.test(raw)) {
+      this.problems.push(`${name} must be an octal mode such as 0750, got "${raw}"`);
+      return fallback;
+    }
+    return parseInt(raw, 8);
+  }
+
   list(name: string, fallback: string[]): string[] {
     const raw = this.optional(name);
     if (raw === undefined) return fallback;
@@ -327,6 +346,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
       linkPath: read.string('FILE_LINK_PATH', 'lab/tree/{path}'),
       checkpointsKept: read.integer('CHECKPOINTS_KEPT', 10, 0, 1000),
       uploadMaxBytes: read.integer('UPLOAD_MAX_BYTES', 100 * 1024 * 1024, 1024, 10 * 1024 * 1024 * 1024),
+      readMaxBytes: read.integer('FILE_READ_MAX_BYTES', 50 * 1024 * 1024, 1024, 10 * 1024 * 1024 * 1024),
+      modes: {
+        home: read.mode('HOMES_MODE', 0o750),
+        folder: read.mode('FOLDER_MODE', 0o750),
+        file: read.mode('FILE_MODE', 0o640),
+      },
+      homesOwner: read.oneOf('HOMES_OWNER', ['api', 'hub-user'] as const, 'api'),
+      elnOrigins: read.list('ELN_ORIGINS', []),
       zipMaxEntries: read.integer('ZIP_MAX_ENTRIES', 1000, 1, 1000000),
       zipMaxBytes: read.integer('ZIP_MAX_BYTES', 500 * 1024 * 1024, 1024, 100 * 1024 * 1024 * 1024),
       openbis: {
@@ -382,6 +409,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ttlSeconds: read.integer('AUTH_STATE_TTL', 600, 30, 3600),
     },
   };
+  for (const [name, root] of [['HOMES_ROOT', config.homesRoot], ['DATASETS_ROOT', config.datasetsRoot]]) {
+    // Everything below these roots is some user's to read and write.
+    if (dataDir === root || dataDir.startsWith(root + path.sep)) {
+      read.problems.push(`DATA_DIR must not lie inside ${name}: the API's database and keys would be in users' files`);
+    }
+  }
   if (configuredIssuer?.startsWith('http:') && !config.oidc.allowHttp) {
     read.problems.push(
       'OIDC_ISSUER uses plain http: set an https issuer or OIDC_ALLOW_HTTP=true',

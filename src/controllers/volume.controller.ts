@@ -1,27 +1,69 @@
 import {authenticate} from '@loopback/authentication';
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {get, HttpErrors, param, post, Request, requestBody, SchemaObject} from '@loopback/rest';
+import {del, get, HttpErrors, param, patch, post, Request, requestBody, RestBindings, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import {OIDC_BEARER_STRATEGY, OPENBIS_SESSION_STRATEGY} from '../keys';
 import {HardwareService} from '../services/hardware.service';
 import type {Caller} from '../services/identity.service';
-import {UploadResult, UploadService} from '../services/upload.service';
-import {Checkpoint, FILE_TYPES, FileModel, FileRequest, VolumeService} from '../services/volume.service';
+import {UploadResult, UploadService} from '../services/files/upload.service';
+import {ElnNotebookBodyParser} from '../body-parsers/eln-notebook.body-parser';
+import {Checkpoint} from '../services/files/checkpoint.service';
+import {TrashedFile} from '../services/files/file-trash.service';
+import {FILE_FORMATS, FILE_TYPES, FileContentModel, FileModel, FileRequest, VolumeService} from '../services/files/volume.service';
 import {LUA_FUNCTIONS, LuaFunction} from '../services/lua-modulefile.service';
 import {jsonResponse} from './json-spec.helpers';
+
+const FILE_ENTRY_PROPERTIES: Record<string, SchemaObject> = {
+  name: {type: 'string'},
+  path: {type: 'string', description: 'Relative to the root'},
+  root: {type: 'string', description: '`home` or a dataset id'},
+  type: {type: 'string', enum: [...FILE_TYPES]},
+  size: {type: 'integer'},
+  last_modified: {type: 'string', format: 'date-time'},
+};
+const LINK: SchemaObject = {type: 'string', nullable: true, description: 'Opens the file in the owner\'s server through the hub (home files)'};
 
 const FILE_MODEL: SchemaObject = {
   type: 'object',
   required: ['name', 'path', 'root', 'type', 'size', 'last_modified'],
   properties: {
-    name: {type: 'string'},
-    path: {type: 'string', description: 'Relative to the root'},
-    root: {type: 'string', description: '`home` or a dataset id'},
-    type: {type: 'string', enum: [...FILE_TYPES]},
-    size: {type: 'integer'},
-    last_modified: {type: 'string', format: 'date-time'},
+    ...FILE_ENTRY_PROPERTIES,
     content: {type: 'string', nullable: true, description: 'Always null: the content is not echoed'},
-    link: {type: 'string', nullable: true, description: 'Opens the file in the owner\'s server through the hub (home files)'},
+    link: LINK,
+    fileName: {type: 'string', description: 'The ELN form only: the file name, as the openBIS ELN reads it'},
+  },
+};
+
+const FILE_CONTENT_MODEL: SchemaObject = {
+  type: 'object',
+  required: ['name', 'path', 'root', 'type', 'size', 'last_modified', 'content', 'format', 'mimetype'],
+  properties: {
+    ...FILE_ENTRY_PROPERTIES,
+    content: {
+      nullable: true,
+      description:
+        'With content: a notebook as its JSON, a text file as text, another file in base64, a folder as its entries; null without',
+    },
+    format: {type: 'string', enum: [...FILE_FORMATS], nullable: true},
+    mimetype: {type: 'string', nullable: true},
+    link: LINK,
+  },
+};
+
+const CHECKPOINT: SchemaObject = {
+  type: 'object',
+  required: ['id', 'size', 'last_modified'],
+  properties: {id: {type: 'string'}, size: {type: 'integer'}, last_modified: {type: 'string', format: 'date-time'}},
+};
+
+const TRASHED_FILE: SchemaObject = {
+  type: 'object',
+  required: ['id', 'path', 'type', 'deleted_at'],
+  properties: {
+    id: {type: 'string'},
+    path: {type: 'string', description: 'Where it was, relative to the root; restoring puts it back there'},
+    type: {type: 'string', enum: ['file', 'directory']},
+    deleted_at: {type: 'string', format: 'date-time'},
   },
 };
 
@@ -49,6 +91,7 @@ const ELN_NOTEBOOK: SchemaObject = {
 };
 
 const ROOT = param.query.string('root', {description: '`home` (default) or a dataset id'});
+const FILE_PATH = param.query.string('path', {required: true, description: 'The file or folder, relative to the root'});
 
 @injectable({scope: BindingScope.SINGLETON})
 export class VolumeController {
@@ -62,23 +105,105 @@ export class VolumeController {
     description:
       'Writes a notebook (validated as nbformat 4), a file or a folder into your home or a dataset you may write. ' +
       'An existing file is overwritten and its previous content kept as a checkpoint; writes are atomic. ' +
-      'ELN form (seed 000): `?token=<openBIS session token>&folder=&filename=` with the notebook as the body writes into that user\'s home.',
+      'ELN form (seed 000): `?token=<openBIS session token>&folder=&filename=` with the notebook as the body writes into that user\'s home; ' +
+      'the body may come as JSON or, as the openBIS ELN\'s jQuery sends it, under `application/x-www-form-urlencoded` with the JSON as the raw body. ' +
+      'The ELN form answers `fileName` too, and allows the origins of ELN_ORIGINS (CORS).',
     responses: {'200': {description: 'The file, with the link that opens it', content: {'application/json': {schema: FILE_MODEL}}}},
   })
   async writeFile(
     @inject(SecurityBindings.USER) caller: Caller,
-    @requestBody({required: true, content: {'application/json': {schema: {anyOf: [FILE_REQUEST, ELN_NOTEBOOK]}}}})
+    @requestBody({
+      required: true,
+      content: {
+        'application/json': {schema: {anyOf: [FILE_REQUEST, ELN_NOTEBOOK]}},
+        'application/x-www-form-urlencoded': {'x-parser': ElnNotebookBodyParser, schema: ELN_NOTEBOOK},
+      },
+    })
     body: FileRequest | Record<string, unknown>,
+    @inject(RestBindings.Http.REQUEST) request: Request,
     @param.query.string('token', {description: 'openBIS session token (ELN form)'}) token?: string,
     @param.query.string('folder', {description: 'Folder in the home (ELN form)'}) folder?: string,
     @param.query.string('filename', {description: 'Notebook file name (ELN form)'}) filename?: string,
-  ): Promise<FileModel> {
-    if (token !== undefined) return this.volumes.writeForEln(caller, body, folder, filename);
-    if (!('type' in body)) {
-      throw new HttpErrors.BadRequest('Give {type, name, path?, root?, content}, or use the ELN form with ?token=&filename=');
+  ): Promise<FileModel & {fileName?: string}> {
+    if (token !== undefined) {
+      const model = await this.volumes.writeForEln(caller, body, folder, filename);
+      return {...model, fileName: model.name};
     }
-    const request = body as FileRequest;
-    return this.volumes.write(await this.volumes.root(caller, request.root, 'write'), request);
+    if (request.is('application/x-www-form-urlencoded') || !('type' in body)) {
+      throw new HttpErrors.BadRequest('Give {type, name, path?, root?, content} as JSON, or use the ELN form with ?token=&filename=');
+    }
+    const fileRequest = body as FileRequest;
+    return this.volumes.write(await this.volumes.root(caller, fileRequest.root, 'write'), fileRequest);
+  }
+
+  @get('/volume/file', {
+    description:
+      'A file or folder with its content, as the Jupyter contents API answers it: notebooks as JSON, text as text, ' +
+      'other files in base64 (at most FILE_READ_MAX_BYTES, else 413), folders as their entries; `content=0` for the model alone (addition).',
+    responses: {'200': {description: 'The file or folder', content: {'application/json': {schema: FILE_CONTENT_MODEL}}}},
+  })
+  async readFile(
+    @inject(SecurityBindings.USER) caller: Caller,
+    @ROOT root: string | undefined,
+    @param.query.string('path', {description: 'The file or folder, relative to the root (empty: the root)'}) filePath: string | undefined,
+    @param.query.integer('content', {description: '1 (default): with the content; 0: the model alone'}) content?: number,
+  ): Promise<FileContentModel> {
+    return this.volumes.read(await this.volumes.root(caller, root, 'read'), filePath, content !== 0);
+  }
+
+  @del('/volume/file', {
+    description: 'Moves a file or folder to the root\'s trash (`.trash`), from where it can be restored until TRASH_RETENTION_DAYS have passed (addition).',
+    responses: {'200': {description: 'The trash entry', content: {'application/json': {schema: TRASHED_FILE}}}},
+  })
+  async deleteFile(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string): Promise<TrashedFile> {
+    return this.volumes.remove(await this.volumes.root(caller, root, 'write'), filePath);
+  }
+
+  @patch('/volume/file', {
+    description: 'Renames or moves a file or folder within its root; the target must not exist (409). Its checkpoints go along (addition).',
+    responses: {'200': {description: 'The file at its new path', content: {'application/json': {schema: FILE_MODEL}}}},
+  })
+  async moveFile(
+    @inject(SecurityBindings.USER) caller: Caller,
+    @ROOT root: string | undefined,
+    @FILE_PATH filePath: string,
+    @requestBody({
+      required: true,
+      content: {
+        'application/json': {
+          schema: {
+            title: 'FileMove',
+            type: 'object',
+            required: ['newPath'],
+            additionalProperties: false,
+            properties: {newPath: {type: 'string', minLength: 1, maxLength: 4096, description: 'The new path, relative to the same root'}},
+          },
+        },
+      },
+    })
+    body: {newPath: string},
+  ): Promise<FileModel> {
+    return this.volumes.move(await this.volumes.root(caller, root, 'write'), filePath, body.newPath);
+  }
+
+  @get('/volume/trash', {
+    description: 'What was deleted from the root and can still be restored, newest first (addition).',
+    responses: {'200': {description: 'Trash entries', content: {'application/json': {schema: {type: 'array', items: TRASHED_FILE}}}}},
+  })
+  async listTrash(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined): Promise<TrashedFile[]> {
+    return this.volumes.listTrash(await this.volumes.root(caller, root, 'read'));
+  }
+
+  @post('/volume/trash/restore', {
+    description: 'Puts a trash entry back where it was; 409 if something is there now (addition).',
+    responses: {'200': {description: 'The restored entry', content: {'application/json': {schema: TRASHED_FILE}}}},
+  })
+  async restoreFromTrash(
+    @inject(SecurityBindings.USER) caller: Caller,
+    @ROOT root: string | undefined,
+    @param.query.string('id', {required: true}) id: string,
+  ): Promise<TrashedFile> {
+    return this.volumes.restoreFromTrash(await this.volumes.root(caller, root, 'write'), id);
   }
 
   @post('/volume/upload', {
@@ -138,19 +263,31 @@ export class VolumeController {
 
   @get('/volume/checkpoints', {
     description: 'Earlier versions kept of a file, newest first (addition).',
-    responses: {
-      '200': {
-        description: 'Checkpoints',
-        content: {
-          'application/json': {
-            schema: {type: 'array', items: {type: 'object', properties: {id: {type: 'string'}, size: {type: 'integer'}, last_modified: {type: 'string'}}}},
-          },
-        },
-      },
-    },
+    responses: {'200': {description: 'Checkpoints', content: {'application/json': {schema: {type: 'array', items: CHECKPOINT}}}}},
   })
-  async checkpoints(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @param.query.string('path', {required: true}) filePath: string): Promise<Checkpoint[]> {
+  async checkpoints(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string): Promise<Checkpoint[]> {
     return this.volumes.checkpoints(await this.volumes.root(caller, root, 'read'), filePath);
+  }
+
+  @post('/volume/checkpoints', {
+    description: 'Keeps a copy of the file as it is now (at most FILE_READ_MAX_BYTES); the oldest beyond CHECKPOINTS_KEPT go (addition).',
+    responses: {'200': {description: 'The new checkpoint', content: {'application/json': {schema: CHECKPOINT}}}},
+  })
+  async createCheckpoint(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string): Promise<Checkpoint> {
+    return this.volumes.createCheckpoint(await this.volumes.root(caller, root, 'write'), filePath);
+  }
+
+  @del('/volume/checkpoints', {
+    description: 'Deletes one checkpoint of a file (addition).',
+    responses: {'204': {description: 'Deleted'}},
+  })
+  async deleteCheckpoint(
+    @inject(SecurityBindings.USER) caller: Caller,
+    @ROOT root: string | undefined,
+    @FILE_PATH filePath: string,
+    @param.query.string('id', {required: true}) id: string,
+  ): Promise<void> {
+    await this.volumes.deleteCheckpoint(await this.volumes.root(caller, root, 'write'), filePath, id);
   }
 
   @post('/volume/checkpoints/restore', {
@@ -160,7 +297,7 @@ export class VolumeController {
   async restore(
     @inject(SecurityBindings.USER) caller: Caller,
     @ROOT root: string | undefined,
-    @param.query.string('path', {required: true}) filePath: string,
+    @FILE_PATH filePath: string,
     @param.query.string('id', {required: true}) id: string,
   ): Promise<FileModel> {
     return this.volumes.restore(await this.volumes.root(caller, root, 'write'), filePath, id);

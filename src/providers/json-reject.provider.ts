@@ -1,6 +1,7 @@
 import {inject, injectable, BindingScope} from '@loopback/core';
 import {HandlerContext, HttpErrors, Reject} from '@loopback/rest';
 import {ErrorWriterOptions, writeErrorToResponse} from 'strong-error-handler';
+import {storageError} from '../services/files/confined-folder';
 import {LoggerService} from '../services/logger.service';
 
 /** Error answers are JSON whatever the Accept header says, never carry a stack trace. */
@@ -30,7 +31,7 @@ export class JsonRejectProvider {
     @inject('services.LoggerService') logger: LoggerService,
   ): Reject {
     return ({request, response}: HandlerContext, error: Error) => {
-      const err = error as HttpLikeError;
+      let err = error as HttpLikeError;
       if (!err.statusCode && !err.status && err.code === 'ENTITY_NOT_FOUND') {
         err.statusCode = 404;
       }
@@ -39,6 +40,15 @@ export class JsonRejectProvider {
       if (err.code === 'VALIDATION_FAILED') {
         err.statusCode = 400;
         err.name = 'BadRequestError';
+      }
+      // A storage failure (disk full, read-only, not writable) is the
+      // operator's to fix; the caller gets a clear message, not an errno.
+      if (!err.statusCode && !err.status) {
+        const storage = storageError(err);
+        if (storage) {
+          logger.error('storage failed', {method: request.method, path: request.path, code: err.code, reason: err.message});
+          err = storage;
+        }
       }
       const statusCode = err.statusCode ?? err.status ?? 500;
       // 502, 503 and 504 are answers this API chose (a peer is down or slow)

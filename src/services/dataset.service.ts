@@ -8,7 +8,7 @@ import {Dataset} from '../models/dataset.model';
 import {DatasetRepository} from '../repositories/dataset.repository';
 import {findPlain, findPlainById, Plain} from '../repositories/plain-find';
 import {AccessService} from './access.service';
-import {FileSystemService, TRASH_FOLDER} from './file-system.service';
+import {FileSystemService, TRASH_FOLDER} from './files/file-system.service';
 import type {Caller} from './identity.service';
 import {narrowing} from './pagination.service';
 import {SharingService} from './sharing.service';

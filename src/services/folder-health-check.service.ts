@@ -1,26 +1,29 @@
 import {constants, promises as fs} from 'node:fs';
 import {HealthCheck} from './health.service';
 
-/** A folder the API writes to must exist, be a folder and be writable. */
+/**
+ * A folder the API writes to must exist, be a folder and be writable. The
+ * answer names the check, never the folder's path: the report is shown to
+ * every signed-in user.
+ */
 export class FolderHealthCheck implements HealthCheck {
   constructor(
     readonly name: string,
     private readonly folder: string,
   ) {}
 
-  async check(): Promise<Record<string, unknown>> {
+  async check(): Promise<void> {
     let stats;
     try {
       stats = await fs.stat(this.folder);
     } catch {
-      throw new Error(`${this.folder} does not exist`);
+      throw new Error('the folder does not exist');
     }
-    if (!stats.isDirectory()) throw new Error(`${this.folder} is not a folder`);
+    if (!stats.isDirectory()) throw new Error('it is not a folder');
     try {
       await fs.access(this.folder, constants.W_OK);
     } catch {
-      throw new Error(`${this.folder} is not writable`);
+      throw new Error('the folder is not writable');
     }
-    return {path: this.folder};
   }
 }

@@ -1,10 +1,9 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
-import {promises as fs} from 'node:fs';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
 import {normaliseEmail} from '../validation';
-import {FileSystemService} from './file-system.service';
+import {FileSystemService} from './files/file-system.service';
 import {IdentityService} from './identity.service';
 import {JupyterHubService} from './jupyterhub.service';
 
@@ -31,8 +30,7 @@ export class HubUserService {
     if (!email) throw new HttpErrors.BadRequest(`email "${emailParam}" is not an email`);
     const username = this.identity.hubUsername(email);
     const hubUserCreated = await this.hub.ensureUser(username);
-    const homeCreated = !(await this.files.exists(this.config.homesRoot, username));
-    if (homeCreated) await fs.mkdir(this.home(username), {recursive: true, mode: 0o750});
+    const homeCreated = await this.files.ensureHome(username);
     return {email, username, hubUserCreated, homeCreated};
   }
 

@@ -5,7 +5,7 @@ import {promises as fs} from 'node:fs';
 import path from 'node:path';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
-import {FileSystemService} from './file-system.service';
+import {FileSystemService} from './files/file-system.service';
 import type {SecretStore, StoredSecret} from './secret-store';
 
 interface SealedFile {

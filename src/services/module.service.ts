@@ -9,7 +9,7 @@ import {ModuleRepository} from '../repositories/module.repository';
 import {findPlain, findPlainById, Plain} from '../repositories/plain-find';
 import {AccessService} from './access.service';
 import {ownerFor} from './dataset.service';
-import {FileSystemService, TRASH_FOLDER} from './file-system.service';
+import {FileSystemService, TRASH_FOLDER} from './files/file-system.service';
 import type {Caller} from './identity.service';
 import {LuaModulefileService} from './lua-modulefile.service';
 import {narrowing} from './pagination.service';

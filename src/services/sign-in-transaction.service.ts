@@ -5,7 +5,7 @@ import {createHmac, randomBytes} from 'node:crypto';
 import path from 'node:path';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
-import {FileSystemService} from './file-system.service';
+import {FileSystemService} from './files/file-system.service';
 
 export interface SignInTransaction {
   /** The signed value sent to the provider as `state` and echoed back on the redirect. */

@@ -2,7 +2,7 @@ import {expect} from '@loopback/testlab';
 import {promises as fs} from 'node:fs';
 import path from 'node:path';
 import {loadConfig} from '../../src/config';
-import {FileSystemService} from '../../src/services/file-system.service';
+import {FileSystemService} from '../../src/services/files/file-system.service';
 import {LocalSecretStoreService} from '../../src/services/local-secret-store.service';
 import {LoggerService} from '../../src/services/logger.service';
 import type {SecretStore} from '../../src/services/secret-store';
@@ -17,7 +17,8 @@ interface StoreUnderTest {
 
 async function localStore(env: Record<string, string> = {}): Promise<StoreUnderTest & {dataDir: string}> {
   const dataDir = await temporaryFolder('secrets');
-  const store = new LocalSecretStoreService(loadConfig({DATA_DIR: dataDir, ...env}), new FileSystemService());
+  const config = loadConfig({DATA_DIR: dataDir, ...env});
+  const store = new LocalSecretStoreService(config, new FileSystemService(config));
   return {store, dataDir, cleanup: async () => undefined};
 }
 
@@ -99,12 +100,11 @@ describe('The encrypted local store', () => {
     const key = Buffer.alloc(32, 7).toString('base64');
     const first = await localStore({SECRETS_KEY: key});
     await first.store.write('a', {content: 'x'});
-    const sameKey = new LocalSecretStoreService(loadConfig({DATA_DIR: first.dataDir, SECRETS_KEY: key}), new FileSystemService());
+    const sameConfig = loadConfig({DATA_DIR: first.dataDir, SECRETS_KEY: key});
+    const sameKey = new LocalSecretStoreService(sameConfig, new FileSystemService(sameConfig));
     expect(await sameKey.read('a')).to.deepEqual({content: 'x'});
-    const otherKey = new LocalSecretStoreService(
-      loadConfig({DATA_DIR: first.dataDir, SECRETS_KEY: Buffer.alloc(32, 8).toString('base64')}),
-      new FileSystemService(),
-    );
+    const otherConfig = loadConfig({DATA_DIR: first.dataDir, SECRETS_KEY: Buffer.alloc(32, 8).toString('base64')});
+    const otherKey = new LocalSecretStoreService(otherConfig, new FileSystemService(otherConfig));
     await expect(otherKey.read('a')).to.be.rejectedWith(/cannot be decrypted/);
   });
 });

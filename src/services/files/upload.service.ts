@@ -7,8 +7,9 @@ import path from 'node:path';
 import {Transform} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import yauzl from 'yauzl';
-import type {AppConfig} from '../config';
-import {AppBindings} from '../keys';
+import type {AppConfig} from '../../config';
+import {AppBindings} from '../../keys';
+import {ConfinedFolder, errnoOf, storageError} from './confined-folder';
 import {segmentsOf, VolumeRoot, VolumeService} from './volume.service';
 
 export interface UploadResult {
@@ -97,24 +98,29 @@ export class UploadService {
 
   private async unpack(root: VolumeRoot, folder: string[], zipFile: string): Promise<UploadResult> {
     const staging = `.upload-${randomBytes(6).toString('hex')}`;
-    const stagingDir = path.join(root.dir, staging);
-    await fs.mkdir(stagingDir, {recursive: true});
-    try {
-      const files = await this.extract(zipFile, stagingDir);
-      for (const relative of files) {
-        const source = path.join(staging, ...relative.split('/'));
-        await this.volumes.place(root, source, [...folder, ...relative.split('/')]);
+    const files = await this.volumes.inRoot(root, true, async dir => {
+      const stagingDir = await dir.folder(staging, {create: true});
+      try {
+        const unpacked = await this.extract(zipFile, stagingDir);
+        for (const relative of unpacked) {
+          const segments = relative.split('/');
+          await stagingDir.within(segments.slice(0, -1), {}, source =>
+            this.volumes.place(dir, source, segments[segments.length - 1], [...folder, ...segments]),
+          );
+        }
+        return unpacked;
+      } finally {
+        await stagingDir.close();
+        await dir.removeTree(staging);
       }
-      const notebook = files.find(f => f === 'index.ipynb') ?? files.find(f => f.endsWith('.ipynb'));
-      const link = notebook && root.homeOf ? await this.volumes.link(root.homeOf, [...folder, ...notebook.split('/')]) : null;
-      return {message: `Bundle unpacked: ${files.length} files`, files: files.map(f => [...folder, f].join('/')), link};
-    } finally {
-      await fs.rm(stagingDir, {recursive: true, force: true});
-    }
+    });
+    const notebook = files.find(f => f === 'index.ipynb') ?? files.find(f => f.endsWith('.ipynb'));
+    const link = notebook && root.homeOf ? await this.volumes.link(root.homeOf, [...folder, ...notebook.split('/')]) : null;
+    return {message: `Bundle unpacked: ${files.length} files`, files: files.map(f => [...folder, f].join('/')), link};
   }
 
-  /** Unpacks every entry into `dir`; answers the files' relative paths. */
-  private extract(zipFile: string, dir: string): Promise<string[]> {
+  /** Unpacks every entry into the staging folder; answers the files' relative paths. */
+  private extract(zipFile: string, staging: ConfinedFolder): Promise<string[]> {
     const {zipMaxEntries, zipMaxBytes} = this.config.files;
     return new Promise((resolve, reject) => {
       yauzl.open(zipFile, {lazyEntries: true, validateEntrySizes: true, strictFileNames: true}, (openErr, zip) => {
@@ -131,7 +137,12 @@ export class UploadService {
         let unpacked = 0;
         const fail = (err: unknown) => {
           zip.close();
-          reject(HttpErrors.isHttpError(err) ? err : new HttpErrors.BadRequest(`The bundle cannot be unpacked: ${(err as Error).message}`));
+          reject(
+            HttpErrors.isHttpError(err)
+              ? err
+              : // A system error's message would name the staging folder's path.
+                storageError(err) ?? new HttpErrors.BadRequest(`The bundle cannot be unpacked: ${errnoOf(err) ?? (err as Error).message}`),
+          );
         };
         zip.on('error', fail);
         zip.on('end', () => resolve(files));
@@ -143,15 +154,13 @@ export class UploadService {
             if (((entry.externalFileAttributes >>> 16) & FILE_TYPE_MASK) === SYMLINK) {
               throw new HttpErrors.BadRequest(`The bundle entry ${entry.fileName} is a symlink; symlinks are not unpacked`);
             }
-            const target = path.join(dir, ...segments);
             if (isDirectory) {
-              await fs.mkdir(target, {recursive: true});
+              await staging.within(segments, {create: true}, async () => undefined);
               return;
             }
             if (unpacked + entry.uncompressedSize > zipMaxBytes) {
               throw new HttpErrors.BadRequest(`The bundle unpacks to more than ZIP_MAX_BYTES (${zipMaxBytes} bytes)`);
             }
-            await fs.mkdir(path.dirname(target), {recursive: true});
             const stream = await new Promise<NodeJS.ReadableStream>((ok, ko) =>
               zip.openReadStream(entry, (err, s) => (err ?? !s ? ko(err) : ok(s as NodeJS.ReadableStream))),
             );
@@ -165,7 +174,11 @@ export class UploadService {
                 }
               },
             });
-            await pipeline(stream, counter, createWriteStream(target, {flags: 'wx'}));
+            await staging.within(segments.slice(0, -1), {create: true}, parent =>
+              parent.createFile(segments[segments.length - 1], handle =>
+                pipeline(stream, counter, handle.createWriteStream({autoClose: false})),
+              ),
+            );
             files.push(segments.join('/'));
           };
           onEntry().then(() => zip.readEntry(), fail);

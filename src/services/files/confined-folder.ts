@@ -1,0 +1,361 @@
+import {HttpErrors} from '@loopback/rest';
+import {randomBytes} from 'node:crypto';
+import {constants, promises as fs, Stats} from 'node:fs';
+import type {FileHandle} from 'node:fs/promises';
+import {Readable} from 'node:stream';
+import {pipeline} from 'node:stream/promises';
+
+const {O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK} = constants;
+const FOLDER_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
+/** O_NONBLOCK: opening a FIFO someone planted must not hang the request. */
+const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+const NAME_MAX_BYTES = 255;
+/** Deeper trees than this are left alone by removeTree: each level holds one descriptor. */
+const REMOVE_MAX_DEPTH = 128;
+
+/** What the API gives what it creates: exact modes (umask aside) and, optionally, an owner. */
+export interface CreationRules {
+  folderMode: number;
+  fileMode: number;
+  owner?: {uid: number; gid: number};
+}
+
+export interface FolderEntry {
+  name: string;
+  stats: Stats;
+}
+
+/**
+ * An open folder, and every file operation relative to it. Linux has no
+ * `openat` in Node, but `/proc/self/fd/<fd>/<name>` is resolved from the
+ * folder the descriptor holds, whatever its path has become since: a folder
+ * renamed away or swapped for a symlink after it was opened cannot redirect
+ * what is done in it. Each name is one checked segment and every open uses
+ * O_NOFOLLOW, so no symlink is followed at any position, and walking a path
+ * opens one folder at a time from the previous one. Renames, links and
+ * unlinks go through the same parent descriptors.
+ */
+export class ConfinedFolder {
+  private constructor(
+    private readonly handle: FileHandle,
+    /** The path from the root, for messages: never an absolute path. */
+    readonly relative: string[],
+    /** How what is created in this folder is made; a home adopts its owner's. */
+    public rules: CreationRules,
+  ) {}
+
+  /**
+   * Opens a configured root (HOMES_ROOT, DATASETS_ROOT, MODULES_ROOT): set by
+   * the operator, so followed even if it is a symlink, and created if missing.
+   */
+  static async openTrusted(dir: string, rules: CreationRules): Promise<ConfinedFolder> {
+    await fs.mkdir(dir, {recursive: true});
+    return new ConfinedFolder(await fs.open(dir, O_RDONLY | O_DIRECTORY), [], rules);
+  }
+
+  /** The path of `name` in this folder, resolved from the open descriptor. */
+  entry(name: string): string {
+    return `/proc/self/fd/${this.handle.fd}/${checkedName(name)}`;
+  }
+
+  /** Where `name` is, relative to the root, for messages. */
+  describe(name?: string): string {
+    return [...this.relative, ...(name === undefined ? [] : [name])].join('/') || '/';
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+
+  async stat(): Promise<Stats> {
+    return this.handle.stat();
+  }
+
+  /** The sub-folder `name`, created with the folder mode when asked and missing. */
+  async folder(name: string, options: {create?: boolean; mode?: number; owner?: CreationRules['owner']} = {}): Promise<ConfinedFolder> {
+    let created = false;
+    if (options.create) {
+      try {
+        await fs.mkdir(this.entry(name), 0o700);
+        created = true;
+      } catch (err) {
+        if (errnoOf(err) !== 'EEXIST') throw fileError(err, this.describe(name));
+      }
+    }
+    let handle: FileHandle;
+    try {
+      handle = await fs.open(this.entry(name), FOLDER_FLAGS);
+    } catch (err) {
+      throw fileError(err, this.describe(name), 'folder');
+    }
+    const folder = new ConfinedFolder(handle, [...this.relative, name], this.rules);
+    if (created) {
+      try {
+        await folder.apply(handle, options.mode ?? this.rules.folderMode, options.owner);
+      } catch (err) {
+        await handle.close();
+        throw fileError(err, this.describe(name));
+      }
+    }
+    return folder;
+  }
+
+  /**
+   * Runs `work` in the folder `segments` below this one, opened one segment
+   * at a time (created when asked), and closes what it opened.
+   */
+  async within<T>(segments: string[], options: {create?: boolean}, work: (folder: ConfinedFolder) => Promise<T>): Promise<T> {
+    if (segments.length === 0) return work(this);
+    let current = await this.folder(segments[0], options);
+    try {
+      for (const segment of segments.slice(1)) {
+        const next = await current.folder(segment, options);
+        await current.close();
+        current = next;
+      }
+      return await work(current);
+    } finally {
+      await current.close();
+    }
+  }
+
+  /** The entry's own stats (a symlink is reported as one), or undefined when missing. */
+  async lstat(name: string): Promise<Stats | undefined> {
+    try {
+      return await fs.lstat(this.entry(name));
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return undefined;
+      throw fileError(err, this.describe(name));
+    }
+  }
+
+  /** Every entry with its own stats; entries that vanish meanwhile are left out. */
+  async list(): Promise<FolderEntry[]> {
+    let names: string[];
+    try {
+      names = await fs.readdir(`/proc/self/fd/${this.handle.fd}`);
+    } catch (err) {
+      throw fileError(err, this.describe());
+    }
+    const entries: FolderEntry[] = [];
+    for (const name of names) {
+      const stats = await this.lstat(name);
+      if (stats) entries.push({name, stats});
+    }
+    return entries;
+  }
+
+  /** Opens a regular file for reading: a symlink, a device, a FIFO or a folder is refused. */
+  async openFile(name: string, maxBytes?: number): Promise<{handle: FileHandle; stats: Stats}> {
+    let handle: FileHandle;
+    try {
+      handle = await fs.open(this.entry(name), READ_FLAGS);
+    } catch (err) {
+      throw fileError(err, this.describe(name));
+    }
+    const stats = await handle.stat();
+    const problem = !stats.isFile()
+      ? new HttpErrors.Conflict(`${this.describe(name)} is ${stats.isDirectory() ? 'a folder' : 'not a regular file'}`)
+      : maxBytes !== undefined && stats.size > maxBytes
+        ? new HttpErrors.PayloadTooLarge(`${this.describe(name)} is larger than FILE_READ_MAX_BYTES (${maxBytes} bytes)`)
+        : undefined;
+    if (problem) {
+      await handle.close();
+      throw problem;
+    }
+    return {handle, stats};
+  }
+
+  /** The content of a regular file of at most `maxBytes`. */
+  async readFile(name: string, maxBytes: number): Promise<Buffer> {
+    const {handle} = await this.openFile(name, maxBytes);
+    try {
+      const content = await handle.readFile();
+      // The file may have grown since it was measured.
+      if (content.length > maxBytes) {
+        throw new HttpErrors.PayloadTooLarge(`${this.describe(name)} is larger than FILE_READ_MAX_BYTES (${maxBytes} bytes)`);
+      }
+      return content;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Creates `name`, which must not exist, and hands its open handle to
+   * `fill`; on failure the file is removed.
+   */
+  async createFile(name: string, fill: (handle: FileHandle) => Promise<void>): Promise<void> {
+    let handle: FileHandle;
+    try {
+      handle = await fs.open(this.entry(name), CREATE_FLAGS, 0o600);
+    } catch (err) {
+      throw fileError(err, this.describe(name));
+    }
+    try {
+      await this.apply(handle, this.rules.fileMode);
+      await fill(handle);
+      await handle.sync();
+    } catch (err) {
+      await handle.close();
+      await fs.unlink(this.entry(name)).catch(() => undefined);
+      throw err;
+    }
+    await handle.close();
+  }
+
+  /**
+   * Replaces `name` atomically: a temporary file in this folder, flushed,
+   * then renamed over it. Content is bytes, text, or a stream.
+   */
+  async writeFile(name: string, content: string | Buffer | Readable): Promise<void> {
+    const temporary = `.~${randomBytes(8).toString('hex')}.tmp`;
+    await this.createFile(temporary, async handle => {
+      if (content instanceof Readable) await pipeline(content, handle.createWriteStream({autoClose: false}));
+      else await handle.writeFile(content);
+    });
+    try {
+      await fs.rename(this.entry(temporary), this.entry(name));
+    } catch (err) {
+      await fs.unlink(this.entry(temporary)).catch(() => undefined);
+      throw fileError(err, this.describe(name));
+    }
+  }
+
+  /**
+   * A second name for a file (a symlink is linked, not followed); `toName`
+   * must not exist. False where the kernel refuses: another filesystem, or
+   * a file the API does not own under protected_hardlinks.
+   */
+  async link(name: string, to: ConfinedFolder, toName: string): Promise<boolean> {
+    try {
+      await fs.link(this.entry(name), to.entry(toName));
+      return true;
+    } catch (err) {
+      if (errnoOf(err) === 'EPERM' || errnoOf(err) === 'EXDEV') return false;
+      throw fileError(err, this.describe(name));
+    }
+  }
+
+  /** Moves `name` to `to/toName`; the target must not exist. */
+  async move(name: string, to: ConfinedFolder, toName: string): Promise<void> {
+    if (await to.lstat(toName)) throw new HttpErrors.Conflict(`${to.describe(toName)} already exists`);
+    try {
+      await fs.rename(this.entry(name), to.entry(toName));
+    } catch (err) {
+      throw fileError(err, this.describe(name));
+    }
+  }
+
+  /** Moves `name` to `to/toName`, replacing a file there (never a folder). */
+  async moveOver(name: string, to: ConfinedFolder, toName: string): Promise<void> {
+    try {
+      await fs.rename(this.entry(name), to.entry(toName));
+    } catch (err) {
+      throw fileError(err, to.describe(toName));
+    }
+  }
+
+  async unlink(name: string): Promise<void> {
+    try {
+      await fs.unlink(this.entry(name));
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT') throw fileError(err, this.describe(name));
+    }
+  }
+
+  /** Removes a folder only if it is empty. */
+  async removeEmptyFolder(name: string): Promise<void> {
+    await fs.rmdir(this.entry(name)).catch(() => undefined);
+  }
+
+  /**
+   * Deletes `name` and, if it is a folder, everything in it, each level
+   * opened from the one above without following links.
+   */
+  async removeTree(name: string, depth = 0): Promise<void> {
+    const stats = await this.lstat(name);
+    if (!stats) return;
+    if (!stats.isDirectory()) return this.unlink(name);
+    if (depth >= REMOVE_MAX_DEPTH) {
+      throw new HttpErrors.Conflict(`${this.describe(name)} is nested more than ${REMOVE_MAX_DEPTH} folders deep`);
+    }
+    await this.within([name], {}, async folder => {
+      for (const entry of await folder.list()) await folder.removeTree(entry.name, depth + 1);
+    });
+    try {
+      await fs.rmdir(this.entry(name));
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT') throw fileError(err, this.describe(name));
+    }
+  }
+
+  /** Exact mode (umask aside) and owner of something this folder's rules created. */
+  private async apply(handle: FileHandle, mode: number, owner = this.rules.owner): Promise<void> {
+    await handle.chmod(mode);
+    if (owner) await handle.chown(owner.uid, owner.gid);
+  }
+}
+
+/** One name inside a folder; anything else would let `/proc/self/fd/<fd>/…` leave it. */
+function checkedName(name: string): string {
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+    throw new HttpErrors.BadRequest(`"${name.replace(/\0/g, '\\0')}" is not an allowed file or folder name`);
+  }
+  if (Buffer.byteLength(name) > NAME_MAX_BYTES) {
+    throw new HttpErrors.BadRequest(`File and folder names are at most ${NAME_MAX_BYTES} bytes`);
+  }
+  return name;
+}
+
+/** A name that sorts by creation time: the ISO time without `:` and `.`, and a random tail. */
+export function timeOrderedId(): string {
+  return `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+}
+
+export function errnoOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+const STORAGE_FULL = new Set(['ENOSPC', 'EDQUOT']);
+const STORAGE_REFUSED = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+/**
+ * An HTTP error for a storage failure (full: 507; not writable: 503), with
+ * a message and no errno code or path; undefined for other errors.
+ */
+export function storageError(err: unknown): Error | undefined {
+  const code = errnoOf(err);
+  if (code !== undefined && STORAGE_FULL.has(code)) {
+    return new HttpErrors.InsufficientStorage('The storage is full: nothing was written; try again after space is freed');
+  }
+  if (code !== undefined && STORAGE_REFUSED.has(code)) {
+    return new HttpErrors.ServiceUnavailable('The storage refused the operation (not writable): nothing was changed; an operator must fix its permissions');
+  }
+  return undefined;
+}
+
+/** What a failed file operation means to the caller, naming the path from the root. */
+export function fileError(err: unknown, where: string, expected: 'folder' | 'entry' = 'entry'): Error {
+  if (HttpErrors.isHttpError(err)) return err;
+  switch (errnoOf(err)) {
+    case 'ELOOP':
+      return new HttpErrors.BadRequest(`${where} is a symlink; symlinks are not followed`);
+    case 'ENOTDIR':
+      return new HttpErrors.BadRequest(expected === 'folder' ? `${where} is not a folder` : `A part of ${where} is not a folder`);
+    case 'ENOENT':
+      return new HttpErrors.NotFound(`${where} does not exist`);
+    case 'EEXIST':
+    case 'ENOTEMPTY':
+      return new HttpErrors.Conflict(`${where} already exists`);
+    case 'EISDIR':
+      return new HttpErrors.Conflict(`${where} is a folder`);
+    case 'EINVAL':
+      return new HttpErrors.BadRequest(`${where} cannot be moved into itself`);
+    case 'ENAMETOOLONG':
+      return new HttpErrors.BadRequest(`${where} is too long`);
+    default:
+      return storageError(err) ?? (err as Error);
+  }
+}

@@ -1,0 +1,368 @@
+import {BindingScope, inject, injectable, service} from '@loopback/core';
+import {repository} from '@loopback/repository';
+import {HttpErrors} from '@loopback/rest';
+import type {Stats} from 'node:fs';
+import type {AppConfig} from '../../config';
+import {AppBindings} from '../../keys';
+import {ServerRepository} from '../../repositories/server.repository';
+import {normaliseEmail} from '../../validation';
+import {AccessLevel, AccessService, atLeast} from '../access.service';
+import type {Caller} from '../identity.service';
+import {IdentityService} from '../identity.service';
+import {JupyterHubService} from '../jupyterhub.service';
+import {NotebookValidatorService} from '../notebook-validator.service';
+import {ResourceLookupService} from '../resource-lookup.service';
+import {Checkpoint, CHECKPOINTS, CheckpointService} from './checkpoint.service';
+import {ConfinedFolder} from './confined-folder';
+import {FileSystemService, TRASH_FOLDER} from './file-system.service';
+import {FileTrashService, TrashedFile} from './file-trash.service';
+
+export const FILE_TYPES = ['notebook', 'file', 'directory'] as const;
+export type FileType = (typeof FILE_TYPES)[number];
+export const FILE_FORMATS = ['json', 'text', 'base64'] as const;
+export type FileFormat = (typeof FILE_FORMATS)[number];
+
+export interface FileRequest {
+  type: FileType;
+  name: string;
+  /** Folder under the root, `a/b`; empty or absent: the root itself. */
+  path?: string;
+  /** `home` (default) or the id of a dataset the caller may write. */
+  root?: string;
+  content?: unknown;
+  format?: 'text' | 'base64';
+}
+
+export interface FileEntry {
+  name: string;
+  path: string;
+  root: string;
+  type: FileType;
+  size: number;
+  last_modified: string;
+}
+
+export interface FileModel extends FileEntry {
+  content: null;
+  link: string | null;
+}
+
+/** A file as the Jupyter contents API answers it: notebooks as JSON, text as text, other files base64, folders as their entries. */
+export interface FileContentModel extends FileEntry {
+  content: unknown;
+  format: FileFormat | null;
+  mimetype: string | null;
+  link: string | null;
+}
+
+/** A root the caller may use: a home folder or a dataset's folder. */
+export interface VolumeRoot {
+  label: string;
+  /** The hub user whose home it is; undefined for datasets. */
+  homeOf?: string;
+  /** The dataset whose folder it is; undefined for homes. */
+  datasetId?: string;
+}
+
+const SEGMENT_MAX = 255;
+const PATH_MAX = 4096;
+const UTF8 = new TextDecoder('utf-8', {fatal: true});
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Files in users' homes and datasets, every operation through the root's
+ * ConfinedFolder: paths are checked (no `..`, absolute paths, control
+ * characters, lone surrogates, over-long names, reserved folders) and then
+ * walked one folder at a time without following links. Writes are atomic,
+ * an overwritten file's previous content is kept as a checkpoint, and a
+ * deleted file waits in the root's trash.
+ */
+@injectable({scope: BindingScope.SINGLETON})
+export class VolumeService {
+  constructor(
+    @inject(AppBindings.CONFIG) private readonly config: AppConfig,
+    @repository(ServerRepository) private readonly servers: ServerRepository,
+    @service(FileSystemService) private readonly files: FileSystemService,
+    @service(CheckpointService) private readonly checkpointStore: CheckpointService,
+    @service(FileTrashService) private readonly trash: FileTrashService,
+    @service(AccessService) private readonly access: AccessService,
+    @service(ResourceLookupService) private readonly resources: ResourceLookupService,
+    @service(IdentityService) private readonly identity: IdentityService,
+    @service(JupyterHubService) private readonly hub: JupyterHubService,
+    @service(NotebookValidatorService) private readonly notebooks: NotebookValidatorService,
+  ) {}
+
+  /**
+   * `home` (the caller's, or with `email` an admin's pick) or a dataset id;
+   * datasets need `level` on them, unreadable ones are 404.
+   */
+  async root(caller: Caller, root: string | undefined, level: AccessLevel, email?: string): Promise<VolumeRoot> {
+    if (root === undefined || root === '' || root === 'home') {
+      let username = caller.username;
+      if (email !== undefined) {
+        const person = normaliseEmail(email);
+        if (!person) throw new HttpErrors.BadRequest(`email "${email}" is not an email`);
+        if (person !== caller.email && !caller.admin) {
+          throw new HttpErrors.Forbidden('Only administrators may use another person\'s home');
+        }
+        username = this.identity.hubUsername(person);
+      }
+      return {label: 'home', homeOf: username};
+    }
+    const dataset = await this.resources.find('dataset', root);
+    const held = dataset ? await this.access.levelOf(caller, 'dataset', dataset) : 'none';
+    if (held === 'none') throw new HttpErrors.NotFound(`Root ${root} is neither "home" nor a dataset you can read`);
+    if (!atLeast(held, level)) throw new HttpErrors.Forbidden(`Changing files in dataset ${root} needs write access`);
+    return {label: root, datasetId: dataset!._id};
+  }
+
+  /** Writes a notebook, a file or a folder; an existing file becomes a checkpoint first. */
+  async write(root: VolumeRoot, request: FileRequest): Promise<FileModel> {
+    const folder = segmentsOf(request.path);
+    const name = segmentsOf(request.name);
+    if (name.length !== 1) throw new HttpErrors.BadRequest('name must be one file or folder name, without /');
+    const data = this.contentOf(request);
+    const segments = [...folder, ...name];
+    const stats = await this.inRoot(root, true, dir =>
+      dir.within(folder, {create: true}, async parent => {
+        if (data === undefined) await (await parent.folder(name[0], {create: true})).close();
+        else await this.checkpointStore.replace(parent, name[0], () => parent.writeFile(name[0], data));
+        return (await parent.lstat(name[0]))!;
+      }),
+    );
+    return {...(await this.entryOf(root, segments, stats, request.type)), content: null, link: await this.linkIn(root, segments)};
+  }
+
+  /**
+   * The ELN form (seed 000): a notebook into `folder/filename` of the
+   * caller's home. The user must already exist on the hub.
+   */
+  async writeForEln(caller: Caller, notebook: unknown, folder?: string, filename?: string): Promise<FileModel> {
+    if (!filename) throw new HttpErrors.BadRequest('filename is required with token');
+    if ((await this.hub.user(caller.username)) === undefined) {
+      throw new HttpErrors.NotFound(
+        `The user ${caller.username} does not exist on JupyterHub: users are not created by the ELN, sign in to the Notebooks Hub once first`,
+      );
+    }
+    return this.write(await this.root(caller, 'home', 'write'), {type: 'notebook', name: filename, path: folder, content: notebook});
+  }
+
+  /**
+   * Moves `source/name` (an unpacked upload, inside the same root) to
+   * `segments`, like a write: folders created, an existing file kept as a
+   * checkpoint.
+   */
+  async place(dir: ConfinedFolder, source: ConfinedFolder, name: string, segments: string[]): Promise<void> {
+    const target = segments[segments.length - 1];
+    await dir.within(segments.slice(0, -1), {create: true}, parent =>
+      this.checkpointStore.replace(parent, target, () => source.moveOver(name, parent, target)),
+    );
+  }
+
+  /** A file or folder with its content (`withContent` false: the model alone). */
+  async read(root: VolumeRoot, filePath: string | undefined, withContent: boolean): Promise<FileContentModel> {
+    const segments = segmentsOf(filePath);
+    const link = await this.linkIn(root, segments);
+    return this.inRoot(root, false, async dir => {
+      if (segments.length === 0) return {...(await this.folderModel(root, dir, [], withContent)), link};
+      return dir.within(segments.slice(0, -1), {}, async parent => {
+        const name = segments[segments.length - 1];
+        const stats = await parent.lstat(name);
+        if (!stats) throw new HttpErrors.NotFound(`${segments.join('/')} does not exist in ${root.label}`);
+        if (stats.isDirectory()) {
+          return parent.within([name], {}, async folder => ({...(await this.folderModel(root, folder, segments, withContent)), link}));
+        }
+        const {handle, stats: opened} = await parent.openFile(name, withContent ? this.config.files.readMaxBytes : undefined);
+        try {
+          const entry = await this.entryOf(root, segments, opened);
+          if (!withContent) return {...entry, content: null, format: null, mimetype: null, link};
+          return {...entry, ...this.decode(entry, await handle.readFile()), link};
+        } finally {
+          await handle.close();
+        }
+      });
+    });
+  }
+
+  async list(root: VolumeRoot, folderPath?: string): Promise<FileEntry[]> {
+    const folder = segmentsOf(folderPath);
+    try {
+      return await this.inRoot(root, false, dir => dir.within(folder, {}, f => this.entriesOf(root, f, folder)));
+    } catch (err) {
+      // A home is made on first write: before that it is empty, not missing.
+      if (err instanceof HttpErrors.NotFound && folder.length === 0) return [];
+      throw err instanceof HttpErrors.NotFound ? new HttpErrors.NotFound(`No folder ${folder.join('/')} in ${root.label}`) : err;
+    }
+  }
+
+  /** Moves a file or folder to the root's trash, from where it can be restored. */
+  async remove(root: VolumeRoot, filePath: string): Promise<TrashedFile> {
+    const segments = requiredSegments(filePath);
+    return this.inRoot(root, false, dir =>
+      dir.within(segments.slice(0, -1), {}, parent => this.trash.put(dir, parent, segments[segments.length - 1], segments.join('/'))),
+    );
+  }
+
+  listTrash(root: VolumeRoot): Promise<TrashedFile[]> {
+    return this.inRoot(root, false, dir => this.trash.list(dir)).catch(err => {
+      if (err instanceof HttpErrors.NotFound) return [];
+      throw err;
+    });
+  }
+
+  /** Puts a trashed file or folder back where it was; 409 if something is there now. */
+  async restoreFromTrash(root: VolumeRoot, id: string): Promise<TrashedFile> {
+    const [entryId] = requiredSegments(id);
+    return this.inRoot(root, false, dir =>
+      this.trash.restore(dir, entryId, async (holder, item, originalPath) => {
+        const segments = requiredSegments(originalPath);
+        await dir.within(segments.slice(0, -1), {create: true}, parent => holder.move(item, parent, segments[segments.length - 1]));
+      }),
+    );
+  }
+
+  /** Renames or moves within the root; the target must not exist. Checkpoints go along. */
+  async move(root: VolumeRoot, filePath: string, newPath: string): Promise<FileModel> {
+    const from = requiredSegments(filePath);
+    const to = requiredSegments(newPath);
+    const stats = await this.inRoot(root, false, dir =>
+      dir.within(from.slice(0, -1), {}, source =>
+        dir.within(to.slice(0, -1), {create: true}, async target => {
+          const [name, newName] = [from[from.length - 1], to[to.length - 1]];
+          await source.move(name, target, newName);
+          await this.checkpointStore.moveAlong(source, name, target, newName);
+          return (await target.lstat(newName))!;
+        }),
+      ),
+    );
+    return {...(await this.entryOf(root, to, stats)), content: null, link: await this.linkIn(root, to)};
+  }
+
+  async checkpoints(root: VolumeRoot, filePath: string): Promise<Checkpoint[]> {
+    return this.inParentOf(root, filePath, (parent, name) => this.checkpointStore.list(parent, name)).catch(err => {
+      if (err instanceof HttpErrors.NotFound) return [];
+      throw err;
+    });
+  }
+
+  createCheckpoint(root: VolumeRoot, filePath: string): Promise<Checkpoint> {
+    return this.inParentOf(root, filePath, (parent, name) => this.checkpointStore.create(parent, name));
+  }
+
+  deleteCheckpoint(root: VolumeRoot, filePath: string, id: string): Promise<void> {
+    const [checkpointId] = requiredSegments(id);
+    return this.inParentOf(root, filePath, (parent, name) => this.checkpointStore.remove(parent, name, checkpointId));
+  }
+
+  /** Puts a checkpoint back; the content it replaces becomes a checkpoint itself. */
+  async restore(root: VolumeRoot, filePath: string, checkpointId: string): Promise<FileModel> {
+    const segments = requiredSegments(filePath);
+    const [id] = requiredSegments(checkpointId);
+    const stats = await this.inParentOf(root, filePath, async (parent, name) => {
+      await this.checkpointStore.restore(parent, name, id);
+      return (await parent.lstat(name))!;
+    });
+    return {...(await this.entryOf(root, segments, stats)), content: null, link: await this.linkIn(root, segments)};
+  }
+
+  /** Opens the file in the owner's running server, or through the hub's user-redirect (login first). */
+  async link(username: string, segments: string[]): Promise<string> {
+    const filePath = this.config.files.linkPath.replace('{path}', segments.map(encodeURIComponent).join('/'));
+    const running = await this.servers.findOne({where: {hubUser: username, status: 'running'}, order: ['createdAt ASC']});
+    if (running) return this.hub.serverUrl(username, running.name, filePath);
+    return `${this.config.hub.publicUrl}/hub/user-redirect/${filePath}`;
+  }
+
+  /** Runs `work` in the root's folder (a home is created on first write, with HOMES_MODE). */
+  inRoot<T>(root: VolumeRoot, create: boolean, work: (dir: ConfinedFolder) => Promise<T>): Promise<T> {
+    if (root.homeOf !== undefined) return this.files.inHome(root.homeOf, {create}, work);
+    return this.files.inFolder(this.config.datasetsRoot, [root.datasetId!], {create}, work);
+  }
+
+  private inParentOf<T>(root: VolumeRoot, filePath: string, work: (parent: ConfinedFolder, name: string) => Promise<T>): Promise<T> {
+    const segments = requiredSegments(filePath);
+    return this.inRoot(root, false, dir => dir.within(segments.slice(0, -1), {}, parent => work(parent, segments[segments.length - 1])));
+  }
+
+  private linkIn(root: VolumeRoot, segments: string[]): Promise<string | null> | null {
+    return root.homeOf === undefined ? null : this.link(root.homeOf, segments);
+  }
+
+  private contentOf(request: FileRequest): string | Buffer | undefined {
+    if (request.type === 'directory') return undefined;
+    if (request.type === 'notebook') return `${JSON.stringify(this.notebooks.parse(request.content), null, 1)}\n`;
+    if (typeof request.content !== 'string') throw new HttpErrors.BadRequest('A file\'s content must be a string');
+    return request.format === 'base64' ? Buffer.from(request.content, 'base64') : request.content;
+  }
+
+  private async folderModel(root: VolumeRoot, folder: ConfinedFolder, segments: string[], withContent: boolean) {
+    const entry = await this.entryOf(root, segments, await folder.stat(), 'directory');
+    return {...entry, content: withContent ? await this.entriesOf(root, folder, segments) : null, format: withContent ? ('json' as const) : null, mimetype: null};
+  }
+
+  /** The visible files and folders of a folder (hidden ones, symlinks and devices left out). */
+  private async entriesOf(root: VolumeRoot, folder: ConfinedFolder, segments: string[]): Promise<FileEntry[]> {
+    const listed = [];
+    for (const {name, stats} of await folder.list()) {
+      if (name.startsWith('.') || !(stats.isFile() || stats.isDirectory())) continue;
+      listed.push(await this.entryOf(root, [...segments, name], stats));
+    }
+    return listed.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  private async entryOf(root: VolumeRoot, segments: string[], stats: Stats, type?: FileType): Promise<FileEntry> {
+    const name = segments[segments.length - 1] ?? '';
+    return {
+      name,
+      path: segments.join('/'),
+      root: root.label,
+      type: type ?? (stats.isDirectory() ? 'directory' : name.endsWith('.ipynb') ? 'notebook' : 'file'),
+      size: stats.size,
+      last_modified: stats.mtime.toISOString(),
+    };
+  }
+
+  private decode(entry: FileEntry, bytes: Buffer): Pick<FileContentModel, 'content' | 'format' | 'mimetype'> {
+    if (entry.type === 'notebook') {
+      try {
+        return {content: JSON.parse(bytes.toString('utf8')), format: 'json', mimetype: null};
+      } catch {
+        throw new HttpErrors.Conflict(`${entry.path} is not a readable notebook (invalid JSON)`);
+      }
+    }
+    try {
+      return {content: UTF8.decode(bytes), format: 'text', mimetype: 'text/plain'};
+    } catch {
+      return {content: bytes.toString('base64'), format: 'base64', mimetype: 'application/octet-stream'};
+    }
+  }
+}
+
+/** The segments of a relative path; 400 for anything that could leave the root or is not a name. */
+export function segmentsOf(relative: string | undefined): string[] {
+  if (relative === undefined || relative === '') return [];
+  if (relative.length > PATH_MAX) throw new HttpErrors.BadRequest(`Paths are at most ${PATH_MAX} characters`);
+  if (LONE_SURROGATE.test(relative)) throw new HttpErrors.BadRequest('Paths and names must be valid Unicode (a lone surrogate was sent)');
+  if (relative.startsWith('/')) throw new HttpErrors.BadRequest('Absolute paths are not allowed: give a path relative to the root');
+  if (relative.includes('\\')) throw new HttpErrors.BadRequest('Backslashes are not allowed in paths');
+  const segments = relative.split('/').filter(segment => segment !== '');
+  segments.forEach((segment, position) => {
+    if (segment === '.' || segment === '..') throw new HttpErrors.BadRequest('. and .. are not allowed in paths');
+    if ([...segment].some(char => char < ' ' || (char >= '\u007f' && char <= '\u009f'))) {
+      throw new HttpErrors.BadRequest('Control characters (NUL included) are not allowed in paths');
+    }
+    if (Buffer.byteLength(segment) > SEGMENT_MAX) {
+      throw new HttpErrors.BadRequest(`File and folder names are at most ${SEGMENT_MAX} bytes`);
+    }
+    if (segment === CHECKPOINTS) throw new HttpErrors.BadRequest(`${CHECKPOINTS} is reserved for checkpoints`);
+    if (position === 0 && segment === TRASH_FOLDER) throw new HttpErrors.BadRequest(`${TRASH_FOLDER} is reserved: use the trash routes`);
+  });
+  return segments;
+}
+
+/** A path that names something: at least one segment. */
+function requiredSegments(relative: string | undefined): string[] {
+  const segments = segmentsOf(relative);
+  if (segments.length === 0) throw new HttpErrors.BadRequest('Give the path of a file or folder');
+  return segments;
+}
