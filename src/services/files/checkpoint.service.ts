@@ -1,9 +1,8 @@
 import {BindingScope, inject, injectable} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
-import {pipeline} from 'node:stream/promises';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
-import {ConfinedFolder, timeOrderedId} from './confined-folder';
+import {ConfinedFolder, readChunks, timeOrderedId, writeAll} from './confined-folder';
 
 /** Name of the folder, beside each file, that holds its checkpoints: `.checkpoints/{name}/{id}`. */
 export const CHECKPOINTS = '.checkpoints';
@@ -80,8 +79,7 @@ export class CheckpointService {
     await this.inCheckpoints(parent, name, false, async checkpoints => {
       const {handle} = await checkpoints.openFile(id, maxBytes);
       try {
-        const content = handle.createReadStream({autoClose: false, start: 0, end: maxBytes - 1});
-        await this.replace(parent, name, () => parent.writeFile(name, content));
+        await this.replace(parent, name, () => parent.writeFile(name, readChunks(handle, maxBytes)));
       } finally {
         await handle.close();
       }
@@ -120,9 +118,7 @@ export class CheckpointService {
     const {handle} = await parent.openFile(name, maxBytes);
     const id = timeOrderedId();
     try {
-      await checkpoints.createFile(id, target =>
-        pipeline(handle.createReadStream({autoClose: false, start: 0, end: maxBytes - 1}), target.createWriteStream({autoClose: false})),
-      );
+      await checkpoints.createFile(id, target => writeAll(target, readChunks(handle, maxBytes)));
     } finally {
       await handle.close();
     }

@@ -2,8 +2,6 @@ import {HttpErrors} from '@loopback/rest';
 import {randomBytes} from 'node:crypto';
 import {constants, promises as fs, Stats} from 'node:fs';
 import type {FileHandle} from 'node:fs/promises';
-import {Readable} from 'node:stream';
-import {pipeline} from 'node:stream/promises';
 
 const {O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK} = constants;
 const FOLDER_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
@@ -11,6 +9,7 @@ const FOLDER_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
 const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 const NAME_MAX_BYTES = 255;
+const CHUNK_BYTES = 64 * 1024;
 /** Deeper trees than this are left alone by removeTree: each level holds one descriptor. */
 const REMOVE_MAX_DEPTH = 128;
 
@@ -209,11 +208,11 @@ export class ConfinedFolder {
    * Replaces `name` atomically: a temporary file in this folder, flushed,
    * then renamed over it. Content is bytes, text, or a stream.
    */
-  async writeFile(name: string, content: string | Buffer | Readable): Promise<void> {
+  async writeFile(name: string, content: string | Buffer | AsyncIterable<Uint8Array>): Promise<void> {
     const temporary = `.~${randomBytes(8).toString('hex')}.tmp`;
     await this.createFile(temporary, async handle => {
-      if (content instanceof Readable) await pipeline(content, handle.createWriteStream({autoClose: false}));
-      else await handle.writeFile(content);
+      if (typeof content === 'string' || Buffer.isBuffer(content)) await handle.writeFile(content);
+      else await writeAll(handle, content);
     });
     try {
       await fs.rename(this.entry(temporary), this.entry(name));
@@ -295,6 +294,30 @@ export class ConfinedFolder {
   private async apply(handle: FileHandle, mode: number, owner = this.rules.owner): Promise<void> {
     await handle.chmod(mode);
     if (owner) await handle.chown(owner.uid, owner.gid);
+  }
+}
+
+/**
+ * Reads a file from its start, at most `maxBytes`. Loops over the handle
+ * rather than a stream: a stream made from a FileHandle holds a reference
+ * that only its own close releases, so the handle could not be closed after.
+ */
+export async function* readChunks(handle: FileHandle, maxBytes: number): AsyncGenerator<Buffer> {
+  let position = 0;
+  while (position < maxBytes) {
+    const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, maxBytes - position));
+    const {bytesRead} = await handle.read(buffer, 0, buffer.length, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
+/** Writes every chunk of `source` at the end of what `handle` holds. */
+export async function writeAll(handle: FileHandle, source: AsyncIterable<Uint8Array>): Promise<void> {
+  for await (const chunk of source) {
+    let written = 0;
+    while (written < chunk.length) written += (await handle.write(chunk, written, chunk.length - written)).bytesWritten;
   }
 }
 

@@ -4,12 +4,11 @@ import Busboy from 'busboy';
 import {randomBytes} from 'node:crypto';
 import {createWriteStream, promises as fs} from 'node:fs';
 import path from 'node:path';
-import {Transform} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import yauzl from 'yauzl';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
-import {ConfinedFolder, errnoOf, storageError} from './confined-folder';
+import {ConfinedFolder, errnoOf, storageError, writeAll} from './confined-folder';
 import {segmentsOf, VolumeRoot, VolumeService} from './volume.service';
 
 export interface UploadResult {
@@ -164,20 +163,20 @@ export class UploadService {
             const stream = await new Promise<NodeJS.ReadableStream>((ok, ko) =>
               zip.openReadStream(entry, (err, s) => (err ?? !s ? ko(err) : ok(s as NodeJS.ReadableStream))),
             );
-            const counter = new Transform({
-              transform(chunk: Buffer, _encoding, done) {
+            // yauzl re-emits an inflate error on the entry stream after the
+            // iteration below has already failed with it and stopped listening.
+            stream.on('error', () => undefined);
+            const counted = async function* () {
+              for await (const chunk of stream as AsyncIterable<Buffer>) {
                 unpacked += chunk.length;
                 if (unpacked > zipMaxBytes) {
-                  done(new HttpErrors.BadRequest(`The bundle unpacks to more than ZIP_MAX_BYTES (${zipMaxBytes} bytes)`));
-                } else {
-                  done(null, chunk);
+                  throw new HttpErrors.BadRequest(`The bundle unpacks to more than ZIP_MAX_BYTES (${zipMaxBytes} bytes)`);
                 }
-              },
-            });
+                yield chunk;
+              }
+            };
             await staging.within(segments.slice(0, -1), {create: true}, parent =>
-              parent.createFile(segments[segments.length - 1], handle =>
-                pipeline(stream, counter, handle.createWriteStream({autoClose: false})),
-              ),
+              parent.createFile(segments[segments.length - 1], handle => writeAll(handle, counted())),
             );
             files.push(segments.join('/'));
           };
