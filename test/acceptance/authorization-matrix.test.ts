@@ -134,8 +134,32 @@ const MATRIX: Record<string, Row> = {
   'GET /volume/checkpoints': {path: () => '/volume/checkpoints', query: () => ({path: 'nothing.txt'}), expected: signedIn(200)},
   'POST /volume/checkpoints/restore': {
     path: () => '/volume/checkpoints/restore',
-    query: () => ({path: 'nothing.txt', id: 'none'}),
-    expected: signedIn(404),
+    query: r => ({root: r.datasetId, path: 'seeded.txt', id: r.checkpointId}),
+    expected: needs('write', 200),
+  },
+  'GET /volume/file': {
+    path: () => '/volume/file', query: r => ({root: r.datasetId, path: 'seeded.txt'}), expected: needs('read', 200),
+  },
+  'DELETE /volume/file': {
+    path: () => '/volume/file', query: r => ({root: r.datasetId, path: 'seeded.txt'}), expected: needs('write', 200),
+  },
+  'PATCH /volume/file': {
+    path: () => '/volume/file',
+    query: r => ({root: r.datasetId, path: 'seeded.txt'}),
+    body: () => ({newPath: unique('moved-')}),
+    expected: needs('write', 200),
+  },
+  'GET /volume/trash': {path: () => '/volume/trash', query: r => ({root: r.datasetId}), expected: needs('read', 200)},
+  'POST /volume/trash/restore': {
+    path: () => '/volume/trash/restore', query: r => ({root: r.datasetId, id: r.trashId}), expected: needs('write', 200),
+  },
+  'POST /volume/checkpoints': {
+    path: () => '/volume/checkpoints', query: r => ({root: r.datasetId, path: 'seeded.txt'}), expected: needs('write', 200),
+  },
+  'DELETE /volume/checkpoints': {
+    path: () => '/volume/checkpoints',
+    query: r => ({root: r.datasetId, path: 'seeded.txt', id: r.checkpointId}),
+    expected: needs('write', 204),
   },
   'POST /volume/upload': {
     path: () => '/volume/upload',

@@ -12,6 +12,8 @@ const FOLDER = 'my_folder';
 const FILENAME = '20160929145446460-369.ipynb';
 const USER = 'testuser';
 const EMAIL = `${USER}@lab.org`;
+const ELN_ORIGIN = 'https://openbis.lab.org';
+const FORM_TYPE = 'application/x-www-form-urlencoded; charset=UTF-8';
 
 describe('The openBIS ELN writes a notebook into a user\'s home (seed 000)', () => {
   let hub: JupyterHubHarness;
@@ -28,6 +30,7 @@ describe('The openBIS ELN writes a notebook into a user\'s home (seed 000)', () 
       HOMES_ROOT: hub.homesRoot,
       OPENBIS_URL: openbis.url,
       OPENBIS_USER_DOMAIN: 'lab.org',
+      ELN_ORIGINS: ELN_ORIGIN,
       // The test hub runs the classic Notebook server (Debian has no JupyterLab).
       FILE_LINK_PATH: 'notebooks/{path}',
     });
@@ -91,6 +94,55 @@ describe('The openBIS ELN writes a notebook into a user\'s home (seed 000)', () 
       .query({path: `${FOLDER}/${FILENAME}`})
       .expect(200);
     expect(checkpoints.body).to.have.length(1);
+  });
+
+  it('takes the request as the ELN page sends it: the notebook JSON as a urlencoded UTF-8 body, from its origin, answering fileName', async () => {
+    const notebook = {...SEED_NOTEBOOK, cells: [{cell_type: 'markdown', metadata: {}, source: 'Probe Ä µ 試料'}]};
+    const res = await world.client
+      .post('/volume/file')
+      .query({token: openbis.login(USER), folder: FOLDER, filename: 'from-the-page.ipynb'})
+      .set('Origin', ELN_ORIGIN)
+      .set('Content-Type', FORM_TYPE)
+      .send(JSON.stringify(notebook))
+      .expect(200);
+    expect(res.headers['access-control-allow-origin']).to.equal(ELN_ORIGIN);
+    expect(res.body).to.containDeep({name: 'from-the-page.ipynb', fileName: 'from-the-page.ipynb', path: `${FOLDER}/from-the-page.ipynb`});
+    const written = JSON.parse(await fs.readFile(path.join(hub.homesRoot, EMAIL, FOLDER, 'from-the-page.ipynb'), 'utf8'));
+    expect(written).to.deepEqual(notebook);
+  });
+
+  it('opens CORS to the ELN origins on the ELN route alone: another origin and other routes get no CORS grant', async () => {
+    const preflight = (origin: string, url = '/volume/file') =>
+      world.client.options(url).set('Origin', origin).set('Access-Control-Request-Method', 'POST');
+    const allowed = await preflight(ELN_ORIGIN);
+    expect(allowed.status).to.be.within(200, 204);
+    expect(allowed.headers['access-control-allow-origin']).to.equal(ELN_ORIGIN);
+    expect(allowed.headers['access-control-allow-methods']).to.equal('POST');
+    expect((await preflight('https://evil.example.org')).headers['access-control-allow-origin']).to.be.undefined();
+    expect((await preflight(ELN_ORIGIN, '/secrets')).headers['access-control-allow-origin']).to.be.undefined();
+    const elsewhere = await world.client
+      .post('/volume/file')
+      .query({token: openbis.login(USER), folder: FOLDER, filename: 'elsewhere.ipynb'})
+      .set('Origin', 'https://evil.example.org')
+      .set('Content-Type', FORM_TYPE)
+      .send(JSON.stringify(SEED_NOTEBOOK));
+    expect(elsewhere.headers['access-control-allow-origin']).to.be.undefined();
+  });
+
+  it('refuses a urlencoded body that is not the notebook\'s JSON, and one without an ELN token', async () => {
+    const token = openbis.login(USER);
+    const bad = await world.client
+      .post('/volume/file')
+      .query({token, folder: FOLDER, filename: 'bad.ipynb'})
+      .set('Content-Type', FORM_TYPE)
+      .send('cells=1&metadata=2');
+    expect(bad.status).to.equal(400);
+    expect(bad.body.error.message).to.match(/notebook as JSON/);
+    const user = await world.as(EMAIL);
+    const noToken = await user.post('/volume/file').set('Content-Type', FORM_TYPE).send(JSON.stringify({type: 'file', name: 'x.txt', content: 'x'}));
+    expect(noToken.status).to.be.within(400, 415);
+    await expect(fs.access(path.join(hub.homesRoot, EMAIL, FOLDER, 'bad.ipynb'))).to.be.rejected();
+    await expect(fs.access(path.join(hub.homesRoot, EMAIL, 'x.txt'))).to.be.rejected();
   });
 
   it('refuses an invalid notebook and a hostile folder with 400', async () => {
