@@ -129,7 +129,8 @@ export class VolumeController {
       const model = await this.volumes.writeForEln(caller, body, folder, filename);
       return {...model, fileName: model.name};
     }
-    if (request.is('application/x-www-form-urlencoded') || !('type' in body)) {
+    const formBody = Boolean(request.is('application/x-www-form-urlencoded'));
+    if (formBody || !('type' in body)) {
       throw new HttpErrors.BadRequest('Give {type, name, path?, root?, content} as JSON, or use the ELN form with ?token=&filename=');
     }
     const fileRequest = body as FileRequest;

@@ -210,12 +210,13 @@ describe('Templates and servers on a real JupyterHub', () => {
     await admin.get('/templates').query({type: 'featured'}).expect(200);
   });
 
-  it('initializes a user on the hub and their home folder, idempotently, for themselves or an admin', async () => {
+  it('initializes a user on the hub and their home folder (mode 0750), idempotently, for themselves or an admin', async () => {
     const newcomer = await world.as('newcomer@lab.org');
     const first = await newcomer.put('/initialize').query({email: 'Newcomer@Lab.org'}).expect(200);
     expect(first.body).to.deepEqual({email: 'newcomer@lab.org', username: 'newcomer@lab.org', hubUserCreated: true, homeCreated: true});
     expect((await hub.api('GET', '/users/newcomer@lab.org')).status).to.equal(200);
-    await fs.access(path.join(hub.homesRoot, 'newcomer@lab.org'));
+    // HOMES_MODE's default, exactly as a first write makes it (see the file modes tests).
+    expect((await fs.stat(path.join(hub.homesRoot, 'newcomer@lab.org'))).mode & 0o7777).to.equal(0o750);
     const again = await newcomer.put('/initialize').query({email: 'newcomer@lab.org'}).expect(200);
     expect(again.body).to.containDeep({hubUserCreated: false, homeCreated: false});
     await newcomer.put('/initialize').query({email: 'someone@lab.org'}).expect(403);

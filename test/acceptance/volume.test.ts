@@ -141,7 +141,10 @@ describe('Files: POST /volume/file, listings and checkpoints', () => {
       ...['/etc', '/tmp/x', '//server/share', '/'].map(p => ({name: 'f.txt', path: p})),
       ...['..\\x', 'a\\..\\..\\x', 'c:\\windows', '\\\\server\\share'].map(p => ({name: 'f.txt', path: p})),
       ...['a\u0000b', 'x\u0000/../..', '\u0000'].map(p => ({name: 'f.txt', path: p})),
-      ...['line\nbreak', 'tab\there', 'esc\u001b', 'del\u007f'].map(p => ({name: 'f.txt', path: p})),
+      ...['line\nbreak', 'tab\there', 'esc\u001b', 'del\u007f', 'next-line\u0085', 'csi\u009b'].map(p => ({name: 'f.txt', path: p})),
+      // Lone UTF-16 surrogates: no file system name can hold them.
+      ...['x\ud800.txt', 'x\udc00.txt', '\ud83d', 'tail\udbff'].map(name => ({name})),
+      {name: 'f.txt', path: 'a/\ud800/b'},
       {name: 'x'.repeat(256)},
       {name: 'f.txt', path: `${'y'.repeat(300)}`},
       {name: 'f.txt', path: 'z/'.repeat(2100)},
@@ -159,6 +162,7 @@ describe('Files: POST /volume/file, listings and checkpoints', () => {
       const owner = await world.as('owner');
       const outsideBefore = await folderTree(outside);
       const dataBefore = (await folderTree(path.dirname(homes))).filter(p => !p.startsWith(`homes/${PEOPLE.owner}`) && p !== 'db.json');
+      const homeBefore = await folderTree(home());
       for (const attempt of HOSTILE) {
         for (const type of ['file', 'notebook', 'directory'] as const) {
           const res = await owner.post('/volume/file').send({type, ...attempt, content: type === 'notebook' ? NOTEBOOK : 'pwned'});
@@ -169,6 +173,7 @@ describe('Files: POST /volume/file, listings and checkpoints', () => {
       expect(await fs.readFile(path.join(outside, 'target.txt'), 'utf8')).to.equal('outside');
       const dataAfter = (await folderTree(path.dirname(homes))).filter(p => !p.startsWith(`homes/${PEOPLE.owner}`) && p !== 'db.json');
       expect(dataAfter).to.deepEqual(dataBefore);
+      expect(await folderTree(home())).to.deepEqual(homeBefore);
     });
 
     it('treats percent-encoded dots as plain names inside the root', async () => {
