@@ -10,6 +10,7 @@ const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 const NAME_MAX_BYTES = 255;
 const CHUNK_BYTES = 64 * 1024;
+const LINK_ATTEMPTS = 5;
 /** Deeper trees than this are left alone by removeTree: each level holds one descriptor. */
 const REMOVE_MAX_DEPTH = 128;
 
@@ -228,12 +229,18 @@ export class ConfinedFolder {
    * a file the API does not own under protected_hardlinks.
    */
   async link(name: string, to: ConfinedFolder, toName: string): Promise<boolean> {
-    try {
-      await fs.link(this.entry(name), to.entry(toName));
-      return true;
-    } catch (err) {
-      if (errnoOf(err) === 'EPERM' || errnoOf(err) === 'EXDEV') return false;
-      throw fileError(err, this.describe(name));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await fs.link(this.entry(name), to.entry(toName));
+        return true;
+      } catch (err) {
+        const code = errnoOf(err);
+        if (code === 'EPERM' || code === 'EXDEV') return false;
+        // Linux will not link a file whose last name a concurrent rename has
+        // just taken (ENOENT): link the file that now holds the name.
+        if (code === 'ENOENT' && attempt < LINK_ATTEMPTS && (await this.lstat(name))) continue;
+        throw fileError(err, this.describe(name));
+      }
     }
   }
 
