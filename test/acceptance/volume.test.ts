@@ -77,6 +77,18 @@ describe('Files: POST /volume/file, listings and checkpoints', () => {
     expect((await owner.get('/volume/checkpoints').query({path: 'versions.ipynb'}).expect(200)).body).to.have.length(2);
   });
 
+  it('answers 200 to every one of 40 concurrent overwrites of one file, keeping one of them whole and checkpoints of the others', async () => {
+    const owner = await world.as('owner');
+    const contents = Array.from({length: 40}, (_, i) => `version ${i} `.repeat(20000));
+    const statuses = await Promise.all(
+      contents.map(content => owner.post('/volume/file').send({type: 'file', name: 'contended.txt', content}).then(res => res.status)),
+    );
+    expect(statuses.filter(status => status !== 200)).to.deepEqual([]);
+    expect(contents).to.containEql(await fs.readFile(home('contended.txt'), 'utf8'));
+    const checkpoints = await owner.get('/volume/checkpoints').query({path: 'contended.txt'}).expect(200);
+    expect(checkpoints.body.length).to.be.within(1, 10);
+  });
+
   it('leaves the old file intact when a write is killed between the temporary file and the rename', async () => {
     const owner = await world.as('owner');
     await owner.post('/volume/file').send({type: 'file', name: 'precious.txt', content: 'old'}).expect(200);
