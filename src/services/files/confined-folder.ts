@@ -171,15 +171,24 @@ export class ConfinedFolder {
   async readFile(name: string, maxBytes: number): Promise<Buffer> {
     const {handle} = await this.openFile(name, maxBytes);
     try {
-      const content = await handle.readFile();
-      // The file may have grown since it was measured.
-      if (content.length > maxBytes) {
-        throw new HttpErrors.PayloadTooLarge(`${this.describe(name)} is larger than FILE_READ_MAX_BYTES (${maxBytes} bytes)`);
-      }
-      return content;
+      return await this.readOpened(handle, maxBytes, name);
     } finally {
       await handle.close();
     }
+  }
+
+  /** The content of a file opened by openFile: at most `maxBytes`, though it may have grown since it was measured. */
+  async readOpened(handle: FileHandle, maxBytes: number, name: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of readChunks(handle, maxBytes + 1)) {
+      chunks.push(chunk);
+      size += chunk.length;
+    }
+    if (size > maxBytes) {
+      throw new HttpErrors.PayloadTooLarge(`${this.describe(name)} is larger than FILE_READ_MAX_BYTES (${maxBytes} bytes)`);
+    }
+    return Buffer.concat(chunks, size);
   }
 
   /**

@@ -176,7 +176,7 @@ export class VolumeService {
         try {
           const entry = await this.entryOf(root, segments, opened);
           if (!withContent) return {...entry, content: null, format: null, mimetype: null, link};
-          return {...entry, ...this.decode(entry, await handle.readFile()), link};
+          return {...entry, ...this.decode(entry, await parent.readOpened(handle, this.config.files.readMaxBytes, name)), link};
         } finally {
           await handle.close();
         }
