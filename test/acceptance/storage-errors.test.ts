@@ -15,7 +15,7 @@ describe('Files on storage that is full or read-only: a clear 507 or 503, nothin
   let world: ApiWorld | undefined;
   let homes: string;
 
-  before(async function () {
+  before(async function (this: Mocha.Context) {
     homes = await temporaryFolder('small-homes');
     try {
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0755', 'tmpfs', homes], {stdio: 'pipe'});
