@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that tests run for real, when they are missing:
-# Lmod (generated modulefiles are loaded with `module load`) and JupyterHub 3
-# with local single-user servers (servers are spawned on a real hub).
+# Lmod (generated modulefiles are loaded with `module load`), JupyterHub 3
+# with local single-user servers (servers are spawned on a real hub), and
+# pytest with the Kubernetes models for the spawner package.
 set -euo pipefail
 
 missing=()
@@ -9,6 +10,10 @@ missing=()
 [ -x /usr/bin/jupyterhub ] || missing+=(jupyterhub)
 [ -x /usr/bin/jupyterhub-singleuser ] || missing+=(python3-jupyter-server python3-notebook)
 [ -d /usr/share/nodejs/configurable-http-proxy ] || missing+=(node-configurable-http-proxy)
+# The hub side (hub/notebooks_hub_spawner): its pytest suite, and the
+# Kubernetes models its KubeSpawner hook's pod fields are checked with.
+/usr/bin/python3 -c 'import pytest' 2>/dev/null || missing+=(python3-pytest)
+/usr/bin/python3 -c 'import kubernetes' 2>/dev/null || missing+=(python3-kubernetes)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing Debian packages for the tests: ${missing[*]}"

@@ -22,6 +22,7 @@ import path from 'node:path';
 import tty from 'node:tty';
 import {OidcBearerStrategy} from './authentication/oidc-bearer.strategy';
 import {OpenbisSessionStrategy} from './authentication/openbis-session.strategy';
+import {SpawnerTokenStrategy} from './authentication/spawner-token.strategy';
 import {ResourceAccessAuthorizer} from './authorization/resource-access.authorizer';
 import {elnCors} from './middleware/eln-cors.middleware';
 import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
@@ -121,6 +122,7 @@ export class NotebooksHubApplication extends BootMixin(
     });
     registerAuthenticationStrategy(this, OidcBearerStrategy);
     registerAuthenticationStrategy(this, OpenbisSessionStrategy);
+    registerAuthenticationStrategy(this, SpawnerTokenStrategy);
     this.add(createBindingFromClass(BearerSecuritySpecEnhancer));
 
     this.configure(AuthorizationBindings.COMPONENT).to({

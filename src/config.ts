@@ -90,6 +90,8 @@ export interface HubConfig {
   reconcileIntervalSeconds: number;
   /** Most hub requests one reconciliation may make (pages of GET /users). */
   reconcileMaxRequests: number;
+  /** The hub's spawner fetches a starting server's secret values with it; undefined: none are given out. */
+  spawnerToken?: string;
 }
 
 export interface OidcConfig {
@@ -280,6 +282,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     );
   }
 
+  const spawnerToken = read.optional('SPAWNER_TOKEN');
+  if (spawnerToken !== undefined && spawnerToken.length < 32) {
+    read.problems.push('SPAWNER_TOKEN must be at least 32 characters long (it gives out secret values)');
+  }
+
   const mongoUrl = read.optional('MONGO_URL');
   if (mongoUrl !== undefined && !/^mongodb(\+srv)?:\/\//.test(mongoUrl)) {
     read.problems.push(
@@ -341,6 +348,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       timeoutMs: read.integer('HUB_TIMEOUT_MS', 10000, 100, 120000),
       reconcileIntervalSeconds: read.integer('HUB_RECONCILE_INTERVAL', 10, 1, 3600),
       reconcileMaxRequests: read.integer('HUB_RECONCILE_MAX_REQUESTS', 5, 1, 1000),
+      spawnerToken,
     },
     files: {
       linkPath: read.string('FILE_LINK_PATH', 'lab/tree/{path}'),

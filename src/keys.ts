@@ -20,6 +20,7 @@ export namespace HealthBindings {
 
 export const OIDC_BEARER_STRATEGY = 'oidc-bearer';
 export const OPENBIS_SESSION_STRATEGY = 'openbis-session';
+export const SPAWNER_TOKEN_STRATEGY = 'spawner-token';
 
 export namespace SecretBindings {
   /** The secret store chosen by configuration: Vault KV v2 or the encrypted local store. */

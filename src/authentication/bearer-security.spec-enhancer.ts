@@ -12,8 +12,11 @@ import {
   OpenApiSpec,
   OperationObject,
 } from '@loopback/rest';
+import {SPAWNER_TOKEN_STRATEGY} from '../keys';
 
 export const BEARER_SCHEME = 'bearerAuth';
+/** The hub spawner's shared token, on its one route. */
+export const SPAWNER_SCHEME = 'spawnerToken';
 
 /**
  * Declares the bearer scheme and puts it on exactly the operations the
@@ -40,7 +43,8 @@ export class BearerSecuritySpecEnhancer implements OASEnhancer {
         if (!controller) continue;
         const metadata = getAuthenticateMetadata(controller, operation['x-operation-name']);
         const isPublic = metadata?.some(m => m.skip) ?? false;
-        if (!isPublic) operation.security = [{[BEARER_SCHEME]: []}];
+        const forSpawner = metadata?.every(m => m.strategy === SPAWNER_TOKEN_STRATEGY) ?? false;
+        if (!isPublic) operation.security = [{[forSpawner ? SPAWNER_SCHEME : BEARER_SCHEME]: []}];
       }
     }
     spec.components = {
@@ -48,6 +52,7 @@ export class BearerSecuritySpecEnhancer implements OASEnhancer {
       securitySchemes: {
         ...spec.components?.securitySchemes,
         [BEARER_SCHEME]: {type: 'http', scheme: 'bearer', bearerFormat: 'JWT'},
+        [SPAWNER_SCHEME]: {type: 'http', scheme: 'bearer', description: 'SPAWNER_TOKEN, shared by the API and the hub\'s spawner'},
       },
     };
     return spec;

@@ -4,7 +4,7 @@ import type {AccessLevel, ResourceKind} from '../services/access.service';
 /** What a route needs, read by the ResourceAccessAuthorizer. */
 export interface AccessRequirement extends AuthorizationMetadata {
   resource?: ResourceKind;
-  scopes: [AccessLevel | 'admin' | 'self'];
+  scopes: [AccessLevel | 'admin' | 'self' | 'spawner'];
   /** Where the resource id is: the path parameter `id` unless said otherwise. */
   idParam?: {in: 'path' | 'query'; name: string};
 }
@@ -28,5 +28,11 @@ export function requireAdmin() {
 /** Only the person named by an `email` parameter, or an admin; without the parameter, anyone signed in. */
 export function requireSelfOrAdmin(name = 'email') {
   const requirement: AccessRequirement = {scopes: ['self'], idParam: {in: 'query', name}};
+  return authorize(requirement);
+}
+
+/** Only the hub's spawner (SPAWNER_TOKEN). */
+export function requireSpawner() {
+  const requirement: AccessRequirement = {scopes: ['spawner']};
   return authorize(requirement);
 }

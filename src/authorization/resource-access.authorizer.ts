@@ -36,6 +36,11 @@ export class ResourceAccessAuthorizer implements Provider<Authorizer> {
   ): Promise<AuthorizationDecision> {
     const caller = await context.invocationContext.get<Caller>(SecurityBindings.USER);
     const [required] = requirement.scopes;
+    // The spawner is no person: its route is the one it may call, and only it may.
+    if (required === 'spawner' || caller.spawner) {
+      if (required === 'spawner' && caller.spawner) return AuthorizationDecision.ALLOW;
+      throw new HttpErrors.Forbidden('Only the hub\'s spawner may call this route');
+    }
     if (required === 'admin') {
       if (caller.admin) return AuthorizationDecision.ALLOW;
       throw new HttpErrors.Forbidden('Only administrators may do this');

@@ -15,7 +15,7 @@ import {TemplateInput, TemplateService} from '../services/template.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
 const SERVER = getModelSchemaRef(Server);
-const NEW_SERVER = getModelSchemaRef(Template, {title: 'NewServerTemplate', exclude: ['_id']});
+const NEW_SERVER = getModelSchemaRef(Template, {title: 'NewServerTemplate', exclude: ['_id', 'implicit']});
 const START = param.query.boolean('start', {description: 'Start the server at once (default true)'});
 
 export interface ServerShare {
@@ -50,8 +50,7 @@ export class ServerController {
     ...jsonResponse('The server with its status', SERVER),
   })
   async create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NEW_SERVER)) body: TemplateInput, @START start?: boolean): Promise<Server> {
-    const template = await this.templates.create(caller, {...body, public: false});
-    return this.servers.create(caller, template, start !== false);
+    return this.servers.create(caller, await this.templates.create(caller, {...body, public: false}, true), start !== false);
   }
 
   @requireAccess('template', 'read', {in: 'query', name: 'templateId'})

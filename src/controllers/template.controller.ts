@@ -9,10 +9,10 @@ import {Envelope, listResponse, pageParam, PaginationService} from '../services/
 import {TemplateInput, TemplateService} from '../services/template.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
-const TEMPLATE = getModelSchemaRef(Template);
+const TEMPLATE = getModelSchemaRef(Template, {title: 'Template', exclude: ['implicit']});
 /** creator, timestamp and serverName may be sent (a client echoing a template) but are ignored. */
-const TEMPLATE_BODY = getModelSchemaRef(Template, {title: 'NewTemplate', exclude: ['_id']});
-const TEMPLATE_PATCH = getModelSchemaRef(Template, {title: 'TemplatePatch', partial: true, exclude: ['_id']});
+const TEMPLATE_BODY = getModelSchemaRef(Template, {title: 'NewTemplate', exclude: ['_id', 'implicit']});
+const TEMPLATE_PATCH = getModelSchemaRef(Template, {title: 'TemplatePatch', partial: true, exclude: ['_id', 'implicit']});
 const TYPE_FILTER = param.query.string('type', {schema: {type: 'string', enum: [...TEMPLATE_TYPES]}});
 const EMAIL_FILTER = param.query.string('email', {description: 'Only templates created by this email'});
 

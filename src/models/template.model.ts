@@ -7,7 +7,7 @@ export type TemplateType = (typeof TEMPLATE_TYPES)[number];
 const ID_LIST = {maxItems: 100, items: {type: 'string' as const, minLength: 1, maxLength: 64}};
 
 /** The saved settings of a server; servers are launched from it. */
-@model({settings: {strict: true, strictObjectIDCoercion: true}})
+@model({settings: {strict: true, strictObjectIDCoercion: true, hiddenProperties: ['implicit']}})
 export class Template extends Entity {
   @property({type: 'string', id: true, defaultFn: 'uuidv4'})
   _id?: string;
@@ -61,6 +61,10 @@ export class Template extends Entity {
 
   @property({type: 'string', description: 'Base of the JupyterHub named-server names of its servers (set by the server)'})
   serverName?: string;
+
+  /** Made by POST /servers from its body, not saved by anyone: it goes with its last server unless shared. */
+  @property({type: 'boolean'})
+  implicit?: boolean;
 
   constructor(data?: Partial<Template>) {
     super(data);

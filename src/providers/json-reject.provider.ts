@@ -59,7 +59,8 @@ export class JsonRejectProvider {
           response.setHeader(name, value);
         }
       }
-      writeErrorToResponse(err, request, response, ERROR_WRITER_OPTIONS);
+      // A 500 tells nothing of its cause, not even an errno code.
+      writeErrorToResponse(statusCode === 500 ? new HttpErrors.InternalServerError() : err, request, response, ERROR_WRITER_OPTIONS);
       if (statusCode === 500) {
         logger.error('request failed', {
           method: request.method,

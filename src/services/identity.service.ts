@@ -13,6 +13,8 @@ export interface Caller extends UserProfile {
   name?: string;
   organisation: string;
   admin: boolean;
+  /** Set for the hub's spawner (SPAWNER_TOKEN), which is no person and may call only its own route. */
+  spawner?: true;
 }
 
 /**

@@ -7,7 +7,7 @@ import {ServerRepository} from '../repositories/server.repository';
 import {TemplateRepository} from '../repositories/template.repository';
 import {readEvents} from '../utils/event-stream.util';
 import {KeyedLock} from '../utils/keyed-lock.util';
-import {AccessService} from './access.service';
+import {AccessService, OwnedResource} from './access.service';
 import type {Caller} from './identity.service';
 import {HubServer, JupyterHubService} from './jupyterhub.service';
 import {LoggerService} from './logger.service';
@@ -68,8 +68,13 @@ export class ServerService {
     return findPlainById(this.servers, id);
   }
 
-  /** A new server of the caller on `template`, started unless `start` is false. */
+  /**
+   * A new server of the caller on `template`, started unless `start` is
+   * false. A start that fails leaves nothing behind: no server record, and
+   * no template made for it by POST /servers.
+   */
   async create(caller: Caller, template: Template, start: boolean): Promise<Server> {
+    await this.templateService.assertReadable(caller, template);
     const now = new Date();
     const server = await this.servers.create({
       name: await this.freeName(caller.email, template.serverName ?? serverNameFor(template.name)),
@@ -80,7 +85,14 @@ export class ServerService {
       createdAt: now,
       statusChangedAt: now,
     });
-    return start ? this.start(caller, server._id!) : server;
+    if (!start) return server;
+    try {
+      return await this.start(caller, server._id!);
+    } catch (err) {
+      await this.servers.deleteById(server._id);
+      await this.dropImplicitTemplate(template._id!);
+      throw err;
+    }
   }
 
   /** Starts a stopped server; one already starting or running is answered as it is, without a hub call. */
@@ -132,12 +144,17 @@ export class ServerService {
       if (await this.hub.user(server.hubUser)) await this.hub.stopServer(server.hubUser, server.name, true);
       await this.servers.deleteById(id);
       await this.sharing.forget('server', id);
-      const template = await this.templates.findOne({where: {_id: server.templateId}});
-      if (template && isPrivateTo(template, server.owner)) {
-        const others = await this.servers.count({templateId: template._id});
-        if (others.count === 0) await this.templates.deleteById(template._id);
-      }
+      await this.dropImplicitTemplate(server.templateId);
     });
+  }
+
+  /** A template POST /servers made goes with its last server, unless it was made public or shared since. */
+  private async dropImplicitTemplate(templateId: string): Promise<void> {
+    const template = await this.templates.findOne({where: {_id: templateId}});
+    if (!template?.implicit || template.public) return;
+    if ((await this.servers.count({templateId})).count > 0) return;
+    if ((await this.sharing.everyone('template', template as OwnedResource)).length > 0) return;
+    await this.templates.deleteById(templateId);
   }
 
   /** Asks the hub about one server and stores what it says. */
@@ -236,6 +253,3 @@ export class ServerService {
 }
 
 /** A template made for one person's servers: deleted with the last of them. */
-function isPrivateTo(template: Template, owner: string): boolean {
-  return !template.public && template.type === 'custom' && template.creator === owner;
-}

@@ -9,7 +9,7 @@ import {Template} from '../models/template.model';
 import {findPlain, Plain} from '../repositories/plain-find';
 import {ServerRepository} from '../repositories/server.repository';
 import {TemplateRepository} from '../repositories/template.repository';
-import {AccessService, ResourceKind} from './access.service';
+import {AccessLevel, AccessService, atLeast} from './access.service';
 import {HardwareService} from './hardware.service';
 import type {Caller} from './identity.service';
 import {ResourceLookupService} from './resource-lookup.service';
@@ -73,7 +73,8 @@ export class TemplateService {
     return this.templates.findById(id);
   }
 
-  async create(caller: Caller, body: TemplateInput): Promise<Template> {
+  /** A new template of the caller; `implicit` when POST /servers makes it from its body. */
+  async create(caller: Caller, body: TemplateInput, implicit = false): Promise<Template> {
     const input = settable(body);
     await this.validate(caller, input);
     return this.templates.create({
@@ -81,6 +82,7 @@ export class TemplateService {
       creator: caller.email,
       timestamp: new Date(),
       serverName: serverNameFor(input.name),
+      ...(implicit ? {implicit} : {}),
     });
   }
 
@@ -101,31 +103,39 @@ export class TemplateService {
 
   /** The template as the hub gets it; everything it references must still be readable by the owner. */
   async userOptions(template: Template, owner: Caller): Promise<UserOptions> {
-    const datasets = (await this.readable(owner, 'dataset', template.datasets)) as Dataset[];
-    const modules = (await this.readable(owner, 'module', template.modules)) as Module[];
-    const secrets = (await this.readable(owner, 'secret', template.secrets)) as Secret[];
+    const {dataset, module, secret} = await this.references(owner, template);
+    // The flag says whether the resource may be written at all; only those who may write it get it writable.
+    const writable = (ref: Reference) => ((ref.resource as {write_access?: boolean}).write_access ?? false) && atLeast(ref.level, 'write');
     return {
       applicationType: template.applicationType,
       hardware: template.hardware,
       filePath: template.filePath,
-      datasets: datasets.map(d => ({id: d._id!, name: d.name, write_access: d.write_access ?? false})),
-      modules: modules.map(m => ({
-        id: m._id!,
-        owner: m.owner!,
-        name: m.name,
-        version: m.version,
-        module_path: `${m.owner}/${m.name}`,
-        write_access: m.write_access ?? false,
-      })),
-      // Where the values are, never the values: the spawner reads them from the store.
-      secrets: secrets.map(s => ({
-        id: s._id!,
-        secretName: s.secretName,
-        type: s.type,
-        secret_path: s.secret_path!,
-        mount_path: s.mount_path,
-      })),
+      datasets: dataset.map(ref => {
+        const d = ref.resource as Dataset;
+        return {id: d._id!, name: d.name, write_access: writable(ref)};
+      }),
+      modules: module.map(ref => {
+        const m = ref.resource as Module;
+        return {
+          id: m._id!,
+          owner: m.owner!,
+          name: m.name,
+          version: m.version,
+          module_path: `${m.owner}/${m.name}`,
+          write_access: writable(ref),
+        };
+      }),
+      // Where the values are, never the values: the spawner fetches them while the server starts.
+      secrets: secret.map(ref => {
+        const s = ref.resource as Secret;
+        return {id: s._id!, secretName: s.secretName, type: s.type, secret_path: s.secret_path!, mount_path: s.mount_path};
+      }),
     };
+  }
+
+  /** 400 naming every referenced id, of every kind, that the caller cannot read. */
+  async assertReadable(caller: Caller, input: Partial<Pick<TemplateInput, 'datasets' | 'modules' | 'secrets'>>): Promise<void> {
+    await this.references(caller, input);
   }
 
   private async validate(caller: Caller, input: Partial<TemplateInput>): Promise<void> {
@@ -133,25 +143,41 @@ export class TemplateService {
       throw new HttpErrors.Forbidden('Only administrators create featured templates');
     }
     if (input.hardware !== undefined) await this.hardware.assertKnown(input.hardware);
-    await this.readable(caller, 'dataset', input.datasets);
-    await this.readable(caller, 'module', input.modules);
-    await this.readable(caller, 'secret', input.secrets);
+    await this.references(caller, input);
   }
 
-  /** The referenced resources, or 400 naming every id that is missing or unreadable. */
-  private async readable(caller: Caller, kind: ResourceKind, ids: string[] = []): Promise<object[]> {
-    const found: object[] = [];
+  /** The referenced resources with the caller's level on each, or 400 naming every id that is missing or unreadable. */
+  private async references(
+    caller: Caller,
+    input: Partial<Pick<TemplateInput, 'datasets' | 'modules' | 'secrets'>>,
+  ): Promise<Record<'dataset' | 'module' | 'secret', Reference[]>> {
+    const found: Record<'dataset' | 'module' | 'secret', Reference[]> = {dataset: [], module: [], secret: []};
     const offending: string[] = [];
-    for (const id of new Set(ids)) {
-      const resource = await this.resources.find(kind, id);
-      if (resource && (await this.access.levelOf(caller, kind, resource)) !== 'none') found.push(resource);
-      else offending.push(id);
+    const kinds: Array<['dataset' | 'module' | 'secret', string[] | undefined]> = [
+      ['dataset', input.datasets],
+      ['module', input.modules],
+      ['secret', input.secrets],
+    ];
+    for (const [kind, ids] of kinds) {
+      const missing: string[] = [];
+      for (const id of new Set(ids ?? [])) {
+        const resource = await this.resources.find(kind, id);
+        const level = resource ? await this.access.levelOf(caller, kind, resource) : 'none';
+        if (resource && level !== 'none') found[kind].push({resource, level});
+        else missing.push(id);
+      }
+      if (missing.length > 0) offending.push(`${kind}s ${missing.join(', ')}`);
     }
     if (offending.length > 0) {
-      throw new HttpErrors.BadRequest(`These ${kind}s do not exist or are not readable: ${offending.join(', ')}`);
+      throw new HttpErrors.BadRequest(`These do not exist or are not readable: ${offending.join('; ')}`);
     }
     return found;
   }
+}
+
+interface Reference {
+  resource: object;
+  level: AccessLevel;
 }
 
 function settable<T extends Partial<TemplateInput>>(body: T): T {

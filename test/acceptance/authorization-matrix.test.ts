@@ -167,6 +167,12 @@ const MATRIX: Record<string, Row> = {
     expected: signedIn(200),
   },
 
+  // The hub's spawner alone, with SPAWNER_TOKEN (servers.test.ts): no person's token opens it.
+  'GET /hub/servers/{hubUser}/{serverName}/secrets': {
+    path: r => `/hub/servers/${encodeURIComponent(PEOPLE.owner)}/${r.serverId}/secrets`,
+    expected: everyone(401),
+  },
+
   'GET /secrets': {path: () => '/secrets', expected: signedIn(200)},
   'POST /secrets': {path: () => '/secrets', body: () => ({secretName: unique('s-'), type: 'raw', value: 'x'}), expected: signedIn(200)},
   'GET /secret/{id}': {path: r => `/secret/${r.secretId}`, expected: needs('read', 200)},

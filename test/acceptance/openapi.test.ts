@@ -61,15 +61,21 @@ describe('openapi.json', () => {
     }
   });
 
-  it('declares the bearer scheme on protected routes and only there', async () => {
+  it('declares the bearer scheme on protected routes and only there, and the spawner\'s token on its route alone', async () => {
     const spec = (await served(api)) as Spec & {components: {securitySchemes: object}};
     expect(spec.components.securitySchemes).to.deepEqual({
       bearerAuth: {type: 'http', scheme: 'bearer', bearerFormat: 'JWT'},
+      spawnerToken: {type: 'http', scheme: 'bearer', description: 'SPAWNER_TOKEN, shared by the API and the hub\'s spawner'},
     });
     const security = (route: string, verb: string) => (spec.paths[route][verb] as {security?: unknown}).security;
     expect(security('/whoami', 'get')).to.deepEqual([{bearerAuth: []}]);
     expect(security('/healthcheck', 'get')).to.deepEqual([{bearerAuth: []}]);
     expect(security('/version', 'get')).to.be.undefined();
     expect(security('/auth/token', 'post')).to.be.undefined();
+    expect(security('/hub/servers/{hubUser}/{serverName}/secrets', 'get')).to.deepEqual([{spawnerToken: []}]);
+    const withSpawnerToken = Object.entries(spec.paths).filter(([, item]) =>
+      Object.values(item).some(op => JSON.stringify((op as {security?: unknown}).security ?? []).includes('spawnerToken')),
+    );
+    expect(withSpawnerToken.map(([route]) => route)).to.deepEqual(['/hub/servers/{hubUser}/{serverName}/secrets']);
   });
 });

@@ -4,10 +4,12 @@ import {promises as fs} from 'node:fs';
 import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
 import {CountingProxy} from '../fixtures/counting-proxy';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
+import {ServerRepository} from '../../src/repositories/server.repository';
 
 const HARDWARE = path.resolve(__dirname, '../../../test/fixtures/jupyterhub/hardware.json');
 
 const TEMPLATE = TEMPLATE_BODY;
+const SPAWNER_TOKEN = 'spawner-token-of-the-test-hub-0123456789abcdef';
 
 /** Polls until `check` answers true, or fails after `ms`. */
 async function eventually(what: string, check: () => Promise<boolean>, ms = 30000): Promise<void> {
@@ -47,6 +49,7 @@ describe('Templates and servers on a real JupyterHub', () => {
       HUB_RECONCILE_INTERVAL: '1',
       HOMES_ROOT: hub.homesRoot,
       HARDWARE_FILE: HARDWARE,
+      SPAWNER_TOKEN,
     });
   });
 
@@ -54,6 +57,121 @@ describe('Templates and servers on a real JupyterHub', () => {
     await world?.stop();
     await proxy?.stop();
     await hub?.stop();
+  });
+
+  const templateExists = async (id: string) => (await (await world.as('admin')).get(`/templates/${id}/access`)).status === 200;
+  const lastUserOptions = (server: {name: string}, hubUser: string) => {
+    const spawn = proxy.requests.lastIndexOf(`POST /hub/api/users/${hubUser}/servers/${server.name}`);
+    return JSON.parse(proxy.bodies[spawn]);
+  };
+
+  it('D1: deleting a server keeps a template its owner saved or shared, and drops only one POST /servers made for it', async () => {
+    const owner = await world.as('owner');
+    const saved = await owner.post('/template').send({...TEMPLATE, name: 'Saved by hand'}).expect(200);
+    const onSaved = await owner.put('/servers').query({templateId: saved.body._id, start: false}).expect(200);
+    await owner.delete(`/servers/${onSaved.body._id}`).expect(204);
+    expect(await templateExists(saved.body._id)).to.be.true();
+
+    const shared = await owner.post('/servers').query({start: false}).send({...TEMPLATE, name: 'Shared after'}).expect(200);
+    await owner.post(`/templates/${shared.body.templateId}/share`).send({relation: 'read', userArray: [PEOPLE.direct]}).expect(200);
+    await owner.delete(`/servers/${shared.body._id}`).expect(204);
+    expect(await templateExists(shared.body.templateId)).to.be.true();
+    expect((await (await world.as('direct')).get(`/templates/${shared.body.templateId}/access`)).status).to.equal(200);
+
+    const implicit = await owner.post('/servers').query({start: false}).send({...TEMPLATE, name: 'Made for it'}).expect(200);
+    await owner.delete(`/servers/${implicit.body._id}`).expect(204);
+    expect(await templateExists(implicit.body.templateId)).to.be.false();
+  });
+
+  it('D2: a launch the hub refuses leaves no server and no template behind, and its name stays free', async () => {
+    const owner = await world.as('owner');
+    const saved = await owner.post('/template').send({...TEMPLATE, name: 'Launched while cut off'}).expect(200);
+    const before = (await owner.get('/servers').expect(200)).body.length;
+    const templatesBefore = (await owner.get('/templates').expect(200)).body.length;
+    proxy.cutOff = true;
+    try {
+      await owner.post('/servers').send({...TEMPLATE, name: 'Never launched'}).expect(503);
+      await owner.put('/servers').query({templateId: saved.body._id}).expect(503);
+    } finally {
+      proxy.cutOff = false;
+    }
+    expect((await owner.get('/servers').expect(200)).body.length).to.equal(before);
+    expect((await owner.get('/templates').expect(200)).body.length).to.equal(templatesBefore);
+    expect(await templateExists(saved.body._id)).to.be.true();
+    const again = await owner.put('/servers').query({templateId: saved.body._id, start: false}).expect(200);
+    expect(again.body.name).to.equal(saved.body.serverName);
+    await owner.delete(`/servers/${again.body._id}`).expect(204);
+  });
+
+  it('D3: a dataset or module is writable in user_options only for launchers who may write it', async () => {
+    const owner = await world.as('owner');
+    const dataset = await owner.post('/datasets').send({name: 'Shared data', write_access: true}).expect(200);
+    const module = await owner.post('/modules').send({name: 'shared-tool', version: '2.0', write_access: true}).expect(200);
+    for (const kind of ['datasets', 'modules']) {
+      const id = kind === 'datasets' ? dataset.body._id : module.body._id;
+      await owner.post(`/${kind}/${id}/share`).send({relation: 'read', userArray: [PEOPLE.direct]}).expect(200);
+      await owner.post(`/${kind}/${id}/share`).send({relation: 'write', userArray: [PEOPLE.writer]}).expect(200);
+    }
+    const body = {...TEMPLATE, datasets: [dataset.body._id], modules: [module.body._id]};
+    for (const [person, writable] of [['direct', false], ['writer', true], ['owner', true]] as const) {
+      const launcher = await world.as(person);
+      const server = await launcher.post('/servers').send({...body, name: `Writable for ${person}`}).expect(200);
+      const options = lastUserOptions(server.body, PEOPLE[person]);
+      expect([options.datasets[0].write_access, options.modules[0].write_access]).to.deepEqual([writable, writable]);
+      await eventually('it runs', async () => (await launcher.get(`/servers/${server.body._id}`)).body.status === 'running');
+      await launcher.delete(`/servers/${server.body._id}`).expect(204);
+    }
+  });
+
+  it('D6: start=false checks a shared template\'s references like a start, and a 400 names every offending id of every kind', async () => {
+    const owner = await world.as('owner');
+    const dataset = await owner.post('/datasets').send({name: 'Owner only'}).expect(200);
+    const module = await owner.post('/modules').send({name: 'owner-only', version: '1.0'}).expect(200);
+    const template = await owner.post('/template').send({...TEMPLATE, name: 'Shared, refs not', datasets: [dataset.body._id], modules: [module.body._id]}).expect(200);
+    await owner.post(`/templates/${template.body._id}/share`).send({relation: 'read', userArray: [PEOPLE.direct]}).expect(200);
+    const direct = await world.as('direct');
+    for (const start of [false, true]) {
+      const res = await direct.put('/servers').query({templateId: template.body._id, start}).expect(400);
+      expect(res.body.error.message).to.containEql(dataset.body._id);
+      expect(res.body.error.message).to.containEql(module.body._id);
+    }
+    expect((await direct.get('/servers').expect(200)).body).to.deepEqual([]);
+    const refs = await owner.post('/template').send({...TEMPLATE, datasets: ['gone-1', 'gone-2'], modules: ['gone-3'], secrets: ['gone-4']}).expect(400);
+    for (const id of ['gone-1', 'gone-2', 'gone-3', 'gone-4']) expect(refs.body.error.message).to.containEql(id);
+  });
+
+  describe('the spawner\'s secrets route', () => {
+    it('gives the values of a starting server\'s readable secrets to SPAWNER_TOKEN alone, with no-store', async () => {
+      const owner = await world.as('owner');
+      const value = 'spawn-time-value-0123';
+      const env = await owner.post('/secrets').send({secretName: 'Env', type: 'env_var', value: {API_KEY: value}}).expect(200);
+      const raw = await owner.post('/secrets').send({secretName: 'File', type: 'raw', mount_path: '/home/x/.file', value}).expect(200);
+      const server = await owner.post('/servers').query({start: false}).send({...TEMPLATE, name: 'Secret spawn', secrets: [env.body._id, raw.body._id]}).expect(200);
+      const url = `/hub/servers/${encodeURIComponent(PEOPLE.owner)}/${server.body.name}/secrets`;
+      const asSpawner = (token = SPAWNER_TOKEN) => world.client.get(url).set('Authorization', `Bearer ${token}`);
+
+      const notStarting = await asSpawner().expect(409);
+      expect(notStarting.text).not.to.containEql(value);
+      const servers = await world.api.app.getRepository(ServerRepository);
+      await servers.updateById(server.body._id, {status: 'starting'});
+      try {
+        const res = await asSpawner().expect(200);
+        expect(res.headers['cache-control']).to.equal('no-store');
+        expect(res.body).to.containDeep([
+          {id: env.body._id, secretName: 'Env', type: 'env_var', value: {API_KEY: value}},
+          {id: raw.body._id, secretName: 'File', type: 'raw', mount_path: '/home/x/.file', value},
+        ]);
+        await asSpawner('not-the-spawner-token-0123456789abcdef-xyz').expect(401);
+        await world.client.get(url).expect(401);
+        // A person, even an admin, cannot call it; the spawner's token opens no other route.
+        await (await world.as('admin')).get(url).expect(401);
+        await world.client.get('/secrets').set('Authorization', `Bearer ${SPAWNER_TOKEN}`).expect(401);
+        await world.client.get(`/hub/servers/${encodeURIComponent(PEOPLE.owner)}/no-such-server/secrets`).set('Authorization', `Bearer ${SPAWNER_TOKEN}`).expect(404);
+      } finally {
+        await servers.updateById(server.body._id, {status: 'stopped'});
+      }
+      await owner.delete(`/servers/${server.body._id}`).expect(204);
+    });
   });
 
   it('launches a template as a named server, relays its progress, and runs it until stopped and deleted', async () => {

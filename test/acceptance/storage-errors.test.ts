@@ -6,24 +6,29 @@ import {ApiWorld, PEOPLE} from '../fixtures/api-world';
 import {folderTree} from '../fixtures/folder-tree';
 import {temporaryFolder} from '../fixtures/test-app';
 
+/** Whether this machine lets the tests mount a file system (tried in a mount namespace of its own). */
+function canMount(): boolean {
+  try {
+    execFileSync('unshare', ['--mount', 'sh', '-c', 'mount -t tmpfs tmpfs /mnt'], {stdio: 'pipe'});
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Homes on a real, small tmpfs: full (ENOSPC) and then remounted read-only
  * (EROFS), as a quota or a failing volume would leave them. Needs the right
  * to mount (tests run as root).
  */
-describe('Files on storage that is full or read-only: a clear 507 or 503, nothing half-written', () => {
+// Without the right to mount there is no real full or read-only file system to write to: a gap, said so.
+(canMount() ? describe : describe.skip)('Files on storage that is full or read-only: a clear 507 or 503, nothing half-written', () => {
   let world: ApiWorld | undefined;
   let homes: string;
 
-  before(async function (this: Mocha.Context) {
+  before(async () => {
     homes = await temporaryFolder('small-homes');
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0755', 'tmpfs', homes], {stdio: 'pipe'});
-    } catch (err) {
-      // Without the right to mount there is no real full or read-only file system to write to.
-      console.warn(`storage error tests skipped: cannot mount a tmpfs (${(err as Error).message.split('\n')[0]})`);
-      this.skip();
-    }
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0755', 'tmpfs', homes]);
     world = await ApiWorld.start({HOMES_ROOT: homes, HUB_PUBLIC_URL: 'http://hub.example'});
     await (await world.as('owner')).post('/volume/file').send({type: 'file', name: 'small.txt', content: 'kept'}).expect(200);
   });

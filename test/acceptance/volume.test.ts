@@ -97,7 +97,8 @@ describe('Files: POST /volume/file, listings and checkpoints', () => {
       throw Object.assign(new Error('killed before the rename'), {code: 'EIO'});
     };
     try {
-      await owner.post('/volume/file').send({type: 'file', name: 'precious.txt', content: 'new'}).expect(500);
+      const failed = await owner.post('/volume/file').send({type: 'file', name: 'precious.txt', content: 'new'}).expect(500);
+      expect(failed.body).to.deepEqual({error: {statusCode: 500, name: 'InternalServerError', message: 'Internal Server Error'}});
     } finally {
       fs.rename = rename;
     }
