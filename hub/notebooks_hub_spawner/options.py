@@ -441,7 +441,9 @@ def resolve_application(
     """How to run ``options.application``.  An application missing from the
     mapping, or one ``is_installed`` rejects, is 'not installed on this hub'."""
     name = options.application
-    spec = applications.get(name)
+    # Templates say "JupyterLab" where configuration says "jupyterlab".
+    by_lower = {str(key).lower(): value for key, value in applications.items()}
+    spec = applications.get(name, by_lower.get(name.lower()))
     if spec is None or not is_installed(spec):
         raise _not_installed(name, applications)
     cmd = spec.get("cmd")

@@ -338,3 +338,11 @@ def test_two_raw_secrets_at_one_path():
     values, _ = opt.parse_secret_values(parsed, [{"id": S1, "type": "raw", "value": "1"}, {"id": S2, "type": "raw", "value": "2"}])
     with pytest.raises(OptionsError, match="already uses /home/x/.s/f"):
         opt.secret_files(parsed, values, "/home/x")
+
+
+@pytest.mark.parametrize("name", ["Notebook", "NOTEBOOK", "notebook"])
+def test_application_names_match_whatever_their_case(name):
+    parsed = opt.parse_user_options({"applicationType": name})
+    assert opt.resolve_application(parsed, opt.DEFAULT_APPLICATIONS).env == {
+        "JUPYTERHUB_SINGLEUSER_APP": "notebook.notebookapp.NotebookApp"
+    }

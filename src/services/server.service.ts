@@ -1,5 +1,6 @@
 import {BindingScope, injectable, service} from '@loopback/core';
 import {repository, Where} from '@loopback/repository';
+import {HttpErrors} from '@loopback/rest';
 import {Server, ServerStatus} from '../models/server.model';
 import {Template} from '../models/template.model';
 import {findPlain, findPlainById, Plain} from '../repositories/plain-find';
@@ -112,10 +113,23 @@ export class ServerService {
         this.watchSpawn(server);
       }
     } catch (err) {
+      // The hub answers a spawn that failed at once with a bare 500; its progress stream keeps the reason.
+      const reason = err instanceof HttpErrors.BadGateway ? await this.spawnFailure(server).catch(() => undefined) : undefined;
+      if (reason) (err as Error).message = `${(err as Error).message}: ${reason}`;
       await this.transition(id, ['starting'], 'stopped', {lastError: (err as Error).message});
       throw err;
     }
     return this.servers.findById(id);
+  }
+
+  /** Why the hub's last spawn of the server failed, from its progress stream, if it did. */
+  private async spawnFailure(server: Server): Promise<string | undefined> {
+    let reason: string | undefined;
+    await readEvents(await this.hub.progress(server.hubUser, server.name), event => {
+      if (event.failed) reason = String(event.message ?? '');
+      return Boolean(event.failed || event.ready);
+    });
+    return reason || undefined;
   }
 
   /** Stops a running or starting server; a stopped or stopping one is answered as it is. */

@@ -51,6 +51,8 @@ describe('Templates and servers on a real JupyterHub', () => {
       HARDWARE_FILE: HARDWARE,
       SPAWNER_TOKEN,
     });
+    const {datasetsRoot, modulesRoot} = world.api.app.config;
+    await hub.connectApi({apiUrl: world.api.url, spawnerToken: SPAWNER_TOKEN, datasetsRoot, modulesRoot});
   });
 
   after(async () => {
@@ -249,7 +251,8 @@ describe('Templates and servers on a real JupyterHub', () => {
     const owner = await world.as('owner');
     const value = 'server-secret-value-that-must-not-reach-the-hub';
     const secret = await owner.post('/secrets').send({secretName: 'Token', type: 'env_var', value: {TOKEN: value}}).expect(200);
-    const keyFile = await owner.post('/secrets').send({secretName: 'Key', type: 'raw', mount_path: '/home/x/.key', value}).expect(200);
+    const keyPath = path.join(hub.homesRoot, PEOPLE.owner, '.keys', 'key');
+    const keyFile = await owner.post('/secrets').send({secretName: 'Key', type: 'raw', mount_path: keyPath, value}).expect(200);
     const dataset = await owner.post('/datasets').send({name: 'Images', write_access: true}).expect(200);
     const module = await owner.post('/modules').send({name: 'tools', version: '1.0'}).expect(200);
     const created = await owner
@@ -259,13 +262,13 @@ describe('Templates and servers on a real JupyterHub', () => {
     const spawn = proxy.requests.findIndex(r => r === `POST /hub/api/users/${PEOPLE.owner}/servers/${created.body.name}`);
     const userOptions = JSON.parse(proxy.bodies[spawn]);
     expect(userOptions).to.containDeep({
-      applicationType: 'JupyterLab',
+      applicationType: 'Notebook',
       hardware: 'small',
       datasets: [{id: dataset.body._id, name: 'Images', write_access: true}],
       modules: [{id: module.body._id, owner: PEOPLE.owner, name: 'tools', version: '1.0', module_path: `${PEOPLE.owner}/tools`, write_access: false}],
       secrets: [
         {id: secret.body._id, secretName: 'Token', type: 'env_var', secret_path: secret.body.secret_path},
-        {id: keyFile.body._id, secretName: 'Key', type: 'raw', secret_path: keyFile.body.secret_path, mount_path: '/home/x/.key'},
+        {id: keyFile.body._id, secretName: 'Key', type: 'raw', secret_path: keyFile.body.secret_path, mount_path: keyPath},
       ],
     });
     expect(proxy.bodies.join('\n')).to.not.containEql(value);

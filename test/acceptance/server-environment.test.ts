@@ -1,0 +1,183 @@
+import {expect} from '@loopback/testlab';
+import {randomUUID} from 'node:crypto';
+import {promises as fs} from 'node:fs';
+import path from 'node:path';
+import WebSocket from 'ws';
+import {LoggerService} from '../../src/services/logger.service';
+import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
+import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
+
+const SPAWNER_TOKEN = 'spawner-token-of-the-environment-test-0123456789';
+const HARDWARE = path.resolve(__dirname, '../../../test/fixtures/jupyterhub/hardware.json');
+
+/** Runs Python in a kernel of the server, through the server's own kernels API (REST, then its websocket channels). */
+async function runInKernel(serverUrl: string, token: string, code: string): Promise<string> {
+  const headers = {Authorization: `token ${token}`};
+  const created = await fetch(`${serverUrl}/api/kernels`, {method: 'POST', headers: {...headers, 'Content-Type': 'application/json'}, body: '{}'});
+  expect(created.status).to.equal(201);
+  const kernel = (await created.json()) as {id: string};
+  const socket = new WebSocket(`${serverUrl.replace(/^http/, 'ws')}/api/kernels/${kernel.id}/channels`, {headers});
+  try {
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    const msgId = randomUUID();
+    let stdout = '';
+    const done = new Promise<void>((resolve, reject) => {
+      socket.on('message', raw => {
+        const message = JSON.parse(String(raw));
+        if (message.parent_header?.msg_id !== msgId) return;
+        if (message.msg_type === 'stream') stdout += message.content.text;
+        if (message.msg_type === 'error') reject(new Error(`${message.content.ename}: ${message.content.evalue}`));
+        if (message.msg_type === 'status' && message.content.execution_state === 'idle') resolve();
+      });
+    });
+    socket.send(
+      JSON.stringify({
+        header: {msg_id: msgId, username: 'test', session: randomUUID(), msg_type: 'execute_request', version: '5.3'},
+        parent_header: {},
+        metadata: {},
+        content: {code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false},
+        channel: 'shell',
+      }),
+    );
+    await done;
+    return stdout;
+  } finally {
+    socket.close();
+    await fetch(`${serverUrl}/api/kernels/${kernel.id}`, {method: 'DELETE', headers});
+  }
+}
+
+/**
+ * The product's promise, end to end on a real hub: a template's dataset
+ * (read-only for this launcher, by the operating system), a writable dataset,
+ * a module and both kinds of secret reach the server that starts, as seen by
+ * code running in it; the secret's value is nowhere else.
+ */
+describe('A launched server has what its template promised (real hub, the repository\'s spawner)', () => {
+  let hub: JupyterHubHarness;
+  let world: ApiWorld;
+  const apiLog: string[] = [];
+
+  before(async () => {
+    hub = await JupyterHubHarness.start();
+    world = await ApiWorld.start({
+      HUB_API_URL: hub.apiUrl,
+      HUB_API_TOKEN: hub.token,
+      HUB_PUBLIC_URL: hub.publicUrl,
+      HOMES_ROOT: hub.homesRoot,
+      HARDWARE_FILE: HARDWARE,
+      SPAWNER_TOKEN,
+      LOG_LEVEL: 'debug',
+    });
+    (await world.api.app.get<LoggerService>('services.LoggerService')).useSink(line => apiLog.push(line));
+    const {datasetsRoot, modulesRoot} = world.api.app.config;
+    await hub.connectApi({apiUrl: world.api.url, spawnerToken: SPAWNER_TOKEN, datasetsRoot, modulesRoot});
+  });
+
+  after(async () => {
+    await world?.stop();
+    await hub?.stop();
+  });
+
+  it('mounts datasets (read-only where it must be), loads the module and sets the secrets, and the value leaks nowhere', async () => {
+    const value = `e2e-secret-${randomUUID()}`;
+    const owner = await world.as('owner');
+    const reference = await owner.post('/datasets').send({name: 'Reference data', write_access: true}).expect(200);
+    await owner.post('/volume/file').send({type: 'file', root: reference.body._id, name: 'readme.txt', content: 'from the owner'}).expect(200);
+    await owner.post(`/datasets/${reference.body._id}/share`).send({relation: 'read', userArray: [PEOPLE.direct]}).expect(200);
+
+    const launcher = await world.as('direct');
+    const scratch = await launcher.post('/datasets').send({name: 'Scratch', write_access: true}).expect(200);
+    const module = await launcher
+      .post('/modules')
+      .send({name: 'e2e-tool', version: '1.0', luaModuleFile: [{id: 'setenv', arguments: ['E2E_MODULE', 'loaded']}]})
+      .expect(200);
+    const home = path.join(hub.homesRoot, PEOPLE.direct);
+    const rawPath = path.join(home, '.secrets', 'e2e.txt');
+    const env = await launcher.post('/secrets').send({secretName: 'E2E env', type: 'env_var', value: {E2E_TOKEN: value}}).expect(200);
+    const raw = await launcher.post('/secrets').send({secretName: 'E2E file', type: 'raw', mount_path: rawPath, value}).expect(200);
+
+    const server = await launcher
+      .post('/servers')
+      .send({
+        ...TEMPLATE_BODY,
+        name: 'Everything',
+        datasets: [reference.body._id, scratch.body._id],
+        modules: [module.body._id],
+        secrets: [env.body._id, raw.body._id],
+      })
+      .expect(200);
+    const deadline = Date.now() + 60000;
+    let status = server.body.status;
+    while (status !== 'running') {
+      const current = (await launcher.get(`/servers/${server.body._id}`).expect(200)).body;
+      if (current.status === 'stopped') throw new Error(`The spawn failed: ${current.lastError}\n${hub.logs.slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error('The server did not start within 60 s');
+      status = current.status;
+      await new Promise(resolve => setTimeout(resolve, 250));
+    }
+
+    const code = `
+import json, os, stat, subprocess
+datasets = os.path.join(${JSON.stringify(home)}, 'datasets')
+seen = {'listing': sorted(os.listdir(datasets))}
+seen['readme'] = open(os.path.join(datasets, 'Reference data', 'readme.txt')).read()
+for name in ('Reference data', 'Scratch'):
+    try:
+        with open(os.path.join(datasets, name, 'written-by-the-server.txt'), 'w') as f:
+            f.write('x')
+        seen[name] = 'written'
+    except OSError as e:
+        seen[name] = e.strerror
+seen['env'] = os.environ.get('E2E_TOKEN')
+seen['raw'] = open(${JSON.stringify(rawPath)}).read()
+seen['raw_mode'] = oct(stat.S_IMODE(os.stat(${JSON.stringify(rawPath)}).st_mode))
+seen['module_env'] = os.environ.get('E2E_MODULE')
+shell = subprocess.run(['bash', '-c', 'source /usr/share/lmod/lmod/init/bash; module list 2>&1; module load ${PEOPLE.direct}/e2e-tool/1.0 && echo reloaded'],
+                       capture_output=True, text=True)
+seen['module_list'] = shell.stdout
+print(json.dumps(seen))
+`;
+    const serverUrl = `${hub.publicUrl}/user/${PEOPLE.direct}/${server.body.name}`;
+    const seen = JSON.parse((await runInKernel(serverUrl, hub.token, code)).trim());
+    expect(seen.listing).to.deepEqual(['Reference data', 'Scratch']);
+    expect(seen.readme).to.equal('from the owner');
+    expect(seen['Reference data']).to.equal('Read-only file system');
+    expect(seen.Scratch).to.equal('written');
+    expect(seen.env).to.equal(value);
+    expect(seen.raw).to.equal(value);
+    expect(seen.raw_mode).to.equal('0o600');
+    expect(seen.module_env).to.equal('loaded');
+    expect(seen.module_list).to.containEql('e2e-tool/1.0');
+    expect(seen.module_list).to.containEql('reloaded');
+    // The writable dataset was written for real; the read-only one was not.
+    await fs.access(path.join(world.api.app.config.datasetsRoot, scratch.body._id, 'written-by-the-server.txt'));
+    await expect(fs.access(path.join(world.api.app.config.datasetsRoot, reference.body._id, 'written-by-the-server.txt'))).to.be.rejected();
+
+    // The value went from the store to the server and nowhere else.
+    const hubDatabase = await fs.readFile(path.join(hub.dir, 'jupyterhub.sqlite'));
+    expect(hubDatabase.includes(Buffer.from(value))).to.be.false();
+    expect(hub.logs).not.to.containEql(value);
+    expect(apiLog.length).to.be.greaterThan(0);
+    expect(apiLog.join('\n')).not.to.containEql(value);
+    // Nor did the raw secret land in the home on the host: it lives in the server's own mount namespace.
+    await expect(fs.access(rawPath)).to.be.rejected();
+
+    await launcher.put(`/servers/${server.body._id}/stop`).expect(200);
+  });
+
+  it('fails a spawn of an application the hub does not have, saying so in the answer and in lastError', async () => {
+    const launcher = await world.as('direct');
+    const lab = {...TEMPLATE_BODY, name: 'Lab', applicationType: 'JupyterLab'};
+    const refused = await launcher.post('/servers').send(lab);
+    expect(refused.status).to.be.within(400, 599);
+    expect(refused.body.error.message).to.match(/The application 'JupyterLab' is not installed on this hub/);
+
+    const kept = await launcher.post('/servers').query({start: false}).send({...lab, name: 'Lab kept'}).expect(200);
+    const started = await launcher.put(`/servers/${kept.body._id}/start`);
+    expect(started.body.error.message).to.match(/The application 'JupyterLab' is not installed on this hub/);
+    const stored = (await launcher.get(`/servers/${kept.body._id}`).expect(200)).body;
+    expect(stored).to.containDeep({status: 'stopped'});
+    expect(stored.lastError).to.match(/The application 'JupyterLab' is not installed on this hub/);
+  });
+});
