@@ -126,10 +126,10 @@ export class ServerService {
   private async spawnFailure(server: Server): Promise<string | undefined> {
     let reason: string | undefined;
     await readEvents(await this.hub.progress(server.hubUser, server.name), event => {
-      if (event.failed) reason = String(event.message ?? '');
-      return Boolean(event.failed || event.ready);
+      if (event.failed && event.message) reason = String(event.message);
+      return Boolean(event.failed) || Boolean(event.ready);
     });
-    return reason || undefined;
+    return reason;
   }
 
   /** Stops a running or starting server; a stopped or stopping one is answered as it is. */
