@@ -5,6 +5,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import {LoggerService} from '../../src/services/logger.service';
 import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
+import {HeadlessBrowser} from '../fixtures/headless-browser';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
 
 const SPAWNER_TOKEN = 'spawner-token-of-the-environment-test-0123456789';
@@ -179,5 +180,23 @@ print(json.dumps(seen))
     const stored = (await launcher.get(`/servers/${kept.body._id}`).expect(200)).body;
     expect(stored).to.containDeep({status: 'stopped'});
     expect(stored.lastError).to.match(/The application 'JupyterLab' is not installed on this hub/);
+  });
+
+  it('D4: a plain hub login, a file link while nothing runs and the hub\'s own spawn page start no server the API does not track', async () => {
+    const person = 'wanderer@lab.org';
+    const user = await world.as(person);
+    await user.put('/initialize').query({email: person}).expect(200);
+    const file = await user.post('/volume/file').send({type: 'file', name: 'notes.txt', content: 'x'}).expect(200);
+    expect(file.body.link).to.match(/\/hub\/user-redirect\//);
+
+    const browser = new HeadlessBrowser();
+    expect((await browser.open(`${hub.publicUrl}/hub/login`, {username: person, password: 'any'})).status).to.be.below(500);
+    await browser.open(file.body.link);
+    await browser.open(`${hub.publicUrl}/hub/spawn`);
+    await new Promise(resolve => setTimeout(resolve, 1000));
+    const servers = (await hub.api<{servers: Record<string, {ready: boolean; pending: string | null}>}>('GET', `/users/${person}`)).body.servers;
+    const started = Object.entries(servers).filter(([, server]) => server.ready || server.pending);
+    expect(started).to.deepEqual([]);
+    expect(hub.logs).to.match(/The default \(unnamed\) server is disabled on this hub/);
   });
 });
