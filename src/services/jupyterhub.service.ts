@@ -22,6 +22,22 @@ export interface HubUser {
 export type HubStartResult = 'running' | 'starting';
 
 /**
+ * The time one action (a start, a stop) has for all its hub calls together:
+ * HUB_TIMEOUT_MS bounds the action, not each call of it.
+ */
+export class HubDeadline {
+  private readonly at: number;
+
+  constructor(ms: number) {
+    this.at = Date.now() + ms;
+  }
+
+  get remainingMs(): number {
+    return this.at - Date.now();
+  }
+}
+
+/**
  * Every call to JupyterHub's REST API. Requests are bounded by
  * HUB_TIMEOUT_MS; an unreachable hub answers 503, a slow one 504, a failing
  * one 502, each with a message naming JupyterHub. Works with JupyterHub 3.x;
@@ -46,13 +62,18 @@ export class JupyterHubService {
     }
   }
 
+  /** A deadline of HUB_TIMEOUT_MS from now, for the calls of one action. */
+  deadline(): HubDeadline {
+    return new HubDeadline(this.config.hub.timeoutMs);
+  }
+
   get configured(): boolean {
     return this.http !== undefined;
   }
 
   /** The hub's version, e.g. "3.0.0", asked of the hub now (the health check). */
-  async version(): Promise<string> {
-    const res = await this.request('read its version', 'GET', '/');
+  async version(deadline?: HubDeadline): Promise<string> {
+    const res = await this.request('read its version', 'GET', '/', undefined, {}, deadline);
     this.expect(res.status === 200, res, 'read its version');
     this.hubVersion = {version: String((res.data as {version: string}).version), at: Date.now()};
     return this.hubVersion.version;
@@ -62,19 +83,19 @@ export class JupyterHubService {
    * The version last seen, asked again once it is older than `maxAgeMs`:
    * GET /version is public and frequent, and must not load the hub.
    */
-  async recentVersion(maxAgeMs = 60_000): Promise<string> {
+  async recentVersion(maxAgeMs = 60_000, deadline?: HubDeadline): Promise<string> {
     if (this.hubVersion && Date.now() - this.hubVersion.at < maxAgeMs) return this.hubVersion.version;
-    return this.version();
+    return this.version(deadline);
   }
 
   /** Whether the hub is at least this major version (4: single-server GET, 5: /shares). */
-  async atLeast(major: number): Promise<boolean> {
-    const version = await this.recentVersion(Number.POSITIVE_INFINITY);
+  async atLeast(major: number, deadline?: HubDeadline): Promise<boolean> {
+    const version = await this.recentVersion(Number.POSITIVE_INFINITY, deadline);
     return Number(version.split('.')[0]) >= major;
   }
 
-  async user(name: string): Promise<HubUser | undefined> {
-    const res = await this.request('read a user', 'GET', `/users/${escapePath(name)}`);
+  async user(name: string, deadline?: HubDeadline): Promise<HubUser | undefined> {
+    const res = await this.request('read a user', 'GET', `/users/${escapePath(name)}`, undefined, {}, deadline);
     if (res.status === 404) return undefined;
     this.expect(res.status === 200, res, `read user ${name}`);
     return res.data as HubUser;
@@ -84,26 +105,26 @@ export class JupyterHubService {
    * One named server's state: JupyterHub 4+ answers it alone, 3.x inside
    * the user model. Undefined when the hub has no such active server.
    */
-  async server(user: string, server: string): Promise<HubServer | undefined> {
-    if (await this.atLeast(4)) {
-      const res = await this.request('read a server', 'GET', this.serverPath(user, server));
+  async server(user: string, server: string, deadline?: HubDeadline): Promise<HubServer | undefined> {
+    if (await this.atLeast(4, deadline)) {
+      const res = await this.request('read a server', 'GET', this.serverPath(user, server), undefined, {}, deadline);
       if (res.status === 404) return undefined;
       this.expect(res.status === 200, res, `read server ${server} of ${user}`);
       return res.data as HubServer;
     }
-    return (await this.user(user))?.servers[server];
+    return (await this.user(user, deadline))?.servers[server];
   }
 
   /** Creates the hub user if missing; true when it was created now. */
-  async ensureUser(name: string): Promise<boolean> {
-    const res = await this.request('create a user', 'POST', `/users/${escapePath(name)}`);
+  async ensureUser(name: string, deadline?: HubDeadline): Promise<boolean> {
+    const res = await this.request('create a user', 'POST', `/users/${escapePath(name)}`, undefined, {}, deadline);
     if (res.status === 409) return false;
     this.expect(res.status === 201, res, `create user ${name}`);
     return true;
   }
 
-  async startServer(user: string, server: string, userOptions: object): Promise<HubStartResult> {
-    const res = await this.request('start a server', 'POST', this.serverPath(user, server), userOptions);
+  async startServer(user: string, server: string, userOptions: object, deadline?: HubDeadline): Promise<HubStartResult> {
+    const res = await this.request('start a server', 'POST', this.serverPath(user, server), userOptions, {}, deadline);
     if (res.status === 201) return 'running';
     if (res.status === 202) return 'starting';
     if (res.status === 400 && /already running/i.test(messageOf(res.data))) return 'running';
@@ -112,8 +133,8 @@ export class JupyterHubService {
   }
 
   /** Stops (and with `remove`, deletes) a named server; answers whether it is already stopped. */
-  async stopServer(user: string, server: string, remove = false): Promise<'stopped' | 'stopping'> {
-    const res = await this.request('stop a server', 'DELETE', this.serverPath(user, server), remove ? {remove: true} : undefined);
+  async stopServer(user: string, server: string, remove = false, deadline?: HubDeadline): Promise<'stopped' | 'stopping'> {
+    const res = await this.request('stop a server', 'DELETE', this.serverPath(user, server), remove ? {remove: true} : undefined, {}, deadline);
     if (res.status === 204 || res.status === 404) return 'stopped';
     if (res.status === 202) return 'stopping';
     if (res.status === 400 && /pending spawn/i.test(messageOf(res.data))) {
@@ -145,13 +166,13 @@ export class JupyterHubService {
   }
 
   /** The hub's spawn progress as a stream of server-sent events. */
-  async progress(user: string, server: string): Promise<Readable> {
+  async progress(user: string, server: string, deadline?: HubDeadline): Promise<Readable> {
     const res = await this.request('read spawn progress', 'GET', `${this.serverPath(user, server)}/progress`, undefined, {
       responseType: 'stream',
       headers: {Accept: 'text/event-stream'},
-      // The stream lasts as long as the spawn; only connecting is bounded.
+      // The stream lasts as long as the spawn (or the action's deadline); only connecting is bounded.
       timeout: 0,
-      signal: AbortSignal.timeout(10 * 60 * 1000),
+      signal: AbortSignal.timeout(deadline ? Math.max(1, deadline.remainingMs) : 10 * 60 * 1000),
     });
     if (res.status !== 200) {
       (res.data as Readable).resume();
@@ -175,12 +196,17 @@ export class JupyterHubService {
     path: string,
     data?: object,
     options: Parameters<AxiosInstance['request']>[0] = {},
+    deadline?: HubDeadline,
   ) {
     if (!this.http) {
       throw new HttpErrors.ServiceUnavailable('JupyterHub is not configured (set HUB_API_URL and HUB_API_TOKEN)');
     }
+    const bounded = deadline && options.timeout === undefined ? {timeout: Math.min(this.config.hub.timeoutMs, deadline.remainingMs)} : {};
+    if (bounded.timeout !== undefined && bounded.timeout <= 0) {
+      throw new HttpErrors.GatewayTimeout(`JupyterHub did not answer within HUB_TIMEOUT_MS when asked to ${what}`);
+    }
     try {
-      return await this.http.request({method, url: path, data, ...options});
+      return await this.http.request({method, url: path, data, ...options, ...bounded});
     } catch (err) {
       throw unreachable(err as AxiosError, what);
     }

@@ -10,7 +10,7 @@ import {readEvents} from '../utils/event-stream.util';
 import {KeyedLock} from '../utils/keyed-lock.util';
 import {AccessService, OwnedResource} from './access.service';
 import type {Caller} from './identity.service';
-import {HubServer, JupyterHubService} from './jupyterhub.service';
+import {HubDeadline, HubServer, JupyterHubService} from './jupyterhub.service';
 import {LoggerService} from './logger.service';
 import {narrowing} from './pagination.service';
 import {SharingService} from './sharing.service';
@@ -99,14 +99,15 @@ export class ServerService {
   /** Starts a stopped server; one already starting or running is answered as it is, without a hub call. */
   async start(caller: Caller, id: string): Promise<Server> {
     const claimed = await this.transition(id, ['stopped'], 'starting', {lastError: null});
+    const deadline = this.hub.deadline();
     const server = await this.servers.findById(id);
     if (!claimed) return server;
     try {
       const template = await this.templates.findById(server.templateId);
       const owner = caller.email === server.owner ? caller : await this.users.asCaller(server.owner);
       const userOptions = await this.templateService.userOptions(template, owner);
-      await this.hub.ensureUser(server.hubUser);
-      const result = await this.hub.startServer(server.hubUser, server.name, userOptions);
+      await this.hub.ensureUser(server.hubUser, deadline);
+      const result = await this.hub.startServer(server.hubUser, server.name, userOptions, deadline);
       if (result === 'running') {
         await this.transition(id, ['starting'], 'running', {url: this.hub.serverUrl(server.hubUser, server.name)});
       } else {
@@ -114,7 +115,7 @@ export class ServerService {
       }
     } catch (err) {
       // The hub answers a spawn that failed at once with a bare 500; its progress stream keeps the reason.
-      const reason = err instanceof HttpErrors.BadGateway ? await this.spawnFailure(server).catch(() => undefined) : undefined;
+      const reason = err instanceof HttpErrors.BadGateway ? await this.spawnFailure(server, deadline).catch(() => undefined) : undefined;
       if (reason) (err as Error).message = `${(err as Error).message}: ${reason}`;
       await this.transition(id, ['starting'], 'stopped', {lastError: (err as Error).message});
       throw err;
@@ -123,9 +124,9 @@ export class ServerService {
   }
 
   /** Why the hub's last spawn of the server failed, from its progress stream, if it did. */
-  private async spawnFailure(server: Server): Promise<string | undefined> {
+  private async spawnFailure(server: Server, deadline: HubDeadline): Promise<string | undefined> {
     let reason: string | undefined;
-    await readEvents(await this.hub.progress(server.hubUser, server.name), event => {
+    await readEvents(await this.hub.progress(server.hubUser, server.name, deadline), event => {
       if (event.failed && event.message) reason = String(event.message);
       return Boolean(event.failed) || Boolean(event.ready);
     });
@@ -136,13 +137,14 @@ export class ServerService {
   async stop(id: string): Promise<Server> {
     const server = await this.servers.findById(id);
     if (!(await this.transition(id, ['running', 'starting'], 'stopping'))) return this.servers.findById(id);
+    const deadline = this.hub.deadline();
     try {
-      if ((await this.hub.stopServer(server.hubUser, server.name)) === 'stopped') {
+      if ((await this.hub.stopServer(server.hubUser, server.name, false, deadline)) === 'stopped') {
         await this.transition(id, ['stopping'], 'stopped');
       }
     } catch (err) {
-      // Learn the truth from the hub; failing that, undo the claim.
-      await this.refresh({...server, status: 'stopping'} as Server).catch(() =>
+      // Learn the truth from the hub within what is left of the deadline; failing that, undo the claim.
+      await this.refresh({...server, status: 'stopping'} as Server, deadline).catch(() =>
         this.transition(id, ['stopping'], server.status),
       );
       throw err;
@@ -154,8 +156,9 @@ export class ServerService {
   async remove(id: string): Promise<void> {
     await this.lock.run(id, async () => {
       const server = await this.servers.findById(id);
+      const deadline = this.hub.deadline();
       // JupyterHub 3.0 answers 500 for a server of a user it never had.
-      if (await this.hub.user(server.hubUser)) await this.hub.stopServer(server.hubUser, server.name, true);
+      if (await this.hub.user(server.hubUser, deadline)) await this.hub.stopServer(server.hubUser, server.name, true, deadline);
       await this.servers.deleteById(id);
       await this.sharing.forget('server', id);
       await this.dropImplicitTemplate(server.templateId);
@@ -172,8 +175,8 @@ export class ServerService {
   }
 
   /** Asks the hub about one server and stores what it says. */
-  async refresh(server: Server): Promise<Server> {
-    const state = await this.hub.server(server.hubUser, server.name);
+  async refresh(server: Server, deadline?: HubDeadline): Promise<Server> {
+    const state = await this.hub.server(server.hubUser, server.name, deadline);
     const status = statusFromHub(state);
     if (status !== server.status) {
       await this.transition(server._id!, [server.status], status, this.urlFor(server, status));

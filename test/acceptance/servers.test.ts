@@ -142,6 +142,29 @@ describe('Templates and servers on a real JupyterHub', () => {
     for (const id of ['gone-1', 'gone-2', 'gone-3', 'gone-4']) expect(refs.body.error.message).to.containEql(id);
   });
 
+  it('D5: with a frozen hub, a stop or a start answers 504 within one HUB_TIMEOUT_MS, not one per hub call', async () => {
+    const owner = await world.as('owner');
+    const running = await owner.post('/servers').send({...TEMPLATE, name: 'Frozen out'}).expect(200);
+    const idle = await owner.post('/servers').query({start: false}).send({...TEMPLATE, name: 'Frozen idle'}).expect(200);
+    await eventually('it runs', async () => (await owner.get(`/servers/${running.body._id}`)).body.status === 'running');
+    proxy.frozen = true;
+    try {
+      // HUB_TIMEOUT_MS is 3000 here; each action makes two hub calls when the first one hangs.
+      for (const action of [`/servers/${running.body._id}/stop`, `/servers/${idle.body._id}/start`]) {
+        const started = Date.now();
+        const res = await owner.put(action);
+        expect(res.status).to.equal(504);
+        expect(Date.now() - started).to.be.below(4500);
+      }
+    } finally {
+      proxy.frozen = false;
+    }
+    expect((await owner.get(`/servers/${running.body._id}`).expect(200)).body.status).to.equal('running');
+    expect((await owner.get(`/servers/${idle.body._id}`).expect(200)).body.status).to.equal('stopped');
+    await owner.delete(`/servers/${running.body._id}`).expect(204);
+    await owner.delete(`/servers/${idle.body._id}`).expect(204);
+  });
+
   describe('the spawner\'s secrets route', () => {
     it('gives the values of a starting server\'s readable secrets to SPAWNER_TOKEN alone, with no-store', async () => {
       const owner = await world.as('owner');
