@@ -1,89 +1,119 @@
-"""JupyterHub configuration for the Notebooks Hub docker-compose stack.
+"""JupyterHub configuration for the Notebooks Hub, JupyterHub 3, 4 and 5.
 
-Mounted at /srv/jupyterhub/jupyterhub_config.py in the
-quay.io/jupyterhub/jupyterhub image. The Notebooks Hub API manages users and
-(named) servers through the hub's REST API as the `notebooks-hub-api` service,
-authenticating with the token in the JUPYTERHUB_API_TOKEN environment variable.
+One file for every way the hub runs, chosen by the environment: the
+docker-compose stack (its hub image installs ../../hub), the one-machine
+local stack (scripts/local-stack.sh) and Kubernetes (KubeSpawner). The
+Notebooks Hub API manages hub users and named servers through the hub's
+REST API as the `notebooks-hub-api` service; the hub's spawner turns each
+server's user_options (its template) into datasets, modules, secrets, an
+application and limits (the `notebooks_hub_spawner` package).
 
-Environment:
-  JUPYTERHUB_API_TOKEN  token of the notebooks-hub-api service (required),
-                        e.g. from `openssl rand -hex 32`.
-  HUB_DEV_MODE          when set to a non-empty value, use DummyAuthenticator
-                        (any user name, no password) for local experiments.
+Environment (required ones say so):
+  JUPYTERHUB_API_TOKEN          token of the notebooks-hub-api service (required;
+                                the API's HUB_API_TOKEN)
+  NOTEBOOKS_HUB_UI_URL          where a signed-in user lands (the API's UI);
+                                default: the hub's own home page
+  NOTEBOOKS_HUB_SPAWNER         local (system users, the hub runs as root),
+                                local-simple (one machine without system users:
+                                servers run as the hub's user, homes under
+                                HOMES_ROOT) or kubernetes; default local
+  NOTEBOOKS_HUB_AUTH            oidc (the API's OpenID provider: hub users are
+                                the API's people) or dummy (any name, no
+                                password; experiments only); default oidc
+  NOTEBOOKS_HUB_OIDC_ISSUER, NOTEBOOKS_HUB_OIDC_CLIENT_ID,
+  NOTEBOOKS_HUB_OIDC_CLIENT_SECRET, NOTEBOOKS_HUB_OIDC_CALLBACK_URL
+                                the OpenID client of the hub (see hub/README.md)
+  NOTEBOOKS_HUB_OIDC_ALLOW_HTTP true: accept a plain-http provider (local only)
+  NOTEBOOKS_HUB_API_URL, NOTEBOOKS_HUB_SPAWNER_TOKEN
+                                where the spawner fetches a starting server's
+                                secret values (the API's URL and SPAWNER_TOKEN)
+  DATASETS_ROOT, MODULES_ROOT, HOMES_ROOT, HARDWARE_FILE
+                                the folders the API writes (shared with the
+                                hub) and its hardware file
+  JUPYTERHUB_DATA_DIR           database and cookie secret; default /srv/jupyterhub/data
+  JUPYTERHUB_BIND_URL           the public proxy; default http://0.0.0.0:8000
+  JUPYTERHUB_HUB_BIND_URL       the hub's own API; default http://0.0.0.0:8081
 """
 
 import os
 
+import jupyterhub
+
 c = get_config()  # noqa: F821 -- provided by JupyterHub when it loads this file
+env = os.environ
 
-# --- State -------------------------------------------------------------------
-# Kept in the `jupyterhub-data` named volume.
-c.JupyterHub.db_url = "sqlite:////srv/jupyterhub/data/jupyterhub.sqlite"
-c.JupyterHub.cookie_secret_file = "/srv/jupyterhub/data/jupyterhub_cookie_secret"
 
-c.JupyterHub.bind_url = "http://0.0.0.0:8000"
+def required(name):
+    value = env.get(name, "").strip()
+    if not value:
+        raise SystemExit(f"{name} is not set: see the header of {__file__}")
+    return value
 
-# --- Servers -------------------------------------------------------------------
-# Every notebook is a named server; 0 means no limit per user.
+
+# --- State and addresses ------------------------------------------------------
+data_dir = env.get("JUPYTERHUB_DATA_DIR", "/srv/jupyterhub/data")
+os.makedirs(data_dir, mode=0o700, exist_ok=True)
+c.JupyterHub.db_url = "sqlite:///" + os.path.join(data_dir, "jupyterhub.sqlite")
+c.JupyterHub.cookie_secret_file = os.path.join(data_dir, "jupyterhub_cookie_secret")
+c.JupyterHub.pid_file = os.path.join(data_dir, "jupyterhub.pid")
+c.ConfigurableHTTPProxy.pid_file = os.path.join(data_dir, "proxy.pid")
+c.JupyterHub.bind_url = env.get("JUPYTERHUB_BIND_URL", "http://0.0.0.0:8000")
+c.JupyterHub.hub_bind_url = env.get("JUPYTERHUB_HUB_BIND_URL", "http://0.0.0.0:8081")
+if env.get("JUPYTERHUB_PROXY_API_URL"):
+    c.ConfigurableHTTPProxy.api_url = env["JUPYTERHUB_PROXY_API_URL"]
+
+# --- Servers: the API's named servers, and nothing else ----------------------
 c.JupyterHub.allow_named_servers = True
 c.JupyterHub.named_server_limit_per_user = 0
+# A login lands on the UI (or the hub's home page), never on a spawn of the
+# unnamed default server, which the spawner refuses anyway.
+c.JupyterHub.redirect_to_server = False
+if env.get("NOTEBOOKS_HUB_UI_URL"):
+    c.JupyterHub.default_url = env["NOTEBOOKS_HUB_UI_URL"]
 
-# The image's default LocalProcessSpawner needs jupyterhub-singleuser (e.g. the
-# jupyterlab package) inside this container. A real deployment uses a spawner
-# that starts each server in its own container or pod (DockerSpawner,
-# KubeSpawner).
+spawner = env.get("NOTEBOOKS_HUB_SPAWNER", "local")
+if spawner == "kubernetes":
+    from notebooks_hub_spawner.kubernetes import KubeSettings, make_modify_pod_hook
+
+    c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
+    c.KubeSpawner.modify_pod_hook = make_modify_pod_hook(KubeSettings.from_env())
+elif spawner in ("local", "local-simple"):
+    if spawner == "local":
+        c.JupyterHub.spawner_class = "notebooks_hub_spawner.local.NotebooksHubLocalSpawner"
+    else:
+        c.JupyterHub.spawner_class = "notebooks_hub_spawner.local.NotebooksHubSimpleLocalSpawner"
+        c.SimpleLocalProcessSpawner.home_dir_template = os.path.join(required("HOMES_ROOT"), "{username}")
+        # The hub runs as root here; so do the servers of this variant.
+        c.Spawner.args = ["--allow-root"]
+    c.Spawner.start_timeout = 120
+    c.Spawner.http_timeout = 120
+else:
+    raise SystemExit(f"NOTEBOOKS_HUB_SPAWNER must be local, local-simple or kubernetes, not {spawner!r}")
 
 # --- The Notebooks Hub API as a hub service ------------------------------------
-api_token = os.environ.get("JUPYTERHUB_API_TOKEN", "").strip()
-if not api_token:
-    raise SystemExit(
-        "JUPYTERHUB_API_TOKEN is not set: the notebooks-hub-api service needs a "
-        "token (e.g. `openssl rand -hex 32`), shared with the API."
-    )
-
-c.JupyterHub.services = [
-    {
-        "name": "notebooks-hub-api",
-        "api_token": api_token,
-    },
-]
-
+c.JupyterHub.services = [{"name": "notebooks-hub-api", "api_token": required("JUPYTERHUB_API_TOKEN")}]
+scopes = ["admin:users", "admin:servers", "tokens", "access:servers", "read:roles"]
+# The `shares` scope exists from JupyterHub 5 on; earlier hubs refuse to start with it.
+if jupyterhub.version_info >= (5,):
+    scopes.append("shares")
 c.JupyterHub.load_roles = [
     {
         "name": "notebooks-hub-api",
         "description": "What the Notebooks Hub API needs to manage users, servers and sharing",
-        "scopes": [
-            "admin:users",
-            "admin:servers",
-            "tokens",
-            "access:servers",
-            "read:roles",
-            "shares",
-        ],
+        "scopes": scopes,
         "services": ["notebooks-hub-api"],
-    },
+    }
 ]
 
-# --- Authentication ------------------------------------------------------------
-if os.environ.get("HUB_DEV_MODE", "").strip():
-    # Local experiments only: anyone may sign in under any name, no password.
+# --- Authentication: the same people as the API's -----------------------------
+auth = env.get("NOTEBOOKS_HUB_AUTH", "oidc")
+if auth == "oidc":
+    c.JupyterHub.authenticator_class = "notebooks_hub_spawner.auth.NotebooksHubOIDCAuthenticator"
+    # A plain-http provider only where the operator says so (a local Keycloak).
+    c.NotebooksHubOIDCAuthenticator.allow_http = env.get("NOTEBOOKS_HUB_OIDC_ALLOW_HTTP", "") == "true"
+elif auth == "dummy":
     c.JupyterHub.authenticator_class = "jupyterhub.auth.DummyAuthenticator"
-    c.Authenticator.allow_all = True
-    c.Authenticator.admin_users = {"alice@example.org"}
 else:
-    # The default PAM authenticator (system accounts of this container), which
-    # is all this image ships with. In a real deployment replace it with an
-    # OAuthenticator (the `oauthenticator` package, GenericOAuthenticator)
-    # pointed at the Keycloak realm, so hub users are the same people who sign
-    # in to the API:
-    #
-    #   c.JupyterHub.authenticator_class = "generic-oauth"
-    #   c.GenericOAuthenticator.client_id = "jupyterhub"
-    #   c.GenericOAuthenticator.client_secret = os.environ["HUB_OAUTH_CLIENT_SECRET"]
-    #   c.GenericOAuthenticator.oauth_callback_url = "https://hub.example.org/hub/oauth_callback"
-    #   c.GenericOAuthenticator.authorize_url = "https://keycloak.example.org/realms/notebooks/protocol/openid-connect/auth"
-    #   c.GenericOAuthenticator.token_url = "https://keycloak.example.org/realms/notebooks/protocol/openid-connect/token"
-    #   c.GenericOAuthenticator.userdata_url = "https://keycloak.example.org/realms/notebooks/protocol/openid-connect/userinfo"
-    #   c.GenericOAuthenticator.username_claim = "email"
-    #   c.GenericOAuthenticator.allow_all = True
-    c.JupyterHub.authenticator_class = "pam"
+    raise SystemExit(f"NOTEBOOKS_HUB_AUTH must be oidc or dummy, not {auth!r}")
+# Who may use the hub is decided by the API (its people, their templates).
+c.Authenticator.allow_all = True

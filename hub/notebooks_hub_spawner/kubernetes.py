@@ -25,6 +25,8 @@ Example ``jupyterhub_config.py``::
 
 from __future__ import annotations
 
+import json
+import os
 import posixpath
 import re
 import shlex
@@ -56,6 +58,27 @@ class KubeSettings:
     vault_raw_key: str = "value"            # field of a raw secret in Vault
     vault_secrets_dir: str = "/vault/secrets"
 
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "KubeSettings":
+        """The settings a hub gives in its environment (deploy/jupyterhub/jupyterhub_config.py)."""
+        defaults = cls()
+        try:
+            images = json.loads(env.get("NOTEBOOKS_HUB_IMAGES", "{}"))
+        except json.JSONDecodeError as exc:
+            raise OptionsError(f"NOTEBOOKS_HUB_IMAGES is not valid JSON ({exc.msg})") from None
+        if not isinstance(images, dict) or not all(isinstance(v, str) for v in images.values()):
+            raise OptionsError("NOTEBOOKS_HUB_IMAGES must be a JSON object of applicationType -> image")
+        return cls(
+            images={str(k).lower(): v for k, v in images.items()},
+            hardware=opt.load_hardware(env.get("HARDWARE_FILE")),
+            home=env.get("NOTEBOOKS_HUB_HOME", defaults.home),
+            datasets_root=env.get("DATASETS_ROOT", defaults.datasets_root),
+            datasets_claim=env.get("NOTEBOOKS_HUB_DATASETS_CLAIM") or None,
+            modules_root=env.get("MODULES_ROOT", defaults.modules_root),
+            modules_claim=env.get("NOTEBOOKS_HUB_MODULES_CLAIM") or None,
+            vault_role=env.get("NOTEBOOKS_HUB_VAULT_ROLE", defaults.vault_role),
+        )
+
 
 @dataclass
 class PodPlan:
@@ -79,7 +102,8 @@ class PodPlan:
 def pod_plan(user_options: Any, settings: KubeSettings) -> PodPlan:
     options = opt.parse_user_options(user_options)
     app = opt.resolve_application(options, settings.applications)
-    image = settings.images.get(options.application)
+    # Templates say "JupyterLab" where configuration may say "jupyterlab".
+    image = settings.images.get(options.application) or {k.lower(): v for k, v in settings.images.items()}.get(options.application.lower())
     if not image:
         raise OptionsError(f"The application '{options.application}' is not installed on this hub (no image configured)")
     hardware = opt.hardware_limits(options, settings.hardware)

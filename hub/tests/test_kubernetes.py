@@ -145,3 +145,28 @@ def test_colliding_vault_names_are_disambiguated():
     annotations = pod_plan(options, settings()).annotations
     assert annotations[V + "agent-inject-secret-db-55555555"] == "a"
     assert annotations[V + "agent-inject-secret-db-66666666"] == "b"
+
+
+def test_settings_come_from_the_hub_environment(tmp_path):
+    hardware = tmp_path / "hardware.json"
+    hardware.write_text('[{"name": "small", "description": "1 CPU", "cpu": 1, "memory": "2G"}]')
+    settings = KubeSettings.from_env({
+        "NOTEBOOKS_HUB_IMAGES": '{"JupyterLab": "quay.io/jupyter/scipy-notebook:2025-01-01"}',
+        "HARDWARE_FILE": str(hardware),
+        "DATASETS_ROOT": "/srv/datasets",
+        "NOTEBOOKS_HUB_DATASETS_CLAIM": "datasets",
+        "MODULES_ROOT": "/srv/modules",
+        "NOTEBOOKS_HUB_VAULT_ROLE": "hub",
+    })
+    assert settings.images == {"jupyterlab": "quay.io/jupyter/scipy-notebook:2025-01-01"}
+    assert settings.hardware["small"].memory == 2 * 1024**3
+    assert (settings.datasets_root, settings.datasets_claim, settings.modules_root, settings.modules_claim) == (
+        "/srv/datasets", "datasets", "/srv/modules", None)
+    assert settings.vault_role == "hub"
+    plan = pod_plan({"applicationType": "JupyterLab", "hardware": "small"}, settings)
+    assert plan.image == "quay.io/jupyter/scipy-notebook:2025-01-01"
+
+
+def test_settings_refuse_images_that_are_not_a_json_object():
+    with pytest.raises(OptionsError, match="NOTEBOOKS_HUB_IMAGES"):
+        KubeSettings.from_env({"NOTEBOOKS_HUB_IMAGES": '["x"]'})

@@ -1,0 +1,68 @@
+"""deploy/jupyterhub/jupyterhub_config.py as JupyterHub 3, 4 and 5 would load
+it: the scopes the API's service gets exist in that version (JupyterHub 3
+and 4 refuse to start with an unknown scope such as `shares`), and the
+environment chooses spawner and authenticator. The file itself runs on the
+real Debian JupyterHub 3 in the local-stack acceptance test."""
+
+import os
+
+import jupyterhub
+import pytest
+from traitlets.config import Config
+
+CONFIG = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "jupyterhub", "jupyterhub_config.py")
+BASE_ENV = {"JUPYTERHUB_API_TOKEN": "t" * 64, "HOMES_ROOT": "/srv/homes"}
+
+
+def load(monkeypatch, tmp_path, version=(3, 0, 0), **env):
+    monkeypatch.setattr(jupyterhub, "version_info", version)
+    for name in list(os.environ):
+        if name.startswith(("NOTEBOOKS_HUB_", "JUPYTERHUB_")):
+            monkeypatch.delenv(name)
+    for name, value in {**BASE_ENV, "JUPYTERHUB_DATA_DIR": str(tmp_path), **env}.items():
+        monkeypatch.setenv(name, value)
+    config = Config()
+    with open(CONFIG) as f:
+        exec(compile(f.read(), CONFIG, "exec"), {"get_config": lambda: config, "__file__": CONFIG})
+    return config
+
+
+@pytest.mark.parametrize("version,shares", [((3, 0, 0), False), ((4, 1, 6), False), ((5, 2, 1), True)])
+def test_the_api_service_gets_the_scopes_its_hub_version_has(monkeypatch, tmp_path, version, shares):
+    config = load(monkeypatch, tmp_path, version)
+    (role,) = config.JupyterHub.load_roles
+    assert role["services"] == ["notebooks-hub-api"]
+    assert {"admin:users", "admin:servers", "access:servers"} <= set(role["scopes"])
+    assert ("shares" in role["scopes"]) is shares
+
+
+def test_named_servers_only_and_logins_land_on_the_ui(monkeypatch, tmp_path):
+    config = load(monkeypatch, tmp_path, NOTEBOOKS_HUB_UI_URL="https://notebooks.example.org/")
+    assert config.JupyterHub.allow_named_servers is True
+    assert config.JupyterHub.redirect_to_server is False
+    assert config.JupyterHub.default_url == "https://notebooks.example.org/"
+
+
+@pytest.mark.parametrize("spawner,expected", [
+    ("local", "notebooks_hub_spawner.local.NotebooksHubLocalSpawner"),
+    ("local-simple", "notebooks_hub_spawner.local.NotebooksHubSimpleLocalSpawner"),
+    ("kubernetes", "kubespawner.KubeSpawner"),
+])
+def test_the_environment_chooses_the_spawner(monkeypatch, tmp_path, spawner, expected):
+    config = load(monkeypatch, tmp_path, NOTEBOOKS_HUB_SPAWNER=spawner)
+    assert config.JupyterHub.spawner_class == expected
+    if spawner == "kubernetes":
+        assert callable(config.KubeSpawner.modify_pod_hook)
+
+
+def test_users_sign_in_through_the_apis_provider_by_default(monkeypatch, tmp_path):
+    config = load(monkeypatch, tmp_path)
+    assert config.JupyterHub.authenticator_class == "notebooks_hub_spawner.auth.NotebooksHubOIDCAuthenticator"
+    assert config.NotebooksHubOIDCAuthenticator.allow_http is False
+
+
+def test_it_refuses_to_start_without_the_service_token_or_with_an_unknown_choice(monkeypatch, tmp_path):
+    with pytest.raises(SystemExit, match="JUPYTERHUB_API_TOKEN"):
+        load(monkeypatch, tmp_path, JUPYTERHUB_API_TOKEN="")
+    with pytest.raises(SystemExit, match="NOTEBOOKS_HUB_SPAWNER"):
+        load(monkeypatch, tmp_path, NOTEBOOKS_HUB_SPAWNER="docker")

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The whole product on one machine: Debian's JupyterHub with this repository's
+# spawner (hub/) and the API wired to it and to the API's embedded OpenID
+# provider, so hub users are the API's people. Installs what is missing (as
+# the tests do), keeps its state in LOCAL_STACK_DIR, runs until Ctrl-C.
+#
+# Must run as root: the spawner mounts each server's datasets in a mount
+# namespace of its own (see hub/README.md).
+#
+# Settings (environment): PORT (API, 3000), HUB_PORT (hub, 8000),
+# HUB_API_PORT (8081), HUB_PROXY_API_PORT (8001), LOCAL_STACK_DIR
+# (./data/local-stack).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "The local stack must run as root: its hub mounts datasets into each server (see hub/README.md)." >&2
+  exit 1
+fi
+
+PORT=${PORT:-3000}
+HUB_PORT=${HUB_PORT:-8000}
+HUB_API_PORT=${HUB_API_PORT:-8081}
+HUB_PROXY_API_PORT=${HUB_PROXY_API_PORT:-8001}
+STATE=$(realpath -m "${LOCAL_STACK_DIR:-data/local-stack}")
+API_URL="http://127.0.0.1:${PORT}"
+HUB_URL="http://127.0.0.1:${HUB_PORT}"
+
+bash scripts/ensure-test-deps.sh
+[ -d node_modules ] || npm ci
+npm run build >/dev/null
+
+mkdir -p "$STATE/api" "$STATE/hub" "$STATE/homes" "$STATE/datasets" "$STATE/modules"
+chmod 700 "$STATE"
+# Tokens made once and kept: the hub's database remembers the service token.
+if [ ! -f "$STATE/tokens.env" ]; then
+  umask 077
+  {
+    echo "HUB_API_TOKEN=$(/usr/bin/python3 -c 'import secrets; print(secrets.token_hex(32))')"
+    echo "SPAWNER_TOKEN=$(/usr/bin/python3 -c 'import secrets; print(secrets.token_hex(32))')"
+  } >"$STATE/tokens.env"
+fi
+# shellcheck source=/dev/null
+source "$STATE/tokens.env"
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo "Stopping the local stack"
+  [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null || true
+  wait || true
+}
+trap stop INT TERM EXIT
+
+env -i PATH="/usr/bin:/bin:/usr/sbin:/sbin" HOME="$STATE/hub" LANG=C.UTF-8 \
+  NODE_PATH=/usr/share/nodejs \
+  PYTHONPATH="$PWD/hub" \
+  JUPYTERHUB_API_TOKEN="$HUB_API_TOKEN" \
+  JUPYTERHUB_DATA_DIR="$STATE/hub" \
+  JUPYTERHUB_BIND_URL="$HUB_URL" \
+  JUPYTERHUB_HUB_BIND_URL="http://127.0.0.1:${HUB_API_PORT}" \
+  JUPYTERHUB_PROXY_API_URL="http://127.0.0.1:${HUB_PROXY_API_PORT}" \
+  NOTEBOOKS_HUB_UI_URL="$API_URL/" \
+  NOTEBOOKS_HUB_SPAWNER=local-simple \
+  NOTEBOOKS_HUB_AUTH=oidc \
+  NOTEBOOKS_HUB_OIDC_ISSUER="$API_URL/oidc" \
+  NOTEBOOKS_HUB_OIDC_CLIENT_ID=notebooks-hub \
+  NOTEBOOKS_HUB_OIDC_CALLBACK_URL="$HUB_URL/hub/oauth_callback" \
+  NOTEBOOKS_HUB_API_URL="$API_URL" \
+  NOTEBOOKS_HUB_SPAWNER_TOKEN="$SPAWNER_TOKEN" \
+  HOMES_ROOT="$STATE/homes" DATASETS_ROOT="$STATE/datasets" MODULES_ROOT="$STATE/modules" \
+  HARDWARE_FILE="$PWD/config/hardware.json" \
+  /usr/bin/jupyterhub -f deploy/jupyterhub/jupyterhub_config.py >"$STATE/hub.log" 2>&1 &
+pids+=($!)
+
+PORT="$PORT" PUBLIC_URL="$API_URL" DATA_DIR="$STATE/api" \
+  HOMES_ROOT="$STATE/homes" DATASETS_ROOT="$STATE/datasets" MODULES_ROOT="$STATE/modules" \
+  HUB_API_URL="http://127.0.0.1:${HUB_API_PORT}/hub/api" HUB_API_TOKEN="$HUB_API_TOKEN" HUB_PUBLIC_URL="$HUB_URL" \
+  SPAWNER_TOKEN="$SPAWNER_TOKEN" \
+  OIDC_REDIRECT_URIS="$API_URL/,$HUB_URL/hub/oauth_callback" \
+  FILE_LINK_PATH='notebooks/{path}' \
+  node dist/src/index.js >"$STATE/api.log" 2>&1 &
+pids+=($!)
+
+ready() { curl -fsS -o /dev/null "$1" 2>/dev/null || /usr/bin/python3 -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" "$1" 2>/dev/null; }
+for _ in $(seq 1 240); do
+  if ready "$API_URL/version" && ready "http://127.0.0.1:${HUB_API_PORT}/hub/api/"; then
+    cat <<EOF
+Notebooks Hub is running.
+  API, explorer and sign-in: $API_URL/explorer (users: alice@example.org (admin), bob@example.org; any password)
+  JupyterHub:                $HUB_URL (signs in through the same provider)
+  Logs:                      $STATE/api.log, $STATE/hub.log
+Stop with Ctrl-C.
+EOF
+    wait -n "${pids[@]}"
+    echo "A process of the local stack ended; see $STATE/api.log and $STATE/hub.log" >&2
+    exit 1
+  fi
+  for pid in "${pids[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "The local stack did not start:" >&2
+      tail -n 40 "$STATE/hub.log" "$STATE/api.log" >&2
+      exit 1
+    fi
+  done
+  sleep 0.5
+done
+echo "The local stack did not start within 120 s; see $STATE/api.log and $STATE/hub.log" >&2
+exit 1
