@@ -54,13 +54,13 @@ describe('The local stack: npm run local-stack', () => {
     const person = 'bob@example.org';
 
     const {access_token: token} = await signIn(api, person);
-    const call = async (method: string, url: string, body?: object) => {
+    const call = async (method: string, url: string, body?: object): Promise<Record<string, string>> => {
       const res = await fetch(`${api}${url}`, {
         method,
         headers: {Authorization: `Bearer ${token}`, 'Content-Type': 'application/json'},
         body: body && JSON.stringify(body),
       });
-      const answer = await res.json();
+      const answer = (await res.json()) as Record<string, string>;
       expect(res.status).to.equal(200, `${method} ${url}: ${JSON.stringify(answer)}`);
       return answer;
     };
