@@ -16,31 +16,28 @@ S_ENV = "55555555-5555-4555-8555-555555555555"
 S_RAW = "66666666-6666-4666-8666-666666666666"
 
 
-class FakeApi:
-    """``GET /hub/servers/{user}/{server}/secrets`` with a bearer token check."""
+class JsonHandler(BaseHTTPRequestHandler):
+    """Answers JSON, quietly: the request handlers of the test doubles below."""
 
-    def __init__(self, values, status=200):
-        self.values, self.status, self.requests = values, status, []
-        api = self
+    def reply(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server naming)
-                api.requests.append((self.path, self.headers.get("Authorization")))
-                ok = self.headers.get("Authorization") == f"Bearer {TOKEN}"
-                status = api.status if ok else 401
-                body = json.dumps(api.values if status == 200 else {"error": ENV_SECRET}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+    def log_message(self, *args):
+        pass
 
-            def log_message(self, *args):
-                pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+class LoopbackServer:
+    """An HTTP server on a free loopback port, served from a thread while in a ``with`` block."""
+
+    def __init__(self, handler_class):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self):
         self.thread.start()
@@ -49,6 +46,23 @@ class FakeApi:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+
+
+class FakeApi(LoopbackServer):
+    """``GET /hub/servers/{user}/{server}/secrets`` with a bearer token check."""
+
+    def __init__(self, values, status=200):
+        self.values, self.status, self.requests = values, status, []
+        api = self
+
+        class Handler(JsonHandler):
+            def do_GET(self):  # noqa: N802 (http.server naming)
+                api.requests.append((self.path, self.headers.get("Authorization")))
+                ok = self.headers.get("Authorization") == f"Bearer {TOKEN}"
+                status = api.status if ok else 401
+                self.reply(status, api.values if status == 200 else {"error": ENV_SECRET})
+
+        super().__init__(Handler)
 
 
 def secret_values(raw_mount_path):

@@ -7,9 +7,7 @@ import base64
 import hashlib
 import json
 import secrets
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlencode, urlparse
 from urllib.request import HTTPErrorProcessor, build_opener
@@ -19,6 +17,8 @@ from jupyterhub.objects import Hub
 from tornado import web
 from tornado.testing import AsyncHTTPTestCase
 from traitlets.config import Config
+
+from helpers import JsonHandler, LoopbackServer
 
 from notebooks_hub_spawner import auth
 from notebooks_hub_spawner.auth import (LoginFlow, LoginRefused, NotebooksHubOIDCAuthenticator,
@@ -42,7 +42,7 @@ def fake_jwt(claims: dict) -> str:
     return f"{header}.{b64url(json.dumps(claims).encode())}.{b64url(b'not-a-signature')}"
 
 
-class FakeProvider:
+class FakeProvider(LoopbackServer):
     """Discovery, an auto-consenting authorize endpoint, a token endpoint that
     checks the code, PKCE verifier, redirect_uri and client, and userinfo."""
 
@@ -55,7 +55,7 @@ class FakeProvider:
         self.token_requests = []
         provider = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self):  # noqa: N802 (http.server naming)
                 url = urlparse(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -82,28 +82,8 @@ class FakeProvider:
                 status, body = provider.token(form)
                 self.reply(status, body)
 
-            def reply(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.issuer = f"http://127.0.0.1:{self.server.server_port}/oidc"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
+        self.issuer = f"{self.url}/oidc"
 
     def discovery(self):
         return {
