@@ -27,7 +27,8 @@ import {ResourceAccessAuthorizer} from './authorization/resource-access.authoriz
 import {elnCors} from './middleware/eln-cors.middleware';
 import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
 import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
-import {AppBindings, HealthBindings, OIDC_BEARER_STRATEGY, SecretBindings} from './keys';
+import {RESOURCE_DESCRIPTORS} from './descriptors';
+import {AppBindings, HealthBindings, OIDC_BEARER_STRATEGY, ResourceBindings, SecretBindings} from './keys';
 import {ERROR_WRITER_OPTIONS, JsonRejectProvider} from './providers/json-reject.provider';
 import {QuietTrieRouter} from './routers/quiet-trie.router';
 import {FastSequence} from './sequences/fast.sequence';
@@ -142,6 +143,9 @@ export class NotebooksHubApplication extends BootMixin(
     this.bind(HealthBindings.checkKey('secretStore'))
       .toClass(SecretStoreHealthCheck)
       .tag(HealthBindings.CHECK_TAG);
+    for (const descriptor of RESOURCE_DESCRIPTORS) {
+      this.bind(ResourceBindings.descriptorKey(descriptor.kind)).to(descriptor).tag(ResourceBindings.DESCRIPTOR_TAG);
+    }
     this.bind(HealthBindings.checkKey('database'))
       .toClass(DatabaseHealthCheck)
       .tag(HealthBindings.CHECK_TAG);

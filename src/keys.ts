@@ -1,5 +1,6 @@
 import {BindingKey} from '@loopback/core';
 import type {AppConfig} from './config';
+import type {ResourceDescriptor} from './descriptors/resource-descriptor';
 import type {HealthCheck} from './services/health.service';
 import type {SecretStore} from './services/secret-store';
 
@@ -16,6 +17,12 @@ export namespace HealthBindings {
   export const CHECK_TAG = 'notebooks-hub.health-check';
   export const checkKey = (name: string) =>
     BindingKey.create<HealthCheck>(`health-checks.${name}`);
+}
+
+export namespace ResourceBindings {
+  /** Tag of every resource kind's descriptor (src/descriptors). */
+  export const DESCRIPTOR_TAG = 'notebooks-hub.resource-descriptor';
+  export const descriptorKey = (kind: string) => BindingKey.create<ResourceDescriptor>(`resource-descriptors.${kind}`);
 }
 
 export const OIDC_BEARER_STRATEGY = 'oidc-bearer';

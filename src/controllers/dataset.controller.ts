@@ -53,10 +53,11 @@ export class DatasetController {
   @requireAccess('dataset', 'write')
   @patch('/datasets/{id}', jsonResponse('The updated dataset (a rename changes metadata only)', DATASET))
   update(
+    @inject(SecurityBindings.USER) caller: Caller,
     @param.path.string('id') id: string,
     @requestBody(jsonBody(DATASET_PATCH)) body: Partial<DatasetInput>,
   ): Promise<Dataset> {
-    return this.datasets.update(id, body);
+    return this.datasets.update(caller, id, body);
   }
 
   @requireAccess('dataset', 'owner')

@@ -1,10 +1,13 @@
-import {BindingScope, injectable} from '@loopback/core';
+import {BindingScope, injectable, service} from '@loopback/core';
 import {repository, Where} from '@loopback/repository';
+import {HttpErrors} from '@loopback/rest';
 import {Grant, ShareableKind} from '../models/grant.model';
 import {Group} from '../models/group.model';
 import {GrantRepository} from '../repositories/grant.repository';
 import {GroupRepository} from '../repositories/group.repository';
 import {findPlain, Plain} from '../repositories/plain-find';
+import {ResourceRegistryService} from './access/resource-registry.service';
+import {ResourceLookupService} from './resource-lookup.service';
 import type {Caller} from './identity.service';
 
 export const ACCESS_LEVELS = ['none', 'read', 'write', 'owner'] as const;
@@ -43,6 +46,8 @@ export class AccessService {
   constructor(
     @repository(GrantRepository) private readonly grants: GrantRepository,
     @repository(GroupRepository) private readonly groups: GroupRepository,
+    @service(ResourceRegistryService) private readonly registry: ResourceRegistryService,
+    @service(ResourceLookupService) private readonly resources: ResourceLookupService,
   ) {}
 
   async levelOf(caller: Caller, kind: ResourceKind, resource: OwnedResource): Promise<AccessLevel> {
@@ -50,7 +55,9 @@ export class AccessService {
     if (kind === 'group') {
       return resource.members?.includes(caller.email) ? 'read' : 'none';
     }
-    let level: AccessLevel = publiclyReadable(kind, resource) ? 'read' : 'none';
+    const descriptor = await this.registry.descriptor(kind);
+    const readableByAll = descriptor.readableByAllFlag !== undefined && resource[descriptor.readableByAllFlag] === true;
+    let level: AccessLevel = readableByAll ? 'read' : 'none';
     const grants = await findPlain(this.grants, {
       where: {resourceType: kind, resourceId: resource._id},
     });
@@ -61,7 +68,31 @@ export class AccessService {
     for (const grant of grants) {
       if (holds(caller, groupIds, grant)) level = higher(level, grant.relation);
     }
+    // What everyone reads, only its owner and admins change.
+    if (readableByAll && descriptor.readableByAllNeedsOwnerToWrite && level === 'write') return 'read';
     return level;
+  }
+
+  /**
+   * 403 when a change touches a field above the caller's level: writers
+   * change what a resource holds, never who may read it (owner, public,
+   * write_access), and only admins curate (featured). A field sent with its
+   * current value is no change.
+   */
+  async assertMayChange(caller: Caller, kind: ResourceKind, id: string, change: object): Promise<void> {
+    const {fieldLevels} = await this.registry.descriptor(kind);
+    const current = await this.resources.find(kind, id);
+    if (!current) throw new HttpErrors.NotFound(`No ${kind} ${id}`);
+    const level = caller.admin ? 'admin' : await this.levelOf(caller, kind, current);
+    const refused = Object.entries(change).filter(([field, value]) => {
+      const needed = fieldLevels[field];
+      if (needed === undefined || value === undefined || value === (current as Record<string, unknown>)[field]) return false;
+      return needed === 'admin' ? level !== 'admin' : level !== 'admin' && level !== 'owner';
+    });
+    if (refused.length > 0) {
+      const fields = refused.map(([field]) => field).join(', ');
+      throw new HttpErrors.Forbidden(`Changing ${fields} of a ${kind} needs ${refused.some(([f]) => fieldLevels[f] === 'admin') ? 'an administrator' : 'its owner or an administrator'}`);
+    }
   }
 
   /**
@@ -73,11 +104,11 @@ export class AccessService {
     if (kind === 'group') {
       return {or: [{owner: caller.email}, {members: caller.email}]} as Where<T>;
     }
+    const descriptor = await this.registry.descriptor(kind);
     const ids = await this.grantedIds(caller, kind);
-    const or: object[] = [{[ownerField(kind)]: caller.email}];
+    const or: object[] = [{[descriptor.ownerField]: caller.email}];
     if (ids.length > 0) or.push({_id: {inq: ids}});
-    if (kind === 'template') or.push({public: true});
-    if (kind === 'module') or.push({featured: true});
+    if (descriptor.readableByAllFlag) or.push({[descriptor.readableByAllFlag]: true});
     return {or} as Where<T>;
   }
 
@@ -103,16 +134,6 @@ export class AccessService {
     });
     return [...new Set(grants.map(g => g.resourceId))];
   }
-}
-
-/** Templates name their owner `creator` (the seed's field); everything else `owner`. */
-export function ownerField(kind: ResourceKind): 'owner' | 'creator' {
-  return kind === 'template' ? 'creator' : 'owner';
-}
-
-function publiclyReadable(kind: ResourceKind, resource: OwnedResource): boolean {
-  return (kind === 'template' && resource.public === true) ||
-    (kind === 'module' && resource.featured === true);
 }
 
 function holds(caller: Caller, groupIds: string[], grant: Plain<Grant>): boolean {

@@ -58,7 +58,8 @@ export class DatasetService {
     }
   }
 
-  async update(id: string, patch: Partial<DatasetInput>): Promise<Dataset> {
+  async update(caller: Caller, id: string, patch: Partial<DatasetInput>): Promise<Dataset> {
+    await this.access.assertMayChange(caller, 'dataset', id, patch);
     await this.datasets.updateById(id, patch);
     return this.datasets.findById(id);
   }

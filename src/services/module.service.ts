@@ -79,7 +79,7 @@ export class ModuleService {
   }
 
   async update(caller: Caller, id: string, patch: Partial<ModuleInput>): Promise<Module> {
-    assertMayFeature(caller, patch.featured);
+    await this.access.assertMayChange(caller, 'module', id, patch);
     const current = await this.modules.findById(id);
     const next = {...current.toJSON(), ...patch} as Module;
     const content = this.lua.render(next.luaModuleFile ?? []);

@@ -88,6 +88,7 @@ export class TemplateService {
 
   async update(caller: Caller, id: string, body: Partial<TemplateInput>): Promise<Template> {
     const patch = settable(body);
+    await this.access.assertMayChange(caller, 'template', id, patch);
     await this.validate(caller, patch);
     await this.templates.updateById(id, patch);
     return this.templates.findById(id);

@@ -190,6 +190,39 @@ function routesOfOpenApi(): string[] {
   );
 }
 
+/**
+ * Field rules (one row per route and field): writers change what a resource
+ * holds, never who may read or write it; only admins curate. Each body sets
+ * the field to a value it does not have.
+ */
+const FIELD_MATRIX: Record<string, Row> = {
+  'PATCH /datasets/{id} write_access': {path: r => `/datasets/${r.datasetId}`, body: () => ({write_access: true}), expected: needs('owner', 200)},
+  'PATCH /modules/{id} write_access': {path: r => `/modules/${r.moduleId}`, body: () => ({write_access: true}), expected: needs('owner', 200)},
+  'PATCH /modules/{id} featured': {
+    path: r => `/modules/${r.moduleId}`,
+    body: () => ({featured: true}),
+    expected: {...needs('read', 403), admin: 200},
+  },
+  'PATCH /template public': {
+    path: () => '/template',
+    query: r => ({templateId: r.templateId}),
+    body: () => ({public: true}),
+    expected: needs('owner', 200),
+  },
+  'PATCH /template type featured': {
+    path: () => '/template',
+    query: r => ({templateId: r.templateId}),
+    body: () => ({type: 'featured'}),
+    expected: {...needs('read', 403), admin: 200},
+  },
+  // A featured module is readable by everyone and changed only by its owner (the admin here), whatever the grants.
+  'PATCH /modules/{id} of a featured module': {
+    path: r => `/modules/${r.featuredModuleId}`,
+    body: () => ({description: 'changed'}),
+    expected: {...signedIn(403), admin: 200},
+  },
+};
+
 describe('Authorization matrix: every route of openapi.json, every kind of caller', () => {
   let hub: JupyterHubHarness;
   let world: ApiWorld;
@@ -210,7 +243,7 @@ describe('Authorization matrix: every route of openapi.json, every kind of calle
     expect(Object.keys(MATRIX).filter(route => !routes.includes(route))).to.deepEqual([]);
   });
 
-  for (const [route, row] of Object.entries(MATRIX)) {
+  for (const [route, row] of [...Object.entries(MATRIX), ...Object.entries(FIELD_MATRIX)]) {
     const [verb] = route.split(' ');
     describe(route, () => {
       let resources: SharedResources | undefined;

@@ -1,0 +1,8 @@
+import type {ResourceDescriptor} from './resource-descriptor';
+
+export const GROUP_DESCRIPTOR: ResourceDescriptor = {
+  kind: 'group',
+  repository: 'repositories.GroupRepository',
+  ownerField: 'owner',
+  fieldLevels: {owner: 'owner'},
+};

@@ -1,0 +1,11 @@
+import type {ResourceDescriptor} from './resource-descriptor';
+
+export const MODULE_DESCRIPTOR: ResourceDescriptor = {
+  kind: 'module',
+  repository: 'repositories.ModuleRepository',
+  ownerField: 'owner',
+  readableByAllFlag: 'featured',
+  fieldLevels: {owner: 'owner', write_access: 'owner', featured: 'admin'},
+  // A featured module's modulefile runs in every loader's shell.
+  readableByAllNeedsOwnerToWrite: true,
+};

@@ -1,0 +1,23 @@
+import type {AccessLevel, ResourceKind} from '../services/access.service';
+
+/**
+ * What access rules need to know of one kind of resource. Each kind binds
+ * one (tagged ResourceBindings.DESCRIPTOR_TAG); the access rules, the
+ * lookup and the authorizer read them and nothing else.
+ */
+export interface ResourceDescriptor {
+  kind: ResourceKind;
+  /** The binding key of its repository, e.g. `repositories.DatasetRepository`. */
+  repository: string;
+  /** The property holding the owner's email. */
+  ownerField: 'owner' | 'creator';
+  /** A flag that makes a resource readable by every signed-in user (public templates, featured modules). */
+  readableByAllFlag?: 'public' | 'featured';
+  /**
+   * Fields whose change needs more than write access: writers change what a
+   * resource holds, never who may read or write it.
+   */
+  fieldLevels: Record<string, Exclude<AccessLevel, 'none' | 'read' | 'write'> | 'admin'>;
+  /** Resources readable by all may be changed by their owner and admins only, whatever the grants say. */
+  readableByAllNeedsOwnerToWrite?: boolean;
+}
