@@ -1,4 +1,5 @@
-import {promises as fs} from 'node:fs';
+import {HttpErrors} from '@loopback/rest';
+import {closeSync, openSync, promises as fs, readFileSync, unlinkSync, writeSync} from 'node:fs';
 import path from 'node:path';
 import {
   applyFilter,
@@ -35,6 +36,78 @@ export class DurableMemory extends Memory {
    * they serialise to), for shared readers.
    */
   private readonly parsedRows = new Map<string, Map<string, ParsedRow>>();
+
+  private lockFile?: string;
+  /** Disconnected: the API is stopping, and another process may take DATA_DIR now. */
+  private closed = false;
+  private readonly releaseOnExit = () => this.releaseLock();
+
+  /**
+   * Takes DATA_DIR for this process alone before loading it: two processes
+   * on one embedded store would each write their own snapshot over the
+   * other's. A lock left by a process that is gone is taken over.
+   */
+  override connect(callback: (err?: Error) => void): void {
+    if (this.closed) {
+      process.nextTick(() => callback(new Error('The embedded store is closed: the API is stopping')));
+      return;
+    }
+    try {
+      this.takeLock();
+    } catch (err) {
+      process.nextTick(() => callback(err as Error));
+      return;
+    }
+    super.connect(err => {
+      // A store that could not be loaded is not in use.
+      if (err) this.releaseLock();
+      callback(err);
+    });
+  }
+
+  disconnect(callback: (err?: Error | null) => void): void {
+    this.closed = true;
+    this.releaseLock();
+    process.nextTick(() => callback(null));
+  }
+
+  private takeLock(): void {
+    if (this.lockFile) return;
+    const file = `${this.settings.file!}.lock`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(file, 'wx', 0o600);
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        this.lockFile = file;
+        process.once('exit', this.releaseOnExit);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const holder = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) {
+        throw new Error(
+          `DATA_DIR is in use by another API process (pid ${holder}): two processes on one embedded store ` +
+            'would lose each other\'s writes. Stop it first, or run several replicas on MongoDB (MONGO_URL).',
+        );
+      }
+      // Left by a process that is gone.
+      unlinkSync(file);
+    }
+    throw new Error('DATA_DIR could not be locked for this process');
+  }
+
+  private releaseLock(): void {
+    if (!this.lockFile) return;
+    try {
+      unlinkSync(this.lockFile);
+    } catch {
+      // Gone already: nothing to release.
+    }
+    this.lockFile = undefined;
+    process.removeListener('exit', this.releaseOnExit);
+  }
 
   override setupFileQueue(): {push(task: FileTask): void} {
     this.fileQueue ??= new SnapshotQueue(this);
@@ -195,9 +268,17 @@ function valueAt(row: Row, keyPath: string[]): unknown {
   return value;
 }
 
+interface Batch {
+  tasks: FileTask[];
+  /** Set when an earlier snapshot failed and undid the changes this batch was to save. */
+  undone?: Error;
+}
+
 class SnapshotQueue {
   private tail: Promise<void> = Promise.resolve();
-  private nextWrite?: FileTask[];
+  private nextWrite?: Batch;
+  /** The last snapshot on disk: what memory goes back to when a save fails. */
+  private saved?: string;
 
   constructor(private readonly connector: DurableMemory) {}
 
@@ -207,21 +288,46 @@ class SnapshotQueue {
       return;
     }
     if (this.nextWrite) {
-      this.nextWrite.push(task);
+      this.nextWrite.tasks.push(task);
       return;
     }
-    const batch = [task];
+    const batch: Batch = {tasks: [task]};
     this.nextWrite = batch;
     this.enqueue(async () => {
-      this.nextWrite = undefined;
-      let failure: Error | undefined;
-      try {
-        await this.writeSnapshot();
-      } catch (err) {
-        failure = err as Error;
+      if (this.nextWrite === batch) this.nextWrite = undefined;
+      let failure = batch.undone;
+      if (!failure) {
+        try {
+          await this.writeSnapshot();
+        } catch (err) {
+          failure = this.undo(err as NodeJS.ErrnoException);
+        }
       }
-      for (const queued of batch) queued.callback?.(failure, queued.data);
+      for (const queued of batch.tasks) queued.callback?.(failure, queued.data);
     });
+  }
+
+  /**
+   * A snapshot that could not be written: memory goes back to the last one
+   * on disk, so what the caller is told failed is not seen by later reads nor
+   * saved by a later write; changes made meanwhile are undone with it and
+   * fail too.
+   */
+  private undo(err: NodeJS.ErrnoException): Error {
+    if (this.saved !== undefined) {
+      const {ids, models} = JSON.parse(this.saved) as {ids: DurableMemory['ids']; models: DurableMemory['cache']};
+      this.connector.ids = ids;
+      this.connector.cache = models;
+    }
+    const failure = new HttpErrors.ServiceUnavailable(
+      `Storage unavailable: the API's database in DATA_DIR could not be saved (${err.code ?? err.message}); ` +
+        'nothing was changed. An operator must make DATA_DIR writable.',
+    );
+    if (this.nextWrite) {
+      this.nextWrite.undone = failure;
+      this.nextWrite = undefined;
+    }
+    return failure;
   }
 
   private enqueue(job: () => Promise<void>): void {
@@ -240,6 +346,7 @@ class SnapshotQueue {
     }
     await new Promise<void>(resolve =>
       this.connector.parseAndLoad(data, err => {
+        if (!err) this.saved = JSON.stringify({ids: this.connector.ids, models: this.connector.cache});
         task.callback?.(
           err &&
             new Error(`The data file ${this.file} is not valid JSON: ${err.message}`),
@@ -258,18 +365,34 @@ class SnapshotQueue {
       path.dirname(this.file),
       `.${path.basename(this.file)}.${process.pid}.tmp`,
     );
-    const handle = await fs.open(temporary, 'w', 0o600);
     try {
-      await handle.writeFile(snapshot, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
+      const handle = await fs.open(temporary, 'w', 0o600);
+      try {
+        await handle.writeFile(snapshot, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(temporary, this.file);
+    } catch (err) {
+      await fs.unlink(temporary).catch(() => undefined);
+      throw err;
     }
-    await fs.rename(temporary, this.file);
+    this.saved = snapshot;
   }
 
   private get file(): string {
     return this.connector.settings.file!;
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it runs, as another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -16,6 +16,7 @@ const DAY_MS = 24 * 3600 * 1000;
 @lifeCycleObserver('purge')
 export class TrashPurgeObserver implements LifeCycleObserver {
   private timer?: NodeJS.Timeout;
+  private sweeping?: Promise<void>;
 
   constructor(
     @inject(AppBindings.CONFIG) private readonly config: AppConfig,
@@ -27,17 +28,19 @@ export class TrashPurgeObserver implements LifeCycleObserver {
 
   start(): void {
     const sweep = () => {
-      this.purge().catch(err =>
-        this.logger.error('trash purge failed', {reason: (err as Error).message}),
-      );
+      this.sweeping = this.purge()
+        .then(() => undefined)
+        .catch(err => this.logger.error('trash purge failed', {reason: (err as Error).message}));
     };
     sweep();
     this.timer = setInterval(sweep, this.config.trashPurgeIntervalMinutes * 60 * 1000);
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops sweeping, and waits for a sweep under way: the database closes after this. */
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.sweeping;
   }
 
   /** Answers how many datasets, modules and abandoned secrets were purged. */

@@ -15,6 +15,7 @@ import {SharingService} from './sharing.service';
 @injectable({scope: BindingScope.SINGLETON})
 export class GroupService {
   private readonly lock = new KeyedLock();
+  private readonly names = new KeyedLock();
 
   constructor(
     @repository(GroupRepository) private readonly groups: GroupRepository,
@@ -31,17 +32,24 @@ export class GroupService {
     return findPlainById(this.groups, id);
   }
 
-  async create(caller: Caller, name: string): Promise<Group> {
-    await this.assertNameFree(caller.email, name);
-    return this.groups.create({name, owner: caller.email, members: [caller.email], createdAt: new Date()});
+  async create(caller: Caller, rawName: string): Promise<Group> {
+    const name = groupName(rawName);
+    // The check and the create are one step per owner and name.
+    return this.names.run(nameKey(caller.email, name), async () => {
+      await this.assertNameFree(caller.email, name);
+      return this.groups.create({name, owner: caller.email, members: [caller.email], createdAt: new Date()});
+    });
   }
 
-  async rename(id: string, name: string): Promise<Group> {
+  async rename(id: string, rawName: string): Promise<Group> {
+    const name = groupName(rawName);
     return this.lock.run(id, async () => {
       const group = await this.groups.findById(id);
-      if (group.name !== name) await this.assertNameFree(group.owner, name, id);
-      await this.groups.updateById(id, {name});
-      return Object.assign(group, {name});
+      return this.names.run(nameKey(group.owner, name), async () => {
+        if (group.name.toLowerCase() !== name.toLowerCase()) await this.assertNameFree(group.owner, name, id);
+        await this.groups.updateById(id, {name});
+        return Object.assign(group, {name});
+      });
     });
   }
 
@@ -77,12 +85,25 @@ export class GroupService {
     });
   }
 
+  /** Names are unique per owner whatever their case. */
   private async assertNameFree(owner: string, name: string, exceptId?: string): Promise<void> {
-    const clash = await this.groups.findOne({where: {owner, name}});
+    const sameName = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i');
+    const clash = await this.groups.findOne({where: {owner, name: {regexp: sameName}}});
     if (clash && clash._id !== exceptId) {
       throw new HttpErrors.Conflict(`You already have a group named "${name}"`);
     }
   }
+}
+
+/** A group name as stored: without surrounding spaces, and not empty. */
+function groupName(value: string): string {
+  const name = value.trim();
+  if (!name) throw new HttpErrors.BadRequest('A group name must not be empty or spaces only');
+  return name;
+}
+
+function nameKey(owner: string, name: string): string {
+  return `${owner}\u0000${name.toLowerCase()}`;
 }
 
 function validEmail(value: string): string {

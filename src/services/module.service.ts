@@ -4,6 +4,7 @@ import {HttpErrors} from '@loopback/rest';
 import {randomUUID} from 'node:crypto';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
+import {KeyedLock} from '../utils/keyed-lock.util';
 import {Module} from '../models/module.model';
 import {ModuleRepository} from '../repositories/module.repository';
 import {findPlain, findPlainById, Plain} from '../repositories/plain-find';
@@ -36,6 +37,7 @@ const modulefilePath = (m: Pick<Module, 'owner' | 'name' | 'version'>) =>
 @injectable({scope: BindingScope.SINGLETON})
 export class ModuleService {
   private readonly root: string;
+  private readonly uniqueness = new KeyedLock();
 
   constructor(
     @inject(AppBindings.CONFIG) config: AppConfig,
@@ -65,17 +67,21 @@ export class ModuleService {
     const owner = ownerFor(caller, input.owner);
     const module = {...input, owner, featured: input.featured ?? false, write_access: input.write_access ?? false, luaModuleFile: input.luaModuleFile ?? []};
     const content = this.lua.render(module.luaModuleFile);
-    await this.assertUnique(module);
-    const id = randomUUID();
-    await this.files.createFolder(this.root, BINARIES, id);
-    try {
-      await this.files.writeFileAtomically(content, this.root, ...modulefilePath(module));
-      return await this.modules.create({...module, _id: id});
-    } catch (err) {
-      await this.files.removeFile(this.root, ...modulefilePath(module));
-      await this.files.removeEmptyFolder(this.root, BINARIES, id);
-      throw err;
-    }
+    // The check and the create are one step per (owner, name, version): two
+    // creates of one module cannot both pass the check and share a modulefile.
+    return this.uniqueness.run(uniqueKey(module), async () => {
+      await this.assertUnique(module);
+      const id = randomUUID();
+      await this.files.createFolder(this.root, BINARIES, id);
+      try {
+        await this.files.writeFileAtomically(content, this.root, ...modulefilePath(module));
+        return await this.modules.create({...module, _id: id});
+      } catch (err) {
+        await this.files.removeFile(this.root, ...modulefilePath(module));
+        await this.files.removeEmptyFolder(this.root, BINARIES, id);
+        throw err;
+      }
+    });
   }
 
   async update(caller: Caller, id: string, patch: Partial<ModuleInput>): Promise<Module> {
@@ -84,9 +90,11 @@ export class ModuleService {
     const next = {...current.toJSON(), ...patch} as Module;
     const content = this.lua.render(next.luaModuleFile ?? []);
     const moved = next.name !== current.name || next.version !== current.version;
-    if (moved) await this.assertUnique(next, id);
-    await this.files.writeFileAtomically(content, this.root, ...modulefilePath(next));
-    await this.modules.updateById(id, patch);
+    await this.uniqueness.run(uniqueKey(next), async () => {
+      if (moved) await this.assertUnique(next, id);
+      await this.files.writeFileAtomically(content, this.root, ...modulefilePath(next));
+      await this.modules.updateById(id, patch);
+    });
     if (moved) await this.files.removeFile(this.root, ...modulefilePath(current));
     return this.modules.findById(id);
   }
@@ -133,6 +141,11 @@ export class ModuleService {
       throw new HttpErrors.Conflict(`${module.owner} already has module ${module.name}/${module.version}`);
     }
   }
+}
+
+/** A module's unique key: its owner, name and version. */
+function uniqueKey(module: Pick<Module, 'owner' | 'name' | 'version'>): string {
+  return `${module.owner}\u0000${module.name}\u0000${module.version}`;
 }
 
 function assertMayFeature(caller: Caller, featured?: boolean): void {

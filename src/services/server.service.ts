@@ -44,6 +44,7 @@ const SETTLE_MS = 30_000;
 @injectable({scope: BindingScope.SINGLETON})
 export class ServerService {
   private readonly lock = new KeyedLock();
+  private readonly names = new KeyedLock();
 
   constructor(
     @repository(ServerRepository) private readonly servers: ServerRepository,
@@ -77,15 +78,18 @@ export class ServerService {
   async create(caller: Caller, template: Template, start: boolean): Promise<Server> {
     await this.templateService.assertReadable(caller, template);
     const now = new Date();
-    const server = await this.servers.create({
-      name: await this.freeName(caller.email, template.serverName ?? serverNameFor(template.name)),
-      owner: caller.email,
-      hubUser: caller.username,
-      templateId: template._id!,
-      status: 'stopped',
-      createdAt: now,
-      statusChangedAt: now,
-    });
+    // Choosing a free name and taking it are one step per owner: two servers never share a hub name.
+    const server = await this.names.run(caller.email, async () =>
+      this.servers.create({
+        name: await this.freeName(caller.email, template.serverName ?? serverNameFor(template.name)),
+        owner: caller.email,
+        hubUser: caller.username,
+        templateId: template._id!,
+        status: 'stopped',
+        createdAt: now,
+        statusChangedAt: now,
+      }),
+    );
     if (!start) return server;
     try {
       return await this.start(caller, server._id!);

@@ -12,6 +12,7 @@ declare module 'loopback-datasource-juggler/lib/connectors/memory' {
     cache: Record<string, Record<string, string>>;
     fileQueue?: {push(task: FileTask): void};
     parseAndLoad(data: string | undefined, callback: (err?: Error) => void): void;
+    connect(callback: (err?: Error) => void): void;
     setupFileQueue(): {push(task: FileTask): void};
     collection(model: string): Record<string, string>;
     idNames(model: string): string[];

@@ -1,4 +1,5 @@
 import {expect} from '@loopback/testlab';
+import {spawnSync} from 'node:child_process';
 import {promises as fs} from 'node:fs';
 import path from 'node:path';
 import {UserRepository} from '../../src/repositories/user.repository';
@@ -70,5 +71,43 @@ describe('The embedded store (memory connector persisted to DATA_DIR/db.json)', 
     await signIn(api.url, 'dave@partner.org');
     const stored = await (await repositoryOf(api)).findOne({where: {email: 'dave@partner.org'}});
     expect(stored).to.containDeep({username: 'dave@partner.org', organisation: 'partner.org', name: 'Dave Partner'});
+  });
+
+  it('undoes a change it could not save: the write fails with 503 naming DATA_DIR, reads and later writes never see it', async () => {
+    api = await startApp();
+    const users = await repositoryOf(api);
+    await users.create(aUser('kept@example.org'));
+    // As root no permission stops a write; a folder where the snapshot is renamed to does.
+    const file = path.join(api.dataDir, 'db.json');
+    await fs.rename(file, `${file}.aside`);
+    await fs.mkdir(file);
+    const failed = await users.create(aUser('lost@example.org')).then(
+      () => undefined,
+      err => err as {statusCode?: number; message: string},
+    );
+    expect(failed?.statusCode).to.equal(503);
+    expect(failed?.message).to.match(/Storage unavailable: the API's database in DATA_DIR could not be saved/);
+    expect((await users.find()).map(u => u.email)).to.deepEqual(['kept@example.org']);
+    await fs.rmdir(file);
+    await fs.rename(`${file}.aside`, file);
+    await users.create(aUser('later@example.org'));
+    const saved = JSON.parse(await fs.readFile(file, 'utf8'));
+    const emails = Object.values(saved.models.User as Record<string, string>).map(row => JSON.parse(row).email);
+    expect(emails.sort()).to.deepEqual(['kept@example.org', 'later@example.org']);
+    expect((await fs.readdir(api.dataDir)).filter(name => name.endsWith('.tmp'))).to.deepEqual([]);
+  });
+
+  it('refuses a second process on the same DATA_DIR, and takes over the lock of one that is gone', async () => {
+    api = await startApp();
+    const {dataDir} = api;
+    await expect(startApp({DATA_DIR: dataDir})).to.be.rejectedWith(/DATA_DIR is in use by another API process/);
+    await api.stop();
+    api = undefined;
+    await expect(fs.access(path.join(dataDir, 'db.json.lock'))).to.be.rejected();
+
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'});
+    await fs.writeFile(path.join(dataDir, 'db.json.lock'), gone.stdout);
+    api = await startApp({DATA_DIR: dataDir});
+    expect(await fs.readFile(path.join(dataDir, 'db.json.lock'), 'utf8')).to.equal(String(process.pid));
   });
 });
