@@ -13,7 +13,7 @@ export class Group extends Entity {
   @property({type: 'string', description: 'Email of the owner, set by the server'})
   owner: string;
 
-  @property.array(String, {jsonSchema: {items: {type: 'string', pattern: EMAIL_PATTERN}}})
+  @property({type: 'any', jsonSchema: {type: 'array', items: {type: 'string', pattern: EMAIL_PATTERN}}})
   members: string[];
 
   @property({type: 'date'})

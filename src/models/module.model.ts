@@ -9,12 +9,17 @@ export class LuaCall {
   @property({type: 'string', required: true, jsonSchema: {maxLength: 64}})
   id: string;
 
-  @property.array(String, {
+  // Typed `any` for the store: an array with an itemType would get maxItems on each item (see template.model.ts).
+  @property({
+    type: 'any',
     required: true,
-    jsonSchema: {maxItems: 32, items: {type: 'string', maxLength: 4096}},
+    jsonSchema: {type: 'array', maxItems: 32, items: {type: 'string', maxLength: 4096}},
   })
   arguments: string[];
 }
+
+/** Most calls in a modulefile; checked by the module service, since LoopBack cannot put maxItems on an array of models. */
+export const LUA_CALLS_MAX = 200;
 
 /** An Lmod module: a binaries folder and a generated modulefile. */
 @model({settings: {strict: true, strictObjectIDCoercion: true}})
@@ -28,7 +33,7 @@ export class Module extends MountedResource {
   @property({type: 'boolean', default: false, description: 'Featured modules are curated by admins and readable by everyone'})
   featured?: boolean;
 
-  @property.array(LuaCall, {jsonSchema: {maxItems: 200}})
+  @property.array(LuaCall)
   luaModuleFile?: LuaCall[];
 
   constructor(data?: Partial<Module>) {

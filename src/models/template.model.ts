@@ -4,7 +4,12 @@ import {DESCRIPTION_MAX_LENGTH, NAME_PATTERN} from '../validation';
 export const TEMPLATE_TYPES = ['featured', 'quick-launch', 'custom'] as const;
 export type TemplateType = (typeof TEMPLATE_TYPES)[number];
 
-const ID_LIST = {maxItems: 100, items: {type: 'string' as const, minLength: 1, maxLength: 64}};
+/**
+ * String arrays are typed `any` with their whole schema in `jsonSchema`:
+ * with an itemType (@property.array) LoopBack puts `jsonSchema` on each item,
+ * where maxItems limits nothing, and the juggler refuses an array without one.
+ */
+const ID_LIST = {type: 'array' as const, maxItems: 100, items: {type: 'string' as const, minLength: 1, maxLength: 64}};
 
 /** The saved settings of a server; servers are launched from it. */
 @model({settings: {strict: true, strictObjectIDCoercion: true, hiddenProperties: ['implicit']}})
@@ -35,19 +40,19 @@ export class Template extends Entity {
   @property({type: 'boolean', required: true, description: 'Public templates are readable by every signed-in user'})
   public: boolean;
 
-  @property.array(String, {jsonSchema: ID_LIST, description: 'Dataset ids'})
+  @property({type: 'any', jsonSchema: ID_LIST, description: 'Dataset ids'})
   datasets?: string[];
 
-  @property.array(String, {jsonSchema: ID_LIST, description: 'Module ids'})
+  @property({type: 'any', jsonSchema: ID_LIST, description: 'Module ids'})
   modules?: string[];
 
-  @property.array(String, {jsonSchema: ID_LIST, description: 'Secret ids'})
+  @property({type: 'any', jsonSchema: ID_LIST, description: 'Secret ids'})
   secrets?: string[];
 
   @property({type: 'string', description: 'File or folder the server opens, relative to the home folder', jsonSchema: {maxLength: 1024}})
   filePath?: string;
 
-  @property.array(String, {jsonSchema: {maxItems: 20, items: {type: 'string', minLength: 1, maxLength: 50}}})
+  @property({type: 'any', jsonSchema: {type: 'array', maxItems: 20, items: {type: 'string', minLength: 1, maxLength: 50}}})
   tags?: string[];
 
   @property({type: 'string', jsonSchema: {maxLength: 2048}, description: 'Image URL shown for the template'})

@@ -1,6 +1,6 @@
 import {BindingScope, injectable} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
-import type {LuaCall} from '../models/module.model';
+import {LUA_CALLS_MAX, type LuaCall} from '../models/module.model';
 
 export interface LuaArgument {
   name: string;
@@ -74,8 +74,11 @@ const BY_ID = new Map(LUA_FUNCTIONS.map(fn => [fn.id, fn]));
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class LuaModulefileService {
-  /** 400 naming the first call that is not allowed. */
+  /** 400 naming the first call that is not allowed, or the count past LUA_CALLS_MAX. */
   validate(calls: LuaCall[]): void {
+    if (calls.length > LUA_CALLS_MAX) {
+      throw new HttpErrors.BadRequest(`luaModuleFile holds at most ${LUA_CALLS_MAX} calls, not ${calls.length}`);
+    }
     calls.forEach((call, index) => {
       const where = `luaModuleFile[${index}]`;
       const fn = BY_ID.get(call.id);
