@@ -19,7 +19,7 @@ export function normaliseEmail(value: unknown): string | undefined {
  * A display name: 1-100 characters, no path separators, no control
  * characters (NUL included) and not `.` or `..`.
  */
-export const NAME_PATTERN = '^(?!\\.{1,2}$)[^/\\\\\\u0000-\\u001f\\u007f]{1,100}$';
+export const NAME_PATTERN = '^(?!\\.{1,2}$)(?=.*\\S)[^/\\\\\\u0000-\\u001f\\u007f]{1,100}$';
 
 /**
  * A module name or version: it becomes a path segment of the modulefile, so

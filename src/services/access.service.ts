@@ -125,7 +125,7 @@ export class AccessService {
     const groupIds = await this.groupIdsOf(caller.email);
     const entities: object[] = [
       {entityType: 'user', entity: caller.email},
-      {entityType: 'org', entity: caller.organisation},
+      {entityType: 'org', entity: caller.organisation.toLowerCase()},
     ];
     if (groupIds.length > 0) entities.push({entityType: 'group', entity: {inq: groupIds}});
     const grants = await findPlain(this.grants, {
@@ -143,6 +143,6 @@ function holds(caller: Caller, groupIds: string[], grant: Plain<Grant>): boolean
     case 'group':
       return groupIds.includes(grant.entity);
     case 'org':
-      return grant.entity === caller.organisation;
+      return grant.entity === caller.organisation.toLowerCase();
   }
 }

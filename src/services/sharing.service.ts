@@ -142,7 +142,8 @@ export class SharingService {
         throw new HttpErrors.BadRequest(`groupArray names unknown groups: ${unknown.join(', ')}`);
       }
     }
-    const orgs = (request.orgArray ?? []).map(org => org.trim());
+    // Organisations match whatever their case: "Example.org" is example.org.
+    const orgs = (request.orgArray ?? []).map(org => org.trim().toLowerCase());
     if (orgs.some(org => org === '')) throw new HttpErrors.BadRequest('orgArray holds an empty name');
     if (users.length + groupIds.length + orgs.length === 0) {
       throw new HttpErrors.BadRequest('Name at least one entity in userArray, groupArray or orgArray');
