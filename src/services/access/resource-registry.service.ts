@@ -1,4 +1,4 @@
-import {BindingScope, ContextView, filterByTag, inject, injectable} from '@loopback/core';
+import {BindingScope, Context, inject, injectable} from '@loopback/core';
 import type {ResourceDescriptor} from '../../descriptors/resource-descriptor';
 import {ResourceBindings} from '../../keys';
 import type {ResourceKind} from '../access.service';
@@ -6,18 +6,22 @@ import type {ResourceKind} from '../access.service';
 /** The registered resource kinds, by kind: everything that decides access reads them here. */
 @injectable({scope: BindingScope.SINGLETON})
 export class ResourceRegistryService {
-  private byKind?: Map<ResourceKind, ResourceDescriptor>;
+  private byKind?: Promise<Map<ResourceKind, ResourceDescriptor>>;
 
-  constructor(
-    @inject.view(filterByTag(ResourceBindings.DESCRIPTOR_TAG))
-    private readonly descriptors: ContextView<ResourceDescriptor>,
-  ) {}
+  constructor(@inject.context() private readonly context: Context) {}
 
   async descriptor(kind: ResourceKind): Promise<ResourceDescriptor> {
-    // Descriptors are bound once at start-up; the map is built on first use.
-    this.byKind ??= new Map((await this.descriptors.values()).map(d => [d.kind, d]));
-    const found = this.byKind.get(kind);
+    // Descriptors are bound once at start-up, so they are read once, on first use;
+    // a live view would be told of every binding of every request.
+    this.byKind ??= this.load();
+    const found = (await this.byKind).get(kind);
     if (!found) throw new Error(`No descriptor is registered for the resource kind ${kind}`);
     return found;
+  }
+
+  private async load(): Promise<Map<ResourceKind, ResourceDescriptor>> {
+    const bindings = this.context.findByTag(ResourceBindings.DESCRIPTOR_TAG);
+    const descriptors = await Promise.all(bindings.map(binding => this.context.get<ResourceDescriptor>(binding.key)));
+    return new Map(descriptors.map(d => [d.kind, d]));
   }
 }
