@@ -32,20 +32,20 @@ import {AppBindings, HealthBindings, OIDC_BEARER_STRATEGY, ResourceBindings, Sec
 import {ERROR_WRITER_OPTIONS, JsonRejectProvider} from './providers/json-reject.provider';
 import {QuietTrieRouter} from './routers/quiet-trie.router';
 import {FastSequence} from './sequences/fast.sequence';
-import {DatabaseHealthCheck} from './services/database-health-check.service';
+import {DatabaseHealthCheck} from './services/health/database-health-check.service';
 import {
   createDevelopmentProvider,
   loadOrCreateProviderSecrets,
-} from './services/development-identity-provider.service';
+} from './services/identity/development-identity-provider.service';
 import {FileSystemService} from './services/files/file-system.service';
-import {FolderHealthCheck} from './services/folder-health-check.service';
-import {HubHealthCheck} from './services/hub-health-check.service';
-import {JupyterHubService} from './services/jupyterhub.service';
-import {LocalSecretStoreService} from './services/local-secret-store.service';
+import {FolderHealthCheck} from './services/files/folder-health-check.service';
+import {HubHealthCheck} from './services/hub/hub-health-check.service';
+import {JupyterHubService} from './services/hub/jupyterhub.service';
+import {LocalSecretStoreService} from './services/secrets/local-secret-store.service';
 import {LoggerService} from './services/logger.service';
-import type {SecretStore} from './services/secret-store';
-import {SecretStoreHealthCheck} from './services/secret-store-health-check.service';
-import {VaultSecretStoreService} from './services/vault-secret-store.service';
+import type {SecretStore} from './services/secrets/secret-store';
+import {SecretStoreHealthCheck} from './services/secrets/secret-store-health-check.service';
+import {VaultSecretStoreService} from './services/secrets/vault-secret-store.service';
 
 const pkg = require('../../package.json') as {
   name: string;

@@ -1,8 +1,8 @@
 import {BindingKey} from '@loopback/core';
 import type {AppConfig} from './config';
 import type {ResourceDescriptor} from './descriptors/resource-descriptor';
-import type {HealthCheck} from './services/health.service';
-import type {SecretStore} from './services/secret-store';
+import type {HealthCheck} from './services/health/health.service';
+import type {SecretStore} from './services/secrets/secret-store';
 
 export namespace AppBindings {
   export const CONFIG = BindingKey.create<AppConfig>('notebooks-hub.config');

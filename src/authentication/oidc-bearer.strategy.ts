@@ -2,8 +2,8 @@ import {AuthenticationStrategy, asAuthStrategy} from '@loopback/authentication';
 import {BindingScope, injectable, service} from '@loopback/core';
 import {HttpErrors, Request} from '@loopback/rest';
 import {OIDC_BEARER_STRATEGY} from '../keys';
-import {AccessTokenVerifierService} from '../services/access-token-verifier.service';
-import {Caller, IdentityService} from '../services/identity.service';
+import {AccessTokenVerifierService} from '../services/identity/access-token-verifier.service';
+import {Caller, IdentityService} from '../services/identity/identity.service';
 
 /** The API's one authentication strategy, applied to every route not marked public. */
 @injectable(asAuthStrategy, {scope: BindingScope.SINGLETON})

@@ -4,8 +4,8 @@ import {Request} from '@loopback/rest';
 import {securityId} from '@loopback/security';
 import type {AppConfig} from '../config';
 import {AppBindings, OPENBIS_SESSION_STRATEGY} from '../keys';
-import {Caller, IdentityService} from '../services/identity.service';
-import {OpenbisService} from '../services/openbis.service';
+import {Caller, IdentityService} from '../services/identity/identity.service';
+import {OpenbisService} from '../services/identity/openbis.service';
 
 /**
  * The ELN's way in (seed 000): `?token=<openBIS session token>`, checked

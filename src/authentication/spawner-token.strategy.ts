@@ -5,7 +5,7 @@ import {securityId} from '@loopback/security';
 import {createHash, timingSafeEqual} from 'node:crypto';
 import type {AppConfig} from '../config';
 import {AppBindings, SPAWNER_TOKEN_STRATEGY} from '../keys';
-import type {Caller} from '../services/identity.service';
+import type {Caller} from '../services/identity/identity.service';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 

@@ -1,5 +1,5 @@
 import {authorize, AuthorizationMetadata} from '@loopback/authorization';
-import type {AccessLevel, ResourceKind} from '../services/access.service';
+import type {AccessLevel, ResourceKind} from '../services/access/access.service';
 
 /** What a route needs, read by the ResourceAccessAuthorizer. */
 export interface AccessRequirement extends AuthorizationMetadata {

@@ -7,9 +7,9 @@ import {
 import {BindingScope, injectable, Provider, service} from '@loopback/core';
 import {HttpErrors, Request, ResolvedRoute, RestBindings} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
-import {AccessService, atLeast, ResourceKind} from '../services/access.service';
-import type {Caller} from '../services/identity.service';
-import {ResourceLookupService} from '../services/resource-lookup.service';
+import {AccessService, atLeast, ResourceKind} from '../services/access/access.service';
+import type {Caller} from '../services/identity/identity.service';
+import {ResourceLookupService} from '../services/access/resource-lookup.service';
 import {normaliseEmail} from '../validation';
 import type {AccessRequirement} from './access-requirement';
 

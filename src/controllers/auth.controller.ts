@@ -3,9 +3,9 @@ import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {HttpErrors, post, requestBody, SchemaObject} from '@loopback/rest';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
-import {OidcClientService, TokenSet} from '../services/oidc-client.service';
-import {SignInTransactionService} from '../services/sign-in-transaction.service';
-import {UserDirectoryService} from '../services/user-directory.service';
+import {OidcClientService, TokenSet} from '../services/identity/oidc-client.service';
+import {SignInTransactionService} from '../services/identity/sign-in-transaction.service';
+import {UserDirectoryService} from '../services/identity/user-directory.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
 const TOKEN_SET_SCHEMA: SchemaObject = {

@@ -3,8 +3,8 @@ import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, R
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess, requireAdmin} from '../authorization/access-requirement';
 import {Dataset} from '../models/dataset.model';
-import {DatasetInput, DatasetService} from '../services/dataset.service';
-import type {Caller} from '../services/identity.service';
+import {DatasetInput, DatasetService} from '../services/files/dataset.service';
+import type {Caller} from '../services/identity/identity.service';
 import {Plain} from '../repositories/plain-find';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';

@@ -1,10 +1,10 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {get, param, Response, RestBindings} from '@loopback/rest';
 import {requireSelfOrAdmin} from '../authorization/access-requirement';
-import {FolderHealthCheck} from '../services/folder-health-check.service';
-import {HealthReport, HealthService} from '../services/health.service';
-import {HubUserService} from '../services/hub-user.service';
-import {IdentityService} from '../services/identity.service';
+import {FolderHealthCheck} from '../services/files/folder-health-check.service';
+import {HealthReport, HealthService} from '../services/health/health.service';
+import {HubUserService} from '../services/hub/hub-user.service';
+import {IdentityService} from '../services/identity/identity.service';
 import {normaliseEmail} from '../validation';
 
 const CHECK_SCHEMA = {

@@ -1,7 +1,7 @@
 import {BindingScope, injectable, service} from '@loopback/core';
 import {param, put} from '@loopback/rest';
 import {requireSelfOrAdmin} from '../authorization/access-requirement';
-import {HubUserService, InitializedUser} from '../services/hub-user.service';
+import {HubUserService, InitializedUser} from '../services/hub/hub-user.service';
 import {jsonResponse} from './json-spec.helpers';
 
 @injectable({scope: BindingScope.SINGLETON})

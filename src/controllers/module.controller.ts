@@ -3,8 +3,8 @@ import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, R
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess, requireAdmin} from '../authorization/access-requirement';
 import {Module} from '../models/module.model';
-import type {Caller} from '../services/identity.service';
-import {ModuleInput, ModuleService} from '../services/module.service';
+import type {Caller} from '../services/identity/identity.service';
+import {ModuleInput, ModuleService} from '../services/files/module.service';
 import {Plain} from '../repositories/plain-find';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';

@@ -3,17 +3,17 @@ import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, R
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess} from '../authorization/access-requirement';
 import {MOUNT_PATH_PATTERN, Secret, SECRET_TYPES} from '../models/secret.model';
-import type {Caller} from '../services/identity.service';
+import type {Caller} from '../services/identity/identity.service';
 import {Plain} from '../repositories/plain-find';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
-import {SecretInput, SecretPatch, SecretService, SecretWithValue} from '../services/secret.service';
+import {SecretInput, SecretPatch, SecretService, SecretWithValue} from '../services/secrets/secret.service';
 import {
   ACCESS_LIST_SCHEMA,
   AccessEntry,
   SHARE_REQUEST_SCHEMA,
   ShareRequest,
   SharingService,
-} from '../services/sharing.service';
+} from '../services/access/sharing.service';
 import {DESCRIPTION_MAX_LENGTH, NAME_PATTERN} from '../validation';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 

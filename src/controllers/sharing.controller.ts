@@ -2,14 +2,14 @@ import {BindingScope, injectable, service} from '@loopback/core';
 import {get, param, ParameterObject, post, requestBody} from '@loopback/rest';
 import {requireAccess} from '../authorization/access-requirement';
 import {EntityType, ShareableKind} from '../models/grant.model';
-import {ResourceLookupService} from '../services/resource-lookup.service';
+import {ResourceLookupService} from '../services/access/resource-lookup.service';
 import {
   ACCESS_LIST_SCHEMA,
   AccessEntry,
   SHARE_REQUEST_SCHEMA,
   ShareRequest,
   SharingService,
-} from '../services/sharing.service';
+} from '../services/access/sharing.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
 const SHARE_BODY = jsonBody(SHARE_REQUEST_SCHEMA);

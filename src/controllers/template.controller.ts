@@ -3,10 +3,10 @@ import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, R
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess} from '../authorization/access-requirement';
 import {Template, TEMPLATE_TYPES} from '../models/template.model';
-import type {Caller} from '../services/identity.service';
+import type {Caller} from '../services/identity/identity.service';
 import {Plain} from '../repositories/plain-find';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
-import {TemplateInput, TemplateService} from '../services/template.service';
+import {TemplateInput, TemplateService} from '../services/hub/template.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
 const TEMPLATE = getModelSchemaRef(Template, {title: 'Template', exclude: ['implicit']});

@@ -2,7 +2,7 @@ import {authenticate} from '@loopback/authentication';
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {get} from '@loopback/rest';
 import {AppBindings} from '../keys';
-import {JupyterHubService} from '../services/jupyterhub.service';
+import {JupyterHubService} from '../services/hub/jupyterhub.service';
 import {jsonResponse} from './json-spec.helpers';
 
 @authenticate.skip()

@@ -3,14 +3,14 @@ import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {del, get, HttpErrors, param, patch, post, Request, requestBody, RestBindings, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import {OIDC_BEARER_STRATEGY, OPENBIS_SESSION_STRATEGY} from '../keys';
-import {HardwareService} from '../services/hardware.service';
-import type {Caller} from '../services/identity.service';
+import {HardwareService} from '../services/hub/hardware.service';
+import type {Caller} from '../services/identity/identity.service';
 import {UploadResult, UploadService} from '../services/files/upload.service';
 import {ElnNotebookBodyParser} from '../body-parsers/eln-notebook.body-parser';
 import {Checkpoint} from '../services/files/checkpoint.service';
 import {TrashedFile} from '../services/files/file-trash.service';
 import {FILE_FORMATS, FILE_TYPES, FileContentModel, FileModel, FileRequest, VolumeService} from '../services/files/volume.service';
-import {LUA_FUNCTIONS, LuaFunction} from '../services/lua-modulefile.service';
+import {LUA_FUNCTIONS, LuaFunction} from '../services/files/lua-modulefile.service';
 import {jsonResponse} from './json-spec.helpers';
 
 const FILE_ENTRY_PROPERTIES: Record<string, SchemaObject> = {

@@ -1,7 +1,7 @@
 import {BindingScope, inject, injectable} from '@loopback/core';
 import {get, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
-import type {Caller} from '../services/identity.service';
+import type {Caller} from '../services/identity/identity.service';
 import {jsonResponse} from './json-spec.helpers';
 
 const CALLER_SCHEMA: SchemaObject = {

@@ -1,4 +1,4 @@
-import type {AccessLevel, ResourceKind} from '../services/access.service';
+import type {AccessLevel, ResourceKind} from '../services/access/access.service';
 
 /**
  * What access rules need to know of one kind of resource. Each kind binds

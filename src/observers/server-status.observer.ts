@@ -1,9 +1,9 @@
 import {inject, lifeCycleObserver, LifeCycleObserver, service} from '@loopback/core';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
-import {JupyterHubService} from '../services/jupyterhub.service';
+import {JupyterHubService} from '../services/hub/jupyterhub.service';
 import {LoggerService} from '../services/logger.service';
-import {ServerService} from '../services/server.service';
+import {ServerService} from '../services/hub/server.service';
 
 /**
  * Reconciles stored server statuses with the hub every

@@ -1,10 +1,10 @@
 import {inject, lifeCycleObserver, LifeCycleObserver, service} from '@loopback/core';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
-import {DatasetService} from '../services/dataset.service';
+import {DatasetService} from '../services/files/dataset.service';
 import {LoggerService} from '../services/logger.service';
-import {ModuleService} from '../services/module.service';
-import {SecretService} from '../services/secret.service';
+import {ModuleService} from '../services/files/module.service';
+import {SecretService} from '../services/secrets/secret.service';
 
 const DAY_MS = 24 * 3600 * 1000;
 

@@ -6,10 +6,10 @@ import {GroupRepository} from '../repositories/group.repository';
 import {findPlain, findPlainById, Plain} from '../repositories/plain-find';
 import {KeyedLock} from '../utils/keyed-lock.util';
 import {normaliseEmail} from '../validation';
-import {AccessService} from './access.service';
+import {AccessService} from './access/access.service';
 import {narrowing} from './pagination.service';
-import type {Caller} from './identity.service';
-import {SharingService} from './sharing.service';
+import type {Caller} from './identity/identity.service';
+import {SharingService} from './access/sharing.service';
 
 /** Groups of people by email; their owner (or an admin) changes them. */
 @injectable({scope: BindingScope.SINGLETON})

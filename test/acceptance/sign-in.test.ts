@@ -179,7 +179,7 @@ describe('Sign-in through a real OpenID provider configured by OIDC_ISSUER', () 
     });
 
     it('refuses a token signed with a key the provider never published', async () => {
-      const {generateSigningKey} = await import('../../src/services/development-identity-provider.service.js');
+      const {generateSigningKey} = await import('../../src/services/identity/development-identity-provider.service.js');
       await call(
         await provider.sign(provider.accessTokenClaims('bob@example.org'), {key: generateSigningKey()}),
       ).expect(401);

@@ -3,10 +3,10 @@ import {promises as fs} from 'node:fs';
 import path from 'node:path';
 import {loadConfig} from '../../src/config';
 import {FileSystemService} from '../../src/services/files/file-system.service';
-import {LocalSecretStoreService} from '../../src/services/local-secret-store.service';
+import {LocalSecretStoreService} from '../../src/services/secrets/local-secret-store.service';
 import {LoggerService} from '../../src/services/logger.service';
-import type {SecretStore} from '../../src/services/secret-store';
-import {VaultSecretStoreService} from '../../src/services/vault-secret-store.service';
+import type {SecretStore} from '../../src/services/secrets/secret-store';
+import {VaultSecretStoreService} from '../../src/services/secrets/vault-secret-store.service';
 import {temporaryFolder} from '../fixtures/test-app';
 import {VaultKvDouble} from '../fixtures/vault-kv-double';
 

@@ -1,6 +1,6 @@
 import {expect} from '@loopback/testlab';
 import {loadConfig} from '../../src/config';
-import {IdentityService} from '../../src/services/identity.service';
+import {IdentityService} from '../../src/services/identity/identity.service';
 
 describe('IdentityService', () => {
   const identity = (env: Record<string, string> = {}) => new IdentityService(loadConfig(env));

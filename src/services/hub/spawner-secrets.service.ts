@@ -3,10 +3,10 @@ import {repository} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {ServerRepository} from '../../repositories/server.repository';
 import {TemplateRepository} from '../../repositories/template.repository';
-import {AccessService} from '../access.service';
-import {ResourceLookupService} from '../resource-lookup.service';
-import {SecretService, SecretValue} from '../secret.service';
-import {UserDirectoryService} from '../user-directory.service';
+import {AccessService} from '../access/access.service';
+import {ResourceLookupService} from '../access/resource-lookup.service';
+import {SecretService, SecretValue} from '../secrets/secret.service';
+import {UserDirectoryService} from '../identity/user-directory.service';
 
 /** What the spawner writes into a starting server: a variable set or a file. */
 export interface SpawnSecret {

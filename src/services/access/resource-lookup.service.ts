@@ -1,8 +1,8 @@
 import {BindingScope, Context, inject, injectable, service} from '@loopback/core';
 import {DefaultCrudRepository, Entity} from '@loopback/repository';
-import {findPlain} from '../repositories/plain-find';
+import {findPlain} from '../../repositories/plain-find';
 import type {OwnedResource, ResourceKind} from './access.service';
-import {ResourceRegistryService} from './access/resource-registry.service';
+import {ResourceRegistryService} from './resource-registry.service';
 
 type Lookup = DefaultCrudRepository<Entity & OwnedResource & {deletedAt?: Date; state?: string}, string>;
 

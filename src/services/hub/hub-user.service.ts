@@ -1,10 +1,10 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
-import type {AppConfig} from '../config';
-import {AppBindings} from '../keys';
-import {normaliseEmail} from '../validation';
-import {FileSystemService} from './files/file-system.service';
-import {IdentityService} from './identity.service';
+import type {AppConfig} from '../../config';
+import {AppBindings} from '../../keys';
+import {normaliseEmail} from '../../validation';
+import {FileSystemService} from '../files/file-system.service';
+import {IdentityService} from '../identity/identity.service';
 import {JupyterHubService} from './jupyterhub.service';
 
 export interface InitializedUser {

@@ -2,7 +2,7 @@ import type Provider from 'oidc-provider';
 import type {Configuration, JWK, KoaContextWithOIDC} from 'oidc-provider';
 import {generateKeyPairSync, randomBytes} from 'node:crypto';
 import path from 'node:path';
-import {FileSystemService} from './files/file-system.service';
+import {FileSystemService} from '../files/file-system.service';
 
 export interface DevelopmentUser {
   email: string;

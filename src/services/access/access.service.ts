@@ -1,14 +1,14 @@
 import {BindingScope, injectable, service} from '@loopback/core';
 import {repository, Where} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
-import {Grant, ShareableKind} from '../models/grant.model';
-import {Group} from '../models/group.model';
-import {GrantRepository} from '../repositories/grant.repository';
-import {GroupRepository} from '../repositories/group.repository';
-import {findPlain, Plain} from '../repositories/plain-find';
-import {ResourceRegistryService} from './access/resource-registry.service';
+import {Grant, ShareableKind} from '../../models/grant.model';
+import {Group} from '../../models/group.model';
+import {GrantRepository} from '../../repositories/grant.repository';
+import {GroupRepository} from '../../repositories/group.repository';
+import {findPlain, Plain} from '../../repositories/plain-find';
+import {ResourceRegistryService} from './resource-registry.service';
 import {ResourceLookupService} from './resource-lookup.service';
-import type {Caller} from './identity.service';
+import type {Caller} from '../identity/identity.service';
 
 export const ACCESS_LEVELS = ['none', 'read', 'write', 'owner'] as const;
 export type AccessLevel = (typeof ACCESS_LEVELS)[number];

@@ -2,19 +2,19 @@ import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {repository, Where} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {randomUUID} from 'node:crypto';
-import type {AppConfig} from '../config';
-import {AppBindings} from '../keys';
-import {KeyedLock} from '../utils/keyed-lock.util';
-import {Module} from '../models/module.model';
-import {ModuleRepository} from '../repositories/module.repository';
-import {findPlain, findPlainById, Plain} from '../repositories/plain-find';
-import {AccessService} from './access.service';
+import type {AppConfig} from '../../config';
+import {AppBindings} from '../../keys';
+import {KeyedLock} from '../../utils/keyed-lock.util';
+import {Module} from '../../models/module.model';
+import {ModuleRepository} from '../../repositories/module.repository';
+import {findPlain, findPlainById, Plain} from '../../repositories/plain-find';
+import {AccessService} from '../access/access.service';
 import {ownerFor} from './dataset.service';
-import {FileSystemService, TRASH_FOLDER} from './files/file-system.service';
-import type {Caller} from './identity.service';
+import {FileSystemService, TRASH_FOLDER} from './file-system.service';
+import type {Caller} from '../identity/identity.service';
 import {LuaModulefileService} from './lua-modulefile.service';
-import {narrowing} from './pagination.service';
-import {SharingService} from './sharing.service';
+import {narrowing} from '../pagination.service';
+import {SharingService} from '../access/sharing.service';
 
 export type ModuleInput = Pick<
   Module,

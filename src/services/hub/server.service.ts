@@ -1,21 +1,21 @@
 import {BindingScope, injectable, service} from '@loopback/core';
 import {repository, Where} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
-import {Server, ServerStatus} from '../models/server.model';
-import {Template} from '../models/template.model';
-import {findPlain, findPlainById, Plain} from '../repositories/plain-find';
-import {ServerRepository} from '../repositories/server.repository';
-import {TemplateRepository} from '../repositories/template.repository';
-import {readEvents} from '../utils/event-stream.util';
-import {KeyedLock} from '../utils/keyed-lock.util';
-import {AccessService, OwnedResource} from './access.service';
-import type {Caller} from './identity.service';
+import {Server, ServerStatus} from '../../models/server.model';
+import {Template} from '../../models/template.model';
+import {findPlain, findPlainById, Plain} from '../../repositories/plain-find';
+import {ServerRepository} from '../../repositories/server.repository';
+import {TemplateRepository} from '../../repositories/template.repository';
+import {readEvents} from '../../utils/event-stream.util';
+import {KeyedLock} from '../../utils/keyed-lock.util';
+import {AccessService, OwnedResource} from '../access/access.service';
+import type {Caller} from '../identity/identity.service';
 import {HubDeadline, HubServer, JupyterHubService} from './jupyterhub.service';
-import {LoggerService} from './logger.service';
-import {narrowing} from './pagination.service';
-import {SharingService} from './sharing.service';
+import {LoggerService} from '../logger.service';
+import {narrowing} from '../pagination.service';
+import {SharingService} from '../access/sharing.service';
 import {serverNameFor, TemplateService} from './template.service';
-import {UserDirectoryService} from './user-directory.service';
+import {UserDirectoryService} from '../identity/user-directory.service';
 
 export interface ServerFilter {
   owner?: string;

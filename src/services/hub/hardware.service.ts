@@ -1,8 +1,8 @@
 import {BindingScope, inject, injectable} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
 import {promises as fs} from 'node:fs';
-import type {AppConfig} from '../config';
-import {AppBindings} from '../keys';
+import type {AppConfig} from '../../config';
+import {AppBindings} from '../../keys';
 
 export interface HardwareOption {
   name: string;

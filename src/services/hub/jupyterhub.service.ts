@@ -2,8 +2,8 @@ import {BindingScope, inject, injectable} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
 import axios, {AxiosError, AxiosInstance} from 'axios';
 import type {Readable} from 'node:stream';
-import type {AppConfig} from '../config';
-import {AppBindings} from '../keys';
+import type {AppConfig} from '../../config';
+import {AppBindings} from '../../keys';
 
 /** A named server as the hub's user model shows it. */
 export interface HubServer {

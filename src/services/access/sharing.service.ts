@@ -1,10 +1,10 @@
 import {BindingScope, injectable} from '@loopback/core';
 import {repository} from '@loopback/repository';
 import {HttpErrors, SchemaObject} from '@loopback/rest';
-import {EntityType, Grant, RELATIONS, Relation, ShareableKind} from '../models/grant.model';
-import {GrantRepository} from '../repositories/grant.repository';
-import {GroupRepository} from '../repositories/group.repository';
-import {normaliseEmail} from '../validation';
+import {EntityType, Grant, RELATIONS, Relation, ShareableKind} from '../../models/grant.model';
+import {GrantRepository} from '../../repositories/grant.repository';
+import {GroupRepository} from '../../repositories/group.repository';
+import {normaliseEmail} from '../../validation';
 import type {OwnedResource} from './access.service';
 
 export interface ShareRequest {

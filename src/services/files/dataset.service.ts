@@ -2,16 +2,16 @@ import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {repository} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {randomUUID} from 'node:crypto';
-import type {AppConfig} from '../config';
-import {AppBindings} from '../keys';
-import {Dataset} from '../models/dataset.model';
-import {DatasetRepository} from '../repositories/dataset.repository';
-import {findPlain, findPlainById, Plain} from '../repositories/plain-find';
-import {AccessService} from './access.service';
-import {FileSystemService, TRASH_FOLDER} from './files/file-system.service';
-import type {Caller} from './identity.service';
-import {narrowing} from './pagination.service';
-import {SharingService} from './sharing.service';
+import type {AppConfig} from '../../config';
+import {AppBindings} from '../../keys';
+import {Dataset} from '../../models/dataset.model';
+import {DatasetRepository} from '../../repositories/dataset.repository';
+import {findPlain, findPlainById, Plain} from '../../repositories/plain-find';
+import {AccessService} from '../access/access.service';
+import {FileSystemService, TRASH_FOLDER} from './file-system.service';
+import type {Caller} from '../identity/identity.service';
+import {narrowing} from '../pagination.service';
+import {SharingService} from '../access/sharing.service';
 
 export type DatasetInput = Pick<Dataset, 'name' | 'description' | 'owner' | 'write_access'>;
 

@@ -2,15 +2,15 @@ import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {repository, Where} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {randomUUID} from 'node:crypto';
-import type {AppConfig} from '../config';
-import {AppBindings, SecretBindings} from '../keys';
-import {Secret, SecretType} from '../models/secret.model';
-import {findPlain, Plain} from '../repositories/plain-find';
-import {SecretRepository} from '../repositories/secret.repository';
-import {AccessService} from './access.service';
-import type {Caller} from './identity.service';
+import type {AppConfig} from '../../config';
+import {AppBindings, SecretBindings} from '../../keys';
+import {Secret, SecretType} from '../../models/secret.model';
+import {findPlain, Plain} from '../../repositories/plain-find';
+import {SecretRepository} from '../../repositories/secret.repository';
+import {AccessService} from '../access/access.service';
+import type {Caller} from '../identity/identity.service';
 import type {SecretStore, StoredSecret} from './secret-store';
-import {SharingService} from './sharing.service';
+import {SharingService} from '../access/sharing.service';
 
 /** A secret's value as the API takes and gives it: pairs for env_var, file content for raw. */
 export type SecretValue = string | Record<string, string>;

@@ -1,8 +1,8 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
 import {createRemoteJWKSet, errors as joseErrors, JWTPayload, jwtVerify} from 'jose';
-import type {AppConfig} from '../config';
-import {AppBindings} from '../keys';
+import type {AppConfig} from '../../config';
+import {AppBindings} from '../../keys';
 import {OidcClientService, providerError} from './oidc-client.service';
 
 /** Signature algorithms a provider may use; symmetric ones and `none` are refused. */

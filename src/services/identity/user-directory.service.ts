@@ -1,7 +1,7 @@
 import {BindingScope, injectable, service} from '@loopback/core';
 import {repository} from '@loopback/repository';
-import {User} from '../models/user.model';
-import {UserRepository} from '../repositories/user.repository';
+import {User} from '../../models/user.model';
+import {UserRepository} from '../../repositories/user.repository';
 import {AccessTokenVerifierService} from './access-token-verifier.service';
 import {Caller, IdentityService} from './identity.service';
 

@@ -1,5 +1,5 @@
 import {constants, promises as fs} from 'node:fs';
-import {HealthCheck} from './health.service';
+import {HealthCheck} from '../health/health.service';
 
 /**
  * A folder the API writes to must exist, be a folder and be writable. The

@@ -3,9 +3,9 @@ import {HttpErrors} from '@loopback/rest';
 import jwt from 'jsonwebtoken';
 import {createHmac, randomBytes} from 'node:crypto';
 import path from 'node:path';
-import type {AppConfig} from '../config';
-import {AppBindings} from '../keys';
-import {FileSystemService} from './files/file-system.service';
+import type {AppConfig} from '../../config';
+import {AppBindings} from '../../keys';
+import {FileSystemService} from '../files/file-system.service';
 
 export interface SignInTransaction {
   /** The signed value sent to the provider as `state` and echoed back on the redirect. */

@@ -1,6 +1,6 @@
 import {BindingScope, injectable} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
-import {LUA_CALLS_MAX, type LuaCall} from '../models/module.model';
+import {LUA_CALLS_MAX, type LuaCall} from '../../models/module.model';
 
 export interface LuaArgument {
   name: string;

@@ -3,9 +3,9 @@ import {HttpErrors} from '@loopback/rest';
 import {createCipheriv, createDecipheriv, createHash, randomBytes} from 'node:crypto';
 import {promises as fs} from 'node:fs';
 import path from 'node:path';
-import type {AppConfig} from '../config';
-import {AppBindings} from '../keys';
-import {FileSystemService} from './files/file-system.service';
+import type {AppConfig} from '../../config';
+import {AppBindings} from '../../keys';
+import {FileSystemService} from '../files/file-system.service';
 import type {SecretStore, StoredSecret} from './secret-store';
 
 interface SealedFile {

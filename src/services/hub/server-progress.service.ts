@@ -1,8 +1,8 @@
 import {BindingScope, injectable, service} from '@loopback/core';
 import {repository} from '@loopback/repository';
 import type {Response} from '@loopback/rest';
-import {ServerRepository} from '../repositories/server.repository';
-import {readEvents} from '../utils/event-stream.util';
+import {ServerRepository} from '../../repositories/server.repository';
+import {readEvents} from '../../utils/event-stream.util';
 import {JupyterHubService} from './jupyterhub.service';
 
 const HEARTBEAT_MS = 15_000;

@@ -1,8 +1,8 @@
 import {BindingScope, inject, injectable} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
 import * as client from 'openid-client';
-import type {AppConfig} from '../config';
-import {AppBindings} from '../keys';
+import type {AppConfig} from '../../config';
+import {AppBindings} from '../../keys';
 
 export interface TokenSet {
   access_token: string;

@@ -1,9 +1,9 @@
 import {BindingScope, inject, injectable} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
 import {securityId, UserProfile} from '@loopback/security';
-import type {AppConfig} from '../config';
-import {AppBindings} from '../keys';
-import {normaliseEmail} from '../validation';
+import type {AppConfig} from '../../config';
+import {AppBindings} from '../../keys';
+import {normaliseEmail} from '../../validation';
 
 /** Who is calling, as every controller and service sees it. */
 export interface Caller extends UserProfile {

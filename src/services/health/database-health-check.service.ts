@@ -1,5 +1,5 @@
 import {inject} from '@loopback/core';
-import {DbDataSource} from '../datasources/db.datasource';
+import {DbDataSource} from '../../datasources/db.datasource';
 import {HealthCheck} from './health.service';
 
 /** The datasource answers a ping (MongoDB) or has its store loaded (embedded). */

@@ -1,5 +1,5 @@
 import {BindingScope, ContextView, filterByTag, inject, injectable} from '@loopback/core';
-import {HealthBindings} from '../keys';
+import {HealthBindings} from '../../keys';
 
 /** One dependency the API needs; `check` resolves with details or rejects with the reason. */
 export interface HealthCheck {

@@ -1,9 +1,9 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
 import NodeVault from 'node-vault';
-import type {AppConfig} from '../config';
-import {AppBindings} from '../keys';
-import {LoggerService} from './logger.service';
+import type {AppConfig} from '../../config';
+import {AppBindings} from '../../keys';
+import {LoggerService} from '../logger.service';
 import type {SecretStore, StoredSecret} from './secret-store';
 
 type VaultClient = ReturnType<typeof NodeVault>;

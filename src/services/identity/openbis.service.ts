@@ -1,8 +1,8 @@
 import {BindingScope, inject, injectable} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
 import axios, {AxiosError} from 'axios';
-import type {AppConfig} from '../config';
-import {AppBindings} from '../keys';
+import type {AppConfig} from '../../config';
+import {AppBindings} from '../../keys';
 
 /** openBIS's JSON-RPC application server API (v3). */
 const RPC_PATH = '/openbis/openbis/rmi-application-server-v3.json';

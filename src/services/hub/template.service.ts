@@ -2,17 +2,17 @@ import {BindingScope, injectable, service} from '@loopback/core';
 import {repository} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {randomBytes} from 'node:crypto';
-import {Dataset} from '../models/dataset.model';
-import {Module} from '../models/module.model';
-import {Secret} from '../models/secret.model';
-import {Template} from '../models/template.model';
-import {findPlain, Plain} from '../repositories/plain-find';
-import {ServerRepository} from '../repositories/server.repository';
-import {TemplateRepository} from '../repositories/template.repository';
-import {AccessLevel, AccessService, atLeast} from './access.service';
+import {Dataset} from '../../models/dataset.model';
+import {Module} from '../../models/module.model';
+import {Secret} from '../../models/secret.model';
+import {Template} from '../../models/template.model';
+import {findPlain, Plain} from '../../repositories/plain-find';
+import {ServerRepository} from '../../repositories/server.repository';
+import {TemplateRepository} from '../../repositories/template.repository';
+import {AccessLevel, AccessService, atLeast} from '../access/access.service';
 import {HardwareService} from './hardware.service';
-import type {Caller} from './identity.service';
-import {ResourceLookupService} from './resource-lookup.service';
+import type {Caller} from '../identity/identity.service';
+import {ResourceLookupService} from '../access/resource-lookup.service';
 
 /** What a body may set; creator, timestamp and serverName are the server's. */
 export type TemplateInput = Pick<

@@ -1,12 +1,12 @@
 import {BindingScope, injectable} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
 import Ajv, {ValidateFunction} from 'ajv-draft-04';
-import v40 from '../schemas/nbformat/nbformat.v4.0.schema.json';
-import v41 from '../schemas/nbformat/nbformat.v4.1.schema.json';
-import v42 from '../schemas/nbformat/nbformat.v4.2.schema.json';
-import v43 from '../schemas/nbformat/nbformat.v4.3.schema.json';
-import v44 from '../schemas/nbformat/nbformat.v4.4.schema.json';
-import v45 from '../schemas/nbformat/nbformat.v4.5.schema.json';
+import v40 from '../../schemas/nbformat/nbformat.v4.0.schema.json';
+import v41 from '../../schemas/nbformat/nbformat.v4.1.schema.json';
+import v42 from '../../schemas/nbformat/nbformat.v4.2.schema.json';
+import v43 from '../../schemas/nbformat/nbformat.v4.3.schema.json';
+import v44 from '../../schemas/nbformat/nbformat.v4.4.schema.json';
+import v45 from '../../schemas/nbformat/nbformat.v4.5.schema.json';
 
 export type Notebook = Record<string, unknown> & {nbformat: number; nbformat_minor: number};
 
