@@ -1,0 +1,94 @@
+import {Context} from '@loopback/core';
+import {juggler} from '@loopback/repository';
+import {securityId} from '@loopback/security';
+import {expect} from '@loopback/testlab';
+import type {DbDataSource} from '../../src/datasources/db.datasource';
+import {RESOURCE_DESCRIPTORS} from '../../src/descriptors';
+import {ResourceBindings} from '../../src/keys';
+import {DatasetRepository} from '../../src/repositories/dataset.repository';
+import {GrantRepository} from '../../src/repositories/grant.repository';
+import {GroupRepository} from '../../src/repositories/group.repository';
+import {ModuleRepository} from '../../src/repositories/module.repository';
+import {TemplateRepository} from '../../src/repositories/template.repository';
+import {AccessService} from '../../src/services/access/access.service';
+import {ResourceLookupService} from '../../src/services/access/resource-lookup.service';
+import {ResourceRegistryService} from '../../src/services/access/resource-registry.service';
+import type {Caller} from '../../src/services/identity/identity.service';
+
+const caller = (email: string, extra: Partial<Caller> = {}): Caller => ({
+  [securityId]: email,
+  email,
+  username: email,
+  organisation: email.split('@')[1],
+  admin: false,
+  ...extra,
+});
+
+/** AccessService on the registry's descriptors and LoopBack's plain memory connector: no app, no hub. */
+describe('AccessService and the resource registry', () => {
+  let access: AccessService;
+  let registry: ResourceRegistryService;
+  let grants: GrantRepository;
+  let datasets: DatasetRepository;
+  let modules: ModuleRepository;
+  let templates: TemplateRepository;
+
+  beforeEach(() => {
+    const db = new juggler.DataSource({name: 'db', connector: 'memory'}) as DbDataSource;
+    const context = new Context();
+    for (const descriptor of RESOURCE_DESCRIPTORS) {
+      context.bind(ResourceBindings.descriptorKey(descriptor.kind)).to(descriptor).tag(ResourceBindings.DESCRIPTOR_TAG);
+    }
+    grants = new GrantRepository(db);
+    datasets = new DatasetRepository(db);
+    modules = new ModuleRepository(db);
+    templates = new TemplateRepository(db);
+    context.bind('repositories.DatasetRepository').to(datasets);
+    context.bind('repositories.ModuleRepository').to(modules);
+    context.bind('repositories.TemplateRepository').to(templates);
+    registry = new ResourceRegistryService(context);
+    access = new AccessService(grants, new GroupRepository(db), registry, new ResourceLookupService(context, registry));
+  });
+
+  it('answers every registered kind\'s descriptor, and refuses a kind nobody registered', async () => {
+    expect((await registry.descriptor('template')).ownerField).to.equal('creator');
+    expect((await registry.descriptor('module')).readableByAllFlag).to.equal('featured');
+    await expect(registry.descriptor('notebook' as never)).to.be.rejectedWith(/No descriptor is registered for the resource kind notebook/);
+  });
+
+  it('gives owners and admins owner, grantees their relation (organisations whatever their case), others none', async () => {
+    const dataset = await datasets.create({name: 'Data', owner: 'ann@lab.org', write_access: false});
+    await grants.create({resourceType: 'dataset', resourceId: dataset._id!, relation: 'write', entityType: 'org', entity: 'partner.org'});
+    const level = (c: Caller) => access.levelOf(c, 'dataset', {...dataset, owner: dataset.owner});
+    expect(await level(caller('ann@lab.org'))).to.equal('owner');
+    expect(await level(caller('root@ops.org', {admin: true}))).to.equal('owner');
+    expect(await level(caller('bo@partner.org', {organisation: 'Partner.ORG'}))).to.equal('write');
+    expect(await level(caller('eve@elsewhere.org'))).to.equal('none');
+  });
+
+  it('lets everyone read a featured module and only its owner and admins change it, whatever the grants', async () => {
+    const module = await modules.create({name: 'tool', version: '1', owner: 'admin@ops.org', featured: true, write_access: false, luaModuleFile: []});
+    await grants.create({resourceType: 'module', resourceId: module._id!, relation: 'write', entityType: 'user', entity: 'w@lab.org'});
+    expect(await access.levelOf(caller('w@lab.org'), 'module', module)).to.equal('read');
+    expect(await access.levelOf(caller('any@where.org'), 'module', module)).to.equal('read');
+  });
+
+  it('refuses a writer who widens access or curates, and lets a field sent unchanged through', async () => {
+    const template = await templates.create({
+      name: 'T', description: 'd', applicationType: 'Notebook', hardware: 'small', type: 'custom', public: false, creator: 'ann@lab.org',
+    });
+    await grants.create({resourceType: 'template', resourceId: template._id!, relation: 'write', entityType: 'user', entity: 'w@lab.org'});
+    const writer = caller('w@lab.org');
+    await expect(access.assertMayChange(writer, 'template', template._id!, {public: true})).to.be.rejectedWith(/needs its owner or an administrator/);
+    await expect(access.assertMayChange(writer, 'template', template._id!, {type: 'featured'})).to.be.rejectedWith(/needs an administrator/);
+    await access.assertMayChange(writer, 'template', template._id!, {public: false, description: 'changed'});
+    await access.assertMayChange(caller('ann@lab.org'), 'template', template._id!, {public: true});
+    await expect(access.assertMayChange(caller('ann@lab.org'), 'template', template._id!, {type: 'featured'})).to.be.rejectedWith(/administrator/);
+    await access.assertMayChange(caller('root@ops.org', {admin: true}), 'template', template._id!, {type: 'featured'});
+  });
+
+  it('builds a readable filter from the descriptor: owner field, grants and the readable-by-all flag', async () => {
+    const where = await access.readableWhere(caller('ann@lab.org'), 'template');
+    expect(where).to.deepEqual({or: [{creator: 'ann@lab.org'}, {public: true}]});
+  });
+});
