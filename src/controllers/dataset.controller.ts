@@ -5,7 +5,7 @@ import {requireAccess, requireAdmin} from '../authorization/access-requirement';
 import {Dataset} from '../models/dataset.model';
 import {DatasetInput, DatasetService} from '../services/files/dataset.service';
 import type {Caller} from '../services/identity/identity.service';
-import {Plain} from '../repositories/plain-find';
+import type {Plain} from '../models/plain';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 

@@ -5,7 +5,7 @@ import {requireAccess} from '../authorization/access-requirement';
 import {Group} from '../models/group.model';
 import {GroupService} from '../services/group.service';
 import type {Caller} from '../services/identity/identity.service';
-import {Plain} from '../repositories/plain-find';
+import type {Plain} from '../models/plain';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 

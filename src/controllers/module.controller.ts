@@ -5,7 +5,7 @@ import {requireAccess, requireAdmin} from '../authorization/access-requirement';
 import {Module} from '../models/module.model';
 import type {Caller} from '../services/identity/identity.service';
 import {ModuleInput, ModuleService} from '../services/files/module.service';
-import {Plain} from '../repositories/plain-find';
+import type {Plain} from '../models/plain';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 

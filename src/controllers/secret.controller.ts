@@ -4,7 +4,7 @@ import {SecurityBindings} from '@loopback/security';
 import {requireAccess} from '../authorization/access-requirement';
 import {MOUNT_PATH_PATTERN, Secret, SECRET_TYPES} from '../models/secret.model';
 import type {Caller} from '../services/identity/identity.service';
-import {Plain} from '../repositories/plain-find';
+import type {Plain} from '../models/plain';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {SecretInput, SecretPatch, SecretService, SecretWithValue} from '../services/secrets/secret.service';
 import {

@@ -6,7 +6,7 @@ import {Server} from '../models/server.model';
 import {Template} from '../models/template.model';
 import type {Caller} from '../services/identity/identity.service';
 import {JupyterHubService} from '../services/hub/jupyterhub.service';
-import {Plain} from '../repositories/plain-find';
+import type {Plain} from '../models/plain';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {ServerProgressService} from '../services/hub/server-progress.service';
 import {ServerService} from '../services/hub/server.service';

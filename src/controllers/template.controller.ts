@@ -4,7 +4,7 @@ import {SecurityBindings} from '@loopback/security';
 import {requireAccess} from '../authorization/access-requirement';
 import {Template, TEMPLATE_TYPES} from '../models/template.model';
 import type {Caller} from '../services/identity/identity.service';
-import {Plain} from '../repositories/plain-find';
+import type {Plain} from '../models/plain';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {TemplateInput, TemplateService} from '../services/hub/template.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';

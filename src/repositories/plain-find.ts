@@ -1,5 +1,8 @@
 import {DefaultCrudRepository, Entity, EntityNotFoundError, Filter} from '@loopback/repository';
 import {SHARED_ROWS} from '../datasources/durable-memory.connector';
+import type {Plain} from '../models/plain';
+
+export type {Plain};
 
 type Connector = {
   all(model: string, filter: object, options: object, callback: (err: Error | null, rows?: object[]) => void): void;
@@ -14,16 +17,6 @@ type ModelStatics = {
   _normalize(filter: object, options: object): object;
   _sanitizeQuery(query: {where: unknown}, options: object): {where: Where};
   _coerce(where: Where, options: object): Where;
-};
-
-type Serialised<V> = V extends Date ? string : V;
-
-/**
- * A model's data as its JSON answers it: no methods, dates as ISO strings.
- * Read-only: its nested values may be the embedded store's own frozen rows.
- */
-export type Plain<T extends Entity> = {
-  readonly [K in keyof Omit<T, 'getId' | 'getIdObject' | 'toJSON' | 'toObject'>]: Serialised<T[K]>;
 };
 
 /**
