@@ -1,9 +1,9 @@
 import {inject} from '@loopback/core';
-import {DefaultCrudRepository} from '@loopback/repository';
 import {DbDataSource} from '../datasources/db.datasource';
+import {PlainCrudRepository} from './plain-crud.repository';
 import {Dataset} from '../models/dataset.model';
 
-export class DatasetRepository extends DefaultCrudRepository<
+export class DatasetRepository extends PlainCrudRepository<
   Dataset,
   typeof Dataset.prototype._id
 > {

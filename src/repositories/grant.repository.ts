@@ -1,9 +1,9 @@
 import {inject} from '@loopback/core';
-import {DefaultCrudRepository} from '@loopback/repository';
 import {DbDataSource} from '../datasources/db.datasource';
+import {PlainCrudRepository} from './plain-crud.repository';
 import {Grant} from '../models/grant.model';
 
-export class GrantRepository extends DefaultCrudRepository<
+export class GrantRepository extends PlainCrudRepository<
   Grant,
   typeof Grant.prototype._id
 > {

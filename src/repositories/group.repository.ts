@@ -1,9 +1,9 @@
 import {inject} from '@loopback/core';
-import {DefaultCrudRepository} from '@loopback/repository';
 import {DbDataSource} from '../datasources/db.datasource';
+import {PlainCrudRepository} from './plain-crud.repository';
 import {Group} from '../models/group.model';
 
-export class GroupRepository extends DefaultCrudRepository<
+export class GroupRepository extends PlainCrudRepository<
   Group,
   typeof Group.prototype._id
 > {

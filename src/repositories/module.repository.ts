@@ -1,9 +1,9 @@
 import {inject} from '@loopback/core';
-import {DefaultCrudRepository} from '@loopback/repository';
 import {DbDataSource} from '../datasources/db.datasource';
+import {PlainCrudRepository} from './plain-crud.repository';
 import {Module} from '../models/module.model';
 
-export class ModuleRepository extends DefaultCrudRepository<
+export class ModuleRepository extends PlainCrudRepository<
   Module,
   typeof Module.prototype._id
 > {

@@ -1,9 +1,9 @@
 import {inject} from '@loopback/core';
-import {DefaultCrudRepository} from '@loopback/repository';
 import {DbDataSource} from '../datasources/db.datasource';
+import {PlainCrudRepository} from './plain-crud.repository';
 import {Secret} from '../models/secret.model';
 
-export class SecretRepository extends DefaultCrudRepository<
+export class SecretRepository extends PlainCrudRepository<
   Secret,
   typeof Secret.prototype._id
 > {

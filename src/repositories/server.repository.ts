@@ -1,9 +1,9 @@
 import {inject} from '@loopback/core';
-import {DefaultCrudRepository} from '@loopback/repository';
 import {DbDataSource} from '../datasources/db.datasource';
+import {PlainCrudRepository} from './plain-crud.repository';
 import {Server} from '../models/server.model';
 
-export class ServerRepository extends DefaultCrudRepository<
+export class ServerRepository extends PlainCrudRepository<
   Server,
   typeof Server.prototype._id
 > {

@@ -1,9 +1,9 @@
 import {inject} from '@loopback/core';
-import {DefaultCrudRepository} from '@loopback/repository';
 import {DbDataSource} from '../datasources/db.datasource';
+import {PlainCrudRepository} from './plain-crud.repository';
 import {Template} from '../models/template.model';
 
-export class TemplateRepository extends DefaultCrudRepository<
+export class TemplateRepository extends PlainCrudRepository<
   Template,
   typeof Template.prototype._id
 > {

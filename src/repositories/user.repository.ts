@@ -1,9 +1,9 @@
 import {inject} from '@loopback/core';
-import {DefaultCrudRepository} from '@loopback/repository';
 import {DbDataSource} from '../datasources/db.datasource';
+import {PlainCrudRepository} from './plain-crud.repository';
 import {User} from '../models/user.model';
 
-export class UserRepository extends DefaultCrudRepository<
+export class UserRepository extends PlainCrudRepository<
   User,
   typeof User.prototype._id
 > {

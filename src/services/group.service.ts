@@ -3,7 +3,7 @@ import {repository} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {Group} from '../models/group.model';
 import {GroupRepository} from '../repositories/group.repository';
-import {findPlain, findPlainById, Plain} from '../repositories/plain-find';
+import {Plain} from '../repositories/plain-find';
 import {KeyedLock} from '../utils/keyed-lock.util';
 import {normaliseEmail} from '../validation';
 import {AccessService} from './access/access.service';
@@ -25,11 +25,11 @@ export class GroupService {
 
   async list(caller: Caller, filter: {owner?: string; name?: string}): Promise<Array<Plain<Group>>> {
     const where = {and: [await this.access.readableWhere<Group>(caller, 'group'), narrowing(filter)]};
-    return findPlain(this.groups, {where, order: ['name ASC', '_id ASC']});
+    return this.groups.findPlain({where, order: ['name ASC', '_id ASC']});
   }
 
   get(id: string): Promise<Plain<Group>> {
-    return findPlainById(this.groups, id);
+    return this.groups.findPlainById(id);
   }
 
   async create(caller: Caller, rawName: string): Promise<Group> {

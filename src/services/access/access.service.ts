@@ -5,7 +5,7 @@ import {Grant, ShareableKind} from '../../models/grant.model';
 import {Group} from '../../models/group.model';
 import {GrantRepository} from '../../repositories/grant.repository';
 import {GroupRepository} from '../../repositories/group.repository';
-import {findPlain, Plain} from '../../repositories/plain-find';
+import {Plain} from '../../repositories/plain-find';
 import {ResourceRegistryService} from './resource-registry.service';
 import {ResourceLookupService} from './resource-lookup.service';
 import type {Caller} from '../identity/identity.service';
@@ -58,7 +58,7 @@ export class AccessService {
     const descriptor = await this.registry.descriptor(kind);
     const readableByAll = descriptor.readableByAllFlag !== undefined && resource[descriptor.readableByAllFlag] === true;
     let level: AccessLevel = readableByAll ? 'read' : 'none';
-    const grants = await findPlain(this.grants, {
+    const grants = await this.grants.findPlain({
       where: {resourceType: kind, resourceId: resource._id},
     });
     if (grants.length === 0) return level;
@@ -114,7 +114,7 @@ export class AccessService {
 
   async groupIdsOf(email: string): Promise<string[]> {
     // Both connectors match an array property holding the value.
-    const groups = await findPlain(this.groups, {
+    const groups = await this.groups.findPlain({
       where: {members: email} as Where<Group>,
       fields: {_id: true},
     });
@@ -128,7 +128,7 @@ export class AccessService {
       {entityType: 'org', entity: caller.organisation.toLowerCase()},
     ];
     if (groupIds.length > 0) entities.push({entityType: 'group', entity: {inq: groupIds}});
-    const grants = await findPlain(this.grants, {
+    const grants = await this.grants.findPlain({
       where: {and: [{resourceType: kind}, {or: entities}]} as Where<Grant>,
       fields: {resourceId: true},
     });

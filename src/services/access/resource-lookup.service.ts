@@ -1,10 +1,10 @@
 import {BindingScope, Context, inject, injectable, service} from '@loopback/core';
-import {DefaultCrudRepository, Entity} from '@loopback/repository';
-import {findPlain} from '../../repositories/plain-find';
+import {Entity} from '@loopback/repository';
+import type {PlainCrudRepository} from '../../repositories/plain-crud.repository';
 import type {OwnedResource, ResourceKind} from './access.service';
 import {ResourceRegistryService} from './resource-registry.service';
 
-type Lookup = DefaultCrudRepository<Entity & OwnedResource & {deletedAt?: Date; state?: string}, string>;
+type Lookup = PlainCrudRepository<Entity & OwnedResource & {deletedAt?: Date; state?: string}, string>;
 
 /**
  * Finds a live resource of any registered kind by id, through the
@@ -31,7 +31,7 @@ export class ResourceLookupService {
     }
     // By id: the embedded store reads the one row, MongoDB its _id index. Hidden
     // properties are kept: a secret's state decides whether it is live.
-    const [found] = await findPlain(lookup, {where: {_id: id}}, {withHidden: true});
+    const [found] = await lookup.findPlain({where: {_id: id}}, {withHidden: true});
     const live = found && !found.deletedAt && (found.state === undefined || found.state === 'ready');
     if (!found || !live) return undefined;
     if (descriptor.ownerField === 'owner') return found;

@@ -6,7 +6,7 @@ import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
 import {Dataset} from '../../models/dataset.model';
 import {DatasetRepository} from '../../repositories/dataset.repository';
-import {findPlain, findPlainById, Plain} from '../../repositories/plain-find';
+import {Plain} from '../../repositories/plain-find';
 import {AccessService} from '../access/access.service';
 import {FileSystemService, TRASH_FOLDER} from './file-system.service';
 import type {Caller} from '../identity/identity.service';
@@ -36,14 +36,14 @@ export class DatasetService {
 
   async list(caller: Caller, filter: {owner?: string; name?: string}): Promise<Array<Plain<Dataset>>> {
     const readable = await this.access.readableWhere<Dataset>(caller, 'dataset');
-    return findPlain(this.datasets, {
+    return this.datasets.findPlain({
       where: {and: [readable, narrowing(filter), {deletedAt: null}]},
       order: ['name ASC', '_id ASC'],
     });
   }
 
   get(id: string): Promise<Plain<Dataset>> {
-    return findPlainById(this.datasets, id);
+    return this.datasets.findPlainById(id);
   }
 
   async create(caller: Caller, input: DatasetInput): Promise<Dataset> {

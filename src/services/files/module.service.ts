@@ -7,7 +7,7 @@ import {AppBindings} from '../../keys';
 import {KeyedLock} from '../../utils/keyed-lock.util';
 import {Module} from '../../models/module.model';
 import {ModuleRepository} from '../../repositories/module.repository';
-import {findPlain, findPlainById, Plain} from '../../repositories/plain-find';
+import {Plain} from '../../repositories/plain-find';
 import {AccessService} from '../access/access.service';
 import {ownerFor} from './dataset.service';
 import {FileSystemService, TRASH_FOLDER} from './file-system.service';
@@ -52,14 +52,14 @@ export class ModuleService {
 
   async list(caller: Caller, filter: {owner?: string; name?: string}): Promise<Array<Plain<Module>>> {
     const readable = await this.access.readableWhere<Module>(caller, 'module');
-    return findPlain(this.modules, {
+    return this.modules.findPlain({
       where: {and: [readable, narrowing(filter), LIVE]},
       order: ['name ASC', 'version ASC', '_id ASC'],
     });
   }
 
   get(id: string): Promise<Plain<Module>> {
-    return findPlainById(this.modules, id);
+    return this.modules.findPlainById(id);
   }
 
   async create(caller: Caller, input: ModuleInput): Promise<Module> {

@@ -3,7 +3,7 @@ import {repository, Where} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {Server, ServerStatus} from '../../models/server.model';
 import {Template} from '../../models/template.model';
-import {findPlain, findPlainById, Plain} from '../../repositories/plain-find';
+import {Plain} from '../../repositories/plain-find';
 import {ServerRepository} from '../../repositories/server.repository';
 import {TemplateRepository} from '../../repositories/template.repository';
 import {readEvents} from '../../utils/event-stream.util';
@@ -63,11 +63,11 @@ export class ServerService {
       const templates = await this.templates.find({where: {type: filter.type as Template['type']}, fields: {_id: true}});
       where.push({templateId: {inq: templates.map(t => t._id!)}});
     }
-    return findPlain(this.servers, {where: {and: where} as Where<Server>, order: ['createdAt ASC', '_id ASC']});
+    return this.servers.findPlain({where: {and: where} as Where<Server>, order: ['createdAt ASC', '_id ASC']});
   }
 
   get(id: string): Promise<Plain<Server>> {
-    return findPlainById(this.servers, id);
+    return this.servers.findPlainById(id);
   }
 
   /**

@@ -6,7 +6,7 @@ import {Dataset} from '../../models/dataset.model';
 import {Module} from '../../models/module.model';
 import {Secret} from '../../models/secret.model';
 import {Template} from '../../models/template.model';
-import {findPlain, Plain} from '../../repositories/plain-find';
+import {Plain} from '../../repositories/plain-find';
 import {ServerRepository} from '../../repositories/server.repository';
 import {TemplateRepository} from '../../repositories/template.repository';
 import {AccessLevel, AccessService, atLeast} from '../access/access.service';
@@ -55,7 +55,7 @@ export class TemplateService {
     const where: object[] = [await this.access.readableWhere<Template>(caller, 'template')];
     if (filter.type) where.push({type: filter.type});
     if (filter.email) where.push({creator: filter.email.trim().toLowerCase()});
-    return findPlain(this.templates, {where: {and: where}, order: ['timestamp DESC', '_id ASC']});
+    return this.templates.findPlain({where: {and: where}, order: ['timestamp DESC', '_id ASC']});
   }
 
   /** Tags of the readable templates with how many use each, most used first. */

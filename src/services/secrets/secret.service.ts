@@ -5,7 +5,7 @@ import {randomUUID} from 'node:crypto';
 import type {AppConfig} from '../../config';
 import {AppBindings, SecretBindings} from '../../keys';
 import {Secret, SecretType} from '../../models/secret.model';
-import {findPlain, Plain} from '../../repositories/plain-find';
+import {Plain} from '../../repositories/plain-find';
 import {SecretRepository} from '../../repositories/secret.repository';
 import {AccessService} from '../access/access.service';
 import type {Caller} from '../identity/identity.service';
@@ -48,7 +48,7 @@ export class SecretService {
     if (filter.owner) where.push({owner: filter.owner.trim().toLowerCase()});
     if (filter.name) where.push({secretName: filter.name});
     if (filter.type) where.push({type: filter.type});
-    return findPlain(this.secrets, {where: {and: where} as Where<Secret>, order: ['secretName ASC', '_id ASC']});
+    return this.secrets.findPlain({where: {and: where} as Where<Secret>, order: ['secretName ASC', '_id ASC']});
   }
 
   async get(id: string): Promise<Secret> {
