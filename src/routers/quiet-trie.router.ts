@@ -3,7 +3,7 @@ import {createResolvedRoute, ResolvedRoute, RouteEntry, Trie, TrieRouter} from '
 /**
  * LoopBack's TrieRouter without its eager `debug(inspect(route, {depth: 5}))`
  * on every match of a route with path parameters, which costs several
- * percent of CPU even with debug output off (shared/notes/performance.md).
+ * percent of CPU even with debug output off (profiled; see the README's Performance).
  * Matching is unchanged.
  */
 export class QuietTrieRouter extends TrieRouter {

@@ -27,7 +27,7 @@ import {ControllerInvoker, routeKey} from './controller-invoker';
  * The API's request sequence, one instance for the process. The default
  * MiddlewareSequence resolves every step, the route's authentication
  * metadata and its strategies anew for each request, most of a request's
- * framework time (see shared/notes/performance.md). This one resolves what
+ * framework time (profiled; see the README's Performance). This one resolves what
  * does not change once: the steps, the action middleware's order, and each
  * route's strategies and interceptors the first time the route is asked
  * for. It keeps what the default one does here: CORS and the OpenAPI
