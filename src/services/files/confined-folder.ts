@@ -50,8 +50,15 @@ export class ConfinedFolder {
    * the operator, so followed even if it is a symlink, and created if missing.
    */
   static async openTrusted(dir: string, rules: CreationRules): Promise<ConfinedFolder> {
-    await fs.mkdir(dir, {recursive: true});
-    return new ConfinedFolder(await fs.open(dir, O_RDONLY | O_DIRECTORY), [], rules);
+    // Made at start-up; made again only if it went missing since, not on every request.
+    const open = () => fs.open(dir, O_RDONLY | O_DIRECTORY);
+    try {
+      return new ConfinedFolder(await open(), [], rules);
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT') throw storageError(err) ?? err;
+      await fs.mkdir(dir, {recursive: true});
+      return new ConfinedFolder(await open(), [], rules);
+    }
   }
 
   /** The path of `name` in this folder, resolved from the open descriptor. */
