@@ -1,4 +1,5 @@
 import {BindingKey} from '@loopback/core';
+import type {AuthorizedResource} from './authorization/authorized-resource';
 import type {AppConfig} from './config';
 import type {ResourceDescriptor} from './descriptors/resource-descriptor';
 import type {HealthCheck} from './services/health/health.service';
@@ -23,6 +24,8 @@ export namespace ResourceBindings {
   /** Tag of every resource kind's descriptor (src/descriptors). */
   export const DESCRIPTOR_TAG = 'notebooks-hub.resource-descriptor';
   export const descriptorKey = (kind: string) => BindingKey.create<ResourceDescriptor>(`resource-descriptors.${kind}`);
+  /** The resource the current route acts on, bound by the authorizer in the invocation's context. */
+  export const AUTHORIZED = BindingKey.create<AuthorizedResource>('notebooks-hub.authorized-resource');
 }
 
 export const OIDC_BEARER_STRATEGY = 'oidc-bearer';

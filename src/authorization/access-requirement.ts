@@ -1,21 +1,37 @@
 import {authorize, AuthorizationMetadata} from '@loopback/authorization';
 import type {AccessLevel, ResourceKind} from '../services/access/access.service';
 
+/** Where a route's resource id is: a path or query parameter, or a property of the JSON body. */
+export interface IdParam {
+  in: 'path' | 'query' | 'body';
+  name: string;
+}
+
 /** What a route needs, read by the ResourceAccessAuthorizer. */
 export interface AccessRequirement extends AuthorizationMetadata {
   resource?: ResourceKind;
   scopes: [AccessLevel | 'admin' | 'self' | 'spawner'];
   /** Where the resource id is: the path parameter `id` unless said otherwise. */
-  idParam?: {in: 'path' | 'query'; name: string};
+  idParam?: IdParam;
+  /**
+   * The id may instead name a home (absent, empty or `home`): the caller's,
+   * or the one of the person in `personParam`, which only admins may name.
+   */
+  home?: {personParam?: string};
 }
 
 /** The route acts on one resource and needs at least `level` on it; unreadable ones are 404. */
-export function requireAccess(
-  kind: ResourceKind,
-  level: Exclude<AccessLevel, 'none'>,
-  idParam?: AccessRequirement['idParam'],
-) {
+export function requireAccess(kind: ResourceKind, level: Exclude<AccessLevel, 'none'>, idParam?: IdParam) {
   const requirement: AccessRequirement = {resource: kind, scopes: [level], idParam};
+  return authorize(requirement);
+}
+
+/**
+ * The route acts on files under a root: a home (see AccessRequirement.home)
+ * or a dataset, on which it needs `level`.
+ */
+export function requireRootAccess(level: 'read' | 'write', root: IdParam, personParam?: string) {
+  const requirement: AccessRequirement = {resource: 'dataset', scopes: [level], idParam: root, home: {personParam}};
   return authorize(requirement);
 }
 

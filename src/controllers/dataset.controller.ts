@@ -1,5 +1,7 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
+import type {AuthorizedResource} from '../authorization/authorized-resource';
+import {ResourceBindings} from '../keys';
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess, requireAdmin} from '../authorization/access-requirement';
 import {Dataset} from '../models/dataset.model';
@@ -46,8 +48,8 @@ export class DatasetController {
 
   @requireAccess('dataset', 'read')
   @get('/datasets/{id}', jsonResponse('The dataset', DATASET))
-  findById(@param.path.string('id') id: string): Promise<Plain<Dataset>> {
-    return this.datasets.get(id);
+  findById(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) dataset: AuthorizedResource<Dataset>): Plain<Dataset> {
+    return dataset.record;
   }
 
   @requireAccess('dataset', 'write')
@@ -56,8 +58,9 @@ export class DatasetController {
     @inject(SecurityBindings.USER) caller: Caller,
     @param.path.string('id') id: string,
     @requestBody(jsonBody(DATASET_PATCH)) body: Partial<DatasetInput>,
+    @inject(ResourceBindings.AUTHORIZED) dataset: AuthorizedResource<Dataset>,
   ): Promise<Dataset> {
-    return this.datasets.update(caller, id, body);
+    return this.datasets.update(caller, dataset, body);
   }
 
   @requireAccess('dataset', 'owner')

@@ -1,5 +1,7 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
+import type {AuthorizedResource} from '../authorization/authorized-resource';
+import {ResourceBindings} from '../keys';
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess} from '../authorization/access-requirement';
 import {Group} from '../models/group.model';
@@ -40,8 +42,8 @@ export class GroupController {
 
   @requireAccess('group', 'read')
   @get('/groups/{id}', jsonResponse('The group', GROUP))
-  findById(@param.path.string('id') id: string): Promise<Plain<Group>> {
-    return this.groups.get(id);
+  findById(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) group: AuthorizedResource<Group>): Plain<Group> {
+    return group.record;
   }
 
   @requireAccess('group', 'owner')
@@ -61,8 +63,8 @@ export class GroupController {
 
   @requireAccess('group', 'read')
   @get('/groups/{id}/members', jsonResponse('The members\' emails', MEMBERS))
-  async members(@param.path.string('id') id: string): Promise<string[]> {
-    return (await this.groups.get(id)).members;
+  members(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) group: AuthorizedResource<Group>): readonly string[] {
+    return group.record.members;
   }
 
   @requireAccess('group', 'owner')

@@ -1,5 +1,7 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
+import type {AuthorizedResource} from '../authorization/authorized-resource';
+import {ResourceBindings} from '../keys';
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess, requireAdmin} from '../authorization/access-requirement';
 import {Module} from '../models/module.model';
@@ -46,8 +48,8 @@ export class ModuleController {
 
   @requireAccess('module', 'read')
   @get('/modules/{id}', jsonResponse('The module', MODULE))
-  findById(@param.path.string('id') id: string): Promise<Plain<Module>> {
-    return this.modules.get(id);
+  findById(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) module: AuthorizedResource<Module>): Plain<Module> {
+    return module.record;
   }
 
   @requireAccess('module', 'write')
@@ -56,8 +58,9 @@ export class ModuleController {
     @inject(SecurityBindings.USER) caller: Caller,
     @param.path.string('id') id: string,
     @requestBody(jsonBody(MODULE_PATCH)) body: Partial<ModuleInput>,
+    @inject(ResourceBindings.AUTHORIZED) module: AuthorizedResource<Module>,
   ): Promise<Module> {
-    return this.modules.update(caller, id, body);
+    return this.modules.update(caller, module, body);
   }
 
   @requireAccess('module', 'owner')

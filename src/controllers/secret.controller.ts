@@ -1,19 +1,14 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
+import type {AuthorizedResource} from '../authorization/authorized-resource';
+import {ResourceBindings} from '../keys';
 import {requireAccess} from '../authorization/access-requirement';
 import {MOUNT_PATH_PATTERN, Secret, SECRET_TYPES} from '../models/secret.model';
 import type {Caller} from '../services/identity/identity.service';
 import type {Plain} from '../models/plain';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {SecretInput, SecretPatch, SecretService, SecretWithValue} from '../services/secrets/secret.service';
-import {
-  ACCESS_LIST_SCHEMA,
-  AccessEntry,
-  SHARE_REQUEST_SCHEMA,
-  ShareRequest,
-  SharingService,
-} from '../services/access/sharing.service';
 import {DESCRIPTION_MAX_LENGTH, NAME_PATTERN} from '../validation';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
@@ -45,7 +40,6 @@ const WITH_VALUE: SchemaObject = {allOf: [SECRET, {type: 'object', required: ['v
 export class SecretController {
   constructor(
     @service(SecretService) private readonly secrets: SecretService,
-    @service(SharingService) private readonly sharing: SharingService,
     @service(PaginationService) private readonly pages: PaginationService,
   ) {}
 
@@ -72,8 +66,8 @@ export class SecretController {
 
   @requireAccess('secret', 'read')
   @get('/secret/{id}', jsonResponse('The secret with its value', WITH_VALUE))
-  findById(@param.path.string('id') id: string): Promise<SecretWithValue> {
-    return this.secrets.getWithValue(id);
+  findById(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) secret: AuthorizedResource<Secret>): Promise<SecretWithValue> {
+    return this.secrets.withValue(secret.record);
   }
 
   @requireAccess('secret', 'write')
@@ -89,28 +83,5 @@ export class SecretController {
   })
   async remove(@param.path.string('id') id: string): Promise<void> {
     await this.secrets.remove(id);
-  }
-
-  @requireAccess('secret', 'read')
-  @get('/secret/{id}/access', jsonResponse('Who holds access to the secret, the owner first', ACCESS_LIST_SCHEMA))
-  async access(
-    @param.path.string('id') id: string,
-    @param.query.string('type', {schema: {type: 'string', enum: ['user', 'group', 'org'], default: 'user'}}) type?: 'user' | 'group' | 'org',
-  ): Promise<AccessEntry[]> {
-    return this.sharing.accessList('secret', await this.secrets.get(id), type ?? 'user');
-  }
-
-  @requireAccess('secret', 'owner')
-  @post('/secret/share/{id}', jsonResponse('Who holds access now', ACCESS_LIST_SCHEMA))
-  async share(@param.path.string('id') id: string, @requestBody(jsonBody(SHARE_REQUEST_SCHEMA)) body: ShareRequest): Promise<AccessEntry[]> {
-    await this.sharing.share('secret', id, body);
-    return this.sharing.everyone('secret', await this.secrets.get(id));
-  }
-
-  @requireAccess('secret', 'owner')
-  @post('/secret/{id}/revoke', jsonResponse('Who holds access now', ACCESS_LIST_SCHEMA))
-  async revoke(@param.path.string('id') id: string, @requestBody(jsonBody(SHARE_REQUEST_SCHEMA)) body: ShareRequest): Promise<AccessEntry[]> {
-    await this.sharing.revoke('secret', id, body);
-    return this.sharing.everyone('secret', await this.secrets.get(id));
   }
 }

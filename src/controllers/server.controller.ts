@@ -1,28 +1,22 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {del, get, getModelSchemaRef, param, post, put, Request, requestBody, Response, RestBindings} from '@loopback/rest';
+import type {AuthorizedResource} from '../authorization/authorized-resource';
+import {ResourceBindings} from '../keys';
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess} from '../authorization/access-requirement';
 import {Server} from '../models/server.model';
 import {Template} from '../models/template.model';
 import type {Caller} from '../services/identity/identity.service';
-import {JupyterHubService} from '../services/hub/jupyterhub.service';
 import type {Plain} from '../models/plain';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {ServerProgressService} from '../services/hub/server-progress.service';
 import {ServerService} from '../services/hub/server.service';
-import {ACCESS_LIST_SCHEMA, AccessEntry, SharingService} from '../services/access/sharing.service';
 import {TemplateInput, TemplateService} from '../services/hub/template.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
 const SERVER = getModelSchemaRef(Server);
 const NEW_SERVER = getModelSchemaRef(Template, {title: 'NewServerTemplate', exclude: ['_id', 'implicit']});
 const START = param.query.boolean('start', {description: 'Start the server at once (default true)'});
-
-export interface ServerShare {
-  url: string;
-  templateId: string;
-  access: AccessEntry[];
-}
 
 @injectable({scope: BindingScope.SINGLETON})
 export class ServerController {
@@ -68,8 +62,8 @@ export class ServerController {
 
   @requireAccess('server', 'read')
   @get('/servers/{id}', jsonResponse('The server, from its stored status', SERVER))
-  findById(@param.path.string('id') id: string): Promise<Plain<Server>> {
-    return this.servers.get(id);
+  findById(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) server: AuthorizedResource<Server>): Plain<Server> {
+    return server.record;
   }
 
   @requireAccess('server', 'write')
@@ -91,32 +85,6 @@ export class ServerController {
   })
   async remove(@param.path.string('id') id: string): Promise<void> {
     await this.servers.remove(id);
-  }
-
-  @requireAccess('server', 'read')
-  @get(
-    '/servers/{id}/share',
-    jsonResponse('How to reach and share the server', {
-      type: 'object',
-      required: ['url', 'templateId', 'access'],
-      properties: {
-        url: {type: 'string', description: 'The server on the hub'},
-        templateId: {type: 'string', description: 'The template others may launch their own server from'},
-        access: ACCESS_LIST_SCHEMA,
-      },
-    }),
-  )
-  async share(
-    @param.path.string('id') id: string,
-    @service(JupyterHubService) hub: JupyterHubService,
-    @service(SharingService) sharing: SharingService,
-  ): Promise<ServerShare> {
-    const server = await this.servers.get(id);
-    return {
-      url: hub.serverUrl(server.hubUser, server.name),
-      templateId: server.templateId,
-      access: await sharing.accessList('server', server, 'user'),
-    };
   }
 
   @requireAccess('server', 'read')

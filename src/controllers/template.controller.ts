@@ -1,5 +1,7 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
+import type {AuthorizedResource} from '../authorization/authorized-resource';
+import {ResourceBindings} from '../keys';
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess} from '../authorization/access-requirement';
 import {Template, TEMPLATE_TYPES} from '../models/template.model';
@@ -60,8 +62,9 @@ export class TemplateController {
     @inject(SecurityBindings.USER) caller: Caller,
     @param.query.string('templateId', {required: true}) templateId: string,
     @requestBody(jsonBody(TEMPLATE_PATCH)) body: Partial<TemplateInput>,
+    @inject(ResourceBindings.AUTHORIZED) template: AuthorizedResource<Template>,
   ): Promise<Template> {
-    return this.templates.update(caller, templateId, body);
+    return this.templates.update(caller, template, body);
   }
 
   @requireAccess('template', 'owner', {in: 'query', name: 'id'})

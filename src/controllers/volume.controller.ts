@@ -2,7 +2,9 @@ import {authenticate} from '@loopback/authentication';
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {del, get, HttpErrors, param, patch, post, Request, requestBody, RestBindings, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
-import {OIDC_BEARER_STRATEGY, OPENBIS_SESSION_STRATEGY} from '../keys';
+import {IdParam, requireRootAccess} from '../authorization/access-requirement';
+import type {AuthorizedResource} from '../authorization/authorized-resource';
+import {OIDC_BEARER_STRATEGY, OPENBIS_SESSION_STRATEGY, ResourceBindings} from '../keys';
 import {HardwareService} from '../services/hub/hardware.service';
 import type {Caller} from '../services/identity/identity.service';
 import {UploadResult, UploadService} from '../services/files/upload.service';
@@ -90,6 +92,8 @@ const ELN_NOTEBOOK: SchemaObject = {
   description: 'With ?token=&folder=&filename= (the openBIS ELN form), the body is the notebook',
 };
 
+const ROOT_IN_QUERY: IdParam = {in: 'query', name: 'root'};
+const ROOT_IN_BODY: IdParam = {in: 'body', name: 'root'};
 const ROOT = param.query.string('root', {description: '`home` (default) or a dataset id'});
 const FILE_PATH = param.query.string('path', {required: true, description: 'The file or folder, relative to the root'});
 
@@ -100,6 +104,7 @@ export class VolumeController {
     @service(VolumeService) private readonly volumes: VolumeService,
   ) {}
 
+  @requireRootAccess('write', ROOT_IN_BODY)
   @authenticate(OPENBIS_SESSION_STRATEGY, OIDC_BEARER_STRATEGY)
   @post('/volume/file', {
     description:
@@ -124,6 +129,7 @@ export class VolumeController {
     @param.query.string('token', {description: 'openBIS session token (ELN form)'}) token?: string,
     @param.query.string('folder', {description: 'Folder in the home (ELN form)'}) folder?: string,
     @param.query.string('filename', {description: 'Notebook file name (ELN form)'}) filename?: string,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
   ): Promise<FileModel & {fileName?: string}> {
     if (token !== undefined) {
       const model = await this.volumes.writeForEln(caller, body, folder, filename);
@@ -134,9 +140,10 @@ export class VolumeController {
       throw new HttpErrors.BadRequest('Give {type, name, path?, root?, content} as JSON, or use the ELN form with ?token=&filename=');
     }
     const fileRequest = body as FileRequest;
-    return this.volumes.write(await this.volumes.root(caller, fileRequest.root, 'write'), fileRequest);
+    return this.volumes.write(this.volumes.root(caller, dataset), fileRequest);
   }
 
+  @requireRootAccess('read', ROOT_IN_QUERY)
   @get('/volume/file', {
     description:
       'A file or folder with its content, as the Jupyter contents API answers it: notebooks as JSON, text as text, ' +
@@ -148,18 +155,21 @@ export class VolumeController {
     @ROOT root: string | undefined,
     @param.query.string('path', {description: 'The file or folder, relative to the root (empty: the root)'}) filePath: string | undefined,
     @param.query.integer('content', {description: '1 (default): with the content; 0: the model alone'}) content?: number,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
   ): Promise<FileContentModel> {
-    return this.volumes.read(await this.volumes.root(caller, root, 'read'), filePath, content !== 0);
+    return this.volumes.read(this.volumes.root(caller, dataset), filePath, content !== 0);
   }
 
+  @requireRootAccess('write', ROOT_IN_QUERY)
   @del('/volume/file', {
     description: 'Moves a file or folder to the root\'s trash (`.trash`), from where it can be restored until TRASH_RETENTION_DAYS have passed (addition).',
     responses: {'200': {description: 'The trash entry', content: {'application/json': {schema: TRASHED_FILE}}}},
   })
-  async deleteFile(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string): Promise<TrashedFile> {
-    return this.volumes.remove(await this.volumes.root(caller, root, 'write'), filePath);
+  async deleteFile(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<TrashedFile> {
+    return this.volumes.remove(this.volumes.root(caller, dataset), filePath);
   }
 
+  @requireRootAccess('write', ROOT_IN_QUERY)
   @patch('/volume/file', {
     description: 'Renames or moves a file or folder within its root; the target must not exist (409). Its checkpoints go along (addition).',
     responses: {'200': {description: 'The file at its new path', content: {'application/json': {schema: FILE_MODEL}}}},
@@ -183,18 +193,21 @@ export class VolumeController {
       },
     })
     body: {newPath: string},
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
   ): Promise<FileModel> {
-    return this.volumes.move(await this.volumes.root(caller, root, 'write'), filePath, body.newPath);
+    return this.volumes.move(this.volumes.root(caller, dataset), filePath, body.newPath);
   }
 
+  @requireRootAccess('read', ROOT_IN_QUERY)
   @get('/volume/trash', {
     description: 'What was deleted from the root and can still be restored, newest first (addition).',
     responses: {'200': {description: 'Trash entries', content: {'application/json': {schema: {type: 'array', items: TRASHED_FILE}}}}},
   })
-  async listTrash(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined): Promise<TrashedFile[]> {
-    return this.volumes.listTrash(await this.volumes.root(caller, root, 'read'));
+  async listTrash(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<TrashedFile[]> {
+    return this.volumes.listTrash(this.volumes.root(caller, dataset));
   }
 
+  @requireRootAccess('write', ROOT_IN_QUERY)
   @post('/volume/trash/restore', {
     description: 'Puts a trash entry back where it was; 409 if something is there now (addition).',
     responses: {'200': {description: 'The restored entry', content: {'application/json': {schema: TRASHED_FILE}}}},
@@ -203,10 +216,12 @@ export class VolumeController {
     @inject(SecurityBindings.USER) caller: Caller,
     @ROOT root: string | undefined,
     @param.query.string('id', {required: true}) id: string,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
   ): Promise<TrashedFile> {
-    return this.volumes.restoreFromTrash(await this.volumes.root(caller, root, 'write'), id);
+    return this.volumes.restoreFromTrash(this.volumes.root(caller, dataset), id);
   }
 
+  @requireRootAccess('write', ROOT_IN_QUERY)
   @post('/volume/upload', {
     description:
       'Uploads as the Jupyter dashboards server takes them: a multipart field `file` holding a notebook (.ipynb) or a bundle (.zip), ' +
@@ -241,10 +256,12 @@ export class VolumeController {
     @ROOT root: string | undefined,
     @param.query.string('path', {description: 'Folder under the root'}) folder: string | undefined,
     @service(UploadService) uploads: UploadService,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
   ): Promise<UploadResult> {
-    return uploads.upload(await this.volumes.root(caller, root, 'write'), folder, request);
+    return uploads.upload(this.volumes.root(caller, dataset), folder, request);
   }
 
+  @requireRootAccess('read', ROOT_IN_QUERY, 'email')
   @get('/volume/files', {
     responses: {
       '200': {
@@ -258,26 +275,30 @@ export class VolumeController {
     @ROOT root?: string,
     @param.query.string('path', {description: 'Folder under the root'}) folder?: string,
     @param.query.string('email', {description: 'Another person\'s home (admins)'}) email?: string,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
   ) {
-    return this.volumes.list(await this.volumes.root(caller, root, 'read', email), folder);
+    return this.volumes.list(this.volumes.root(caller, dataset, email), folder);
   }
 
+  @requireRootAccess('read', ROOT_IN_QUERY)
   @get('/volume/checkpoints', {
     description: 'Earlier versions kept of a file, newest first (addition).',
     responses: {'200': {description: 'Checkpoints', content: {'application/json': {schema: {type: 'array', items: CHECKPOINT}}}}},
   })
-  async checkpoints(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string): Promise<Checkpoint[]> {
-    return this.volumes.checkpoints(await this.volumes.root(caller, root, 'read'), filePath);
+  async checkpoints(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<Checkpoint[]> {
+    return this.volumes.checkpoints(this.volumes.root(caller, dataset), filePath);
   }
 
+  @requireRootAccess('write', ROOT_IN_QUERY)
   @post('/volume/checkpoints', {
     description: 'Keeps a copy of the file as it is now (at most FILE_READ_MAX_BYTES); the oldest beyond CHECKPOINTS_KEPT go (addition).',
     responses: {'200': {description: 'The new checkpoint', content: {'application/json': {schema: CHECKPOINT}}}},
   })
-  async createCheckpoint(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string): Promise<Checkpoint> {
-    return this.volumes.createCheckpoint(await this.volumes.root(caller, root, 'write'), filePath);
+  async createCheckpoint(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<Checkpoint> {
+    return this.volumes.createCheckpoint(this.volumes.root(caller, dataset), filePath);
   }
 
+  @requireRootAccess('write', ROOT_IN_QUERY)
   @del('/volume/checkpoints', {
     description: 'Deletes one checkpoint of a file (addition).',
     responses: {'204': {description: 'Deleted'}},
@@ -287,10 +308,12 @@ export class VolumeController {
     @ROOT root: string | undefined,
     @FILE_PATH filePath: string,
     @param.query.string('id', {required: true}) id: string,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
   ): Promise<void> {
-    await this.volumes.deleteCheckpoint(await this.volumes.root(caller, root, 'write'), filePath, id);
+    await this.volumes.deleteCheckpoint(this.volumes.root(caller, dataset), filePath, id);
   }
 
+  @requireRootAccess('write', ROOT_IN_QUERY)
   @post('/volume/checkpoints/restore', {
     description: 'Puts a checkpoint back; the content it replaces becomes a checkpoint (addition).',
     responses: {'200': {description: 'The restored file', content: {'application/json': {schema: FILE_MODEL}}}},
@@ -300,8 +323,9 @@ export class VolumeController {
     @ROOT root: string | undefined,
     @FILE_PATH filePath: string,
     @param.query.string('id', {required: true}) id: string,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
   ): Promise<FileModel> {
-    return this.volumes.restore(await this.volumes.root(caller, root, 'write'), filePath, id);
+    return this.volumes.restore(this.volumes.root(caller, dataset), filePath, id);
   }
 
   @get(

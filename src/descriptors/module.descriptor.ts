@@ -1,6 +1,6 @@
-import type {ResourceDescriptor} from './resource-descriptor';
+import type {ShareableDescriptor} from './resource-descriptor';
 
-export const MODULE_DESCRIPTOR: ResourceDescriptor = {
+export const MODULE_DESCRIPTOR: ShareableDescriptor = {
   kind: 'module',
   repository: 'repositories.ModuleRepository',
   ownerField: 'owner',
@@ -8,4 +8,5 @@ export const MODULE_DESCRIPTOR: ResourceDescriptor = {
   fieldLevels: {owner: 'owner', write_access: 'owner', featured: 'admin'},
   // A featured module's modulefile runs in every loader's shell.
   readableByAllNeedsOwnerToWrite: true,
+  sharingPaths: {access: '/modules/{id}/access', share: '/modules/{id}/share', revoke: '/modules/{id}/revoke'},
 };

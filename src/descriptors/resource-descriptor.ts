@@ -1,3 +1,4 @@
+import type {ShareableKind} from '../models/grant.model';
 import type {AccessLevel, ResourceKind} from '../services/access/access.service';
 
 /**
@@ -20,4 +21,16 @@ export interface ResourceDescriptor {
   fieldLevels: Record<string, Exclude<AccessLevel, 'none' | 'read' | 'write'> | 'admin'>;
   /** Resources readable by all may be changed by their owner and admins only, whatever the grants say. */
   readableByAllNeedsOwnerToWrite?: boolean;
+  /** Where a shared kind's access, share and revoke routes are (defineSharingController makes them). */
+  sharingPaths?: SharingPaths;
 }
+
+/** The paths of a kind's sharing routes, each with an `{id}` parameter. */
+export interface SharingPaths {
+  access: string;
+  share: string;
+  revoke: string;
+}
+
+/** The descriptor of a kind that is shared. */
+export type ShareableDescriptor = ResourceDescriptor & {kind: ShareableKind; sharingPaths: SharingPaths};

@@ -1,8 +1,9 @@
-import type {ResourceDescriptor} from './resource-descriptor';
+import type {ShareableDescriptor} from './resource-descriptor';
 
-export const SERVER_DESCRIPTOR: ResourceDescriptor = {
+export const SERVER_DESCRIPTOR: ShareableDescriptor = {
   kind: 'server',
   repository: 'repositories.ServerRepository',
   ownerField: 'owner',
   fieldLevels: {},
+  sharingPaths: {access: '/servers/{id}/access', share: '/servers/{id}/share', revoke: '/servers/{id}/revoke'},
 };

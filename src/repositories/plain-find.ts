@@ -165,3 +165,9 @@ function copyOfClauses(value: unknown): unknown {
   for (const key of Object.keys(value)) copy[key] = copyOfClauses(value[key]);
   return copy;
 }
+
+/** A row read with its hidden properties, as an answer shows it: the hidden ones left out. */
+export function visiblePart<T extends Entity, ID>(repository: DefaultCrudRepository<T, ID>, row: Plain<T>): Plain<T> {
+  const model = repository.modelClass as unknown as ModelStatics;
+  return projection(row as Row, propertyOrder(model, false)) as Plain<T>;
+}

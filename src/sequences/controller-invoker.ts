@@ -47,9 +47,10 @@ export class ControllerInvoker {
     if (!invocation) return route.invokeHandler(context, args);
     const {methodName, authorize} = invocation;
     const controller = await context.get<object>(CoreBindings.CONTROLLER_CURRENT);
-    const invokeTarget = () => invokeMethod(controller, methodName, context, args, {skipInterceptors: true});
-    if (!authorize) return invokeTarget();
-    return authorize(new InvocationContext(context, controller, methodName, args, new RouteSource(route)), invokeTarget);
+    if (!authorize) return invokeMethod(controller, methodName, context, args, {skipInterceptors: true});
+    // The method's parameters are injected from the invocation's context, where the authorizer binds what it read.
+    const invocationContext = new InvocationContext(context, controller, methodName, args, new RouteSource(route));
+    return authorize(invocationContext, () => invokeMethod(controller, methodName, invocationContext, args, {skipInterceptors: true}));
   }
 
   /** Relies on the route's bindings (controller class and method) being in the request context. */

@@ -4,6 +4,7 @@ import {securityId} from '@loopback/security';
 import {expect} from '@loopback/testlab';
 import type {DbDataSource} from '../../src/datasources/db.datasource';
 import {RESOURCE_DESCRIPTORS} from '../../src/descriptors';
+import type {AuthorizedResource} from '../../src/authorization/authorized-resource';
 import {ResourceBindings} from '../../src/keys';
 import {DatasetRepository} from '../../src/repositories/dataset.repository';
 import {GrantRepository} from '../../src/repositories/grant.repository';
@@ -32,6 +33,7 @@ describe('AccessService and the resource registry', () => {
   let datasets: DatasetRepository;
   let modules: ModuleRepository;
   let templates: TemplateRepository;
+  let lookup: ResourceLookupService;
 
   beforeEach(() => {
     const db = new juggler.DataSource({name: 'db', connector: 'memory'}) as DbDataSource;
@@ -47,8 +49,15 @@ describe('AccessService and the resource registry', () => {
     context.bind('repositories.ModuleRepository').to(modules);
     context.bind('repositories.TemplateRepository').to(templates);
     registry = new ResourceRegistryService(context);
-    access = new AccessService(grants, new GroupRepository(db), registry, new ResourceLookupService(context, registry));
+    lookup = new ResourceLookupService(context, registry);
+    access = new AccessService(grants, new GroupRepository(db), registry);
   });
+
+  /** The template as the authorizer hands it to a handler: read once, with the caller's level. */
+  async function authorizedTemplate(c: Caller, id: string): Promise<AuthorizedResource> {
+    const found = (await lookup.find('template', id))!;
+    return {kind: 'template', id, level: await access.levelOf(c, 'template', found.subject), ...found};
+  }
 
   it('answers every registered kind\'s descriptor, and refuses a kind nobody registered', async () => {
     expect((await registry.descriptor('template')).ownerField).to.equal('creator');
@@ -79,12 +88,12 @@ describe('AccessService and the resource registry', () => {
     });
     await grants.create({resourceType: 'template', resourceId: template._id!, relation: 'write', entityType: 'user', entity: 'w@lab.org'});
     const writer = caller('w@lab.org');
-    await expect(access.assertMayChange(writer, 'template', template._id!, {public: true})).to.be.rejectedWith(/needs its owner or an administrator/);
-    await expect(access.assertMayChange(writer, 'template', template._id!, {type: 'featured'})).to.be.rejectedWith(/needs an administrator/);
-    await access.assertMayChange(writer, 'template', template._id!, {public: false, description: 'changed'});
-    await access.assertMayChange(caller('ann@lab.org'), 'template', template._id!, {public: true});
-    await expect(access.assertMayChange(caller('ann@lab.org'), 'template', template._id!, {type: 'featured'})).to.be.rejectedWith(/administrator/);
-    await access.assertMayChange(caller('root@ops.org', {admin: true}), 'template', template._id!, {type: 'featured'});
+    await expect(access.assertMayChange(writer, await authorizedTemplate(writer, template._id!), {public: true})).to.be.rejectedWith(/needs its owner or an administrator/);
+    await expect(access.assertMayChange(writer, await authorizedTemplate(writer, template._id!), {type: 'featured'})).to.be.rejectedWith(/needs an administrator/);
+    await access.assertMayChange(writer, await authorizedTemplate(writer, template._id!), {public: false, description: 'changed'});
+    await access.assertMayChange(caller('ann@lab.org'), await authorizedTemplate(caller('ann@lab.org'), template._id!), {public: true});
+    await expect(access.assertMayChange(caller('ann@lab.org'), await authorizedTemplate(caller('ann@lab.org'), template._id!), {type: 'featured'})).to.be.rejectedWith(/administrator/);
+    await access.assertMayChange(caller('root@ops.org', {admin: true}), await authorizedTemplate(caller('root@ops.org', {admin: true}), template._id!), {type: 'featured'});
   });
 
   it('builds a readable filter from the descriptor: owner field, grants and the readable-by-all flag', async () => {

@@ -1,13 +1,13 @@
 import {BindingScope, injectable, service} from '@loopback/core';
 import {repository, Where} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
+import type {AuthorizedResource} from '../../authorization/authorized-resource';
 import {Grant, ShareableKind} from '../../models/grant.model';
 import {Group} from '../../models/group.model';
 import {GrantRepository} from '../../repositories/grant.repository';
 import {GroupRepository} from '../../repositories/group.repository';
 import {Plain} from '../../repositories/plain-find';
 import {ResourceRegistryService} from './resource-registry.service';
-import {ResourceLookupService} from './resource-lookup.service';
 import type {Caller} from '../identity/identity.service';
 
 export const ACCESS_LEVELS = ['none', 'read', 'write', 'owner'] as const;
@@ -47,7 +47,6 @@ export class AccessService {
     @repository(GrantRepository) private readonly grants: GrantRepository,
     @repository(GroupRepository) private readonly groups: GroupRepository,
     @service(ResourceRegistryService) private readonly registry: ResourceRegistryService,
-    @service(ResourceLookupService) private readonly resources: ResourceLookupService,
   ) {}
 
   async levelOf(caller: Caller, kind: ResourceKind, resource: OwnedResource): Promise<AccessLevel> {
@@ -79,14 +78,12 @@ export class AccessService {
    * write_access), and only admins curate (featured). A field sent with its
    * current value is no change.
    */
-  async assertMayChange(caller: Caller, kind: ResourceKind, id: string, change: object): Promise<void> {
+  async assertMayChange(caller: Caller, {kind, level: held, record}: AuthorizedResource, change: object): Promise<void> {
     const {fieldLevels} = await this.registry.descriptor(kind);
-    const current = await this.resources.find(kind, id);
-    if (!current) throw new HttpErrors.NotFound(`No ${kind} ${id}`);
-    const level = caller.admin ? 'admin' : await this.levelOf(caller, kind, current);
+    const level = caller.admin ? 'admin' : held;
     const refused = Object.entries(change).filter(([field, value]) => {
       const needed = fieldLevels[field];
-      if (needed === undefined || value === undefined || value === (current as Record<string, unknown>)[field]) return false;
+      if (needed === undefined || value === undefined || value === (record as Record<string, unknown>)[field]) return false;
       return needed === 'admin' ? level !== 'admin' : level !== 'admin' && level !== 'owner';
     });
     if (refused.length > 0) {

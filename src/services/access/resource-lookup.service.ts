@@ -1,16 +1,26 @@
 import {BindingScope, Context, inject, injectable, service} from '@loopback/core';
 import {Entity} from '@loopback/repository';
+import type {Plain} from '../../models/plain';
 import type {PlainCrudRepository} from '../../repositories/plain-crud.repository';
+import {visiblePart} from '../../repositories/plain-find';
 import type {OwnedResource, ResourceKind} from './access.service';
 import {ResourceRegistryService} from './resource-registry.service';
 
-type Lookup = PlainCrudRepository<Entity & OwnedResource & {deletedAt?: Date; state?: string}, string>;
+type Row = Entity & OwnedResource & {deletedAt?: Date; state?: string};
+type Lookup = PlainCrudRepository<Row, string>;
+
+/** A live resource, read once: what access is decided on, and what a read of it answers. */
+export interface FoundResource<T extends Entity = Entity> {
+  /** The owner under `owner` whatever the kind calls it, with the flags that widen reading. */
+  subject: OwnedResource;
+  /** The row as a read by id answers it: hidden properties left out. */
+  record: Plain<T>;
+}
 
 /**
  * Finds a live resource of any registered kind by id, through the
  * repository its descriptor names. Trashed ones, and secrets half-written
- * or half-deleted, count as gone; the owner is under `owner` whatever the
- * kind calls it.
+ * or half-deleted, count as gone.
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class ResourceLookupService {
@@ -22,7 +32,7 @@ export class ResourceLookupService {
     @service(ResourceRegistryService) private readonly registry: ResourceRegistryService,
   ) {}
 
-  async find(kind: ResourceKind, id: string): Promise<OwnedResource | undefined> {
+  async find<T extends Entity = Entity>(kind: ResourceKind, id: string): Promise<FoundResource<T> | undefined> {
     const descriptor = await this.registry.descriptor(kind);
     let lookup = this.repositories.get(kind);
     if (!lookup) {
@@ -30,11 +40,13 @@ export class ResourceLookupService {
       this.repositories.set(kind, lookup);
     }
     // By id: the embedded store reads the one row, MongoDB its _id index. Hidden
-    // properties are kept: a secret's state decides whether it is live.
+    // properties are read too: a secret's state decides whether it is live.
     const [found] = await lookup.findPlain({where: {_id: id}}, {withHidden: true});
     const live = found && !found.deletedAt && (found.state === undefined || found.state === 'ready');
     if (!found || !live) return undefined;
-    if (descriptor.ownerField === 'owner') return found;
-    return {...found, owner: (found as Record<string, unknown>)[descriptor.ownerField] as string | undefined};
+    const record = visiblePart(lookup, found) as unknown as Plain<T>;
+    if (descriptor.ownerField === 'owner') return {subject: found, record};
+    const owner = (found as Record<string, unknown>)[descriptor.ownerField] as string | undefined;
+    return {subject: {...found, owner}, record};
   }
 }

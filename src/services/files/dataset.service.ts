@@ -3,6 +3,7 @@ import {repository} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {randomUUID} from 'node:crypto';
 import type {AppConfig} from '../../config';
+import type {AuthorizedResource} from '../../authorization/authorized-resource';
 import {AppBindings} from '../../keys';
 import {Dataset} from '../../models/dataset.model';
 import {DatasetRepository} from '../../repositories/dataset.repository';
@@ -58,10 +59,10 @@ export class DatasetService {
     }
   }
 
-  async update(caller: Caller, id: string, patch: Partial<DatasetInput>): Promise<Dataset> {
-    await this.access.assertMayChange(caller, 'dataset', id, patch);
-    await this.datasets.updateById(id, patch);
-    return this.datasets.findById(id);
+  async update(caller: Caller, dataset: AuthorizedResource<Dataset>, patch: Partial<DatasetInput>): Promise<Dataset> {
+    await this.access.assertMayChange(caller, dataset, patch);
+    await this.datasets.updateById(dataset.id, patch);
+    return this.datasets.findById(dataset.id);
   }
 
   async remove(id: string): Promise<void> {

@@ -3,6 +3,7 @@ import {repository, Where} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {randomUUID} from 'node:crypto';
 import type {AppConfig} from '../../config';
+import type {AuthorizedResource} from '../../authorization/authorized-resource';
 import {AppBindings} from '../../keys';
 import {KeyedLock} from '../../utils/keyed-lock.util';
 import {Module} from '../../models/module.model';
@@ -84,8 +85,9 @@ export class ModuleService {
     });
   }
 
-  async update(caller: Caller, id: string, patch: Partial<ModuleInput>): Promise<Module> {
-    await this.access.assertMayChange(caller, 'module', id, patch);
+  async update(caller: Caller, module: AuthorizedResource<Module>, patch: Partial<ModuleInput>): Promise<Module> {
+    await this.access.assertMayChange(caller, module, patch);
+    const id = module.id;
     const current = await this.modules.findById(id);
     const next = {...current.toJSON(), ...patch} as Module;
     const content = this.lua.render(next.luaModuleFile ?? []);

@@ -2,16 +2,15 @@ import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {repository} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import type {Stats} from 'node:fs';
+import type {AuthorizedResource} from '../../authorization/authorized-resource';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
 import {ServerRepository} from '../../repositories/server.repository';
 import {normaliseEmail} from '../../validation';
-import {AccessLevel, AccessService, atLeast} from '../access/access.service';
 import type {Caller} from '../identity/identity.service';
 import {IdentityService} from '../identity/identity.service';
 import {JupyterHubService} from '../hub/jupyterhub.service';
 import {NotebookValidatorService} from './notebook-validator.service';
-import {ResourceLookupService} from '../access/resource-lookup.service';
 import {Checkpoint, CHECKPOINTS, CheckpointService} from './checkpoint.service';
 import {ConfinedFolder} from './confined-folder';
 import {FileSystemService, TRASH_FOLDER} from './file-system.service';
@@ -85,35 +84,21 @@ export class VolumeService {
     @service(FileSystemService) private readonly files: FileSystemService,
     @service(CheckpointService) private readonly checkpointStore: CheckpointService,
     @service(FileTrashService) private readonly trash: FileTrashService,
-    @service(AccessService) private readonly access: AccessService,
-    @service(ResourceLookupService) private readonly resources: ResourceLookupService,
     @service(IdentityService) private readonly identity: IdentityService,
     @service(JupyterHubService) private readonly hub: JupyterHubService,
     @service(NotebookValidatorService) private readonly notebooks: NotebookValidatorService,
   ) {}
 
   /**
-   * `home` (the caller's, or with `email` an admin's pick) or a dataset id;
-   * datasets need `level` on them, unreadable ones are 404.
+   * The root a files route acts on: the dataset the authorizer decided on,
+   * or else a home: the caller's, or with `email` (admins) another person's.
    */
-  async root(caller: Caller, root: string | undefined, level: AccessLevel, email?: string): Promise<VolumeRoot> {
-    if (root === undefined || root === '' || root === 'home') {
-      let username = caller.username;
-      if (email !== undefined) {
-        const person = normaliseEmail(email);
-        if (!person) throw new HttpErrors.BadRequest(`email "${email}" is not an email`);
-        if (person !== caller.email && !caller.admin) {
-          throw new HttpErrors.Forbidden('Only administrators may use another person\'s home');
-        }
-        username = this.identity.hubUsername(person);
-      }
-      return {label: 'home', homeOf: username};
-    }
-    const dataset = await this.resources.find('dataset', root);
-    const held = dataset ? await this.access.levelOf(caller, 'dataset', dataset) : 'none';
-    if (held === 'none') throw new HttpErrors.NotFound(`Root ${root} is neither "home" nor a dataset you can read`);
-    if (!atLeast(held, level)) throw new HttpErrors.Forbidden(`Changing files in dataset ${root} needs write access`);
-    return {label: root, datasetId: dataset!._id};
+  root(caller: Caller, dataset: AuthorizedResource | undefined, email?: string): VolumeRoot {
+    if (dataset) return {label: dataset.id, datasetId: dataset.id};
+    if (email === undefined) return {label: 'home', homeOf: caller.username};
+    const person = normaliseEmail(email);
+    if (!person) throw new HttpErrors.BadRequest(`email "${email}" is not an email`);
+    return {label: 'home', homeOf: this.identity.hubUsername(person)};
   }
 
   /** Writes a notebook, a file or a folder; an existing file becomes a checkpoint first. */
@@ -144,7 +129,7 @@ export class VolumeService {
         `The user ${caller.username} does not exist on JupyterHub: users are not created by the ELN, sign in to the Notebooks Hub once first`,
       );
     }
-    return this.write(await this.root(caller, 'home', 'write'), {type: 'notebook', name: filename, path: folder, content: notebook});
+    return this.write(this.root(caller, undefined), {type: 'notebook', name: filename, path: folder, content: notebook});
   }
 
   /**

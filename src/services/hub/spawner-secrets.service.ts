@@ -1,6 +1,7 @@
 import {BindingScope, injectable, service} from '@loopback/core';
 import {repository} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
+import {Secret} from '../../models/secret.model';
 import {ServerRepository} from '../../repositories/server.repository';
 import {TemplateRepository} from '../../repositories/template.repository';
 import {AccessService} from '../access/access.service';
@@ -46,10 +47,9 @@ export class SpawnerSecretsService {
     const owner = await this.users.asCaller(server.owner);
     const given: SpawnSecret[] = [];
     for (const id of new Set(template?.secrets ?? [])) {
-      const secret = await this.resources.find('secret', id);
-      if (!secret || (await this.access.levelOf(owner, 'secret', secret)) === 'none') continue;
-      const {secretName, type, mount_path: mountPath} = await this.secrets.get(id);
-      const {value} = await this.secrets.getWithValue(id);
+      const secret = await this.resources.find<Secret>('secret', id);
+      if (!secret || (await this.access.levelOf(owner, 'secret', secret.subject)) === 'none') continue;
+      const {secretName, type, mount_path: mountPath, value} = await this.secrets.withValue(secret.record);
       given.push({id, secretName, type, ...(mountPath ? {mount_path: mountPath} : {}), value});
     }
     return given;

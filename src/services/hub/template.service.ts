@@ -3,6 +3,7 @@ import {repository} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {randomBytes} from 'node:crypto';
 import {Dataset} from '../../models/dataset.model';
+import type {AuthorizedResource} from '../../authorization/authorized-resource';
 import {Module} from '../../models/module.model';
 import {Secret} from '../../models/secret.model';
 import {Template} from '../../models/template.model';
@@ -86,12 +87,12 @@ export class TemplateService {
     });
   }
 
-  async update(caller: Caller, id: string, body: Partial<TemplateInput>): Promise<Template> {
+  async update(caller: Caller, template: AuthorizedResource<Template>, body: Partial<TemplateInput>): Promise<Template> {
     const patch = settable(body);
-    await this.access.assertMayChange(caller, 'template', id, patch);
+    await this.access.assertMayChange(caller, template, patch);
     await this.validate(caller, patch);
-    await this.templates.updateById(id, patch);
-    return this.templates.findById(id);
+    await this.templates.updateById(template.id, patch);
+    return this.templates.findById(template.id);
   }
 
   async remove(id: string): Promise<void> {
@@ -163,8 +164,8 @@ export class TemplateService {
       const missing: string[] = [];
       for (const id of new Set(ids ?? [])) {
         const resource = await this.resources.find(kind, id);
-        const level = resource ? await this.access.levelOf(caller, kind, resource) : 'none';
-        if (resource && level !== 'none') found[kind].push({resource, level});
+        const level = resource ? await this.access.levelOf(caller, kind, resource.subject) : 'none';
+        if (resource && level !== 'none') found[kind].push({resource: resource.record, level});
         else missing.push(id);
       }
       if (missing.length > 0) offending.push(`${kind}s ${missing.join(', ')}`);

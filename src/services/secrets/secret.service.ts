@@ -17,7 +17,7 @@ export type SecretValue = string | Record<string, string>;
 
 export type SecretInput = Pick<Secret, 'secretName' | 'type' | 'description' | 'mount_path'> & {value: SecretValue};
 export type SecretPatch = Partial<Pick<Secret, 'secretName' | 'description' | 'mount_path'>> & {value?: SecretValue};
-export type SecretWithValue = ReturnType<Secret['toJSON']> & {value: SecretValue};
+export type SecretWithValue = Plain<Secret> & {value: SecretValue};
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_PAIRS = 200;
@@ -51,15 +51,11 @@ export class SecretService {
     return this.secrets.findPlain({where: {and: where} as Where<Secret>, order: ['secretName ASC', '_id ASC']});
   }
 
-  async get(id: string): Promise<Secret> {
-    return this.secrets.findById(id);
-  }
-
-  async getWithValue(id: string): Promise<SecretWithValue> {
-    const secret = await this.secrets.findById(id);
-    const stored = await this.store.read(id);
-    if (!stored) throw new HttpErrors.BadGateway(`The secret store has no value for secret ${id}`);
-    return {...secret.toJSON(), value: fromStored(secret.type, stored)};
+  /** The secret as read, with its value from the secret store. */
+  async withValue(secret: Plain<Secret>): Promise<SecretWithValue> {
+    const stored = await this.store.read(secret._id!);
+    if (!stored) throw new HttpErrors.BadGateway(`The secret store has no value for secret ${secret._id}`);
+    return {...secret, value: fromStored(secret.type, stored)};
   }
 
   async create(caller: Caller, input: SecretInput): Promise<Secret> {

@@ -1,0 +1,62 @@
+import {BindingScope, inject, injectable, service} from '@loopback/core';
+import {get, param, ParameterObject, post, requestBody} from '@loopback/rest';
+import {requireAccess} from '../authorization/access-requirement';
+import type {AuthorizedResource} from '../authorization/authorized-resource';
+import type {ShareableDescriptor} from '../descriptors/resource-descriptor';
+import {ResourceBindings} from '../keys';
+import {EntityType} from '../models/grant.model';
+import {ACCESS_LIST_SCHEMA, AccessEntry, SHARE_REQUEST_SCHEMA, ShareRequest, SharingService} from '../services/access/sharing.service';
+import {jsonBody, jsonResponse} from './json-spec.helpers';
+
+const SHARE_BODY = jsonBody(SHARE_REQUEST_SCHEMA);
+const ENTITY_TYPE: Partial<ParameterObject> = {
+  schema: {type: 'string', enum: ['user', 'group', 'org'], default: 'user'},
+};
+
+/**
+ * The sharing routes of one shared kind, at the paths its descriptor names:
+ * who holds access (read), share and revoke (owner). Each kind's sharing
+ * controller is this class, so every kind shares the same way.
+ */
+export function defineSharingController(descriptor: ShareableDescriptor) {
+  const {kind, sharingPaths: paths} = descriptor;
+  const accessList = jsonResponse(`Who holds access to the ${kind}, the owner first`, ACCESS_LIST_SCHEMA);
+
+  @injectable({scope: BindingScope.SINGLETON})
+  class SharingController {
+    constructor(@service(SharingService) public readonly sharing: SharingService) {}
+
+    @requireAccess(kind, 'read')
+    @get(paths.access, accessList)
+    access(
+      @param.path.string('id') id: string,
+      @param.query.string('type', ENTITY_TYPE) type: EntityType | undefined,
+      @inject(ResourceBindings.AUTHORIZED) resource: AuthorizedResource,
+    ): Promise<AccessEntry[]> {
+      return this.sharing.accessList(kind, resource.subject, type ?? 'user');
+    }
+
+    @requireAccess(kind, 'owner')
+    @post(paths.share, accessList)
+    async share(
+      @param.path.string('id') id: string,
+      @requestBody(SHARE_BODY) body: ShareRequest,
+      @inject(ResourceBindings.AUTHORIZED) resource: AuthorizedResource,
+    ): Promise<AccessEntry[]> {
+      await this.sharing.share(kind, id, body);
+      return this.sharing.everyone(kind, resource.subject);
+    }
+
+    @requireAccess(kind, 'owner')
+    @post(paths.revoke, accessList)
+    async revoke(
+      @param.path.string('id') id: string,
+      @requestBody(SHARE_BODY) body: ShareRequest,
+      @inject(ResourceBindings.AUTHORIZED) resource: AuthorizedResource,
+    ): Promise<AccessEntry[]> {
+      await this.sharing.revoke(kind, id, body);
+      return this.sharing.everyone(kind, resource.subject);
+    }
+  }
+  return SharingController;
+}

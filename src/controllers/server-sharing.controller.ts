@@ -1,0 +1,42 @@
+import {inject, service} from '@loopback/core';
+import {get, param} from '@loopback/rest';
+import {requireAccess} from '../authorization/access-requirement';
+import type {AuthorizedResource} from '../authorization/authorized-resource';
+import {SERVER_DESCRIPTOR} from '../descriptors/server.descriptor';
+import {ResourceBindings} from '../keys';
+import {Server} from '../models/server.model';
+import {ACCESS_LIST_SCHEMA, AccessEntry} from '../services/access/sharing.service';
+import {JupyterHubService} from '../services/hub/jupyterhub.service';
+import {defineSharingController} from './define-sharing-controller';
+import {jsonResponse} from './json-spec.helpers';
+
+export interface ServerShare {
+  url: string;
+  templateId: string;
+  access: AccessEntry[];
+}
+
+/** The sharing routes every shared kind has, and the seed's summary of how to reach and share a server. */
+export class ServerSharingController extends defineSharingController(SERVER_DESCRIPTOR) {
+  @requireAccess('server', 'read')
+  @get(
+    '/servers/{id}/share',
+    jsonResponse('How to reach and share the server', {
+      type: 'object',
+      required: ['url', 'templateId', 'access'],
+      properties: {
+        url: {type: 'string', description: 'The server on the hub'},
+        templateId: {type: 'string', description: 'The template others may launch their own server from'},
+        access: ACCESS_LIST_SCHEMA,
+      },
+    }),
+  )
+  async shareDetails(
+    @param.path.string('id') id: string,
+    @service(JupyterHubService) hub: JupyterHubService,
+    @inject(ResourceBindings.AUTHORIZED) server: AuthorizedResource<Server>,
+  ): Promise<ServerShare> {
+    const {hubUser, name, templateId} = server.record;
+    return {url: hub.serverUrl(hubUser, name), templateId, access: await this.sharing.accessList('server', server.subject, 'user')};
+  }
+}
