@@ -43,7 +43,7 @@ import {HubHealthCheck} from './services/hub/hub-health-check.service';
 import {JupyterHubService} from './services/hub/jupyterhub.service';
 import {LocalSecretStoreService} from './services/secrets/local-secret-store.service';
 import {LoggerService} from './services/logger.service';
-import type {SecretStore} from './services/secrets/secret-store';
+import type {SecretStore} from './types/secret-store';
 import {SecretStoreHealthCheck} from './services/secrets/secret-store-health-check.service';
 import {VaultSecretStoreService} from './services/secrets/vault-secret-store.service';
 

@@ -3,7 +3,7 @@ import type {AuthorizedResource} from './authorization/authorized-resource';
 import type {AppConfig} from './config';
 import type {ResourceDescriptor} from './descriptors/resource-descriptor';
 import type {HealthCheck} from './services/health/health.service';
-import type {SecretStore} from './services/secrets/secret-store';
+import type {SecretStore} from './types/secret-store';
 
 export namespace AppBindings {
   export const CONFIG = BindingKey.create<AppConfig>('notebooks-hub.config');

@@ -1,7 +1,7 @@
 import {inject, injectable, BindingScope} from '@loopback/core';
 import {HandlerContext, HttpErrors, Reject} from '@loopback/rest';
 import {ErrorWriterOptions, writeErrorToResponse} from 'strong-error-handler';
-import {storageError} from '../services/files/confined-folder';
+import {storageError} from '../utils/confined-folder.util';
 import {LoggerService} from '../services/logger.service';
 
 /** Error answers are JSON whatever the Accept header says, never carry a stack trace. */

@@ -5,7 +5,7 @@ import {loadConfig} from '../../src/config';
 import {FileSystemService} from '../../src/services/files/file-system.service';
 import {LocalSecretStoreService} from '../../src/services/secrets/local-secret-store.service';
 import {LoggerService} from '../../src/services/logger.service';
-import type {SecretStore} from '../../src/services/secrets/secret-store';
+import type {SecretStore} from '../../src/types/secret-store';
 import {VaultSecretStoreService} from '../../src/services/secrets/vault-secret-store.service';
 import {temporaryFolder} from '../fixtures/test-app';
 import {VaultKvDouble} from '../fixtures/vault-kv-double';

@@ -22,4 +22,9 @@ describe('Layering of src/', () => {
     const loose = readdirSync(path.join(SRC, 'services')).filter(name => name.endsWith('.ts'));
     expect(loose.sort()).to.deepEqual(['group.service.ts', 'logger.service.ts', 'pagination.service.ts']);
   });
+
+  it('keeps services/ for services: every file there is a *.service.ts', () => {
+    const others = sources('services').filter(([name]) => !name.endsWith('.service.ts'));
+    expect(others.map(([name]) => name)).to.deepEqual([]);
+  });
 });

@@ -2,7 +2,7 @@ import {BindingScope, inject, injectable} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
-import {ConfinedFolder, readChunks, timeOrderedId, writeAll} from './confined-folder';
+import {ConfinedFolder, readChunks, timeOrderedId, writeAll} from '../../utils/confined-folder.util';
 
 /** Name of the folder, beside each file, that holds its checkpoints: `.checkpoints/{name}/{id}`. */
 export const CHECKPOINTS = '.checkpoints';

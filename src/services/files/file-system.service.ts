@@ -4,7 +4,7 @@ import {promises as fs} from 'node:fs';
 import path from 'node:path';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
-import {ConfinedFolder, CreationRules, errnoOf} from './confined-folder';
+import {ConfinedFolder, CreationRules, errnoOf} from '../../utils/confined-folder.util';
 
 /** Name of the folder, in each root, where deleted things wait to be purged or restored. */
 export const TRASH_FOLDER = '.trash';

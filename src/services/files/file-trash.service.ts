@@ -2,7 +2,7 @@ import {BindingScope, inject, injectable} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
-import {ConfinedFolder, timeOrderedId} from './confined-folder';
+import {ConfinedFolder, timeOrderedId} from '../../utils/confined-folder.util';
 import {TRASH_FOLDER} from './file-system.service';
 
 export interface TrashedFile {

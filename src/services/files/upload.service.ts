@@ -8,7 +8,7 @@ import {pipeline} from 'node:stream/promises';
 import yauzl from 'yauzl';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
-import {ConfinedFolder, errnoOf, storageError, writeAll} from './confined-folder';
+import {ConfinedFolder, errnoOf, storageError, writeAll} from '../../utils/confined-folder.util';
 import {segmentsOf, VolumeRoot, VolumeService} from './volume.service';
 
 export interface UploadResult {

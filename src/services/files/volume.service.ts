@@ -12,7 +12,7 @@ import {IdentityService} from '../identity/identity.service';
 import {JupyterHubService} from '../hub/jupyterhub.service';
 import {NotebookValidatorService} from './notebook-validator.service';
 import {Checkpoint, CHECKPOINTS, CheckpointService} from './checkpoint.service';
-import {ConfinedFolder} from './confined-folder';
+import {ConfinedFolder} from '../../utils/confined-folder.util';
 import {FileSystemService, TRASH_FOLDER} from './file-system.service';
 import {FileTrashService, TrashedFile} from './file-trash.service';
 

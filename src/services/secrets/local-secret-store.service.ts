@@ -6,7 +6,7 @@ import path from 'node:path';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
 import {FileSystemService} from '../files/file-system.service';
-import type {SecretStore, StoredSecret} from './secret-store';
+import type {SecretStore, StoredSecret} from '../../types/secret-store';
 
 interface SealedFile {
   iv: string;

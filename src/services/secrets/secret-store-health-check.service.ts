@@ -1,7 +1,7 @@
 import {inject} from '@loopback/core';
 import {SecretBindings} from '../../keys';
 import {HealthCheck} from '../health/health.service';
-import type {SecretStore} from './secret-store';
+import type {SecretStore} from '../../types/secret-store';
 
 /** The secret store answers (Vault: unsealed, the API's token valid; local: key and folder usable). */
 export class SecretStoreHealthCheck implements HealthCheck {

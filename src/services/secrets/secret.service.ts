@@ -9,7 +9,7 @@ import {Plain} from '../../repositories/plain-find';
 import {SecretRepository} from '../../repositories/secret.repository';
 import {AccessService} from '../access/access.service';
 import type {Caller} from '../identity/identity.service';
-import type {SecretStore, StoredSecret} from './secret-store';
+import type {SecretStore, StoredSecret} from '../../types/secret-store';
 import {SharingService} from '../access/sharing.service';
 
 /** A secret's value as the API takes and gives it: pairs for env_var, file content for raw. */

@@ -4,7 +4,7 @@ import NodeVault from 'node-vault';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
 import {LoggerService} from '../logger.service';
-import type {SecretStore, StoredSecret} from './secret-store';
+import type {SecretStore, StoredSecret} from '../../types/secret-store';
 
 type VaultClient = ReturnType<typeof NodeVault>;
 type VaultFailure = Error & {response?: {statusCode: number; body?: {errors?: string[]}}; code?: string};
