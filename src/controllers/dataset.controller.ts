@@ -3,7 +3,7 @@ import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, R
 import type {AuthorizedResource} from '../authorization/authorized-resource';
 import {ResourceBindings} from '../keys';
 import {SecurityBindings} from '@loopback/security';
-import {requireAccess, requireAdmin} from '../authorization/access-requirement';
+import {requireAccess} from '../authorization/access-requirement';
 import {Dataset} from '../models/dataset.model';
 import {DatasetInput, DatasetService} from '../services/files/dataset.service';
 import type {Caller} from '../services/identity/identity.service';
@@ -70,17 +70,5 @@ export class DatasetController {
   })
   async remove(@param.path.string('id') id: string): Promise<void> {
     await this.datasets.remove(id);
-  }
-
-  @requireAdmin()
-  @get('/datasets/trash', jsonResponse('Datasets in the trash, oldest first (admins)', {type: 'array', items: getModelSchemaRef(Dataset)}))
-  trash(): Promise<Dataset[]> {
-    return this.datasets.listTrash();
-  }
-
-  @requireAdmin()
-  @post('/datasets/{id}/restore', jsonResponse('The dataset, back from the trash with its folder (admins)', DATASET))
-  restore(@param.path.string('id') id: string): Promise<Dataset> {
-    return this.datasets.restore(id);
   }
 }

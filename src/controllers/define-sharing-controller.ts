@@ -2,7 +2,7 @@ import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {get, param, ParameterObject, post, requestBody} from '@loopback/rest';
 import {requireAccess} from '../authorization/access-requirement';
 import type {AuthorizedResource} from '../authorization/authorized-resource';
-import type {ShareableDescriptor} from '../descriptors/resource-descriptor';
+import {ShareableDescriptor, sharingPathsOf} from '../descriptors/resource-descriptor';
 import {ResourceBindings} from '../keys';
 import {EntityType} from '../models/grant.model';
 import {ACCESS_LIST_SCHEMA, AccessEntry, SHARE_REQUEST_SCHEMA, ShareRequest, SharingService} from '../services/access/sharing.service';
@@ -19,7 +19,8 @@ const ENTITY_TYPE: Partial<ParameterObject> = {
  * controller is this class, so every kind shares the same way.
  */
 export function defineSharingController(descriptor: ShareableDescriptor) {
-  const {kind, sharingPaths: paths} = descriptor;
+  const {kind} = descriptor;
+  const paths = sharingPathsOf(descriptor);
   const accessList = jsonResponse(`Who holds access to the ${kind}, the owner first`, ACCESS_LIST_SCHEMA);
 
   @injectable({scope: BindingScope.SINGLETON})

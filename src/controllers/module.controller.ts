@@ -3,7 +3,7 @@ import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, R
 import type {AuthorizedResource} from '../authorization/authorized-resource';
 import {ResourceBindings} from '../keys';
 import {SecurityBindings} from '@loopback/security';
-import {requireAccess, requireAdmin} from '../authorization/access-requirement';
+import {requireAccess} from '../authorization/access-requirement';
 import {Module} from '../models/module.model';
 import type {Caller} from '../services/identity/identity.service';
 import {ModuleInput, ModuleService} from '../services/files/module.service';
@@ -70,17 +70,5 @@ export class ModuleController {
   })
   async remove(@param.path.string('id') id: string): Promise<void> {
     await this.modules.remove(id);
-  }
-
-  @requireAdmin()
-  @get('/modules/trash', jsonResponse('Modules in the trash, oldest first (admins)', {type: 'array', items: getModelSchemaRef(Module)}))
-  trash(): Promise<Module[]> {
-    return this.modules.listTrash();
-  }
-
-  @requireAdmin()
-  @post('/modules/{id}/restore', jsonResponse('The module, back from the trash (admins)', MODULE))
-  restore(@param.path.string('id') id: string): Promise<Module> {
-    return this.modules.restore(id);
   }
 }

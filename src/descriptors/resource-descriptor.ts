@@ -8,6 +8,8 @@ import type {AccessLevel, ResourceKind} from '../services/access/access.service'
  */
 export interface ResourceDescriptor {
   kind: ResourceKind;
+  /** Where its collection is, e.g. `/datasets`. */
+  basePath: string;
   /** The binding key of its repository, e.g. `repositories.DatasetRepository`. */
   repository: string;
   /** The property holding the owner's email. */
@@ -21,7 +23,7 @@ export interface ResourceDescriptor {
   fieldLevels: Record<string, Exclude<AccessLevel, 'none' | 'read' | 'write'> | 'admin'>;
   /** Resources readable by all may be changed by their owner and admins only, whatever the grants say. */
   readableByAllNeedsOwnerToWrite?: boolean;
-  /** Where a shared kind's access, share and revoke routes are (defineSharingController makes them). */
+  /** Where a shared kind's access, share and revoke routes are, when not `{basePath}/{id}/access|share|revoke`. */
   sharingPaths?: SharingPaths;
 }
 
@@ -33,4 +35,9 @@ export interface SharingPaths {
 }
 
 /** The descriptor of a kind that is shared. */
-export type ShareableDescriptor = ResourceDescriptor & {kind: ShareableKind; sharingPaths: SharingPaths};
+export type ShareableDescriptor = ResourceDescriptor & {kind: ShareableKind};
+
+/** A shared kind's sharing routes: as its descriptor names them, or beside its collection. */
+export function sharingPathsOf({basePath, sharingPaths}: ShareableDescriptor): SharingPaths {
+  return sharingPaths ?? {access: `${basePath}/{id}/access`, share: `${basePath}/{id}/share`, revoke: `${basePath}/{id}/revoke`};
+}

@@ -2,9 +2,10 @@ import type {ShareableDescriptor} from './resource-descriptor';
 
 export const SECRET_DESCRIPTOR: ShareableDescriptor = {
   kind: 'secret',
+  basePath: '/secrets',
   repository: 'repositories.SecretRepository',
   ownerField: 'owner',
   fieldLevels: {owner: 'owner'},
-  // The seed's paths: sharing is /secret/share/{id}, the others /secret/{id}/...
+  // The seed's paths: a secret is /secret/{id}, and sharing is /secret/share/{id}.
   sharingPaths: {access: '/secret/{id}/access', share: '/secret/share/{id}', revoke: '/secret/{id}/revoke'},
 };

@@ -1,0 +1,45 @@
+import {BindingScope, Constructor, injectable, service} from '@loopback/core';
+import {Entity} from '@loopback/repository';
+import {get, getModelSchemaRef, param, post, SchemaObject} from '@loopback/rest';
+import {requireAdmin} from '../authorization/access-requirement';
+import type {ResourceDescriptor} from '../descriptors/resource-descriptor';
+import {jsonResponse} from './json-spec.helpers';
+
+/** A kind's service whose deletes go to a trash that admins can list and restore from. */
+export interface Trash<T extends Entity> {
+  listTrash(): Promise<T[]>;
+  restore(id: string): Promise<T>;
+}
+
+/**
+ * The admins' trash routes of one kind, beside its collection: what is in
+ * the trash, oldest first, and restoring one. Each trashable kind's trash
+ * controller is this class.
+ */
+export function defineTrashController<T extends Entity & {deletedAt?: Date}>(
+  descriptor: ResourceDescriptor,
+  model: typeof Entity & {prototype: T},
+  trashService: Constructor<Trash<T>>,
+) {
+  const {kind, basePath} = descriptor;
+  const trashed: SchemaObject = {type: 'array', items: getModelSchemaRef(model)};
+  const restored = getModelSchemaRef(model, {exclude: ['deletedAt']});
+
+  @injectable({scope: BindingScope.SINGLETON})
+  class TrashController {
+    constructor(@service(trashService) public readonly trash: Trash<T>) {}
+
+    @requireAdmin()
+    @get(`${basePath}/trash`, jsonResponse(`What is in the ${kind} trash, oldest first (admins)`, trashed))
+    listTrash(): Promise<T[]> {
+      return this.trash.listTrash();
+    }
+
+    @requireAdmin()
+    @post(`${basePath}/{id}/restore`, jsonResponse(`The ${kind}, back from the trash with its files (admins)`, restored))
+    restore(@param.path.string('id') id: string): Promise<T> {
+      return this.trash.restore(id);
+    }
+  }
+  return TrashController;
+}
