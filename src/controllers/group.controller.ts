@@ -11,8 +11,9 @@ import type {Plain} from '../models/plain';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
-const GROUP = getModelSchemaRef(Group);
-const NAME_ONLY = getModelSchemaRef(Group, {partial: false, exclude: ['_id', 'owner', 'members', 'createdAt'], title: 'GroupName'});
+// nameKey is the store's, for the unique index: never in answers or bodies.
+const GROUP = getModelSchemaRef(Group, {title: 'Group', exclude: ['nameKey']});
+const NAME_ONLY = getModelSchemaRef(Group, {partial: false, exclude: ['_id', 'owner', 'members', 'createdAt', 'nameKey'], title: 'GroupName'});
 const MEMBERS = {type: 'array', items: {type: 'string', format: 'email'}} as const;
 
 @injectable({scope: BindingScope.SINGLETON})

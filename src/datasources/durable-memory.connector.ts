@@ -5,10 +5,12 @@ import {
   applyFilter,
   FileTask,
   Memory,
+  MemoryCallback,
   MemoryFilter,
 } from 'loopback-datasource-juggler/lib/connectors/memory';
 import {nearFilter} from 'loopback-datasource-juggler/lib/geo';
 import {selectFields} from 'loopback-datasource-juggler/lib/utils';
+import {duplicateKeyError, IndexDeclaration} from '../utils/duplicate-key.util';
 
 type Row = Record<string, unknown>;
 interface ParsedRow {
@@ -19,6 +21,11 @@ interface ParsedRow {
 interface SortKey {
   keyPath: string[];
   direction: 1 | -1;
+}
+/** A row a write would leave: its id (none yet for a create without one) and its value of each field. */
+interface RowChange {
+  id: unknown;
+  valueOf(field: string): unknown;
 }
 
 /**
@@ -150,6 +157,94 @@ export class DurableMemory extends Memory {
     process.nextTick(() => callback(null, rows));
   }
 
+  /*
+   * The unique indexes declared in model settings hold here as on MongoDB:
+   * every write is checked against the stored rows and applied in the same
+   * synchronous step (the connector runs one call at a time in this process),
+   * so no other write comes between the check and the write. A refused write
+   * changes nothing and answers MongoDB's duplicate key error (code 11000).
+   */
+
+  override _createSync(model: string, data: Row, callback: (err: Error | null, id?: unknown) => void): void {
+    const refused = this.duplicateOf(model, () => [{id: this.getIdValue(model, data), valueOf: field => data[field]}]);
+    if (refused) callback(refused);
+    else super._createSync(model, data, callback);
+  }
+
+  /** Also the write of updateAttributes and of each row of updateAll: the stored row with `data` merged in. */
+  override save(model: string, data: Row, options: object, callback: MemoryCallback): void {
+    const id = this.getIdValue(model, data);
+    const json = this.collection(model)[String(id)];
+    const stored = json === undefined ? {} : this.parsedRow(model, String(id), json);
+    const refused = this.duplicateOf(model, () => [{id, valueOf: field => (field in data ? data[field] : stored[field])}]);
+    if (refused) process.nextTick(() => callback(refused));
+    else super.save(model, data, options, callback);
+  }
+
+  /** All or nothing: refused when any updated row would collide with another row, updated or not. */
+  override updateAll(model: string, where: Row | undefined, data: Row, options: object, callback: MemoryCallback): void {
+    const refused = this.duplicateOf(model, () => {
+      const collection = this.collection(model);
+      return this.query(model, {where: where ?? {}}, key => this.parsedRow(model, key, collection[key])).map(row => ({
+        id: this.getIdValue(model, row),
+        valueOf: field => (field in data ? data[field] : row[field]),
+      }));
+    });
+    if (refused) process.nextTick(() => callback(refused));
+    else super.updateAll(model, where, data, options, callback);
+  }
+
+  override update(model: string, where: Row | undefined, data: Row, options: object, callback: MemoryCallback): void {
+    this.updateAll(model, where, data, options, callback);
+  }
+
+  override replaceById(model: string, id: unknown, data: Row, options: object, callback: MemoryCallback): void {
+    const refused = this.replacementRefused(model, id, data);
+    if (refused) process.nextTick(() => callback(refused));
+    else super.replaceById(model, id, data, options, callback);
+  }
+
+  /** A replacement of a stored row is checked here; a create is checked by _createSync. */
+  override replaceOrCreate(model: string, data: Row, options: object, callback: MemoryCallback): void {
+    const refused = this.replacementRefused(model, this.getIdValue(model, data), data);
+    if (refused) process.nextTick(() => callback(refused));
+    else super.replaceOrCreate(model, data, options, callback);
+  }
+
+  private replacementRefused(model: string, id: unknown, data: Row): Error | undefined {
+    // No stored row: nothing is replaced, and the stock connector answers as it does.
+    if (this.collection(model)[String(id)] === undefined) return undefined;
+    return this.duplicateOf(model, () => [{id, valueOf: field => data[field]}]);
+  }
+
+  /**
+   * The duplicate key error of the first unique index of the model that the
+   * rows `changes` gives would break, against each other and the other stored
+   * rows; undefined when they break none. A missing field counts as null, as
+   * on MongoDB. `changes` is asked for only when the model has unique indexes.
+   */
+  private duplicateOf(model: string, changes: () => RowChange[]): Error | undefined {
+    const indexes = uniqueIndexes(this._models[model]?.settings.indexes);
+    if (indexes.length === 0) return undefined;
+    const changed = changes();
+    const replaced = new Set(changed.flatMap(({id}) => (id === undefined ? [] : [String(id)])));
+    const collection = this.collection(model);
+    for (const {name, fields} of indexes) {
+      const taken = new Set<string>();
+      for (const key of Object.keys(collection)) {
+        if (replaced.has(key)) continue;
+        const row = this.parsedRow(model, key, collection[key]);
+        taken.add(indexKey(fields, field => row[field]));
+      }
+      for (const {valueOf} of changed) {
+        const key = indexKey(fields, valueOf);
+        if (taken.has(key)) return duplicateKeyError(model, name, Object.fromEntries(fields.map(field => [field, valueOf(field) ?? null])));
+        taken.add(key);
+      }
+    }
+    return undefined;
+  }
+
   private query(model: string, filter: MemoryFilter, answer: (key: string) => Row): Row[] {
     const collection = this.collection(model);
     const idNames = this.idNames(model);
@@ -202,6 +297,18 @@ export class DurableMemory extends Memory {
 
 /** The `all()` option asking for the store's own frozen rows as stored instead of copies. */
 export const SHARED_ROWS = 'sharedRows';
+
+/** The unique indexes of `indexes: {name: {keys, options: {unique: true}}}` in model settings, with their fields. */
+function uniqueIndexes(declared: unknown): Array<{name: string; fields: string[]}> {
+  return Object.entries((declared ?? {}) as Record<string, IndexDeclaration>)
+    .filter(([, index]) => index.options?.unique === true && index.keys)
+    .map(([name, index]) => ({name, fields: Object.keys(index.keys!)}));
+}
+
+/** The values of an index's fields as one comparable string: dates as their ISO text, whether stored or given. */
+function indexKey(fields: string[], valueOf: (field: string) => unknown): string {
+  return JSON.stringify(fields.map(field => valueOf(field) ?? null));
+}
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {

@@ -1,14 +1,29 @@
 import {Entity, model, property} from '@loopback/repository';
 import {EMAIL_PATTERN, NAME_PATTERN} from '../validation';
 
-/** People named by email, owned by one of them; grants to the group reach every member. */
-@model({settings: {strict: true, strictObjectIDCoercion: true}})
+/**
+ * People named by email, owned by one of them; grants to the group reach
+ * every member. Names are unique per owner whatever their case: the store
+ * holds that on nameKey, the name as compared, kept out of answers.
+ */
+@model({
+  settings: {
+    strict: true,
+    strictObjectIDCoercion: true,
+    hiddenProperties: ['nameKey'],
+    indexes: {uniqueName: {keys: {owner: 1, nameKey: 1}, options: {unique: true}}},
+  },
+})
 export class Group extends Entity {
   @property({type: 'string', id: true, defaultFn: 'uuidv4'})
   _id?: string;
 
   @property({type: 'string', required: true, jsonSchema: {pattern: NAME_PATTERN}})
   name: string;
+
+  /** The name lower-cased, set by the group service with every name. */
+  @property({type: 'string'})
+  nameKey?: string;
 
   @property({type: 'string', description: 'Email of the owner, set by the server'})
   owner: string;

@@ -21,8 +21,23 @@ export class LuaCall {
 /** Most calls in a modulefile; checked by the module service, since LoopBack cannot put maxItems on an array of models. */
 export const LUA_CALLS_MAX = 200;
 
-/** An Lmod module: a binaries folder and a generated modulefile. */
-@model({settings: {strict: true, strictObjectIDCoercion: true}})
+/**
+ * An Lmod module: a binaries folder and a generated modulefile.
+ *
+ * Live modules are unique per (owner, name, version); trashed ones must not
+ * block a new module of that key. MongoDB cannot index only the rows with
+ * `deletedAt: null` (a partial index takes no null match), so deletedAt is
+ * part of the key: every live module has none (null to the index), and a
+ * trashed one has its own trash time, so it collides with nothing a live
+ * module or another trashed module of the key could hold.
+ */
+@model({
+  settings: {
+    strict: true,
+    strictObjectIDCoercion: true,
+    indexes: {uniqueLiveModule: {keys: {owner: 1, name: 1, version: 1, deletedAt: 1}, options: {unique: true}}},
+  },
+})
 export class Module extends MountedResource {
   @property({type: 'string', required: true, jsonSchema: {pattern: MODULE_SEGMENT_PATTERN}})
   name: string;

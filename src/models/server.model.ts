@@ -8,7 +8,12 @@ export type ServerStatus = (typeof SERVER_STATUSES)[number];
   settings: {
     strict: true,
     strictObjectIDCoercion: true,
-    indexes: {byOwner: {keys: {owner: 1}}, byStatus: {keys: {status: 1}}},
+    // The name is the JupyterHub named server's: one per owner's hub account.
+    indexes: {
+      byOwner: {keys: {owner: 1}},
+      byStatus: {keys: {status: 1}},
+      uniqueName: {keys: {owner: 1, name: 1}, options: {unique: true}},
+    },
   },
 })
 export class Server extends Entity {

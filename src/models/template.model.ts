@@ -12,7 +12,15 @@ export type TemplateType = (typeof TEMPLATE_TYPES)[number];
 const ID_LIST = {type: 'array' as const, maxItems: 100, items: {type: 'string' as const, minLength: 1, maxLength: 64}};
 
 /** The saved settings of a server; servers are launched from it. */
-@model({settings: {strict: true, strictObjectIDCoercion: true, hiddenProperties: ['implicit']}})
+@model({
+  settings: {
+    strict: true,
+    strictObjectIDCoercion: true,
+    hiddenProperties: ['implicit'],
+    // Its servers' names start with serverName: two templates of one creator sharing it would share server names.
+    indexes: {uniqueServerName: {keys: {creator: 1, serverName: 1}, options: {unique: true}}},
+  },
+})
 export class Template extends Entity {
   @property({type: 'string', id: true, defaultFn: 'uuidv4'})
   _id?: string;

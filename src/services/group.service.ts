@@ -1,5 +1,5 @@
 import {BindingScope, injectable, service} from '@loopback/core';
-import {repository} from '@loopback/repository';
+import {repository, Where} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {Group} from '../models/group.model';
 import {GroupRepository} from '../repositories/group.repository';
@@ -15,7 +15,6 @@ import {SharingService} from './access/sharing.service';
 @injectable({scope: BindingScope.SINGLETON})
 export class GroupService {
   private readonly lock = new KeyedLock();
-  private readonly names = new KeyedLock();
 
   constructor(
     @repository(GroupRepository) private readonly groups: GroupRepository,
@@ -32,24 +31,17 @@ export class GroupService {
     return this.groups.findPlainById(id);
   }
 
+  /** Names are unique per owner whatever their case: the store refuses a second one with 409. */
   async create(caller: Caller, rawName: string): Promise<Group> {
-    const name = groupName(rawName);
-    // The check and the create are one step per owner and name.
-    return this.names.run(nameKey(caller.email, name), async () => {
-      await this.assertNameFree(caller.email, name);
-      return this.groups.create({name, owner: caller.email, members: [caller.email], createdAt: new Date()});
-    });
+    return this.groups.create({...named(rawName), owner: caller.email, members: [caller.email], createdAt: new Date()});
   }
 
   async rename(id: string, rawName: string): Promise<Group> {
-    const name = groupName(rawName);
+    const name = named(rawName);
     return this.lock.run(id, async () => {
       const group = await this.groups.findById(id);
-      return this.names.run(nameKey(group.owner, name), async () => {
-        if (group.name.toLowerCase() !== name.toLowerCase()) await this.assertNameFree(group.owner, name, id);
-        await this.groups.updateById(id, {name});
-        return Object.assign(group, {name});
-      });
+      await this.groups.updateById(id, name);
+      return Object.assign(group, name);
     });
   }
 
@@ -85,25 +77,30 @@ export class GroupService {
     });
   }
 
-  /** Names are unique per owner whatever their case. */
-  private async assertNameFree(owner: string, name: string, exceptId?: string): Promise<void> {
-    const sameName = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i');
-    const clash = await this.groups.findOne({where: {owner, name: {regexp: sameName}}});
-    if (clash && clash._id !== exceptId) {
-      throw new HttpErrors.Conflict(`You already have a group named "${name}"`);
+  /**
+   * Keys the names of groups stored before names had a key, so that the
+   * store holds them too (and MongoDB can build the index). A legacy group
+   * whose name another group of its owner already has, whatever the case,
+   * exists already: it gets a key of its own (its id appended) rather than
+   * stop start-up, and the name may be shared until it is renamed.
+   */
+  async keyLegacyNames(): Promise<void> {
+    const legacy = await this.groups.find({where: {nameKey: null} as unknown as Where<Group>});
+    for (const group of legacy) {
+      const {nameKey} = named(group.name);
+      await this.groups.updateById(group._id, {nameKey}).catch(async err => {
+        if (!(err instanceof HttpErrors.Conflict)) throw err;
+        await this.groups.updateById(group._id, {nameKey: `${nameKey}\u0000${group._id}`});
+      });
     }
   }
 }
 
-/** A group name as stored: without surrounding spaces, and not empty. */
-function groupName(value: string): string {
+/** A group name as stored, without surrounding spaces and not empty, and the key it is unique by. */
+function named(value: string): Pick<Group, 'name' | 'nameKey'> {
   const name = value.trim();
   if (!name) throw new HttpErrors.BadRequest('A group name must not be empty or spaces only');
-  return name;
-}
-
-function nameKey(owner: string, name: string): string {
-  return `${owner}\u0000${name.toLowerCase()}`;
+  return {name, nameKey: name.toLowerCase()};
 }
 
 function validEmail(value: string): string {

@@ -17,6 +17,14 @@ declare module 'loopback-datasource-juggler/lib/connectors/memory' {
     collection(model: string): Record<string, string>;
     idNames(model: string): string[];
     fromDb(model: string, data: string): Record<string, unknown>;
+    _models: Record<string, {settings: {indexes?: unknown}}>;
+    getIdValue(model: string, data: object): unknown;
+    _createSync(model: string, data: Record<string, unknown>, callback: (err: Error | null, id?: unknown) => void): void;
+    save(model: string, data: Record<string, unknown>, options: object, callback: MemoryCallback): void;
+    update(model: string, where: Record<string, unknown> | undefined, data: Record<string, unknown>, options: object, callback: MemoryCallback): void;
+    updateAll(model: string, where: Record<string, unknown> | undefined, data: Record<string, unknown>, options: object, callback: MemoryCallback): void;
+    replaceById(model: string, id: unknown, data: Record<string, unknown>, options: object, callback: MemoryCallback): void;
+    replaceOrCreate(model: string, data: Record<string, unknown>, options: object, callback: MemoryCallback): void;
     _findAllSkippingIncludes(model: string, filter?: MemoryFilter): Array<Record<string, unknown>>;
     all(
       model: string,
@@ -25,6 +33,7 @@ declare module 'loopback-datasource-juggler/lib/connectors/memory' {
       callback: (err: Error | null, rows?: Array<Record<string, unknown>>) => void,
     ): void;
   }
+  export type MemoryCallback = (err: Error | null, ...results: unknown[]) => void;
   /** A filter as the juggler hands it to a connector: normalised, fields as a list of names. */
   export interface MemoryFilter {
     where?: Record<string, unknown>;

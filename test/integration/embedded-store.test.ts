@@ -2,6 +2,7 @@ import {expect} from '@loopback/testlab';
 import {spawnSync} from 'node:child_process';
 import {promises as fs} from 'node:fs';
 import path from 'node:path';
+import {GroupRepository} from '../../src/repositories/group.repository';
 import {UserRepository} from '../../src/repositories/user.repository';
 import {RunningApp, startApp} from '../fixtures/test-app';
 
@@ -109,5 +110,28 @@ describe('The embedded store (memory connector persisted to DATA_DIR/db.json)', 
     await fs.writeFile(path.join(dataDir, 'db.json.lock'), gone.stdout);
     api = await startApp({DATA_DIR: dataDir});
     expect(await fs.readFile(path.join(dataDir, 'db.json.lock'), 'utf8')).to.equal(String(process.pid));
+  });
+
+  it('keys the names of groups stored before names had a key at start, so the store holds them; a legacy duplicate keeps its own key', async () => {
+    api = await startApp();
+    await (await repositoryOf(api)).create(aUser('ann@example.org'));
+    const {dataDir} = api;
+    await api.stop();
+    const file = path.join(dataDir, 'db.json');
+    const snapshot = JSON.parse(await fs.readFile(file, 'utf8'));
+    const group = (_id: string, name: string, owner: string) =>
+      JSON.stringify({_id, name, owner, members: [owner], createdAt: '2025-01-01T00:00:00.000Z'});
+    snapshot.models.Group = {
+      g1: group('g1', 'Lab', 'ann@example.org'),
+      g2: group('g2', 'LAB', 'ann@example.org'),
+      g3: group('g3', 'Lab', 'bob@example.org'),
+    };
+    await fs.writeFile(file, JSON.stringify(snapshot));
+
+    api = await startApp({DATA_DIR: dataDir});
+    const groups = await api.app.getRepository(GroupRepository);
+    const keys = (await groups.findPlain({order: ['_id ASC']}, {withHidden: true})).map(g => g.nameKey);
+    expect(keys).to.deepEqual(['lab', 'lab\u0000g2', 'lab']);
+    await expect(groups.create({name: 'lab', nameKey: 'lab', owner: 'ann@example.org', members: []})).to.be.rejectedWith({statusCode: 409});
   });
 });

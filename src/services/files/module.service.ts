@@ -38,7 +38,7 @@ const modulefilePath = (m: Pick<Module, 'owner' | 'name' | 'version'>) =>
 @injectable({scope: BindingScope.SINGLETON})
 export class ModuleService {
   private readonly root: string;
-  private readonly uniqueness = new KeyedLock();
+  private readonly lock = new KeyedLock();
 
   constructor(
     @inject(AppBindings.CONFIG) config: AppConfig,
@@ -68,57 +68,81 @@ export class ModuleService {
     const owner = ownerFor(caller, input.owner);
     const module = {...input, owner, featured: input.featured ?? false, write_access: input.write_access ?? false, luaModuleFile: input.luaModuleFile ?? []};
     const content = this.lua.render(module.luaModuleFile);
-    // The check and the create are one step per (owner, name, version): two
-    // creates of one module cannot both pass the check and share a modulefile.
-    return this.uniqueness.run(uniqueKey(module), async () => {
-      await this.assertUnique(module);
-      const id = randomUUID();
+    // The record claims (owner, name, version) in the store before the files
+    // are written: a second create of the module is refused (409) before it
+    // touches the modulefile that is the first one's.
+    const created = await this.modules.create({...module, _id: randomUUID()});
+    const id = created._id!;
+    try {
       await this.files.createFolder(this.root, BINARIES, id);
-      try {
-        await this.files.writeFileAtomically(content, this.root, ...modulefilePath(module));
-        return await this.modules.create({...module, _id: id});
-      } catch (err) {
-        await this.files.removeFile(this.root, ...modulefilePath(module));
-        await this.files.removeEmptyFolder(this.root, BINARIES, id);
-        throw err;
-      }
-    });
+      await this.files.writeFileAtomically(content, this.root, ...modulefilePath(module));
+      return created;
+    } catch (err) {
+      await this.files.removeFile(this.root, ...modulefilePath(module));
+      await this.files.removeEmptyFolder(this.root, BINARIES, id);
+      await this.modules.deleteById(id);
+      throw err;
+    }
   }
 
+  /**
+   * Changes a module and rewrites its modulefile, moving it when the name or
+   * version changes. The record goes first, claiming a new key or refusing
+   * with 409 before any file is touched; it goes back if the file cannot be
+   * written. One change of a module at a time, since each reads the module.
+   */
   async update(caller: Caller, module: AuthorizedResource<Module>, patch: Partial<ModuleInput>): Promise<Module> {
     await this.access.assertMayChange(caller, module, patch);
     const id = module.id;
-    const current = await this.modules.findById(id);
-    const next = {...current.toJSON(), ...patch} as Module;
-    const content = this.lua.render(next.luaModuleFile ?? []);
-    const moved = next.name !== current.name || next.version !== current.version;
-    await this.uniqueness.run(uniqueKey(next), async () => {
-      if (moved) await this.assertUnique(next, id);
-      await this.files.writeFileAtomically(content, this.root, ...modulefilePath(next));
+    return this.lock.run(id, async () => {
+      const current = await this.modules.findById(id);
+      const next = {...current.toJSON(), ...patch} as Module;
+      const content = this.lua.render(next.luaModuleFile ?? []);
       await this.modules.updateById(id, patch);
+      try {
+        await this.files.writeFileAtomically(content, this.root, ...modulefilePath(next));
+      } catch (err) {
+        await this.modules.replaceById(id, current);
+        throw err;
+      }
+      if (modulefilePath(next).join('/') !== modulefilePath(current).join('/')) {
+        await this.files.removeFile(this.root, ...modulefilePath(current));
+      }
+      return this.modules.findById(id);
     });
-    if (moved) await this.files.removeFile(this.root, ...modulefilePath(current));
-    return this.modules.findById(id);
   }
 
   async remove(id: string): Promise<void> {
-    const module = await this.modules.findById(id);
-    await this.files.move(this.root, [BINARIES, id], [TRASH_FOLDER, id, BINARIES]);
-    await this.files.move(this.root, modulefilePath(module), [TRASH_FOLDER, id, 'modulefile.lua']);
-    await this.modules.updateById(id, {deletedAt: new Date()});
+    await this.lock.run(id, async () => {
+      const module = await this.modules.findById(id);
+      await this.files.move(this.root, [BINARIES, id], [TRASH_FOLDER, id, BINARIES]);
+      await this.files.move(this.root, modulefilePath(module), [TRASH_FOLDER, id, 'modulefile.lua']);
+      await this.modules.updateById(id, {deletedAt: new Date()});
+    });
   }
 
+  /**
+   * Brings a module back from the trash: the record first, which claims its
+   * key again or is refused with 409 when a live module has it now, then its
+   * files; the record goes back to the trash if they cannot be moved.
+   */
   async restore(id: string): Promise<Module> {
-    const module = await this.modules.findById(id);
-    if (!module.deletedAt) throw new HttpErrors.Conflict(`Module ${id} is not in the trash`);
-    await this.assertUnique(module, id);
-    await this.files.move(this.root, [TRASH_FOLDER, id, BINARIES], [BINARIES, id]);
-    await this.files.move(this.root, [TRASH_FOLDER, id, 'modulefile.lua'], modulefilePath(module));
-    await this.files.purgeFromTrash(this.root, id);
-    const live = module.toJSON() as Partial<Module>;
-    delete live.deletedAt;
-    await this.modules.replaceById(id, live);
-    return this.modules.findById(id);
+    return this.lock.run(id, async () => {
+      const module = await this.modules.findById(id);
+      if (!module.deletedAt) throw new HttpErrors.Conflict(`Module ${id} is not in the trash`);
+      const live = module.toJSON() as Partial<Module>;
+      delete live.deletedAt;
+      await this.modules.replaceById(id, live);
+      try {
+        await this.files.move(this.root, [TRASH_FOLDER, id, BINARIES], [BINARIES, id]);
+        await this.files.move(this.root, [TRASH_FOLDER, id, 'modulefile.lua'], modulefilePath(module));
+      } catch (err) {
+        await this.modules.replaceById(id, module);
+        throw err;
+      }
+      await this.files.purgeFromTrash(this.root, id);
+      return this.modules.findById(id);
+    });
   }
 
   listTrash(): Promise<Module[]> {
@@ -134,20 +158,6 @@ export class ModuleService {
     }
     return expired.length;
   }
-
-  private async assertUnique(module: Pick<Module, 'owner' | 'name' | 'version'>, exceptId?: string): Promise<void> {
-    const clash = await this.modules.findOne({
-      where: {and: [{owner: module.owner, name: module.name, version: module.version}, LIVE]},
-    });
-    if (clash && clash._id !== exceptId) {
-      throw new HttpErrors.Conflict(`${module.owner} already has module ${module.name}/${module.version}`);
-    }
-  }
-}
-
-/** A module's unique key: its owner, name and version. */
-function uniqueKey(module: Pick<Module, 'owner' | 'name' | 'version'>): string {
-  return `${module.owner}\u0000${module.name}\u0000${module.version}`;
 }
 
 function assertMayFeature(caller: Caller, featured?: boolean): void {

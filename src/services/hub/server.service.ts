@@ -1,5 +1,5 @@
 import {BindingScope, injectable, service} from '@loopback/core';
-import {repository, Where} from '@loopback/repository';
+import {DataObject, repository, Where} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {Server, ServerStatus} from '../../models/server.model';
 import {Template} from '../../models/template.model';
@@ -44,7 +44,6 @@ const SETTLE_MS = 30_000;
 @injectable({scope: BindingScope.SINGLETON})
 export class ServerService {
   private readonly lock = new KeyedLock();
-  private readonly names = new KeyedLock();
 
   constructor(
     @repository(ServerRepository) private readonly servers: ServerRepository,
@@ -78,18 +77,13 @@ export class ServerService {
   async create(caller: Caller, template: Template, start: boolean): Promise<Server> {
     await this.templateService.assertReadable(caller, template);
     const now = new Date();
-    // Choosing a free name and taking it are one step per owner: two servers never share a hub name.
-    const server = await this.names.run(caller.email, async () =>
-      this.servers.create({
-        name: await this.freeName(caller.email, template.serverName ?? serverNameFor(template.name)),
-        owner: caller.email,
-        hubUser: caller.username,
-        templateId: template._id!,
-        status: 'stopped',
-        createdAt: now,
-        statusChangedAt: now,
-      }),
-    );
+    const server = await this.createNamed(caller.email, template.serverName ?? serverNameFor(template.name), {
+      hubUser: caller.username,
+      templateId: template._id!,
+      status: 'stopped',
+      createdAt: now,
+      statusChangedAt: now,
+    });
     if (!start) return server;
     try {
       return await this.start(caller, server._id!);
@@ -262,14 +256,23 @@ export class ServerService {
     return status === 'running' ? {url: this.hub.serverUrl(server.hubUser, server.name)} : {};
   }
 
-  /** `base`, or `base-2`, `base-3`... : the first name the owner has no server under. */
-  private async freeName(owner: string, base: string): Promise<string> {
-    const taken = new Set(
-      (await this.servers.find({where: {owner}, fields: {name: true}})).map(s => s.name),
-    );
-    let name = base;
-    for (let n = 2; taken.has(name); n++) name = `${base}-${n}`;
-    return name;
+  /**
+   * Creates a server of `owner` under `base`, or `base-2`, `base-3`...: the first
+   * name its owner has no server under. The store's unique (owner, name)
+   * index decides: a name another create took meanwhile, in this process or
+   * another replica, is refused with 409, and the next one is tried.
+   */
+  private async createNamed(owner: string, base: string, fields: DataObject<Server>): Promise<Server> {
+    const taken = new Set((await this.servers.find({where: {owner}, fields: {name: true}})).map(s => s.name));
+    for (let n = 1; ; n++) {
+      const name = n === 1 ? base : `${base}-${n}`;
+      if (taken.has(name)) continue;
+      try {
+        return await this.servers.create({...fields, owner, name});
+      } catch (err) {
+        if (!(err instanceof HttpErrors.Conflict)) throw err;
+      }
+    }
   }
 }
 

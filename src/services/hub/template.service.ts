@@ -26,6 +26,9 @@ const SETTABLE: Array<keyof TemplateInput> = [
   'datasets', 'modules', 'secrets', 'filePath', 'tags', 'featuredImage',
 ];
 
+/** Draws of a random serverName suffix before a create gives up: one in 16 million repeats a given one. */
+const SERVER_NAME_DRAWS = 5;
+
 export interface TemplateFilter {
   type?: string;
   email?: string;
@@ -78,13 +81,21 @@ export class TemplateService {
   async create(caller: Caller, body: TemplateInput, implicit = false): Promise<Template> {
     const input = settable(body);
     await this.validate(caller, input);
-    return this.templates.create({
-      ...input,
-      creator: caller.email,
-      timestamp: new Date(),
-      serverName: serverNameFor(input.name),
-      ...(implicit ? {implicit} : {}),
-    });
+    const timestamp = new Date();
+    // serverName is unique per creator in the store; a random suffix that repeats one of theirs is refused, and another drawn.
+    for (let draw = 1; ; draw++) {
+      try {
+        return await this.templates.create({
+          ...input,
+          creator: caller.email,
+          timestamp,
+          serverName: serverNameFor(input.name),
+          ...(implicit ? {implicit} : {}),
+        });
+      } catch (err) {
+        if (!(err instanceof HttpErrors.Conflict) || draw === SERVER_NAME_DRAWS) throw err;
+      }
+    }
   }
 
   async update(caller: Caller, template: AuthorizedResource<Template>, body: Partial<TemplateInput>): Promise<Template> {

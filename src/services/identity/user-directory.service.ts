@@ -1,5 +1,6 @@
 import {BindingScope, injectable, service} from '@loopback/core';
 import {repository} from '@loopback/repository';
+import {HttpErrors} from '@loopback/rest';
 import {User} from '../../models/user.model';
 import {UserRepository} from '../../repositories/user.repository';
 import {AccessTokenVerifierService} from './access-token-verifier.service';
@@ -50,6 +51,12 @@ export class UserDirectoryService {
       await this.users.updateById(existing._id, fields);
       return Object.assign(existing, fields);
     }
-    return this.users.create({email: caller.email, firstSeen: now, ...fields});
+    try {
+      return await this.users.create({email: caller.email, firstSeen: now, ...fields});
+    } catch (err) {
+      // Another sign-in of the same person recorded them meanwhile (emails are unique in the store): that record is updated.
+      if (!(err instanceof HttpErrors.Conflict)) throw err;
+      return this.upsert(caller, now);
+    }
   }
 }
