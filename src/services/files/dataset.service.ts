@@ -12,7 +12,7 @@ import {AccessService} from '../access/access.service';
 import {FileSystemService, TRASH_FOLDER} from './file-system.service';
 import type {Caller} from '../identity/identity.service';
 import {narrowing} from '../pagination.service';
-import {SharingService} from '../access/sharing.service';
+import {ResourceTrashService, TrashableKind} from './resource-trash.service';
 
 export type DatasetInput = Pick<Dataset, 'name' | 'description' | 'owner' | 'write_access'>;
 
@@ -24,15 +24,22 @@ export type DatasetInput = Pick<Dataset, 'name' | 'description' | 'owner' | 'wri
 @injectable({scope: BindingScope.SINGLETON})
 export class DatasetService {
   private readonly root: string;
+  private readonly trashable: TrashableKind<Dataset>;
 
   constructor(
     @inject(AppBindings.CONFIG) config: AppConfig,
     @repository(DatasetRepository) private readonly datasets: DatasetRepository,
     @service(AccessService) private readonly access: AccessService,
-    @service(SharingService) private readonly sharing: SharingService,
     @service(FileSystemService) private readonly files: FileSystemService,
+    @service(ResourceTrashService) private readonly trash: ResourceTrashService,
   ) {
     this.root = config.datasetsRoot;
+    this.trashable = {
+      kind: 'dataset',
+      repository: datasets,
+      root: this.root,
+      filesBack: dataset => this.files.move(this.root, [TRASH_FOLDER, dataset._id!], [dataset._id!]),
+    };
   }
 
   async list(caller: Caller, filter: {owner?: string; name?: string}): Promise<Array<Plain<Dataset>>> {
@@ -75,29 +82,17 @@ export class DatasetService {
     }
   }
 
-  async restore(id: string): Promise<Dataset> {
-    const dataset = await this.datasets.findById(id);
-    if (!dataset.deletedAt) throw new HttpErrors.Conflict(`Dataset ${id} is not in the trash`);
-    await this.files.move(this.root, [TRASH_FOLDER, id], [id]);
-    const live = dataset.toJSON() as Partial<Dataset>;
-    delete live.deletedAt;
-    await this.datasets.replaceById(id, live);
-    return this.datasets.findById(id);
+  restore(id: string): Promise<Dataset> {
+    return this.trash.restore(this.trashable, id);
   }
 
   listTrash(): Promise<Dataset[]> {
-    return this.datasets.find({where: {deletedAt: {gt: new Date(0)}}, order: ['deletedAt ASC']});
+    return this.trash.list(this.trashable);
   }
 
   /** Deletes for good what went to the trash before `cutoff`; answers how many. */
-  async purgeTrashedBefore(cutoff: Date): Promise<number> {
-    const expired = await this.datasets.find({where: {deletedAt: {between: [new Date(0), cutoff]}}});
-    for (const dataset of expired) {
-      await this.files.purgeFromTrash(this.root, dataset._id!);
-      await this.sharing.forget('dataset', dataset._id!);
-      await this.datasets.deleteById(dataset._id);
-    }
-    return expired.length;
+  purgeTrashedBefore(cutoff: Date): Promise<number> {
+    return this.trash.purgeBefore(this.trashable, cutoff);
   }
 }
 

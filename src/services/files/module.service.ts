@@ -15,7 +15,7 @@ import {FileSystemService, TRASH_FOLDER} from './file-system.service';
 import type {Caller} from '../identity/identity.service';
 import {LuaModulefileService} from './lua-modulefile.service';
 import {narrowing} from '../pagination.service';
-import {SharingService} from '../access/sharing.service';
+import {ResourceTrashService, TrashableKind} from './resource-trash.service';
 
 export type ModuleInput = Pick<
   Module,
@@ -39,16 +39,27 @@ const modulefilePath = (m: Pick<Module, 'owner' | 'name' | 'version'>) =>
 export class ModuleService {
   private readonly root: string;
   private readonly lock = new KeyedLock();
+  private readonly trashable: TrashableKind<Module>;
 
   constructor(
     @inject(AppBindings.CONFIG) config: AppConfig,
     @repository(ModuleRepository) private readonly modules: ModuleRepository,
     @service(AccessService) private readonly access: AccessService,
-    @service(SharingService) private readonly sharing: SharingService,
     @service(FileSystemService) private readonly files: FileSystemService,
     @service(LuaModulefileService) private readonly lua: LuaModulefileService,
+    @service(ResourceTrashService) private readonly trash: ResourceTrashService,
   ) {
     this.root = config.modulesRoot;
+    this.trashable = {
+      kind: 'module',
+      repository: modules,
+      root: this.root,
+      filesBack: async module => {
+        await this.files.move(this.root, [TRASH_FOLDER, module._id!, BINARIES], [BINARIES, module._id!]);
+        await this.files.move(this.root, [TRASH_FOLDER, module._id!, 'modulefile.lua'], modulefilePath(module));
+        await this.files.purgeFromTrash(this.root, module._id!);
+      },
+    };
   }
 
   async list(caller: Caller, filter: {owner?: string; name?: string}): Promise<Array<Plain<Module>>> {
@@ -121,42 +132,17 @@ export class ModuleService {
     });
   }
 
-  /**
-   * Brings a module back from the trash: the record first, which claims its
-   * key again or is refused with 409 when a live module has it now, then its
-   * files; the record goes back to the trash if they cannot be moved.
-   */
-  async restore(id: string): Promise<Module> {
-    return this.lock.run(id, async () => {
-      const module = await this.modules.findById(id);
-      if (!module.deletedAt) throw new HttpErrors.Conflict(`Module ${id} is not in the trash`);
-      const live = module.toJSON() as Partial<Module>;
-      delete live.deletedAt;
-      await this.modules.replaceById(id, live);
-      try {
-        await this.files.move(this.root, [TRASH_FOLDER, id, BINARIES], [BINARIES, id]);
-        await this.files.move(this.root, [TRASH_FOLDER, id, 'modulefile.lua'], modulefilePath(module));
-      } catch (err) {
-        await this.modules.replaceById(id, module);
-        throw err;
-      }
-      await this.files.purgeFromTrash(this.root, id);
-      return this.modules.findById(id);
-    });
+  /** Brings a module back from the trash, its modulefile where its name and version say. */
+  restore(id: string): Promise<Module> {
+    return this.lock.run(id, () => this.trash.restore(this.trashable, id));
   }
 
   listTrash(): Promise<Module[]> {
-    return this.modules.find({where: {deletedAt: {gt: new Date(0)}}, order: ['deletedAt ASC']});
+    return this.trash.list(this.trashable);
   }
 
-  async purgeTrashedBefore(cutoff: Date): Promise<number> {
-    const expired = await this.modules.find({where: {deletedAt: {between: [new Date(0), cutoff]}}});
-    for (const module of expired) {
-      await this.files.purgeFromTrash(this.root, module._id!);
-      await this.sharing.forget('module', module._id!);
-      await this.modules.deleteById(module._id);
-    }
-    return expired.length;
+  purgeTrashedBefore(cutoff: Date): Promise<number> {
+    return this.trash.purgeBefore(this.trashable, cutoff);
   }
 }
 
