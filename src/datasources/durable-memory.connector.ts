@@ -150,18 +150,24 @@ export class DurableMemory extends Memory {
     process.nextTick(() => callback(null, rows));
   }
 
+  /**
+   * The stock count parses every stored row of the model for each count, a
+   * list's total included: this one matches the rows parsed once per stored
+   * version, with the filter queries use.
+   */
+  override count(
+    model: string,
+    where: Row | undefined,
+    options: Record<string, unknown> | undefined,
+    callback: (err: Error | null, count?: number) => void,
+  ): void {
+    const count = this.matchingRows(model, where).length;
+    process.nextTick(() => callback(null, count));
+  }
+
   private query(model: string, filter: MemoryFilter, answer: (key: string) => Row): Row[] {
-    const collection = this.collection(model);
-    const idNames = this.idNames(model);
-    const id = lookedUpId(filter.where, idNames);
-    const keys = id === undefined ? Object.keys(collection) : id in collection ? [id] : [];
-    let rows = keys.map(key => ({key, row: this.parsedRow(model, key, collection[key])}));
-    if (id === undefined) this.forgetRemovedRows(model, collection, keys.length);
-    if (filter.where) {
-      const matches = compileWhere(filter.where);
-      rows = rows.filter(({row}) => matches(row));
-    }
-    const sortKeys = parseOrder(filter.order ?? idNames);
+    const rows = this.matchingRows(model, filter.where);
+    const sortKeys = parseOrder(filter.order ?? this.idNames(model));
     if (sortKeys.length > 0) rows.sort((a, b) => compareRows(a.row, b.row, sortKeys));
     // A zero skip or limit counts as none, as in the stock connector.
     // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
@@ -170,6 +176,18 @@ export class DurableMemory extends Memory {
     const limit = filter.limit || rows.length;
     const answered = rows.slice(skip, skip + limit).map(({key}) => answer(key));
     return filter.fields ? answered.map(selectFields(filter.fields)) : answered;
+  }
+
+  /** The rows matching the where clause, with their keys in the collection, in stored order. */
+  private matchingRows(model: string, where: Row | undefined): Array<{key: string; row: Row}> {
+    const collection = this.collection(model);
+    const id = lookedUpId(where, this.idNames(model));
+    const keys = id === undefined ? Object.keys(collection) : id in collection ? [id] : [];
+    const rows = keys.map(key => ({key, row: this.parsedRow(model, key, collection[key])}));
+    if (id === undefined) this.forgetRemovedRows(model, collection, keys.length);
+    if (!where) return rows;
+    const matches = compileWhere(where);
+    return rows.filter(({row}) => matches(row));
   }
 
   private parsedRow(model: string, key: string, json: string): Row {
