@@ -5,6 +5,7 @@ import {randomUUID} from 'node:crypto';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
 import {Dataset} from '../../models/dataset.model';
+import type {Page, PageOf} from '../../models/page';
 import {DatasetRepository} from '../../repositories/dataset.repository';
 import {Plain} from '../../repositories/plain-find';
 import {AccessService} from '../access/access.service';
@@ -34,12 +35,9 @@ export class DatasetService {
     this.root = config.datasetsRoot;
   }
 
-  async list(caller: Caller, filter: {owner?: string; name?: string}): Promise<Array<Plain<Dataset>>> {
+  async list(caller: Caller, filter: {owner?: string; name?: string}, page: Page): Promise<PageOf<Plain<Dataset>>> {
     const readable = await this.access.readableWhere<Dataset>(caller, 'dataset');
-    return this.datasets.findPlain({
-      where: {and: [readable, narrowing(filter), {deletedAt: null}]},
-      order: ['name ASC', '_id ASC'],
-    });
+    return this.datasets.findPage({and: [readable, narrowing(filter), {deletedAt: null}]}, ['name ASC'], page);
   }
 
   get(id: string): Promise<Plain<Dataset>> {
