@@ -69,6 +69,8 @@ describe('The embedded store queries as the stock memory connector does', () => 
     {where: {name: 'item 2'}},
     {where: {note: null}},
     {where: {tags: 'gpu'}},
+    {where: {score: {inq: [1, 4]}, note: {neq: null}}},
+    {where: {or: [{name: {inq: ['item 1', 'item 3']}}, {tags: {inq: ['gpu']}}, {active: true, score: 0}]}},
     {where: {'owner.email': 'person1@example.org'}},
     {where: {or: [{score: {gt: 6}}, {active: true}]}, order: ['score DESC', 'name ASC']},
     {where: {and: [{score: {lte: 4}}, {createdAt: {gte: new Date(Date.UTC(2026, 0, 5))}}]}},
