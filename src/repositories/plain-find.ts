@@ -35,7 +35,7 @@ export async function findPlain<T extends Entity, ID>(
   {withHidden = false} = {},
 ): Promise<Array<Plain<T>>> {
   const model = repository.modelClass as unknown as ModelStatics;
-  // What the juggler's _normalize does, with the where clause prepared as countPlain prepares it.
+  // What the juggler's _normalize does, with the where clause prepared as for countPlain.
   const {where, ...query} = copyOfClauses(filter) as Record<string, unknown>;
   model._normalize(query, {});
   if (where !== undefined) query.where = preparedWhere(model, where);
@@ -53,7 +53,10 @@ export async function findPlain<T extends Entity, ID>(
  * without reading them: the where clause prepared as findPlain prepares it,
  * so a page and its total always agree on which rows match.
  */
-export async function countPlain<T extends Entity, ID>(repository: DefaultCrudRepository<T, ID>, where: Filter<T>['where'] = {}): Promise<number> {
+export async function countPlain<T extends Entity, ID>(
+  repository: DefaultCrudRepository<T, ID>,
+  where: Filter<T>['where'] = {},
+): Promise<number> {
   const model = repository.modelClass as unknown as ModelStatics;
   const prepared = preparedWhere(model, copyOfClauses(where));
   const connector = model.getDataSource().connector;
