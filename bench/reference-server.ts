@@ -16,8 +16,12 @@ interface ReferenceSetup {
   issuer: string;
   audience: string;
   jwks: JSONWebKeySet;
-  /** GET routes and the JSON they answer; a route of null needs no token. */
+  /** GET routes and the JSON they answer. */
   bodies: Record<string, unknown>;
+  /** GET routes and the JSON they answer to a client whose Accept is envelopeMediaType. */
+  envelopes: Record<string, unknown>;
+  envelopeMediaType: string;
+  /** Routes that need no token. */
   public: string[];
   writeDir: string;
 }
@@ -45,9 +49,10 @@ async function answer(req: http.IncomingMessage, res: http.ServerResponse): Prom
     res.end(JSON.stringify({name: body.name, path: body.name}));
     return;
   }
-  if (!(url in setup.bodies)) throw Object.assign(new Error('not found'), {status: 404});
+  const answers = req.headers.accept === setup.envelopeMediaType ? setup.envelopes : setup.bodies;
+  if (!(url in answers)) throw Object.assign(new Error('not found'), {status: 404});
   res.writeHead(200, {'Content-Type': 'application/json'});
-  res.end(JSON.stringify(setup.bodies[url]));
+  res.end(JSON.stringify(answers[url]));
 }
 
 http

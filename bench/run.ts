@@ -7,9 +7,11 @@
  */
 import autocannon from 'autocannon';
 import {ChildProcess, fork} from 'node:child_process';
+import {randomUUID} from 'node:crypto';
 import {promises as fs} from 'node:fs';
 import path from 'node:path';
-import {freePort} from '../test/fixtures/free-port';
+import {PAGINATION_MEDIA_TYPE} from '../src/services/pagination.service';
+import {freePort, freePorts} from '../test/fixtures/free-port';
 import {temporaryFolder} from '../test/fixtures/test-app';
 import {TestIdentityProvider} from '../test/fixtures/test-identity-provider';
 
@@ -18,6 +20,21 @@ const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUTE_FILTER = new RegExp(process.env.BENCH_ROUTES ?? '.');
 const CONNECTIONS = 10;
 const ROOT = path.resolve(__dirname, '../..');
+const BENCH_USER = 'bench@lab.org';
+/** Datasets of the bench user in the large store, written into its file before that API starts. */
+const LARGE_STORE_DATASETS = 10_000;
+
+interface LargeStoreRoute {
+  label: string;
+  route: string;
+  accept?: string;
+}
+
+/** First pages of the large store's dataset list, as a plain array and as the envelope, whose total counts every readable row. */
+const LARGE_STORE_ROUTES: LargeStoreRoute[] = [
+  {label: `GET /datasets?limit=50 (${LARGE_STORE_DATASETS} datasets)`, route: '/datasets?limit=50'},
+  {label: `GET /datasets?limit=50 envelope (${LARGE_STORE_DATASETS} datasets)`, route: '/datasets?limit=50', accept: PAGINATION_MEDIA_TYPE},
+];
 
 interface Measurement {
   route: string;
@@ -47,8 +64,8 @@ function startChild(script: string, env: Record<string, string>, ready: RegExp |
   });
 }
 
-async function call(url: string, token: string, init: RequestInit = {}): Promise<unknown> {
-  const res = await fetch(url, {...init, headers: {Authorization: `Bearer ${token}`, 'Content-Type': 'application/json'}});
+async function call(url: string, token: string, init: RequestInit = {}, accept = 'application/json'): Promise<unknown> {
+  const res = await fetch(url, {...init, headers: {Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: accept}});
   if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${await res.text()}`);
   return res.json();
 }
@@ -58,7 +75,7 @@ async function measure(
   target: Measurement['target'],
   url: string,
   token: string,
-  post?: string,
+  {post, accept = 'application/json'}: {post?: string; accept?: string} = {},
 ): Promise<Measurement> {
   const result = await autocannon({
     url,
@@ -66,7 +83,7 @@ async function measure(
     duration: DURATION_S,
     method: post ? 'POST' : 'GET',
     body: post,
-    headers: {Authorization: `Bearer ${token}`, 'Content-Type': 'application/json'},
+    headers: {Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: accept},
   });
   return {
     route,
@@ -81,33 +98,23 @@ async function measure(
 }
 
 async function main(): Promise<void> {
-  const apiPort = await freePort();
+  const [apiPort, largeStorePort] = await freePorts(2);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const provider = await TestIdentityProvider.start({
     clientId: 'notebooks-hub',
     audience: 'notebooks-hub',
-    redirectUris: [`${apiUrl}/`],
+    redirectUris: [`${apiUrl}/`, `http://127.0.0.1:${largeStorePort}/`],
     postLogoutRedirectUris: [`${apiUrl}/`],
   });
   const started = Date.now();
-  const api = await startChild(path.join(ROOT, 'dist/src/index.js'), {
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(apiPort),
-    PUBLIC_URL: apiUrl,
-    LOG_LEVEL: 'warn',
-    DATA_DIR: await temporaryFolder('bench'),
-    OIDC_ISSUER: provider.issuer,
-    OIDC_ALLOW_HTTP: 'true',
-    AUTH_STATE_SECRET: 'bench-secret-bench-secret-bench-secret',
-  }, /is listening at/, (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean));
+  const api = await startApi(apiPort, provider, await temporaryFolder('bench'));
   const startupMs = Date.now() - started;
   const results: Measurement[] = [];
   let peakRssMb = 0;
   let seededRssMb = 0;
   let reference: ChildProcess | undefined;
   try {
-    const token = await provider.sign(provider.accessTokenClaims('bench@lab.org'));
+    const token = await provider.sign(provider.accessTokenClaims(BENCH_USER));
     const template = (await call(`${apiUrl}/template`, token, {
       method: 'POST',
       body: JSON.stringify({name: 'Bench', description: 'Bench', applicationType: 'JupyterLab', hardware: 'small', type: 'custom', public: false, tags: ['bench']}),
@@ -129,41 +136,114 @@ async function main(): Promise<void> {
     const routes = [`/servers/${firstServer._id}`, '/servers', '/templates', '/datasets', '/version'];
     const bodies: Record<string, unknown> = {};
     for (const route of routes) bodies[route] = await call(`${apiUrl}${route}`, token);
-    const jwks = await (await fetch(`${provider.issuer}/jwks`)).json();
-    const referencePort = await freePort();
-    // The setup is too large for an environment variable: it goes by file.
-    const setupFile = path.join(await temporaryFolder('bench-reference'), 'setup.json');
-    await fs.writeFile(
-      setupFile,
-      JSON.stringify({
-        port: referencePort,
-        issuer: provider.issuer,
-        audience: 'notebooks-hub',
-        jwks,
-        bodies,
-        public: ['/version'],
-        writeDir: path.dirname(setupFile),
-      }),
-    );
-    reference = await startChild(path.join(__dirname, 'reference-server.js'), {REFERENCE_SETUP_FILE: setupFile}, 'message');
+    const referenceSetup = await startReference(provider, {bodies, public: ['/version']});
+    reference = referenceSetup.child;
     const label = (route: string) => (route.startsWith('/servers/') ? 'GET /servers/{id}' : `GET ${route}`);
     for (const route of routes.filter(r => ROUTE_FILTER.test(label(r)))) {
       results.push({...(await measure(label(route), 'api', `${apiUrl}${route}`, token)), peakRssMb: await peakRss(api.pid!)});
-      results.push(await measure(label(route), 'reference', `http://127.0.0.1:${referencePort}${route}`, token));
+      results.push(await measure(label(route), 'reference', `${referenceSetup.url}${route}`, token));
     }
     const upload = 'POST /volume/file (1 MB notebook)';
     if (ROUTE_FILTER.test(upload)) {
       const notebook = JSON.stringify({type: 'notebook', name: 'bench.ipynb', content: megabyteNotebook()});
-      results.push({...(await measure(upload, 'api', `${apiUrl}/volume/file`, token, notebook)), peakRssMb: await peakRss(api.pid!)});
-      results.push(await measure(upload, 'reference', `http://127.0.0.1:${referencePort}/volume/file`, token, notebook));
+      results.push({...(await measure(upload, 'api', `${apiUrl}/volume/file`, token, {post: notebook})), peakRssMb: await peakRss(api.pid!)});
+      results.push(await measure(upload, 'reference', `${referenceSetup.url}/volume/file`, token, {post: notebook}));
     }
     peakRssMb = await peakRss(api.pid!);
+    api.kill('SIGTERM');
+    reference.kill('SIGTERM');
+    results.push(...(await measureLargeStore(provider, token, largeStorePort)));
   } finally {
     api.kill('SIGTERM');
     reference?.kill('SIGTERM');
     await provider.stop();
   }
   report(results, startupMs, peakRssMb, seededRssMb);
+}
+
+function startApi(port: number, provider: TestIdentityProvider, dataDir: string): Promise<ChildProcess> {
+  const url = `http://127.0.0.1:${port}`;
+  return startChild(path.join(ROOT, 'dist/src/index.js'), {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    PUBLIC_URL: url,
+    LOG_LEVEL: 'warn',
+    DATA_DIR: dataDir,
+    OIDC_ISSUER: provider.issuer,
+    OIDC_ALLOW_HTTP: 'true',
+    AUTH_STATE_SECRET: 'bench-secret-bench-secret-bench-secret',
+  }, /is listening at/, (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean));
+}
+
+/** The reference server answering `bodies` per URL, and `envelopes` per URL to clients asking for the pagination envelope. */
+async function startReference(
+  provider: TestIdentityProvider,
+  answers: {bodies: Record<string, unknown>; envelopes?: Record<string, unknown>; public?: string[]},
+): Promise<{child: ChildProcess; url: string}> {
+  const jwks = await (await fetch(`${provider.issuer}/jwks`)).json();
+  const port = await freePort();
+  // The setup is too large for an environment variable: it goes by file.
+  const setupFile = path.join(await temporaryFolder('bench-reference'), 'setup.json');
+  await fs.writeFile(
+    setupFile,
+    JSON.stringify({
+      port,
+      issuer: provider.issuer,
+      audience: 'notebooks-hub',
+      jwks,
+      bodies: answers.bodies,
+      envelopes: answers.envelopes ?? {},
+      envelopeMediaType: PAGINATION_MEDIA_TYPE,
+      public: answers.public ?? [],
+      writeDir: path.dirname(setupFile),
+    }),
+  );
+  const child = await startChild(path.join(__dirname, 'reference-server.js'), {REFERENCE_SETUP_FILE: setupFile}, 'message');
+  return {child, url: `http://127.0.0.1:${port}`};
+}
+
+/**
+ * The large-store routes against an API whose store holds
+ * LARGE_STORE_DATASETS datasets of the bench user. Creating them through the
+ * API would rewrite the whole store file for each: the API writes one, and
+ * its row is copied in the store file while the API is stopped.
+ */
+async function measureLargeStore(provider: TestIdentityProvider, token: string, port: number): Promise<Measurement[]> {
+  const routes = LARGE_STORE_ROUTES.filter(r => ROUTE_FILTER.test(r.label));
+  if (routes.length === 0) return [];
+  const dataDir = await temporaryFolder('bench-large');
+  const seeding = await startApi(port, provider, dataDir);
+  await call(`http://127.0.0.1:${port}/datasets`, token, {method: 'POST', body: JSON.stringify({name: 'Bench', description: 'Bench dataset'})});
+  await new Promise(resolve => seeding.once('exit', resolve).kill('SIGTERM'));
+  const file = path.join(dataDir, 'db.json');
+  const store = JSON.parse(await fs.readFile(file, 'utf8')) as {ids: Record<string, number>; models: Record<string, Record<string, string>>};
+  const [row] = Object.values(store.models.Dataset).map(json => JSON.parse(json) as object);
+  store.models.Dataset = {};
+  for (let i = 0; i < LARGE_STORE_DATASETS; i++) {
+    const _id = randomUUID();
+    store.models.Dataset[_id] = JSON.stringify({...row, _id, name: `Bench ${i}`});
+  }
+  await fs.writeFile(file, JSON.stringify(store));
+  const api = await startApi(port, provider, dataDir);
+  const url = `http://127.0.0.1:${port}`;
+  let reference: ChildProcess | undefined;
+  try {
+    const bodies: Record<string, unknown> = {};
+    const envelopes: Record<string, unknown> = {};
+    for (const {route, accept} of routes) (accept ? envelopes : bodies)[route] = await call(`${url}${route}`, token, {}, accept);
+    const referenceSetup = await startReference(provider, {bodies, envelopes});
+    reference = referenceSetup.child;
+    const results: Measurement[] = [];
+    for (const {label, route, accept} of routes) {
+      results.push({...(await measure(label, 'api', `${url}${route}`, token, {accept})), peakRssMb: await peakRss(api.pid!)});
+      results.push(await measure(label, 'reference', `${referenceSetup.url}${route}`, token, {accept}));
+    }
+    return results;
+  } finally {
+    api.kill('SIGTERM');
+    reference?.kill('SIGTERM');
+  }
 }
 
 /** A valid nbformat 4.5 notebook of about 1 MB. */

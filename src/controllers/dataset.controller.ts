@@ -27,7 +27,7 @@ export class DatasetController {
   ) {}
 
   @get('/datasets', listResponse('Datasets the caller may read', DATASET))
-  async list(
+  list(
     @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
     @param.query.string('owner', {description: 'Only datasets of this owner (email)'}) owner?: string,
@@ -35,7 +35,7 @@ export class DatasetController {
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
   ): Promise<Array<Plain<Dataset>> | Envelope<Plain<Dataset>>> {
-    return this.pages.page(await this.datasets.list(caller, {owner, name}), {offset, limit}, request);
+    return this.pages.answer({offset, limit}, request, page => this.datasets.list(caller, {owner, name}, page));
   }
 
   @post('/datasets', {

@@ -24,7 +24,7 @@ export class GroupController {
   ) {}
 
   @get('/groups', listResponse('Groups the caller owns or belongs to (every group for admins)', GROUP))
-  async list(
+  list(
     @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
     @param.query.string('owner', {description: 'Only groups of this owner (email)'}) owner?: string,
@@ -32,8 +32,7 @@ export class GroupController {
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
   ): Promise<Array<Plain<Group>> | Envelope<Plain<Group>>> {
-    const groups = await this.groups.list(caller, {owner, name});
-    return this.pages.page(groups, {offset, limit}, request);
+    return this.pages.answer({offset, limit}, request, page => this.groups.list(caller, {owner, name}, page));
   }
 
   @post('/groups', jsonResponse('The new group; its owner is its first member', GROUP))

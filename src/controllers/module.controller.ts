@@ -27,7 +27,7 @@ export class ModuleController {
   ) {}
 
   @get('/modules', listResponse('Modules the caller may read, featured ones included', MODULE))
-  async list(
+  list(
     @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
     @param.query.string('owner', {description: 'Only modules of this owner (email)'}) owner?: string,
@@ -35,7 +35,7 @@ export class ModuleController {
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
   ): Promise<Array<Plain<Module>> | Envelope<Plain<Module>>> {
-    return this.pages.page(await this.modules.list(caller, {owner, name}), {offset, limit}, request);
+    return this.pages.answer({offset, limit}, request, page => this.modules.list(caller, {owner, name}, page));
   }
 
   @post('/modules', {

@@ -44,7 +44,7 @@ export class SecretController {
   ) {}
 
   @get('/secrets', listResponse('Secrets the caller may read, without their values', SECRET))
-  async list(
+  list(
     @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
     @param.query.string('owner', {description: 'Only secrets of this owner (email)'}) owner?: string,
@@ -53,7 +53,7 @@ export class SecretController {
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
   ): Promise<Array<Plain<Secret>> | Envelope<Plain<Secret>>> {
-    return this.pages.page(await this.secrets.list(caller, {owner, type, name}), {offset, limit}, request);
+    return this.pages.answer({offset, limit}, request, page => this.secrets.list(caller, {owner, type, name}, page));
   }
 
   @post('/secrets', {

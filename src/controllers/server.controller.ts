@@ -27,7 +27,7 @@ export class ServerController {
   ) {}
 
   @get('/servers', listResponse('Servers the caller may read, from stored statuses (no hub call)', SERVER))
-  async list(
+  list(
     @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
     @param.query.string('owner', {description: 'Only servers of this owner (email)'}) owner?: string,
@@ -36,7 +36,7 @@ export class ServerController {
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
   ): Promise<Array<Plain<Server>> | Envelope<Plain<Server>>> {
-    return this.pages.page(await this.servers.list(caller, {owner, type, name}), {offset, limit}, request);
+    return this.pages.answer({offset, limit}, request, page => this.servers.list(caller, {owner, type, name}, page));
   }
 
   @post('/servers', {

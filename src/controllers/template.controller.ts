@@ -26,7 +26,7 @@ export class TemplateController {
   ) {}
 
   @get('/templates', listResponse('Templates the caller may read: public, own and shared ones, newest first', TEMPLATE))
-  async list(
+  list(
     @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
     @TYPE_FILTER type?: string,
@@ -34,7 +34,7 @@ export class TemplateController {
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
   ): Promise<Array<Plain<Template>> | Envelope<Plain<Template>>> {
-    return this.pages.page(await this.templates.list(caller, {type, email}), {offset, limit}, request);
+    return this.pages.answer({offset, limit}, request, page => this.templates.list(caller, {type, email}, page));
   }
 
   @get(

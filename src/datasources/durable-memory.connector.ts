@@ -245,18 +245,24 @@ export class DurableMemory extends Memory {
     return undefined;
   }
 
+  /**
+   * The stock count parses every stored row of the model for each count, a
+   * list's total included: this one matches the rows parsed once per stored
+   * version, with the filter queries use.
+   */
+  override count(
+    model: string,
+    where: Row | undefined,
+    options: Record<string, unknown> | undefined,
+    callback: (err: Error | null, count?: number) => void,
+  ): void {
+    const count = this.matchingRows(model, where).length;
+    process.nextTick(() => callback(null, count));
+  }
+
   private query(model: string, filter: MemoryFilter, answer: (key: string) => Row): Row[] {
-    const collection = this.collection(model);
-    const idNames = this.idNames(model);
-    const id = lookedUpId(filter.where, idNames);
-    const keys = id === undefined ? Object.keys(collection) : id in collection ? [id] : [];
-    let rows = keys.map(key => ({key, row: this.parsedRow(model, key, collection[key])}));
-    if (id === undefined) this.forgetRemovedRows(model, collection, keys.length);
-    if (filter.where) {
-      const matches = compileWhere(filter.where);
-      rows = rows.filter(({row}) => matches(row));
-    }
-    const sortKeys = parseOrder(filter.order ?? idNames);
+    const rows = this.matchingRows(model, filter.where);
+    const sortKeys = parseOrder(filter.order ?? this.idNames(model));
     if (sortKeys.length > 0) rows.sort((a, b) => compareRows(a.row, b.row, sortKeys));
     // A zero skip or limit counts as none, as in the stock connector.
     // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
@@ -265,6 +271,21 @@ export class DurableMemory extends Memory {
     const limit = filter.limit || rows.length;
     const answered = rows.slice(skip, skip + limit).map(({key}) => answer(key));
     return filter.fields ? answered.map(selectFields(filter.fields)) : answered;
+  }
+
+  /** The rows matching the where clause, with their keys in the collection, in stored order. */
+  private matchingRows(model: string, where: Row | undefined): Array<{key: string; row: Row}> {
+    const collection = this.collection(model);
+    const id = lookedUpId(where, this.idNames(model));
+    const keys = id === undefined ? Object.keys(collection) : id in collection ? [id] : [];
+    const matches = where ? compileWhere(where) : () => true;
+    const rows: Array<{key: string; row: Row}> = [];
+    for (const key of keys) {
+      const row = this.parsedRow(model, key, collection[key]);
+      if (matches(row)) rows.push({key, row});
+    }
+    if (id === undefined) this.forgetRemovedRows(model, collection, keys.length);
+    return rows;
   }
 
   private parsedRow(model: string, key: string, json: string): Row {
@@ -330,9 +351,41 @@ function compileWhere(where: Row): (row: Row) => boolean {
       const clauses = (condition as Row[]).map(compileWhere);
       return key === 'and' ? row => clauses.every(clause => clause(row)) : row => clauses.some(clause => clause(row));
     }
-    return applyFilter({where: {[key]: condition}});
+    return compileCondition(key, condition);
   });
   return row => conditions.every(condition => condition(row));
+}
+
+/**
+ * The stock filter for one condition. The conditions of access filters (a
+ * property equal to a value, null or listed in `inq`) are tested on the
+ * property directly, as the stock filter tests them but without splitting
+ * the key and walking the path for each row: most of a count's time over
+ * thousands of rows. Array properties, matched element by element, and
+ * every other condition go to the stock filter.
+ */
+function compileCondition(key: string, condition: unknown): (row: Row) => boolean {
+  const stock = applyFilter({where: {[key]: condition}});
+  const test = key.includes('.') ? undefined : valueTest(condition);
+  if (!test) return stock;
+  return row => {
+    const value = row[key];
+    return Array.isArray(value) ? stock(row) : test(value);
+  };
+}
+
+/** The stock filter's test of a value against a condition, for the conditions it is written for here. */
+function valueTest(condition: unknown): ((value: unknown) => boolean) | undefined {
+  // The stock filter compares with == too.
+  /* eslint-disable eqeqeq */
+  if (condition === null || condition === undefined) return value => value == null;
+  if (typeof condition === 'string' || typeof condition === 'number' || typeof condition === 'boolean') return value => condition == value;
+  const listed = (condition as {inq?: unknown}).inq;
+  if (Object.keys(condition).length !== 1 || !Array.isArray(listed)) return undefined;
+  // A string equals (==) only the same string among strings.
+  const strings = listed.every(item => typeof item === 'string') ? new Set<unknown>(listed) : undefined;
+  return value => (strings && typeof value === 'string' ? strings.has(value) : listed.some(item => item == value));
+  /* eslint-enable eqeqeq */
 }
 
 /** The id a where clause of the form {id: value} looks up, as the collection's key. */

@@ -1,7 +1,8 @@
 import {Count, DataObject, DefaultCrudRepository, Entity, Filter, Options, Where} from '@loopback/repository';
+import type {Page, PageOf} from '../models/page';
 import type {Plain} from '../models/plain';
 import {conflictFromDuplicateKey} from '../utils/duplicate-key.util';
-import {findPlain, findPlainById} from './plain-find';
+import {countPlain, findPlain, findPlainById} from './plain-find';
 
 /**
  * The base of every repository of the API: LoopBack's CRUD repository,
@@ -20,6 +21,21 @@ export class PlainCrudRepository<T extends Entity, ID> extends DefaultCrudReposi
   /** The row `findById(id)` would answer, as a plain object; EntityNotFoundError when there is none. */
   findPlainById(id: ID): Promise<Plain<T>> {
     return findPlainById(this, id);
+  }
+
+  /**
+   * One page of the rows matching `where` in `order`, read by the store
+   * (skip and limit in the query, so only the page's rows are read out),
+   * with how many match in all when the page is counted. Ties are broken by
+   * id: with a total order, consecutive pages neither overlap nor skip a row.
+   */
+  async findPage(where: Where<T>, order: string[], page: Page): Promise<PageOf<Plain<T>>> {
+    const idName = this.entityClass.getIdProperties()[0];
+    const [items, total] = await Promise.all([
+      findPlain(this, {where, order: [...order, `${idName} ASC`], skip: page.offset, limit: page.limit}),
+      page.counted ? countPlain(this, where) : undefined,
+    ]);
+    return {items, total};
   }
 
   override create(entity: DataObject<T>, options?: Options): Promise<T> {

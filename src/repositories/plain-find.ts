@@ -6,6 +6,7 @@ export type {Plain};
 
 type Connector = {
   all(model: string, filter: object, options: object, callback: (err: Error | null, rows?: object[]) => void): void;
+  count(model: string, where: object, options: object, callback: (err: Error | null, count?: number) => void): void;
 };
 type Row = Record<string, unknown>;
 type Where = Record<string, unknown>;
@@ -34,13 +35,10 @@ export async function findPlain<T extends Entity, ID>(
   {withHidden = false} = {},
 ): Promise<Array<Plain<T>>> {
   const model = repository.modelClass as unknown as ModelStatics;
-  // What the juggler's _normalize does, with the where clause coerced only when that changes it.
+  // What the juggler's _normalize does, with the where clause prepared as for countPlain.
   const {where, ...query} = copyOfClauses(filter) as Record<string, unknown>;
   model._normalize(query, {});
-  if (where !== undefined) {
-    const sanitized = model._sanitizeQuery({where}, {}).where;
-    query.where = alreadyTyped(sanitized, model.definition.properties) ? sanitized : model._coerce(sanitized, {});
-  }
+  if (where !== undefined) query.where = preparedWhere(model, where);
   const connector = model.getDataSource().connector;
   // The embedded store may then answer its cached rows instead of copies; MongoDB ignores the option.
   const rows = await new Promise<Row[]>((resolve, reject) =>
@@ -48,6 +46,23 @@ export async function findPlain<T extends Entity, ID>(
   );
   const order = propertyOrder(model, withHidden);
   return rows.map(row => projection(row, order) as Plain<T>);
+}
+
+/**
+ * How many rows `findPlain({where})` would answer, counted by the connector
+ * without reading them: the where clause prepared as findPlain prepares it,
+ * so a page and its total always agree on which rows match.
+ */
+export async function countPlain<T extends Entity, ID>(
+  repository: DefaultCrudRepository<T, ID>,
+  where: Filter<T>['where'] = {},
+): Promise<number> {
+  const model = repository.modelClass as unknown as ModelStatics;
+  const prepared = preparedWhere(model, copyOfClauses(where));
+  const connector = model.getDataSource().connector;
+  return new Promise<number>((resolve, reject) =>
+    connector.count(model.modelName, prepared, {}, (err, count) => (err ? reject(err) : resolve(count ?? 0))),
+  );
 }
 
 /** The row `repository.findById(id)` would answer, read as findPlain reads; EntityNotFoundError when there is none. */
@@ -59,6 +74,12 @@ export async function findPlainById<T extends Entity, ID>(
   const [found] = await findPlain(repository, {where: {[idName]: id}} as Filter<T>);
   if (!found) throw new EntityNotFoundError(repository.entityClass, id);
   return found;
+}
+
+/** The where clause sanitised as the juggler does, and coerced only when that changes it. */
+function preparedWhere(model: ModelStatics, where: unknown): Where {
+  const sanitized = model._sanitizeQuery({where}, {}).where;
+  return alreadyTyped(sanitized, model.definition.properties) ? sanitized : model._coerce(sanitized, {});
 }
 
 /**

@@ -2,6 +2,7 @@ import {BindingScope, injectable, service} from '@loopback/core';
 import {repository, Where} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {Group} from '../models/group.model';
+import type {Page, PageOf} from '../models/page';
 import {GroupRepository} from '../repositories/group.repository';
 import {Plain} from '../repositories/plain-find';
 import {KeyedLock} from '../utils/keyed-lock.util';
@@ -22,9 +23,9 @@ export class GroupService {
     @service(SharingService) private readonly sharing: SharingService,
   ) {}
 
-  async list(caller: Caller, filter: {owner?: string; name?: string}): Promise<Array<Plain<Group>>> {
+  async list(caller: Caller, filter: {owner?: string; name?: string}, page: Page): Promise<PageOf<Plain<Group>>> {
     const where = {and: [await this.access.readableWhere<Group>(caller, 'group'), narrowing(filter)]};
-    return this.groups.findPlain({where, order: ['name ASC', '_id ASC']});
+    return this.groups.findPage(where, ['name ASC'], page);
   }
 
   get(id: string): Promise<Plain<Group>> {

@@ -2,6 +2,7 @@ import {BindingScope, inject, injectable} from '@loopback/core';
 import {param, Request, SchemaObject} from '@loopback/rest';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
+import type {Page, PageOf} from '../models/page';
 
 /** The `offset` and `limit` query parameters of every list endpoint. */
 export const pageParam = {
@@ -72,21 +73,29 @@ export function listResponse(description: string, item: SchemaObject) {
 export class PaginationService {
   constructor(@inject(AppBindings.CONFIG) private readonly config: AppConfig) {}
 
-  page<T>(items: T[], query: PageQuery, request: Request): T[] | Envelope<T> {
+  /**
+   * The answer of a list endpoint: the page the query asks for, read by
+   * `read` (and counted only when the client asked for the envelope), as a
+   * plain array or as JupyterHub's envelope.
+   */
+  async answer<T>(query: PageQuery, request: Request, read: (page: Page) => Promise<PageOf<T>>): Promise<T[] | Envelope<T>> {
     const {defaultLimit, maxLimit} = this.config.lists;
     const offset = Math.max(0, query.offset ?? 0);
     const limit = Math.min(maxLimit, Math.max(1, query.limit ?? defaultLimit));
-    const slice = items.slice(offset, offset + limit);
-    if (!(request.headers.accept ?? '').includes(PAGINATION_MEDIA_TYPE)) return slice;
+    const counted = (request.headers.accept ?? '').includes(PAGINATION_MEDIA_TYPE);
+    const found = await read({offset, limit, counted});
+    if (!counted) return found.items;
+    // A counted page comes with its total.
+    const total = found.total!;
     const nextOffset = offset + limit;
     let next: Envelope<T>['_pagination']['next'] = null;
-    if (nextOffset < items.length) {
+    if (nextOffset < total) {
       const url = new URL(request.originalUrl, 'http://placeholder');
       url.searchParams.set('offset', String(nextOffset));
       url.searchParams.set('limit', String(limit));
       next = {offset: nextOffset, limit, url: `${url.pathname}${url.search}`};
     }
-    return {items: slice, _pagination: {offset, limit, total: items.length, next}};
+    return {items: found.items, _pagination: {offset, limit, total, next}};
   }
 }
 

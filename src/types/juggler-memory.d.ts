@@ -32,6 +32,12 @@ declare module 'loopback-datasource-juggler/lib/connectors/memory' {
       options: Record<string, unknown> | undefined,
       callback: (err: Error | null, rows?: Array<Record<string, unknown>>) => void,
     ): void;
+    count(
+      model: string,
+      where: Record<string, unknown> | undefined,
+      options: Record<string, unknown> | undefined,
+      callback: (err: Error | null, count?: number) => void,
+    ): void;
   }
   export type MemoryCallback = (err: Error | null, ...results: unknown[]) => void;
   /** A filter as the juggler hands it to a connector: normalised, fields as a list of names. */

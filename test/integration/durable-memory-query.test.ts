@@ -9,13 +9,15 @@ import {temporaryFolder} from '../fixtures/test-app';
  * The embedded store answers queries from rows parsed once and looks rows up
  * by id directly; the stock memory connector parses and sorts every row per
  * query. For the same stored rows and filters both must answer the same
- * rows, in the same order, with the same values, also after rows change.
+ * rows, in the same order, with the same values, and count the same rows,
+ * also after rows change.
  */
 describe('The embedded store queries as the stock memory connector does', () => {
   type Connector = {all(model: string, filter: object, options: object, callback: (err: Error | null, rows?: object[]) => void): void};
   type ModelClass = ReturnType<juggler.DataSource['createModel']> & {
     getDataSource(): {connector: Connector};
     find(filter?: object): Promise<Array<{toJSON(): object}>>;
+    count(where?: object): Promise<number>;
     create(data: object): Promise<unknown>;
     updateAll(where: object, data: object): Promise<unknown>;
     destroyAll(where: object): Promise<unknown>;
@@ -67,6 +69,8 @@ describe('The embedded store queries as the stock memory connector does', () => 
     {where: {name: 'item 2'}},
     {where: {note: null}},
     {where: {tags: 'gpu'}},
+    {where: {score: {inq: [1, 4]}, note: {neq: null}}},
+    {where: {or: [{name: {inq: ['item 1', 'item 3']}}, {tags: {inq: ['gpu']}}, {active: true, score: 0}]}},
     {where: {'owner.email': 'person1@example.org'}},
     {where: {or: [{score: {gt: 6}}, {active: true}]}, order: ['score DESC', 'name ASC']},
     {where: {and: [{score: {lte: 4}}, {createdAt: {gte: new Date(Date.UTC(2026, 0, 5))}}]}},
@@ -83,10 +87,12 @@ describe('The embedded store queries as the stock memory connector does', () => 
       const expected = (await stock.find(structuredClone(filter))).map(r => r.toJSON());
       const actual = (await durable.find(structuredClone(filter))).map(r => r.toJSON());
       expect(actual).to.deepEqual(expected);
+      const {where} = filter as {where?: object};
+      expect(await durable.count(structuredClone(where))).to.equal(await stock.count(structuredClone(where)));
     }
   }
 
-  it('answers the same rows in the same order for lookups by id, filters, sorting and pages', async () => {
+  it('answers the same rows in the same order for lookups by id, filters, sorting and pages, and counts the same', async () => {
     await expectSameAnswers();
     expect((await durable.find({where: {_id: 'id-07'}})).length).to.equal(1);
   });

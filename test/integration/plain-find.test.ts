@@ -1,6 +1,6 @@
 import {expect} from '@loopback/testlab';
 import {DefaultCrudRepository, Entity, Filter} from '@loopback/repository';
-import {findPlain, findPlainById} from '../../src/repositories/plain-find';
+import {countPlain, findPlain, findPlainById} from '../../src/repositories/plain-find';
 import {DatasetRepository} from '../../src/repositories/dataset.repository';
 import {GroupRepository} from '../../src/repositories/group.repository';
 import {ModuleRepository} from '../../src/repositories/module.repository';
@@ -12,7 +12,8 @@ import {ApiWorld, PEOPLE, seedSharedResources, SharedResources} from '../fixture
 /**
  * The fast path (plain rows from the connector) must answer exactly the JSON
  * the standard path (repository.find and toJSON) answers: same rows, order,
- * fields and values, for the filters the list endpoints use.
+ * fields and values, for the filters the list endpoints use; and count as
+ * repository.count counts.
  */
 describe('findPlain answers what repository.find answers', () => {
   let world: ApiWorld;
@@ -36,6 +37,8 @@ describe('findPlain answers what repository.find answers', () => {
       const standard = JSON.stringify(await repository.find(structuredClone(filter)));
       const plain = JSON.stringify(await findPlain(repository, filter));
       expect(plain).to.equal(standard, JSON.stringify(given));
+      const {count} = await repository.count(structuredClone(filter.where));
+      expect(await countPlain(repository, filter.where)).to.equal(count, JSON.stringify(given));
       expect(filter).to.deepEqual(given);
       expect(JSON.parse(plain)).to.not.be.empty();
     }

@@ -6,6 +6,7 @@ import type {AppConfig} from '../../config';
 import type {AuthorizedResource} from '../../authorization/authorized-resource';
 import {AppBindings} from '../../keys';
 import {Dataset} from '../../models/dataset.model';
+import type {Page, PageOf} from '../../models/page';
 import {DatasetRepository} from '../../repositories/dataset.repository';
 import {Plain} from '../../repositories/plain-find';
 import {AccessService} from '../access/access.service';
@@ -42,12 +43,9 @@ export class DatasetService {
     };
   }
 
-  async list(caller: Caller, filter: {owner?: string; name?: string}): Promise<Array<Plain<Dataset>>> {
+  async list(caller: Caller, filter: {owner?: string; name?: string}, page: Page): Promise<PageOf<Plain<Dataset>>> {
     const readable = await this.access.readableWhere<Dataset>(caller, 'dataset');
-    return this.datasets.findPlain({
-      where: {and: [readable, narrowing(filter), {deletedAt: null}]},
-      order: ['name ASC', '_id ASC'],
-    });
+    return this.datasets.findPage({and: [readable, narrowing(filter), {deletedAt: null}]}, ['name ASC'], page);
   }
 
   get(id: string): Promise<Plain<Dataset>> {

@@ -7,6 +7,7 @@ import type {AuthorizedResource} from '../../authorization/authorized-resource';
 import {AppBindings} from '../../keys';
 import {KeyedLock} from '../../utils/keyed-lock.util';
 import {Module} from '../../models/module.model';
+import type {Page, PageOf} from '../../models/page';
 import {ModuleRepository} from '../../repositories/module.repository';
 import {Plain} from '../../repositories/plain-find';
 import {AccessService} from '../access/access.service';
@@ -62,12 +63,9 @@ export class ModuleService {
     };
   }
 
-  async list(caller: Caller, filter: {owner?: string; name?: string}): Promise<Array<Plain<Module>>> {
+  async list(caller: Caller, filter: {owner?: string; name?: string}, page: Page): Promise<PageOf<Plain<Module>>> {
     const readable = await this.access.readableWhere<Module>(caller, 'module');
-    return this.modules.findPlain({
-      where: {and: [readable, narrowing(filter), LIVE]},
-      order: ['name ASC', 'version ASC', '_id ASC'],
-    });
+    return this.modules.findPage({and: [readable, narrowing(filter), LIVE]}, ['name ASC', 'version ASC'], page);
   }
 
   get(id: string): Promise<Plain<Module>> {

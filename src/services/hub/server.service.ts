@@ -1,6 +1,7 @@
 import {BindingScope, injectable, service} from '@loopback/core';
 import {DataObject, repository, Where} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
+import type {Page, PageOf} from '../../models/page';
 import {Server, ServerStatus} from '../../models/server.model';
 import {Template} from '../../models/template.model';
 import {Plain} from '../../repositories/plain-find';
@@ -56,13 +57,13 @@ export class ServerService {
     @service(LoggerService) private readonly logger: LoggerService,
   ) {}
 
-  async list(caller: Caller, filter: ServerFilter): Promise<Array<Plain<Server>>> {
+  async list(caller: Caller, filter: ServerFilter, page: Page): Promise<PageOf<Plain<Server>>> {
     const where: object[] = [await this.access.readableWhere<Server>(caller, 'server'), narrowing(filter)];
     if (filter.type) {
       const templates = await this.templates.find({where: {type: filter.type as Template['type']}, fields: {_id: true}});
       where.push({templateId: {inq: templates.map(t => t._id!)}});
     }
-    return this.servers.findPlain({where: {and: where} as Where<Server>, order: ['createdAt ASC', '_id ASC']});
+    return this.servers.findPage({and: where} as Where<Server>, ['createdAt ASC'], page);
   }
 
   get(id: string): Promise<Plain<Server>> {

@@ -1,10 +1,11 @@
 import {BindingScope, injectable, service} from '@loopback/core';
-import {repository} from '@loopback/repository';
+import {repository, Where} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {randomBytes} from 'node:crypto';
 import {Dataset} from '../../models/dataset.model';
 import type {AuthorizedResource} from '../../authorization/authorized-resource';
 import {Module} from '../../models/module.model';
+import type {Page, PageOf} from '../../models/page';
 import {Secret} from '../../models/secret.model';
 import {Template} from '../../models/template.model';
 import {Plain} from '../../repositories/plain-find';
@@ -55,17 +56,14 @@ export class TemplateService {
     @service(HardwareService) private readonly hardware: HardwareService,
   ) {}
 
-  async list(caller: Caller, filter: TemplateFilter): Promise<Array<Plain<Template>>> {
-    const where: object[] = [await this.access.readableWhere<Template>(caller, 'template')];
-    if (filter.type) where.push({type: filter.type});
-    if (filter.email) where.push({creator: filter.email.trim().toLowerCase()});
-    return this.templates.findPlain({where: {and: where}, order: ['timestamp DESC', '_id ASC']});
+  async list(caller: Caller, filter: TemplateFilter, page: Page): Promise<PageOf<Plain<Template>>> {
+    return this.templates.findPage(await this.listWhere(caller, filter), ['timestamp DESC'], page);
   }
 
-  /** Tags of the readable templates with how many use each, most used first. */
+  /** Tags of the readable templates with how many use each, most used first: counted over all of them, so read in full. */
   async tags(caller: Caller, filter: TemplateFilter): Promise<Array<{tag: string; count: number}>> {
     const counts = new Map<string, number>();
-    for (const template of await this.list(caller, filter)) {
+    for (const template of await this.templates.findPlain({where: await this.listWhere(caller, filter)})) {
       for (const tag of new Set(template.tags ?? [])) counts.set(tag, (counts.get(tag) ?? 0) + 1);
     }
     return [...counts]
@@ -75,6 +73,14 @@ export class TemplateService {
 
   get(id: string): Promise<Template> {
     return this.templates.findById(id);
+  }
+
+  /** The templates the caller may read, narrowed by the filter. */
+  private async listWhere(caller: Caller, filter: TemplateFilter): Promise<Where<Template>> {
+    const where: object[] = [await this.access.readableWhere<Template>(caller, 'template')];
+    if (filter.type) where.push({type: filter.type});
+    if (filter.email) where.push({creator: filter.email.trim().toLowerCase()});
+    return {and: where} as Where<Template>;
   }
 
   /** A new template of the caller; `implicit` when POST /servers makes it from its body. */

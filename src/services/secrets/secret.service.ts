@@ -4,6 +4,7 @@ import {HttpErrors} from '@loopback/rest';
 import {randomUUID} from 'node:crypto';
 import type {AppConfig} from '../../config';
 import {AppBindings, SecretBindings} from '../../keys';
+import type {Page, PageOf} from '../../models/page';
 import {Secret, SecretType} from '../../models/secret.model';
 import {Plain} from '../../repositories/plain-find';
 import {SecretRepository} from '../../repositories/secret.repository';
@@ -43,12 +44,12 @@ export class SecretService {
     @service(SharingService) private readonly sharing: SharingService,
   ) {}
 
-  async list(caller: Caller, filter: {owner?: string; type?: string; name?: string}): Promise<Array<Plain<Secret>>> {
+  async list(caller: Caller, filter: {owner?: string; type?: string; name?: string}, page: Page): Promise<PageOf<Plain<Secret>>> {
     const where: object[] = [await this.access.readableWhere<Secret>(caller, 'secret'), READY];
     if (filter.owner) where.push({owner: filter.owner.trim().toLowerCase()});
     if (filter.name) where.push({secretName: filter.name});
     if (filter.type) where.push({type: filter.type});
-    return this.secrets.findPlain({where: {and: where} as Where<Secret>, order: ['secretName ASC', '_id ASC']});
+    return this.secrets.findPage({and: where} as Where<Secret>, ['secretName ASC'], page);
   }
 
   /** The secret as read, with its value from the secret store. */
