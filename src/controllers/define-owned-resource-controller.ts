@@ -1,0 +1,96 @@
+import {BindingScope, Constructor, inject, injectable, service} from '@loopback/core';
+import {Entity} from '@loopback/repository';
+import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
+import {SecurityBindings} from '@loopback/security';
+import {requireAccess} from '../authorization/access-requirement';
+import type {AuthorizedResource} from '../authorization/authorized-resource';
+import type {ResourceDescriptor} from '../descriptors/resource-descriptor';
+import {ResourceBindings} from '../keys';
+import type {Page, PageOf} from '../models/page';
+import type {Plain} from '../models/plain';
+import type {Caller} from '../services/identity/identity.service';
+import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
+import {jsonBody, jsonResponse} from './json-spec.helpers';
+
+/** A kind's service of owned resources listed by owner and name, deleted to a trash. */
+export interface OwnedResourceService<T extends Entity, Input> {
+  list(caller: Caller, filter: {owner?: string; name?: string}, page: Page): Promise<PageOf<Plain<T>>>;
+  create(caller: Caller, input: Input): Promise<T>;
+  update(caller: Caller, resource: AuthorizedResource<T>, patch: Partial<Input>): Promise<T>;
+  remove(id: string): Promise<void>;
+}
+
+/** What the routes of a kind say beyond what they do alike. */
+export interface OwnedResourceTexts {
+  list: string;
+  create: string;
+  update: string;
+  remove: string;
+}
+
+/**
+ * The collection routes of a kind of owned resources (datasets, modules):
+ * list (paged, by owner and name), create, read, update and delete to the
+ * trash, at the descriptor's base path, with one schema per use named after
+ * the model (`NewDataset`, `DatasetPatch`).
+ */
+export function defineOwnedResourceController<T extends Entity & {_id?: string; owner?: string; deletedAt?: Date}, Input>(
+  descriptor: ResourceDescriptor,
+  model: typeof Entity & {prototype: T},
+  resourceService: Constructor<OwnedResourceService<T, Input>>,
+  texts: OwnedResourceTexts,
+) {
+  const {kind, basePath} = descriptor;
+  const item = getModelSchemaRef(model, {exclude: ['deletedAt']});
+  const created = getModelSchemaRef(model, {title: `New${model.modelName}`, exclude: ['_id', 'deletedAt']});
+  const changes = getModelSchemaRef(model, {title: `${model.modelName}Patch`, partial: true, exclude: ['_id', 'owner', 'deletedAt']});
+
+  @injectable({scope: BindingScope.SINGLETON})
+  class OwnedResourceController {
+    constructor(
+      @service(resourceService) public readonly resources: OwnedResourceService<T, Input>,
+      @service(PaginationService) public readonly pages: PaginationService,
+    ) {}
+
+    @get(basePath, listResponse(texts.list, item))
+    list(
+      @inject(SecurityBindings.USER) caller: Caller,
+      @inject(RestBindings.Http.REQUEST) request: Request,
+      @param.query.string('owner', {description: `Only ${kind}s of this owner (email)`}) owner?: string,
+      @param.query.string('name') name?: string,
+      @pageParam.offset() offset?: number,
+      @pageParam.limit() limit?: number,
+    ): Promise<Array<Plain<T>> | Envelope<Plain<T>>> {
+      return this.pages.answer({offset, limit}, request, page => this.resources.list(caller, {owner, name}, page));
+    }
+
+    @post(basePath, {description: texts.create, ...jsonResponse(`The new ${kind}`, item)})
+    create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(created)) body: Input): Promise<T> {
+      return this.resources.create(caller, body);
+    }
+
+    @requireAccess(kind, 'read')
+    @get(`${basePath}/{id}`, jsonResponse(`The ${kind}`, item))
+    findById(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) resource: AuthorizedResource<T>): Plain<T> {
+      return resource.record;
+    }
+
+    @requireAccess(kind, 'write')
+    @patch(`${basePath}/{id}`, jsonResponse(texts.update, item))
+    update(
+      @inject(SecurityBindings.USER) caller: Caller,
+      @param.path.string('id') id: string,
+      @requestBody(jsonBody(changes)) body: Partial<Input>,
+      @inject(ResourceBindings.AUTHORIZED) resource: AuthorizedResource<T>,
+    ): Promise<T> {
+      return this.resources.update(caller, resource, body);
+    }
+
+    @requireAccess(kind, 'owner')
+    @del(`${basePath}/{id}`, {description: texts.remove, responses: {'204': {description: 'In the trash'}}})
+    async remove(@param.path.string('id') id: string): Promise<void> {
+      await this.resources.remove(id);
+    }
+  }
+  return OwnedResourceController;
+}
