@@ -26,6 +26,7 @@ import {SpawnerTokenStrategy} from './authentication/spawner-token.strategy';
 import {ResourceAccessAuthorizer} from './authorization/resource-access.authorizer';
 import {elnCors} from './middleware/eln-cors.middleware';
 import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
+import {ErrorResponsesSpecEnhancer} from './enhancers/error-responses.spec-enhancer';
 import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
 import {RESOURCE_DESCRIPTORS} from './descriptors';
 import {AppBindings, HealthBindings, OIDC_BEARER_STRATEGY, ResourceBindings, SecretBindings} from './keys';
@@ -125,6 +126,8 @@ export class NotebooksHubApplication extends BootMixin(
     registerAuthenticationStrategy(this, OpenbisSessionStrategy);
     registerAuthenticationStrategy(this, SpawnerTokenStrategy);
     this.add(createBindingFromClass(BearerSecuritySpecEnhancer));
+    // After the bearer enhancer: which operations are secured decides their error statuses.
+    this.add(createBindingFromClass(ErrorResponsesSpecEnhancer));
 
     this.configure(AuthorizationBindings.COMPONENT).to({
       precedence: AuthorizationDecision.DENY,

@@ -1,11 +1,12 @@
 import {authenticate} from '@loopback/authentication';
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {HttpErrors, post, requestBody, SchemaObject} from '@loopback/rest';
+import {HttpErrors, post, requestBody, Response, RestBindings, SchemaObject} from '@loopback/rest';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
 import {OidcClientService, TokenSet} from '../services/identity/oidc-client.service';
 import {SignInTransactionService} from '../services/identity/sign-in-transaction.service';
 import {UserDirectoryService} from '../services/identity/user-directory.service';
+import {forbidCaching} from '../utils/cache-control.util';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
 const TOKEN_SET_SCHEMA: SchemaObject = {
@@ -93,7 +94,9 @@ export class AuthController {
       }),
     )
     body: {code: string; state: string; iss?: string},
+    @inject(RestBindings.Http.RESPONSE) response: Response,
   ): Promise<TokenSet> {
+    forbidCaching(response);
     const transaction = await this.transactions.resume(body.state);
     const tokens = await this.provider.exchangeCode({
       ...transaction,
@@ -118,7 +121,9 @@ export class AuthController {
       }),
     )
     body: {refresh_token: string},
+    @inject(RestBindings.Http.RESPONSE) response: Response,
   ): Promise<TokenSet> {
+    forbidCaching(response);
     return this.provider.refresh(body.refresh_token);
   }
 

@@ -1,5 +1,5 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings, SchemaObject} from '@loopback/rest';
+import {del, get, getJsonSchema, getModelSchemaRef, param, patch, post, Request, requestBody, Response, RestBindings, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import type {AuthorizedResource} from '../authorization/authorized-resource';
 import {ResourceBindings} from '../keys';
@@ -10,6 +10,7 @@ import type {Plain} from '../models/plain';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {SecretInput, SecretPatch, SecretService, SecretWithValue} from '../services/secrets/secret.service';
 import {DESCRIPTION_MAX_LENGTH, NAME_PATTERN} from '../validation';
+import {forbidCaching} from '../utils/cache-control.util';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
 const SECRET = getModelSchemaRef(Secret, {exclude: ['state']});
@@ -33,7 +34,14 @@ const NEW_SECRET: SchemaObject = {
   properties: {...SECRET_FIELDS, type: {type: 'string', enum: [...SECRET_TYPES]}},
 };
 const SECRET_PATCH: SchemaObject = {type: 'object', additionalProperties: false, properties: SECRET_FIELDS};
-const WITH_VALUE: SchemaObject = {allOf: [SECRET, {type: 'object', required: ['value'], properties: {value: VALUE}}]};
+/** The metadata's own schema with the value beside it: one closed object, as the answer is. */
+const METADATA = getJsonSchema(Secret, {exclude: ['state']}) as SchemaObject;
+const WITH_VALUE: SchemaObject = {
+  ...METADATA,
+  title: 'SecretWithValue',
+  required: [...(METADATA.required ?? []), 'value'],
+  properties: {...METADATA.properties, value: VALUE},
+};
 
 /** Secret metadata and values; values leave the API only through GET /secret/{id}. */
 @injectable({scope: BindingScope.SINGLETON})
@@ -66,7 +74,12 @@ export class SecretController {
 
   @requireAccess('secret', 'read')
   @get('/secret/{id}', jsonResponse('The secret with its value', WITH_VALUE))
-  findById(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) secret: AuthorizedResource<Secret>): Promise<SecretWithValue> {
+  findById(
+    @param.path.string('id') id: string,
+    @inject(ResourceBindings.AUTHORIZED) secret: AuthorizedResource<Secret>,
+    @inject(RestBindings.Http.RESPONSE) response: Response,
+  ): Promise<SecretWithValue> {
+    forbidCaching(response);
     return this.secrets.withValue(secret.record);
   }
 

@@ -4,6 +4,8 @@ import {get, param, Response, RestBindings} from '@loopback/rest';
 import {requireSpawner} from '../authorization/access-requirement';
 import {SPAWNER_TOKEN_STRATEGY} from '../keys';
 import {SpawnerSecretsService, SpawnSecret} from '../services/hub/spawner-secrets.service';
+import {errorResponseRef} from '../enhancers/error-responses.spec-enhancer';
+import {forbidCaching} from '../utils/cache-control.util';
 import {jsonResponse} from './json-spec.helpers';
 
 /** The hub's spawner calls this while it starts a server; no person can. */
@@ -20,7 +22,8 @@ export class SpawnerController {
     description:
       "For the hub's spawner only (`Authorization: Bearer <SPAWNER_TOKEN>`): the values of the secrets of a server that is " +
       'starting, those of its template its owner may read. 409 when the server is not starting (addition).',
-    ...jsonResponse('The secrets with their values', {
+    responses: {
+      ...jsonResponse('The secrets with their values', {
       type: 'array',
       items: {
         type: 'object',
@@ -36,14 +39,16 @@ export class SpawnerController {
           },
         },
       },
-    }),
+    }).responses,
+      '409': errorResponseRef(409),
+    },
   })
   async secretsOfStartingServer(
     @param.path.string('hubUser') hubUser: string,
     @param.path.string('serverName') serverName: string,
     @inject(RestBindings.Http.RESPONSE) response: Response,
   ): Promise<SpawnSecret[]> {
-    response.setHeader('Cache-Control', 'no-store');
+    forbidCaching(response);
     return this.secrets.forStartingServer(hubUser, serverName);
   }
 }

@@ -9,6 +9,7 @@ import type {Caller} from '../services/identity/identity.service';
 import type {Plain} from '../models/plain';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {TemplateInput, TemplateService} from '../services/hub/template.service';
+import {errorResponseRef} from '../enhancers/error-responses.spec-enhancer';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
 const TEMPLATE = getModelSchemaRef(Template, {title: 'Template', exclude: ['implicit']});
@@ -48,6 +49,12 @@ export class TemplateController {
     return this.templates.tags(caller, {type, email});
   }
 
+  @requireAccess('template', 'read')
+  @get('/templates/{id}', jsonResponse('The template (addition)', TEMPLATE))
+  findById(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) template: AuthorizedResource<Template>): Plain<Template> {
+    return template.record;
+  }
+
   @post('/template', {
     description: 'Datasets, modules and secrets must exist and be readable by the caller; hardware must be one of GET /volume/hardware; only admins create featured templates.',
     ...jsonResponse('The new template', TEMPLATE),
@@ -68,7 +75,7 @@ export class TemplateController {
   }
 
   @requireAccess('template', 'owner', {in: 'query', name: 'id'})
-  @del('/template', {responses: {'204': {description: 'Deleted'}, '409': {description: 'Servers still use it'}}})
+  @del('/template', {description: 'A template servers still use is not deleted: 409.', responses: {'204': {description: 'Deleted'}, '409': errorResponseRef(409)}})
   async remove(@param.query.string('id', {required: true}) id: string): Promise<void> {
     await this.templates.remove(id);
   }

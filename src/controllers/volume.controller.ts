@@ -42,11 +42,15 @@ const FILE_CONTENT_MODEL: SchemaObject = {
   properties: {
     ...FILE_ENTRY_PROPERTIES,
     content: {
-      nullable: true,
       description:
         'With content: a notebook as its JSON, a text file as text, another file in base64, a folder as its entries; null without',
+      anyOf: [
+        {type: 'object', description: 'A notebook'},
+        {type: 'array', items: {type: 'object'}, description: 'A folder\'s entries'},
+        {type: 'string', nullable: true, description: 'Text, or base64; null without content'},
+      ],
     },
-    format: {type: 'string', enum: [...FILE_FORMATS], nullable: true},
+    format: {type: 'string', enum: [...FILE_FORMATS, null], nullable: true},
     mimetype: {type: 'string', nullable: true},
     link: LINK,
   },
@@ -352,7 +356,12 @@ export class VolumeController {
             type: 'array',
             items: {
               type: 'object',
-              properties: {name: {type: 'string'}, description: {type: 'string'}, pattern: {type: 'string'}},
+              properties: {
+                name: {type: 'string'},
+                description: {type: 'string'},
+                pattern: {type: 'string'},
+                singleLine: {type: 'boolean', description: 'The value may hold no line breaks or other control characters'},
+              },
             },
           },
         },

@@ -11,6 +11,7 @@ import {
 import {nearFilter} from 'loopback-datasource-juggler/lib/geo';
 import {selectFields} from 'loopback-datasource-juggler/lib/utils';
 import {duplicateKeyError, IndexDeclaration} from '../utils/duplicate-key.util';
+import {peerError} from '../utils/api-error.util';
 
 type Row = Record<string, unknown>;
 interface ParsedRow {
@@ -479,10 +480,10 @@ class SnapshotQueue {
       this.connector.ids = ids;
       this.connector.cache = models;
     }
-    const failure = new HttpErrors.ServiceUnavailable(
+    const failure = peerError('database', new HttpErrors.ServiceUnavailable(
       `Storage unavailable: the API's database in DATA_DIR could not be saved (${err.code ?? err.message}); ` +
         'nothing was changed. An operator must make DATA_DIR writable.',
-    );
+    ));
     if (this.nextWrite) {
       this.nextWrite.undone = failure;
       this.nextWrite = undefined;

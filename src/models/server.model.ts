@@ -35,7 +35,7 @@ export class Server extends Entity {
   @property({type: 'string', required: true, jsonSchema: {enum: [...SERVER_STATUSES]}})
   status: ServerStatus;
 
-  @property({type: 'string', description: 'Why the last start failed, as the hub said it'})
+  @property({type: 'string', description: 'Why the last start failed, as the hub said it; null once it starts again', jsonSchema: {nullable: true}})
   lastError?: string;
 
   @property({type: 'string', description: 'Where the running server opens'})

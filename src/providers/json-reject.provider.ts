@@ -1,6 +1,7 @@
 import {inject, injectable, BindingScope} from '@loopback/core';
 import {HandlerContext, HttpErrors, Reject} from '@loopback/rest';
 import {ErrorWriterOptions, writeErrorToResponse} from 'strong-error-handler';
+import {errorCodeOf} from '../utils/api-error.util';
 import {storageError} from '../utils/confined-folder.util';
 import {LoggerService} from '../services/logger.service';
 
@@ -21,7 +22,7 @@ type HttpLikeError = Error & {
 };
 
 /**
- * Writes every error as `{error: {statusCode, name, message, details?}}`,
+ * Writes every error as `{error: {statusCode, name, message, code, details?}}`,
  * adds the headers an error asks for (WWW-Authenticate on 401) and logs
  * server-side failures, with their stack, to the API's log only.
  */
@@ -59,8 +60,11 @@ export class JsonRejectProvider {
           response.setHeader(name, value);
         }
       }
-      // A 500 tells nothing of its cause, not even an errno code.
-      writeErrorToResponse(statusCode === 500 ? new HttpErrors.InternalServerError() : err, request, response, ERROR_WRITER_OPTIONS);
+      // A 500 tells nothing of its cause, not even an errno code. Every answer
+      // carries a stable code clients branch on (ERROR_CODES).
+      const answered: HttpLikeError = statusCode === 500 ? new HttpErrors.InternalServerError() : err;
+      answered.code = errorCodeOf(err, statusCode);
+      writeErrorToResponse(answered, request, response, ERROR_WRITER_OPTIONS);
       if (statusCode === 500) {
         logger.error('request failed', {
           method: request.method,

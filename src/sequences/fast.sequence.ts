@@ -17,6 +17,7 @@ import {
   RestTags,
   SequenceActions,
   SequenceHandler,
+  Response,
   writeResultToResponse,
 } from '@loopback/rest';
 import {SecurityBindings, UserProfile} from '@loopback/security';
@@ -77,7 +78,7 @@ export class FastSequence implements SequenceHandler {
       }
       const args = await this.parseParams(request, route);
       const result = await this.controllers.invoke(route, context, args);
-      writeResultToResponse(response, result);
+      writeAnswer(response, result);
     } catch (err) {
       const code = (err as {code?: string}).code;
       if (code === AUTHENTICATION_STRATEGY_NOT_FOUND || code === USER_PROFILE_NOT_FOUND) {
@@ -138,4 +139,18 @@ async function authenticate(strategies: AuthenticationStrategy[], {request}: Req
   throw Object.assign(new Error("User profile not returned from strategy's authenticate function"), {
     code: USER_PROFILE_NOT_FOUND,
   });
+}
+
+/**
+ * LoopBack's writer, except that a JSON media type the handler chose (the
+ * JupyterHub pagination envelope's) is kept: the writer would answer every
+ * object as application/json.
+ */
+function writeAnswer(response: Response, result: unknown): void {
+  const chosen = response.getHeader('Content-Type');
+  if (typeof chosen === 'string' && chosen.endsWith('+json') && typeof result === 'object' && result !== null && result !== response) {
+    response.end(JSON.stringify(result));
+    return;
+  }
+  writeResultToResponse(response, result);
 }

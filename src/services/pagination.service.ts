@@ -95,6 +95,8 @@ export class PaginationService {
       url.searchParams.set('limit', String(limit));
       next = {offset: nextOffset, limit, url: `${url.pathname}${url.search}`};
     }
+    // Answered as the media type asked for (the sequence keeps a JSON type the handler set).
+    request.res?.setHeader('Content-Type', PAGINATION_MEDIA_TYPE);
     return {items: found.items, _pagination: {offset, limit, total, next}};
   }
 }

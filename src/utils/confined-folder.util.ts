@@ -2,6 +2,7 @@ import {HttpErrors} from '@loopback/rest';
 import {randomBytes} from 'node:crypto';
 import {constants, promises as fs, Stats} from 'node:fs';
 import type {FileHandle} from 'node:fs/promises';
+import {peerError} from './api-error.util';
 
 const {O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK} = constants;
 const FOLDER_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
@@ -374,10 +375,10 @@ const STORAGE_REFUSED = new Set(['EACCES', 'EPERM', 'EROFS']);
 export function storageError(err: unknown): Error | undefined {
   const code = errnoOf(err);
   if (code !== undefined && STORAGE_FULL.has(code)) {
-    return new HttpErrors.InsufficientStorage('The storage is full: nothing was written; try again after space is freed');
+    return peerError('storage', new HttpErrors.InsufficientStorage('The storage is full: nothing was written; try again after space is freed'));
   }
   if (code !== undefined && STORAGE_REFUSED.has(code)) {
-    return new HttpErrors.ServiceUnavailable('The storage refused the operation (not writable): nothing was changed; an operator must fix its permissions');
+    return peerError('storage', new HttpErrors.ServiceUnavailable('The storage refused the operation (not writable): nothing was changed; an operator must fix its permissions'));
   }
   return undefined;
 }

@@ -99,6 +99,7 @@ const MATRIX: Record<string, Row> = {
 
   'GET /templates': {path: () => '/templates', expected: signedIn(200)},
   'GET /templates/tags': {path: () => '/templates/tags', expected: signedIn(200)},
+  'GET /templates/{id}': {path: r => `/templates/${r.templateId}`, expected: needs('read', 200)},
   'POST /template': {path: () => '/template', body: () => ({...TEMPLATE_BODY, name: unique('t-')}), expected: signedIn(200)},
   'PATCH /template': {
     path: () => '/template',

@@ -19,7 +19,7 @@ describe('Names and organisations as people write them', () => {
       ['/secrets', {secretName: '  ', type: 'raw', value: 'x'}],
     ] as const) {
       const res = await owner.post(url).send(body).expect(400);
-      expect(res.body.error.code).to.equal('VALIDATION_FAILED');
+      expect(res.body.error.code).to.equal('validation_failed');
     }
   });
 

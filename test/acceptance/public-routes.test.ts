@@ -40,7 +40,7 @@ describe('Public routes, errors and health', () => {
   it('answers an unknown route with a 404 JSON error', async () => {
     const res = await client.get('/no/such/route').expect(404);
     expect(res.body).to.deepEqual({
-      error: {statusCode: 404, name: 'NotFoundError', message: 'Endpoint "GET /no/such/route" not found.'},
+      error: {statusCode: 404, name: 'NotFoundError', message: 'Endpoint "GET /no/such/route" not found.', code: 'not_found'},
     });
   });
 

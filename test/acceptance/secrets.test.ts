@@ -45,7 +45,8 @@ describe('Secrets, with Vault (the KV v2 test double) as the store', () => {
     expect(created.body).to.not.have.property('state');
     expect(vault.kv.get(`notebooks-hub/${created.body._id}`)![0].data).to.deepEqual({DB_PASSWORD: NEEDLE, DB_USER: 'lab'});
 
-    const read = await owner.get(`/secret/${created.body._id}`).expect(200);
+    // A value no cache may keep.
+    const read = await owner.get(`/secret/${created.body._id}`).expect(200).expect('Cache-Control', 'no-store');
     expect(read.body.value).to.deepEqual({DB_PASSWORD: NEEDLE, DB_USER: 'lab'});
     const listed = await owner.get('/secrets').expect(200);
     expect(JSON.stringify(listed.body)).to.not.containEql(NEEDLE);

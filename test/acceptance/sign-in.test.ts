@@ -120,7 +120,8 @@ describe('Sign-in through a real OpenID provider configured by OIDC_ISSUER', () 
 
   it('refuses a code exchanged twice', async () => {
     const {code, state, iss} = await authorizeInBrowser(api.url, 'bob@example.org');
-    await client.post('/auth/token').send({code, state, iss}).expect(200);
+    // Tokens no cache may keep.
+    await client.post('/auth/token').send({code, state, iss}).expect(200).expect('Cache-Control', 'no-store');
     await client.post('/auth/token').send({code, state, iss}).expect(400);
   });
 

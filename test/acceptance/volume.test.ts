@@ -98,7 +98,7 @@ describe('Files: POST /volume/file, listings and checkpoints', () => {
     };
     try {
       const failed = await owner.post('/volume/file').send({type: 'file', name: 'precious.txt', content: 'new'}).expect(500);
-      expect(failed.body).to.deepEqual({error: {statusCode: 500, message: 'Internal Server Error'}});
+      expect(failed.body).to.deepEqual({error: {statusCode: 500, message: 'Internal Server Error', code: 'internal_error'}});
     } finally {
       fs.rename = rename;
     }

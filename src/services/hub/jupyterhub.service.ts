@@ -4,6 +4,7 @@ import axios, {AxiosError, AxiosInstance} from 'axios';
 import type {Readable} from 'node:stream';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
+import {peerError} from '../../utils/api-error.util';
 
 /** A named server as the hub's user model shows it. */
 export interface HubServer {
@@ -199,11 +200,11 @@ export class JupyterHubService {
     deadline?: HubDeadline,
   ) {
     if (!this.http) {
-      throw new HttpErrors.ServiceUnavailable('JupyterHub is not configured (set HUB_API_URL and HUB_API_TOKEN)');
+      throw peerError('hub', new HttpErrors.ServiceUnavailable('JupyterHub is not configured (set HUB_API_URL and HUB_API_TOKEN)'));
     }
     const bounded = deadline && options.timeout === undefined ? {timeout: Math.min(this.config.hub.timeoutMs, deadline.remainingMs)} : {};
     if (bounded.timeout !== undefined && bounded.timeout <= 0) {
-      throw new HttpErrors.GatewayTimeout(`JupyterHub did not answer within HUB_TIMEOUT_MS when asked to ${what}`);
+      throw peerError('hub', new HttpErrors.GatewayTimeout(`JupyterHub did not answer within HUB_TIMEOUT_MS when asked to ${what}`));
     }
     try {
       return await this.http.request({method, url: path, data, ...options, ...bounded});
@@ -218,11 +219,11 @@ export class JupyterHubService {
 
   private failure(res: {status: number; data: unknown}, what: string): Error {
     const message = `JupyterHub could not ${what}: ${res.status} ${messageOf(res.data)}`.trim();
-    if (res.status >= 500) return new HttpErrors.BadGateway(message);
+    if (res.status >= 500) return peerError('hub', new HttpErrors.BadGateway(message));
     if (res.status === 401 || res.status === 403) {
-      return new HttpErrors.BadGateway(`${message} (check HUB_API_TOKEN and the service's scopes)`);
+      return peerError('hub', new HttpErrors.BadGateway(`${message} (check HUB_API_TOKEN and the service's scopes)`));
     }
-    return new HttpErrors.BadGateway(message);
+    return peerError('hub', new HttpErrors.BadGateway(message));
   }
 }
 
@@ -238,7 +239,7 @@ function messageOf(data: unknown): string {
 
 function unreachable(err: AxiosError, what: string): Error {
   if (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT' || err.name === 'TimeoutError') {
-    return new HttpErrors.GatewayTimeout(`JupyterHub did not answer in time when asked to ${what}`);
+    return peerError('hub', new HttpErrors.GatewayTimeout(`JupyterHub did not answer in time when asked to ${what}`));
   }
-  return new HttpErrors.ServiceUnavailable(`JupyterHub is unreachable (${err.code ?? err.message}): could not ${what}`);
+  return peerError('hub', new HttpErrors.ServiceUnavailable(`JupyterHub is unreachable (${err.code ?? err.message}): could not ${what}`));
 }

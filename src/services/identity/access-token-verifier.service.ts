@@ -4,6 +4,7 @@ import {createRemoteJWKSet, errors as joseErrors, JWTPayload, jwtVerify} from 'j
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
 import {OidcClientService, providerError} from './oidc-client.service';
+import {peerError} from '../../utils/api-error.util';
 
 /** Signature algorithms a provider may use; symmetric ones and `none` are refused. */
 const ACCEPTED_ALGORITHMS = [
@@ -56,9 +57,9 @@ export class AccessTokenVerifierService {
     this.keySet ??= this.provider.serverMetadata().then(
       metadata => {
         if (!metadata.jwks_uri) {
-          throw new HttpErrors.BadGateway(
+          throw peerError('identity_provider', new HttpErrors.BadGateway(
             'The identity provider publishes no jwks_uri, so tokens cannot be verified',
-          );
+          ));
         }
         return createRemoteJWKSet(new URL(metadata.jwks_uri), {
           cooldownDuration: this.oidc.jwksCooldownSeconds * 1000,
@@ -91,9 +92,9 @@ function verificationError(err: unknown): Error {
     return invalidToken('no key of the identity provider matches its signature');
   }
   if (err instanceof joseErrors.JWKSTimeout) {
-    return new HttpErrors.GatewayTimeout(
+    return peerError('identity_provider', new HttpErrors.GatewayTimeout(
       'The identity provider did not send its keys in time',
-    );
+    ));
   }
   if (
     err instanceof joseErrors.JOSEAlgNotAllowed ||
@@ -106,7 +107,7 @@ function verificationError(err: unknown): Error {
     return invalidToken('its signature or format is not valid');
   }
   if (err instanceof joseErrors.JWKSInvalid) {
-    return new HttpErrors.BadGateway('The identity provider sent an invalid key set');
+    return peerError('identity_provider', new HttpErrors.BadGateway('The identity provider sent an invalid key set'));
   }
   return providerError(err, 'send its signing keys');
 }

@@ -3,6 +3,7 @@ import {HttpErrors} from '@loopback/rest';
 import * as client from 'openid-client';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
+import {peerError} from '../../utils/api-error.util';
 
 export interface TokenSet {
   access_token: string;
@@ -171,9 +172,9 @@ export function providerError(err: unknown, what: string): Error {
         `The identity provider refused to ${what}: the code or token is invalid, expired or already used`,
       );
     }
-    return new HttpErrors.BadGateway(
+    return peerError('identity_provider', new HttpErrors.BadGateway(
       `The identity provider refused to ${what}: ${err.error}`,
-    );
+    ));
   }
   if (err instanceof client.AuthorizationResponseError) {
     return new HttpErrors.BadRequest(
@@ -182,9 +183,9 @@ export function providerError(err: unknown, what: string): Error {
   }
   const causes = errorChain(err);
   if (causes.some(e => e.name === 'TimeoutError' || e.name === 'AbortError')) {
-    return new HttpErrors.GatewayTimeout(
+    return peerError('identity_provider', new HttpErrors.GatewayTimeout(
       `The identity provider did not answer in time when asked to ${what}`,
-    );
+    ));
   }
   if (
     causes.some(
@@ -195,18 +196,18 @@ export function providerError(err: unknown, what: string): Error {
         ),
     )
   ) {
-    return new HttpErrors.ServiceUnavailable(
+    return peerError('identity_provider', new HttpErrors.ServiceUnavailable(
       `The identity provider is unreachable: could not ${what}`,
-    );
+    ));
   }
   if (err instanceof client.ClientError) {
     return new HttpErrors.BadRequest(
       `The identity provider's answer failed validation when trying to ${what}: ${err.message}`,
     );
   }
-  return new HttpErrors.BadGateway(
+  return peerError('identity_provider', new HttpErrors.BadGateway(
     `The identity provider failed when asked to ${what}`,
-  );
+  ));
 }
 
 function errorChain(err: unknown): Error[] {

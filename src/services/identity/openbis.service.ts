@@ -3,6 +3,7 @@ import {HttpErrors} from '@loopback/rest';
 import axios, {AxiosError} from 'axios';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
+import {peerError} from '../../utils/api-error.util';
 
 /** openBIS's JSON-RPC application server API (v3). */
 const RPC_PATH = '/openbis/openbis/rmi-application-server-v3.json';
@@ -29,7 +30,7 @@ export class OpenbisService {
 
   private async rpc(method: string, params: unknown[]): Promise<unknown> {
     const {url, timeoutMs} = this.config.files.openbis;
-    if (!url) throw new HttpErrors.ServiceUnavailable('openBIS is not configured (set OPENBIS_URL), so openBIS tokens cannot be checked');
+    if (!url) throw peerError('openbis', new HttpErrors.ServiceUnavailable('openBIS is not configured (set OPENBIS_URL), so openBIS tokens cannot be checked'));
     let data: {result?: unknown; error?: {message?: string}};
     try {
       const res = await axios.post(`${url}${RPC_PATH}`, {jsonrpc: '2.0', id: String(++this.calls), method, params}, {timeout: timeoutMs});
@@ -37,10 +38,10 @@ export class OpenbisService {
     } catch (err) {
       const failure = err as AxiosError;
       if (failure.code === 'ECONNABORTED' || failure.code === 'ETIMEDOUT') {
-        throw new HttpErrors.GatewayTimeout(`openBIS did not answer ${method} in time`);
+        throw peerError('openbis', new HttpErrors.GatewayTimeout(`openBIS did not answer ${method} in time`));
       }
-      if (failure.response) throw new HttpErrors.BadGateway(`openBIS answered ${method} with ${failure.response.status}`);
-      throw new HttpErrors.ServiceUnavailable(`openBIS is unreachable (${failure.code ?? failure.message})`);
+      if (failure.response) throw peerError('openbis', new HttpErrors.BadGateway(`openBIS answered ${method} with ${failure.response.status}`));
+      throw peerError('openbis', new HttpErrors.ServiceUnavailable(`openBIS is unreachable (${failure.code ?? failure.message})`));
     }
     // openBIS answers an expired or unknown session with a JSON-RPC error.
     if (data.error) throw invalidSession();

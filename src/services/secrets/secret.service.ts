@@ -12,6 +12,7 @@ import {AccessService} from '../access/access.service';
 import type {Caller} from '../identity/identity.service';
 import type {SecretStore, StoredSecret} from '../../types/secret-store';
 import {SharingService} from '../access/sharing.service';
+import {peerError} from '../../utils/api-error.util';
 
 /** A secret's value as the API takes and gives it: pairs for env_var, file content for raw. */
 export type SecretValue = string | Record<string, string>;
@@ -55,7 +56,7 @@ export class SecretService {
   /** The secret as read, with its value from the secret store. */
   async withValue(secret: Plain<Secret>): Promise<SecretWithValue> {
     const stored = await this.store.read(secret._id!);
-    if (!stored) throw new HttpErrors.BadGateway(`The secret store has no value for secret ${secret._id}`);
+    if (!stored) throw peerError('secret_store', new HttpErrors.BadGateway(`The secret store has no value for secret ${secret._id}`));
     return {...secret, value: fromStored(secret.type, stored)};
   }
 

@@ -5,6 +5,7 @@ import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
 import {LoggerService} from '../logger.service';
 import type {SecretStore, StoredSecret} from '../../types/secret-store';
+import {peerError} from '../../utils/api-error.util';
 
 type VaultClient = ReturnType<typeof NodeVault>;
 type VaultFailure = Error & {response?: {statusCode: number; body?: {errors?: string[]}}; code?: string};
@@ -114,11 +115,11 @@ function vaultError(err: VaultFailure, what: string): Error {
   if (status === 404) return Object.assign(new HttpErrors.NotFound(`Vault has no such secret`), {statusCode: 404});
   if (status !== undefined) {
     const reason = err.response?.body?.errors?.[0] ?? `status ${status}`;
-    if (status === 503) return new HttpErrors.ServiceUnavailable(`Vault cannot ${what} now (${reason})`);
-    return new HttpErrors.BadGateway(`Vault refused to ${what}: ${reason}`);
+    if (status === 503) return peerError('secret_store', new HttpErrors.ServiceUnavailable(`Vault cannot ${what} now (${reason})`));
+    return peerError('secret_store', new HttpErrors.BadGateway(`Vault refused to ${what}: ${reason}`));
   }
   if (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT') {
-    return new HttpErrors.GatewayTimeout(`Vault did not answer in time when asked to ${what}`);
+    return peerError('secret_store', new HttpErrors.GatewayTimeout(`Vault did not answer in time when asked to ${what}`));
   }
-  return new HttpErrors.ServiceUnavailable(`Vault is unreachable (${err.code ?? err.message}): could not ${what}`);
+  return peerError('secret_store', new HttpErrors.ServiceUnavailable(`Vault is unreachable (${err.code ?? err.message}): could not ${what}`));
 }
