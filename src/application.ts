@@ -27,6 +27,7 @@ import {ResourceAccessAuthorizer} from './authorization/resource-access.authoriz
 import {elnCors} from './middleware/eln-cors.middleware';
 import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
 import {ErrorResponsesSpecEnhancer} from './enhancers/error-responses.spec-enhancer';
+import {TagDescriptionsSpecEnhancer} from './enhancers/tag-descriptions.spec-enhancer';
 import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
 import {RESOURCE_DESCRIPTORS} from './descriptors';
 import {AppBindings, HealthBindings, OIDC_BEARER_STRATEGY, ResourceBindings, SecretBindings} from './keys';
@@ -128,6 +129,7 @@ export class NotebooksHubApplication extends BootMixin(
     this.add(createBindingFromClass(BearerSecuritySpecEnhancer));
     // After the bearer enhancer: which operations are secured decides their error statuses.
     this.add(createBindingFromClass(ErrorResponsesSpecEnhancer));
+    this.add(createBindingFromClass(TagDescriptionsSpecEnhancer));
 
     this.configure(AuthorizationBindings.COMPONENT).to({
       precedence: AuthorizationDecision.DENY,

@@ -44,7 +44,8 @@ export class BearerSecuritySpecEnhancer implements OASEnhancer {
         const metadata = getAuthenticateMetadata(controller, operation['x-operation-name']);
         const isPublic = metadata?.some(m => m.skip) ?? false;
         const forSpawner = metadata?.every(m => m.strategy === SPAWNER_TOKEN_STRATEGY) ?? false;
-        if (!isPublic) operation.security = [{[forSpawner ? SPAWNER_SCHEME : BEARER_SCHEME]: []}];
+        // Public operations say so: an empty requirement, not a missing one.
+        operation.security = isPublic ? [] : [{[forSpawner ? SPAWNER_SCHEME : BEARER_SCHEME]: []}];
       }
     }
     spec.components = {

@@ -1,6 +1,6 @@
 import {authenticate} from '@loopback/authentication';
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {HttpErrors, post, requestBody, Response, RestBindings, SchemaObject} from '@loopback/rest';
+import {HttpErrors, oas, post, requestBody, Response, RestBindings, SchemaObject} from '@loopback/rest';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
 import {OidcClientService, TokenSet} from '../services/identity/oidc-client.service';
@@ -27,6 +27,7 @@ const TOKEN = {type: 'string', minLength: 1, maxLength: 8192} as const;
 
 /** Sign-in through the configured OpenID provider (authorization code with PKCE). */
 @authenticate.skip()
+@oas.tags('Sign-in')
 @injectable({scope: BindingScope.SINGLETON})
 export class AuthController {
   constructor(
@@ -37,17 +38,14 @@ export class AuthController {
     @service(UserDirectoryService) private readonly users: UserDirectoryService,
   ) {}
 
-  @post(
-    '/auth/authorize',
-    jsonResponse(
+  @post('/auth/authorize', {operationId: 'startSignIn', summary: 'Start a sign-in at the OpenID provider', ...jsonResponse(
       'The URL to send the browser to. Its `state` carries the signed, short-lived sign-in transaction: send it back with the code to POST /auth/token.',
       {
         type: 'object',
         required: ['authorizationUrl'],
         properties: {authorizationUrl: {type: 'string', format: 'uri'}},
       },
-    ),
-  )
+    )})
   async authorize(
     @requestBody(
       jsonBody(
@@ -76,10 +74,7 @@ export class AuthController {
     return {authorizationUrl: await this.provider.authorizationUrl(transaction)};
   }
 
-  @post(
-    '/auth/token',
-    jsonResponse('Tokens for the signed-in user', TOKEN_SET_SCHEMA),
-  )
+  @post('/auth/token', {operationId: 'finishSignIn', summary: 'Exchange the redirect\'s code for tokens', ...jsonResponse('Tokens for the signed-in user', TOKEN_SET_SCHEMA)})
   async token(
     @requestBody(
       jsonBody({
@@ -107,10 +102,7 @@ export class AuthController {
     return tokens;
   }
 
-  @post(
-    '/auth/refresh',
-    jsonResponse('Fresh tokens', TOKEN_SET_SCHEMA),
-  )
+  @post('/auth/refresh', {operationId: 'refreshTokens', summary: 'Refresh expired tokens', ...jsonResponse('Fresh tokens', TOKEN_SET_SCHEMA)})
   async refresh(
     @requestBody(
       jsonBody({
@@ -127,17 +119,14 @@ export class AuthController {
     return this.provider.refresh(body.refresh_token);
   }
 
-  @post(
-    '/auth/logout',
-    jsonResponse(
+  @post('/auth/logout', {operationId: 'signOut', summary: 'Get the provider URL that ends the sign-on session', ...jsonResponse(
       'The provider URL that ends the single sign-on session, then returns to OIDC_POST_LOGOUT_REDIRECT_URI',
       {
         type: 'object',
         required: ['logoutUrl'],
         properties: {logoutUrl: {type: 'string', format: 'uri'}},
       },
-    ),
-  )
+    )})
   async logout(
     @requestBody(
       jsonBody({

@@ -1,10 +1,10 @@
 import {BindingScope, Constructor, inject, injectable, service} from '@loopback/core';
 import {Entity} from '@loopback/repository';
-import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
+import {del, get, getModelSchemaRef, oas, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess} from '../authorization/access-requirement';
 import type {AuthorizedResource} from '../authorization/authorized-resource';
-import type {ResourceDescriptor} from '../descriptors/resource-descriptor';
+import {namesOf, ResourceDescriptor} from '../descriptors/resource-descriptor';
 import {ResourceBindings} from '../keys';
 import type {Page, PageOf} from '../models/page';
 import type {Plain} from '../models/plain';
@@ -41,10 +41,12 @@ export function defineOwnedResourceController<T extends Entity & {_id?: string; 
   texts: OwnedResourceTexts,
 ) {
   const {kind, basePath} = descriptor;
+  const {tag, singular} = namesOf(descriptor);
   const item = getModelSchemaRef(model, {exclude: ['deletedAt']});
   const created = getModelSchemaRef(model, {title: `New${model.modelName}`, exclude: ['_id', 'deletedAt']});
   const changes = getModelSchemaRef(model, {title: `${model.modelName}Patch`, partial: true, exclude: ['_id', 'owner', 'deletedAt']});
 
+  @oas.tags(tag)
   @injectable({scope: BindingScope.SINGLETON})
   class OwnedResourceController {
     constructor(
@@ -52,7 +54,7 @@ export function defineOwnedResourceController<T extends Entity & {_id?: string; 
       @service(PaginationService) public readonly pages: PaginationService,
     ) {}
 
-    @get(basePath, listResponse(texts.list, item))
+    @get(basePath, {operationId: `list${tag}`, summary: `List the ${kind}s you may read`, ...listResponse(texts.list, item)})
     list(
       @inject(SecurityBindings.USER) caller: Caller,
       @inject(RestBindings.Http.REQUEST) request: Request,
@@ -64,19 +66,19 @@ export function defineOwnedResourceController<T extends Entity & {_id?: string; 
       return this.pages.answer({offset, limit}, request, page => this.resources.list(caller, {owner, name}, page));
     }
 
-    @post(basePath, {description: texts.create, ...jsonResponse(`The new ${kind}`, item)})
+    @post(basePath, {operationId: `create${singular}`, summary: `Create a ${kind}`, description: texts.create, ...jsonResponse(`The new ${kind}`, item)})
     create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(created)) body: Input): Promise<T> {
       return this.resources.create(caller, body);
     }
 
     @requireAccess(kind, 'read')
-    @get(`${basePath}/{id}`, jsonResponse(`The ${kind}`, item))
+    @get(`${basePath}/{id}`, {operationId: `get${singular}`, summary: `Get a ${kind}`, ...jsonResponse(`The ${kind}`, item)})
     findById(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) resource: AuthorizedResource<T>): Plain<T> {
       return resource.record;
     }
 
     @requireAccess(kind, 'write')
-    @patch(`${basePath}/{id}`, jsonResponse(texts.update, item))
+    @patch(`${basePath}/{id}`, {operationId: `update${singular}`, summary: `Change a ${kind}`, ...jsonResponse(texts.update, item)})
     update(
       @inject(SecurityBindings.USER) caller: Caller,
       @param.path.string('id') id: string,
@@ -87,7 +89,12 @@ export function defineOwnedResourceController<T extends Entity & {_id?: string; 
     }
 
     @requireAccess(kind, 'owner')
-    @del(`${basePath}/{id}`, {description: texts.remove, responses: {'204': {description: 'In the trash'}}})
+    @del(`${basePath}/{id}`, {
+      operationId: `delete${singular}`,
+      summary: `Move a ${kind} to the trash`,
+      description: texts.remove,
+      responses: {'204': {description: 'In the trash'}},
+    })
     async remove(@param.path.string('id') id: string): Promise<void> {
       await this.resources.remove(id);
     }

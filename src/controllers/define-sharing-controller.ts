@@ -1,8 +1,8 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {get, param, ParameterObject, post, requestBody} from '@loopback/rest';
+import {get, oas, param, ParameterObject, post, requestBody} from '@loopback/rest';
 import {requireAccess} from '../authorization/access-requirement';
 import type {AuthorizedResource} from '../authorization/authorized-resource';
-import {ShareableDescriptor, sharingPathsOf} from '../descriptors/resource-descriptor';
+import {namesOf, ShareableDescriptor, sharingPathsOf} from '../descriptors/resource-descriptor';
 import {ResourceBindings} from '../keys';
 import {EntityType} from '../models/grant.model';
 import {ACCESS_LIST_SCHEMA, AccessEntry, SHARE_REQUEST_SCHEMA, ShareRequest, SharingService} from '../services/access/sharing.service';
@@ -22,13 +22,15 @@ export function defineSharingController(descriptor: ShareableDescriptor) {
   const {kind} = descriptor;
   const paths = sharingPathsOf(descriptor);
   const accessList = jsonResponse(`Who holds access to the ${kind}, the owner first`, ACCESS_LIST_SCHEMA);
+  const {tag, singular} = namesOf(descriptor);
 
+  @oas.tags(tag)
   @injectable({scope: BindingScope.SINGLETON})
   class SharingController {
     constructor(@service(SharingService) public readonly sharing: SharingService) {}
 
     @requireAccess(kind, 'read')
-    @get(paths.access, accessList)
+    @get(paths.access, {operationId: `list${singular}Access`, summary: `List who holds access to a ${kind}`, ...accessList})
     access(
       @param.path.string('id') id: string,
       @param.query.string('type', ENTITY_TYPE) type: EntityType | undefined,
@@ -38,7 +40,7 @@ export function defineSharingController(descriptor: ShareableDescriptor) {
     }
 
     @requireAccess(kind, 'owner')
-    @post(paths.share, accessList)
+    @post(paths.share, {operationId: `share${singular}`, summary: `Share a ${kind} with users, groups or organisations`, ...accessList})
     async share(
       @param.path.string('id') id: string,
       @requestBody(SHARE_BODY) body: ShareRequest,
@@ -49,7 +51,7 @@ export function defineSharingController(descriptor: ShareableDescriptor) {
     }
 
     @requireAccess(kind, 'owner')
-    @post(paths.revoke, accessList)
+    @post(paths.revoke, {operationId: `revoke${singular}Access`, summary: `Revoke access to a ${kind}`, ...accessList})
     async revoke(
       @param.path.string('id') id: string,
       @requestBody(SHARE_BODY) body: ShareRequest,

@@ -1,8 +1,8 @@
 import {BindingScope, Constructor, injectable, service} from '@loopback/core';
 import {Entity} from '@loopback/repository';
-import {get, getModelSchemaRef, param, post, SchemaObject} from '@loopback/rest';
+import {get, getModelSchemaRef, oas, param, post, SchemaObject} from '@loopback/rest';
 import {requireAdmin} from '../authorization/access-requirement';
-import type {ResourceDescriptor} from '../descriptors/resource-descriptor';
+import {namesOf, ResourceDescriptor} from '../descriptors/resource-descriptor';
 import {jsonResponse} from './json-spec.helpers';
 
 /** A kind's service whose deletes go to a trash that admins can list and restore from. */
@@ -22,21 +22,31 @@ export function defineTrashController<T extends Entity & {deletedAt?: Date}>(
   trashService: Constructor<Trash<T>>,
 ) {
   const {kind, basePath} = descriptor;
+  const {tag, singular} = namesOf(descriptor);
   const trashed: SchemaObject = {type: 'array', items: getModelSchemaRef(model)};
   const restored = getModelSchemaRef(model, {exclude: ['deletedAt']});
 
+  @oas.tags(tag)
   @injectable({scope: BindingScope.SINGLETON})
   class TrashController {
     constructor(@service(trashService) public readonly trash: Trash<T>) {}
 
     @requireAdmin()
-    @get(`${basePath}/trash`, jsonResponse(`What is in the ${kind} trash, oldest first (admins)`, trashed))
+    @get(`${basePath}/trash`, {
+      operationId: `list${singular}Trash`,
+      summary: `List the ${kind}s in the trash (admins)`,
+      ...jsonResponse(`What is in the ${kind} trash, oldest first (admins)`, trashed),
+    })
     listTrash(): Promise<T[]> {
       return this.trash.listTrash();
     }
 
     @requireAdmin()
-    @post(`${basePath}/{id}/restore`, jsonResponse(`The ${kind}, back from the trash with its files (admins)`, restored))
+    @post(`${basePath}/{id}/restore`, {
+      operationId: `restore${singular}`,
+      summary: `Restore a ${kind} from the trash (admins)`,
+      ...jsonResponse(`The ${kind}, back from the trash with its files (admins)`, restored),
+    })
     restore(@param.path.string('id') id: string): Promise<T> {
       return this.trash.restore(id);
     }

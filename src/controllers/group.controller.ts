@@ -1,5 +1,5 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
+import {del, get, getModelSchemaRef, oas, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
 import type {AuthorizedResource} from '../authorization/authorized-resource';
 import {ResourceBindings} from '../keys';
 import {SecurityBindings} from '@loopback/security';
@@ -16,6 +16,7 @@ const GROUP = getModelSchemaRef(Group, {title: 'Group', exclude: ['nameKey']});
 const NAME_ONLY = getModelSchemaRef(Group, {partial: false, exclude: ['_id', 'owner', 'members', 'createdAt', 'nameKey'], title: 'GroupName'});
 const MEMBERS = {type: 'array', items: {type: 'string', format: 'email'}} as const;
 
+@oas.tags('Groups')
 @injectable({scope: BindingScope.SINGLETON})
 export class GroupController {
   constructor(
@@ -23,7 +24,7 @@ export class GroupController {
     @service(PaginationService) private readonly pages: PaginationService,
   ) {}
 
-  @get('/groups', listResponse('Groups the caller owns or belongs to (every group for admins)', GROUP))
+  @get('/groups', {operationId: 'listGroups', summary: 'List the groups you own or belong to', ...listResponse('Groups the caller owns or belongs to (every group for admins)', GROUP)})
   list(
     @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
@@ -35,19 +36,19 @@ export class GroupController {
     return this.pages.answer({offset, limit}, request, page => this.groups.list(caller, {owner, name}, page));
   }
 
-  @post('/groups', jsonResponse('The new group; its owner is its first member', GROUP))
+  @post('/groups', {operationId: 'createGroup', summary: 'Create a group', ...jsonResponse('The new group; its owner is its first member', GROUP)})
   create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NAME_ONLY)) body: Pick<Group, 'name'>): Promise<Group> {
     return this.groups.create(caller, body.name);
   }
 
   @requireAccess('group', 'read')
-  @get('/groups/{id}', jsonResponse('The group', GROUP))
+  @get('/groups/{id}', {operationId: 'getGroup', summary: 'Get a group', ...jsonResponse('The group', GROUP)})
   findById(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) group: AuthorizedResource<Group>): Plain<Group> {
     return group.record;
   }
 
   @requireAccess('group', 'owner')
-  @patch('/groups/{id}', jsonResponse('The renamed group', GROUP))
+  @patch('/groups/{id}', {operationId: 'renameGroup', summary: 'Rename a group', ...jsonResponse('The renamed group', GROUP)})
   rename(
     @param.path.string('id') id: string,
     @requestBody(jsonBody(NAME_ONLY)) body: Pick<Group, 'name'>,
@@ -56,19 +57,19 @@ export class GroupController {
   }
 
   @requireAccess('group', 'owner')
-  @del('/groups/{id}', {responses: {'204': {description: 'Deleted, with every grant to it'}}})
+  @del('/groups/{id}', {operationId: 'deleteGroup', summary: 'Delete a group and every grant to it', responses: {'204': {description: 'Deleted, with every grant to it'}}})
   async remove(@param.path.string('id') id: string): Promise<void> {
     await this.groups.remove(id);
   }
 
   @requireAccess('group', 'read')
-  @get('/groups/{id}/members', jsonResponse('The members\' emails', MEMBERS))
+  @get('/groups/{id}/members', {operationId: 'listGroupMembers', summary: 'List a group\'s members', ...jsonResponse('The members\' emails', MEMBERS)})
   members(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) group: AuthorizedResource<Group>): readonly string[] {
     return group.record.members;
   }
 
   @requireAccess('group', 'owner')
-  @post('/groups/{id}/members', jsonResponse('The members after adding (adding a member twice changes nothing)', MEMBERS))
+  @post('/groups/{id}/members', {operationId: 'addGroupMember', summary: 'Add a member to a group', ...jsonResponse('The members after adding (adding a member twice changes nothing)', MEMBERS)})
   addMember(
     @param.path.string('id') id: string,
     @param.query.string('memberEmail', {required: true, description: 'Trimmed and lower-cased before use'}) memberEmail: string,
@@ -77,7 +78,7 @@ export class GroupController {
   }
 
   @requireAccess('group', 'owner')
-  @del('/groups/{id}/members/{memberEmail}', jsonResponse('The members after removing', MEMBERS))
+  @del('/groups/{id}/members/{memberEmail}', {operationId: 'removeGroupMember', summary: 'Remove a member from a group', ...jsonResponse('The members after removing', MEMBERS)})
   removeMember(
     @param.path.string('id') id: string,
     @param.path.string('memberEmail') memberEmail: string,

@@ -1,5 +1,5 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {get, param, Response, RestBindings} from '@loopback/rest';
+import {get, oas, param, Response, RestBindings} from '@loopback/rest';
 import {requireSelfOrAdmin} from '../authorization/access-requirement';
 import {FolderHealthCheck} from '../services/files/folder-health-check.service';
 import {HealthReport, HealthService} from '../services/health/health.service';
@@ -27,6 +27,7 @@ const REPORT_SCHEMA = {
   },
 };
 
+@oas.tags('Health')
 @injectable({scope: BindingScope.SINGLETON})
 export class HealthController {
   constructor(
@@ -36,8 +37,7 @@ export class HealthController {
   ) {}
 
   @requireSelfOrAdmin()
-  @get('/healthcheck', {
-    description: 'Checks the database, JupyterHub (when configured) and the folders the API writes to; with `email`, also that person\'s home folder (yours, or anyone\'s for admins).',
+  @get('/healthcheck', {operationId: 'checkHealth', summary: 'Check the database, the hub and the folders', description: 'Checks the database, JupyterHub (when configured) and the folders the API writes to; with `email`, also that person\'s home folder (yours, or anyone\'s for admins).',
     responses: {
       '200': {description: 'Every check passed', content: {'application/json': {schema: REPORT_SCHEMA}}},
       '503': {description: 'At least one check failed; each failed check says why', content: {'application/json': {schema: REPORT_SCHEMA}}},

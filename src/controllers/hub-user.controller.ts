@@ -1,16 +1,16 @@
 import {BindingScope, injectable, service} from '@loopback/core';
-import {param, put} from '@loopback/rest';
+import {oas, param, put} from '@loopback/rest';
 import {requireSelfOrAdmin} from '../authorization/access-requirement';
 import {HubUserService, InitializedUser} from '../services/hub/hub-user.service';
 import {jsonResponse} from './json-spec.helpers';
 
+@oas.tags('Users')
 @injectable({scope: BindingScope.SINGLETON})
 export class HubUserController {
   constructor(@service(HubUserService) private readonly hubUsers: HubUserService) {}
 
   @requireSelfOrAdmin()
-  @put('/initialize', {
-    description: 'Creates the JupyterHub user and the home folder of a person if missing; idempotent. Only the person or an admin.',
+  @put('/initialize', {operationId: 'initializeUser', summary: 'Create your hub user and home', description: 'Creates the JupyterHub user and the home folder of a person if missing; idempotent. Only the person or an admin.',
     ...jsonResponse('What exists now and what was created', {
       type: 'object',
       required: ['email', 'username', 'hubUserCreated', 'homeCreated'],

@@ -1,5 +1,5 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {del, get, getJsonSchema, getModelSchemaRef, param, patch, post, Request, requestBody, Response, RestBindings, SchemaObject} from '@loopback/rest';
+import {del, get, getJsonSchema, getModelSchemaRef, oas, param, patch, post, Request, requestBody, Response, RestBindings, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import type {AuthorizedResource} from '../authorization/authorized-resource';
 import {ResourceBindings} from '../keys';
@@ -44,6 +44,7 @@ const WITH_VALUE: SchemaObject = {
 };
 
 /** Secret metadata and values; values leave the API only through GET /secret/{id}. */
+@oas.tags('Secrets')
 @injectable({scope: BindingScope.SINGLETON})
 export class SecretController {
   constructor(
@@ -51,7 +52,7 @@ export class SecretController {
     @service(PaginationService) private readonly pages: PaginationService,
   ) {}
 
-  @get('/secrets', listResponse('Secrets the caller may read, without their values', SECRET))
+  @get('/secrets', {operationId: 'listSecrets', summary: 'List the secrets you may read, without values', ...listResponse('Secrets the caller may read, without their values', SECRET)})
   list(
     @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
@@ -64,8 +65,7 @@ export class SecretController {
     return this.pages.answer({offset, limit}, request, page => this.secrets.list(caller, {owner, type, name}, page));
   }
 
-  @post('/secrets', {
-    description: 'Stores the value in the secret store and the metadata in the database: both or neither.',
+  @post('/secrets', {operationId: 'createSecret', summary: 'Store a secret', description: 'Stores the value in the secret store and the metadata in the database: both or neither.',
     ...jsonResponse('The new secret\'s metadata', SECRET),
   })
   create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NEW_SECRET)) body: SecretInput): Promise<Secret> {
@@ -73,7 +73,7 @@ export class SecretController {
   }
 
   @requireAccess('secret', 'read')
-  @get('/secret/{id}', jsonResponse('The secret with its value', WITH_VALUE))
+  @get('/secret/{id}', {operationId: 'getSecret', summary: 'Get a secret with its value', ...jsonResponse('The secret with its value', WITH_VALUE)})
   findById(
     @param.path.string('id') id: string,
     @inject(ResourceBindings.AUTHORIZED) secret: AuthorizedResource<Secret>,
@@ -84,14 +84,13 @@ export class SecretController {
   }
 
   @requireAccess('secret', 'write')
-  @patch('/secret/{id}', jsonResponse('The updated metadata; a value given becomes the new version', SECRET))
+  @patch('/secret/{id}', {operationId: 'updateSecret', summary: 'Change a secret\'s metadata or value', ...jsonResponse('The updated metadata; a value given becomes the new version', SECRET)})
   update(@param.path.string('id') id: string, @requestBody(jsonBody(SECRET_PATCH)) body: SecretPatch): Promise<Secret> {
     return this.secrets.update(id, body);
   }
 
   @requireAccess('secret', 'owner')
-  @del('/secret/{id}', {
-    description: 'Removes every version of the value from the store, then the metadata.',
+  @del('/secret/{id}', {operationId: 'deleteSecret', summary: 'Delete a secret and every version of its value', description: 'Removes every version of the value from the store, then the metadata.',
     responses: {'204': {description: 'Deleted'}},
   })
   async remove(@param.path.string('id') id: string): Promise<void> {

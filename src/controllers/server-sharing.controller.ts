@@ -1,5 +1,5 @@
 import {inject, service} from '@loopback/core';
-import {get, param} from '@loopback/rest';
+import {get, oas, param} from '@loopback/rest';
 import {requireAccess} from '../authorization/access-requirement';
 import type {AuthorizedResource} from '../authorization/authorized-resource';
 import {SERVER_DESCRIPTOR} from '../descriptors/server.descriptor';
@@ -17,11 +17,10 @@ export interface ServerShare {
 }
 
 /** The sharing routes every shared kind has, and the seed's summary of how to reach and share a server. */
+@oas.tags('Servers')
 export class ServerSharingController extends defineSharingController(SERVER_DESCRIPTOR) {
   @requireAccess('server', 'read')
-  @get(
-    '/servers/{id}/share',
-    jsonResponse('How to reach and share the server', {
+  @get('/servers/{id}/share', {operationId: 'getServerShare', summary: 'Get how to reach and share a server', ...jsonResponse('How to reach and share the server', {
       type: 'object',
       required: ['url', 'templateId', 'access'],
       properties: {
@@ -29,8 +28,7 @@ export class ServerSharingController extends defineSharingController(SERVER_DESC
         templateId: {type: 'string', description: 'The template others may launch their own server from'},
         access: ACCESS_LIST_SCHEMA,
       },
-    }),
-  )
+    })})
   async shareDetails(
     @param.path.string('id') id: string,
     @service(JupyterHubService) hub: JupyterHubService,

@@ -1,5 +1,5 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {del, get, getModelSchemaRef, param, post, put, Request, requestBody, Response, RestBindings} from '@loopback/rest';
+import {del, get, getModelSchemaRef, oas, param, post, put, Request, requestBody, Response, RestBindings} from '@loopback/rest';
 import type {AuthorizedResource} from '../authorization/authorized-resource';
 import {ResourceBindings} from '../keys';
 import {SecurityBindings} from '@loopback/security';
@@ -18,6 +18,7 @@ const SERVER = getModelSchemaRef(Server);
 const NEW_SERVER = getModelSchemaRef(Template, {title: 'NewServerTemplate', exclude: ['_id', 'implicit']});
 const START = param.query.boolean('start', {description: 'Start the server at once (default true)'});
 
+@oas.tags('Servers')
 @injectable({scope: BindingScope.SINGLETON})
 export class ServerController {
   constructor(
@@ -26,7 +27,7 @@ export class ServerController {
     @service(PaginationService) private readonly pages: PaginationService,
   ) {}
 
-  @get('/servers', listResponse('Servers the caller may read, from stored statuses (no hub call)', SERVER))
+  @get('/servers', {operationId: 'listServers', summary: 'List your servers and those shared with you', ...listResponse('Servers the caller may read, from stored statuses (no hub call)', SERVER)})
   list(
     @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
@@ -39,8 +40,7 @@ export class ServerController {
     return this.pages.answer({offset, limit}, request, page => this.servers.list(caller, {owner, type, name}, page));
   }
 
-  @post('/servers', {
-    description: 'Creates a private template from the body and a server on it, started unless start=false.',
+  @post('/servers', {operationId: 'createServer', summary: 'Launch a server from a template given in the body', description: 'Creates a private template from the body and a server on it, started unless start=false.',
     ...jsonResponse('The server with its status', SERVER),
   })
   async create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NEW_SERVER)) body: TemplateInput, @START start?: boolean): Promise<Server> {
@@ -48,8 +48,7 @@ export class ServerController {
   }
 
   @requireAccess('template', 'read', {in: 'query', name: 'templateId'})
-  @put('/servers', {
-    description: 'Creates a server of the caller on a readable template, started unless start=false.',
+  @put('/servers', {operationId: 'createServerFromTemplate', summary: 'Launch a server from a readable template', description: 'Creates a server of the caller on a readable template, started unless start=false.',
     ...jsonResponse('The server with its status', SERVER),
   })
   async createFromTemplate(
@@ -61,26 +60,25 @@ export class ServerController {
   }
 
   @requireAccess('server', 'read')
-  @get('/servers/{id}', jsonResponse('The server, from its stored status', SERVER))
+  @get('/servers/{id}', {operationId: 'getServer', summary: 'Get a server with its stored status', ...jsonResponse('The server, from its stored status', SERVER)})
   findById(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) server: AuthorizedResource<Server>): Plain<Server> {
     return server.record;
   }
 
   @requireAccess('server', 'write')
-  @put('/servers/{id}/start', jsonResponse('The server; starting one that starts or runs changes nothing', SERVER))
+  @put('/servers/{id}/start', {operationId: 'startServer', summary: 'Start a server', ...jsonResponse('The server; starting one that starts or runs changes nothing', SERVER)})
   start(@inject(SecurityBindings.USER) caller: Caller, @param.path.string('id') id: string): Promise<Server> {
     return this.servers.start(caller, id);
   }
 
   @requireAccess('server', 'write')
-  @put('/servers/{id}/stop', jsonResponse('The server; stopping a stopped one changes nothing', SERVER))
+  @put('/servers/{id}/stop', {operationId: 'stopServer', summary: 'Stop a server', ...jsonResponse('The server; stopping a stopped one changes nothing', SERVER)})
   stop(@param.path.string('id') id: string): Promise<Server> {
     return this.servers.stop(id);
   }
 
   @requireAccess('server', 'owner')
-  @del('/servers/{id}', {
-    description: 'Stops the server if needed, removes the named server from the hub, and deletes its private template when no other server uses it.',
+  @del('/servers/{id}', {operationId: 'deleteServer', summary: 'Delete a server', description: 'Stops the server if needed, removes the named server from the hub, and deletes its private template when no other server uses it.',
     responses: {'204': {description: 'Deleted'}},
   })
   async remove(@param.path.string('id') id: string): Promise<void> {
@@ -88,8 +86,7 @@ export class ServerController {
   }
 
   @requireAccess('server', 'read')
-  @get('/servers/{id}/progress', {
-    description: 'Server-sent events relaying the hub\'s spawn progress, ending with `ready` and `url`, or `failed` and `message`.',
+  @get('/servers/{id}/progress', {operationId: 'streamServerProgress', summary: 'Follow a server\'s start as server-sent events', description: 'Server-sent events relaying the hub\'s spawn progress, ending with `ready` and `url`, or `failed` and `message`.',
     responses: {'200': {description: 'An event stream', content: {'text/event-stream': {schema: {type: 'string'}}}}},
   })
   async progress(

@@ -1,6 +1,6 @@
 import {authenticate} from '@loopback/authentication';
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {get, param, Response, RestBindings} from '@loopback/rest';
+import {get, oas, param, Response, RestBindings} from '@loopback/rest';
 import {requireSpawner} from '../authorization/access-requirement';
 import {SPAWNER_TOKEN_STRATEGY} from '../keys';
 import {SpawnerSecretsService, SpawnSecret} from '../services/hub/spawner-secrets.service';
@@ -9,6 +9,7 @@ import {forbidCaching} from '../utils/cache-control.util';
 import {jsonResponse} from './json-spec.helpers';
 
 /** The hub's spawner calls this while it starts a server; no person can. */
+@oas.tags('Spawner')
 @injectable({scope: BindingScope.SINGLETON})
 export class SpawnerController {
   constructor(
@@ -18,8 +19,7 @@ export class SpawnerController {
 
   @authenticate(SPAWNER_TOKEN_STRATEGY)
   @requireSpawner()
-  @get('/hub/servers/{hubUser}/{serverName}/secrets', {
-    description:
+  @get('/hub/servers/{hubUser}/{serverName}/secrets', {operationId: 'getStartingServerSecrets', summary: 'Give the hub\'s spawner the secrets of a starting server', description:
       "For the hub's spawner only (`Authorization: Bearer <SPAWNER_TOKEN>`): the values of the secrets of a server that is " +
       'starting, those of its template its owner may read. 409 when the server is not starting (addition).',
     responses: {

@@ -1,5 +1,5 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {del, get, getModelSchemaRef, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
+import {del, get, getModelSchemaRef, oas, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
 import type {AuthorizedResource} from '../authorization/authorized-resource';
 import {ResourceBindings} from '../keys';
 import {SecurityBindings} from '@loopback/security';
@@ -19,6 +19,7 @@ const TEMPLATE_PATCH = getModelSchemaRef(Template, {title: 'TemplatePatch', part
 const TYPE_FILTER = param.query.string('type', {schema: {type: 'string', enum: [...TEMPLATE_TYPES]}});
 const EMAIL_FILTER = param.query.string('email', {description: 'Only templates created by this email'});
 
+@oas.tags('Templates')
 @injectable({scope: BindingScope.SINGLETON})
 export class TemplateController {
   constructor(
@@ -26,7 +27,7 @@ export class TemplateController {
     @service(PaginationService) private readonly pages: PaginationService,
   ) {}
 
-  @get('/templates', listResponse('Templates the caller may read: public, own and shared ones, newest first', TEMPLATE))
+  @get('/templates', {operationId: 'listTemplates', summary: 'List the templates you may read', ...listResponse('Templates the caller may read: public, own and shared ones, newest first', TEMPLATE)})
   list(
     @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
@@ -38,25 +39,21 @@ export class TemplateController {
     return this.pages.answer({offset, limit}, request, page => this.templates.list(caller, {type, email}, page));
   }
 
-  @get(
-    '/templates/tags',
-    jsonResponse('Tags of the readable templates with their counts, most used first', {
+  @get('/templates/tags', {operationId: 'listTemplateTags', summary: 'List the tags of readable templates with their counts', ...jsonResponse('Tags of the readable templates with their counts, most used first', {
       type: 'array',
       items: {type: 'object', required: ['tag', 'count'], properties: {tag: {type: 'string'}, count: {type: 'integer'}}},
-    }),
-  )
+    })})
   tags(@inject(SecurityBindings.USER) caller: Caller, @TYPE_FILTER type?: string, @EMAIL_FILTER email?: string): Promise<Array<{tag: string; count: number}>> {
     return this.templates.tags(caller, {type, email});
   }
 
   @requireAccess('template', 'read')
-  @get('/templates/{id}', jsonResponse('The template (addition)', TEMPLATE))
+  @get('/templates/{id}', {operationId: 'getTemplate', summary: 'Get a template', ...jsonResponse('The template (addition)', TEMPLATE)})
   findById(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) template: AuthorizedResource<Template>): Plain<Template> {
     return template.record;
   }
 
-  @post('/template', {
-    description: 'Datasets, modules and secrets must exist and be readable by the caller; hardware must be one of GET /volume/hardware; only admins create featured templates.',
+  @post('/template', {operationId: 'createTemplate', summary: 'Create a template', description: 'Datasets, modules and secrets must exist and be readable by the caller; hardware must be one of GET /volume/hardware; only admins create featured templates.',
     ...jsonResponse('The new template', TEMPLATE),
   })
   create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(TEMPLATE_BODY)) body: TemplateInput): Promise<Template> {
@@ -64,7 +61,7 @@ export class TemplateController {
   }
 
   @requireAccess('template', 'write', {in: 'query', name: 'templateId'})
-  @patch('/template', jsonResponse('The updated template', TEMPLATE))
+  @patch('/template', {operationId: 'updateTemplate', summary: 'Change a template', ...jsonResponse('The updated template', TEMPLATE)})
   update(
     @inject(SecurityBindings.USER) caller: Caller,
     @param.query.string('templateId', {required: true}) templateId: string,
@@ -75,7 +72,7 @@ export class TemplateController {
   }
 
   @requireAccess('template', 'owner', {in: 'query', name: 'id'})
-  @del('/template', {description: 'A template servers still use is not deleted: 409.', responses: {'204': {description: 'Deleted'}, '409': errorResponseRef(409)}})
+  @del('/template', {operationId: 'deleteTemplate', summary: 'Delete a template no server uses', description: 'A template servers still use is not deleted: 409.', responses: {'204': {description: 'Deleted'}, '409': errorResponseRef(409)}})
   async remove(@param.query.string('id', {required: true}) id: string): Promise<void> {
     await this.templates.remove(id);
   }

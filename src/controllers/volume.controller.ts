@@ -1,6 +1,6 @@
 import {authenticate} from '@loopback/authentication';
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {del, get, HttpErrors, param, patch, post, Request, requestBody, RestBindings, SchemaObject} from '@loopback/rest';
+import {del, get, HttpErrors, oas, param, patch, post, Request, requestBody, RestBindings, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import {IdParam, requireRootAccess} from '../authorization/access-requirement';
 import type {AuthorizedResource} from '../authorization/authorized-resource';
@@ -101,6 +101,7 @@ const ROOT_IN_BODY: IdParam = {in: 'body', name: 'root'};
 const ROOT = param.query.string('root', {description: '`home` (default) or a dataset id'});
 const FILE_PATH = param.query.string('path', {required: true, description: 'The file or folder, relative to the root'});
 
+@oas.tags('Files')
 @injectable({scope: BindingScope.SINGLETON})
 export class VolumeController {
   constructor(
@@ -110,8 +111,7 @@ export class VolumeController {
 
   @requireRootAccess('write', ROOT_IN_BODY)
   @authenticate(OPENBIS_SESSION_STRATEGY, OIDC_BEARER_STRATEGY)
-  @post('/volume/file', {
-    description:
+  @post('/volume/file', {operationId: 'writeFile', summary: 'Write a notebook, a file or a folder', description:
       'Writes a notebook (validated as nbformat 4), a file or a folder into your home or a dataset you may write. ' +
       'An existing file is overwritten and its previous content kept as a checkpoint; writes are atomic. ' +
       'ELN form (seed 000): `?token=<openBIS session token>&folder=&filename=` with the notebook as the body writes into that user\'s home; ' +
@@ -148,8 +148,7 @@ export class VolumeController {
   }
 
   @requireRootAccess('read', ROOT_IN_QUERY)
-  @get('/volume/file', {
-    description:
+  @get('/volume/file', {operationId: 'readFile', summary: 'Read a file or folder with its content', description:
       'A file or folder with its content, as the Jupyter contents API answers it: notebooks as JSON, text as text, ' +
       'other files in base64 (at most FILE_READ_MAX_BYTES, else 413), folders as their entries; `content=0` for the model alone (addition).',
     responses: {'200': {description: 'The file or folder', content: {'application/json': {schema: FILE_CONTENT_MODEL}}}},
@@ -165,8 +164,7 @@ export class VolumeController {
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
-  @del('/volume/file', {
-    description: 'Moves a file or folder to the root\'s trash (`.trash`), from where it can be restored until TRASH_RETENTION_DAYS have passed (addition).',
+  @del('/volume/file', {operationId: 'deleteFile', summary: 'Move a file or folder to the trash', description: 'Moves a file or folder to the root\'s trash (`.trash`), from where it can be restored until TRASH_RETENTION_DAYS have passed (addition).',
     responses: {'200': {description: 'The trash entry', content: {'application/json': {schema: TRASHED_FILE}}}},
   })
   async deleteFile(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<TrashedFile> {
@@ -174,8 +172,7 @@ export class VolumeController {
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
-  @patch('/volume/file', {
-    description: 'Renames or moves a file or folder within its root; the target must not exist (409). Its checkpoints go along (addition).',
+  @patch('/volume/file', {operationId: 'moveFile', summary: 'Rename or move a file or folder', description: 'Renames or moves a file or folder within its root; the target must not exist (409). Its checkpoints go along (addition).',
     responses: {'200': {description: 'The file at its new path', content: {'application/json': {schema: FILE_MODEL}}}},
   })
   async moveFile(
@@ -203,8 +200,7 @@ export class VolumeController {
   }
 
   @requireRootAccess('read', ROOT_IN_QUERY)
-  @get('/volume/trash', {
-    description: 'What was deleted from the root and can still be restored, newest first (addition).',
+  @get('/volume/trash', {operationId: 'listFileTrash', summary: 'List what can be restored from a root\'s trash', description: 'What was deleted from the root and can still be restored, newest first (addition).',
     responses: {'200': {description: 'Trash entries', content: {'application/json': {schema: {type: 'array', items: TRASHED_FILE}}}}},
   })
   async listTrash(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<TrashedFile[]> {
@@ -212,8 +208,7 @@ export class VolumeController {
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
-  @post('/volume/trash/restore', {
-    description: 'Puts a trash entry back where it was; 409 if something is there now (addition).',
+  @post('/volume/trash/restore', {operationId: 'restoreFileFromTrash', summary: 'Put a trashed file back', description: 'Puts a trash entry back where it was; 409 if something is there now (addition).',
     responses: {'200': {description: 'The restored entry', content: {'application/json': {schema: TRASHED_FILE}}}},
   })
   async restoreFromTrash(
@@ -226,8 +221,7 @@ export class VolumeController {
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
-  @post('/volume/upload', {
-    description:
+  @post('/volume/upload', {operationId: 'uploadFiles', summary: 'Upload a notebook or a zip bundle', description:
       'Uploads as the Jupyter dashboards server takes them: a multipart field `file` holding a notebook (.ipynb) or a bundle (.zip), ' +
       'unpacked into `path` within UPLOAD_MAX_BYTES, ZIP_MAX_ENTRIES and ZIP_MAX_BYTES, no entry leaving the root (addition).',
     responses: {
@@ -266,8 +260,7 @@ export class VolumeController {
   }
 
   @requireRootAccess('read', ROOT_IN_QUERY, 'email')
-  @get('/volume/files', {
-    responses: {
+  @get('/volume/files', {operationId: 'listFiles', summary: 'List a folder', responses: {
       '200': {
         description: 'The folder\'s files and folders (hidden ones left out)',
         content: {'application/json': {schema: {type: 'array', items: FILE_MODEL}}},
@@ -285,8 +278,7 @@ export class VolumeController {
   }
 
   @requireRootAccess('read', ROOT_IN_QUERY)
-  @get('/volume/checkpoints', {
-    description: 'Earlier versions kept of a file, newest first (addition).',
+  @get('/volume/checkpoints', {operationId: 'listCheckpoints', summary: 'List a file\'s checkpoints', description: 'Earlier versions kept of a file, newest first (addition).',
     responses: {'200': {description: 'Checkpoints', content: {'application/json': {schema: {type: 'array', items: CHECKPOINT}}}}},
   })
   async checkpoints(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<Checkpoint[]> {
@@ -294,8 +286,7 @@ export class VolumeController {
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
-  @post('/volume/checkpoints', {
-    description: 'Keeps a copy of the file as it is now (at most FILE_READ_MAX_BYTES); the oldest beyond CHECKPOINTS_KEPT go (addition).',
+  @post('/volume/checkpoints', {operationId: 'createCheckpoint', summary: 'Keep a checkpoint of a file', description: 'Keeps a copy of the file as it is now (at most FILE_READ_MAX_BYTES); the oldest beyond CHECKPOINTS_KEPT go (addition).',
     responses: {'200': {description: 'The new checkpoint', content: {'application/json': {schema: CHECKPOINT}}}},
   })
   async createCheckpoint(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<Checkpoint> {
@@ -303,8 +294,7 @@ export class VolumeController {
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
-  @del('/volume/checkpoints', {
-    description: 'Deletes one checkpoint of a file (addition).',
+  @del('/volume/checkpoints', {operationId: 'deleteCheckpoint', summary: 'Delete a checkpoint', description: 'Deletes one checkpoint of a file (addition).',
     responses: {'204': {description: 'Deleted'}},
   })
   async deleteCheckpoint(
@@ -318,8 +308,7 @@ export class VolumeController {
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
-  @post('/volume/checkpoints/restore', {
-    description: 'Puts a checkpoint back; the content it replaces becomes a checkpoint (addition).',
+  @post('/volume/checkpoints/restore', {operationId: 'restoreCheckpoint', summary: 'Put a checkpoint back', description: 'Puts a checkpoint back; the content it replaces becomes a checkpoint (addition).',
     responses: {'200': {description: 'The restored file', content: {'application/json': {schema: FILE_MODEL}}}},
   })
   async restore(
@@ -332,17 +321,12 @@ export class VolumeController {
     return this.volumes.restore(this.volumes.root(caller, dataset), filePath, id);
   }
 
-  @get(
-    '/volume/hardware',
-    jsonResponse('The hardware options a template may name (HARDWARE_FILE)', {type: 'array', items: {type: 'string'}}),
-  )
+  @get('/volume/hardware', {operationId: 'listHardwareOptions', summary: 'List the hardware a template may name', ...jsonResponse('The hardware options a template may name (HARDWARE_FILE)', {type: 'array', items: {type: 'string'}})})
   hardwareOptions(): Promise<string[]> {
     return this.hardware.names();
   }
 
-  @get(
-    '/volume/lua',
-    jsonResponse('The functions a modulefile may call (luaModuleFile[].id) and their arguments', {
+  @get('/volume/lua', {operationId: 'listModulefileFunctions', summary: 'List the functions a modulefile may call', ...jsonResponse('The functions a modulefile may call (luaModuleFile[].id) and their arguments', {
       type: 'array',
       items: {
         type: 'object',
@@ -366,8 +350,7 @@ export class VolumeController {
           },
         },
       },
-    }),
-  )
+    })})
   lua(): readonly LuaFunction[] {
     return LUA_FUNCTIONS;
   }

@@ -1,5 +1,5 @@
 import {BindingScope, inject, injectable} from '@loopback/core';
-import {get, SchemaObject} from '@loopback/rest';
+import {get, oas, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import type {Caller} from '../services/identity/identity.service';
 import {jsonResponse} from './json-spec.helpers';
@@ -16,24 +16,19 @@ const CALLER_SCHEMA: SchemaObject = {
   },
 };
 
+@oas.tags('Users')
 @injectable({scope: BindingScope.SINGLETON})
 export class WhoamiController {
-  @get(
-    '/authenticated',
-    jsonResponse('The bearer token is valid', {
+  @get('/authenticated', {operationId: 'checkAuthenticated', summary: 'Check that your token is valid', ...jsonResponse('The bearer token is valid', {
       type: 'object',
       required: ['authenticated', 'email'],
       properties: {authenticated: {type: 'boolean'}, email: {type: 'string'}},
-    }),
-  )
+    })})
   authenticated(@inject(SecurityBindings.USER) caller: Caller): {authenticated: boolean; email: string} {
     return {authenticated: true, email: caller.email};
   }
 
-  @get(
-    '/whoami',
-    jsonResponse('The signed-in caller, as read from the access token', CALLER_SCHEMA),
-  )
+  @get('/whoami', {operationId: 'whoami', summary: 'Get who you are', ...jsonResponse('The signed-in caller, as read from the access token', CALLER_SCHEMA)})
   whoami(@inject(SecurityBindings.USER) caller: Caller): Omit<Caller, symbol> {
     const {email, username, name, organisation, admin} = caller;
     return {email, username, name, organisation, admin};

@@ -37,6 +37,12 @@ export interface SharingPaths {
 /** The descriptor of a kind that is shared. */
 export type ShareableDescriptor = ResourceDescriptor & {kind: ShareableKind};
 
+/** How the kind names its tag and its operations: `Datasets`, and `Dataset` as in `getDataset`. */
+export function namesOf({kind, basePath}: ResourceDescriptor): {tag: string; singular: string} {
+  const capitalised = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+  return {tag: capitalised(basePath.slice(1)), singular: capitalised(kind)};
+}
+
 /** A shared kind's sharing routes: as its descriptor names them, or beside its collection. */
 export function sharingPathsOf({basePath, sharingPaths}: ShareableDescriptor): SharingPaths {
   return sharingPaths ?? {access: `${basePath}/{id}/access`, share: `${basePath}/{id}/share`, revoke: `${basePath}/{id}/revoke`};

@@ -1,6 +1,7 @@
 import {expect, supertest} from '@loopback/testlab';
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
+import {ERROR_CODES} from '../../src/utils/api-error.util';
 import {RunningApp, startApp} from '../fixtures/test-app';
 
 const COMMITTED = path.resolve(__dirname, '../../../openapi.json');
@@ -70,12 +71,53 @@ describe('openapi.json', () => {
     const security = (route: string, verb: string) => (spec.paths[route][verb] as {security?: unknown}).security;
     expect(security('/whoami', 'get')).to.deepEqual([{bearerAuth: []}]);
     expect(security('/healthcheck', 'get')).to.deepEqual([{bearerAuth: []}]);
-    expect(security('/version', 'get')).to.be.undefined();
-    expect(security('/auth/token', 'post')).to.be.undefined();
+    expect(security('/version', 'get')).to.deepEqual([]);
+    expect(security('/auth/token', 'post')).to.deepEqual([]);
     expect(security('/hub/servers/{hubUser}/{serverName}/secrets', 'get')).to.deepEqual([{spawnerToken: []}]);
     const withSpawnerToken = Object.entries(spec.paths).filter(([, item]) =>
       Object.values(item).some(op => JSON.stringify((op as {security?: unknown}).security ?? []).includes('spawnerToken')),
     );
     expect(withSpawnerToken.map(([route]) => route)).to.deepEqual(['/hub/servers/{hubUser}/{serverName}/secrets']);
+  });
+
+  type Operation = {operationId?: string; tags?: string[]; summary?: string; security?: unknown[]; parameters?: unknown[]; responses: Record<string, {$ref?: string}>};
+  const operationsOf = (spec: Spec) =>
+    Object.entries(spec.paths).flatMap(([route, item]) => Object.entries(item).map(([verb, op]) => ({route, verb, op: op as Operation})));
+
+  it('names every operation as a verb on its resource, under one described tag, with a summary', async () => {
+    const spec = (await served(api)) as Spec & {tags: Array<{name: string; description: string}>};
+    const tags = new Set(spec.tags.filter(tag => tag.description).map(tag => tag.name));
+    const ids = new Set<string>();
+    for (const {route, verb, op} of operationsOf(spec)) {
+      const where = `${verb.toUpperCase()} ${route}`;
+      expect({where, id: /^[a-z]+(?:[A-Z][a-z]*)*$/.test(op.operationId ?? '')}).to.deepEqual({where, id: true});
+      expect(ids.has(op.operationId!)).to.be.false();
+      ids.add(op.operationId!);
+      expect({where, tags: op.tags?.length, known: tags.has(op.tags?.[0] ?? '')}).to.deepEqual({where, tags: 1, known: true});
+      expect({where, summary: (op.summary ?? '').length > 0}).to.deepEqual({where, summary: true});
+    }
+  });
+
+  it('declares the error statuses of every operation, each answered with the one Error schema and its codes', async () => {
+    const spec = (await served(api)) as Spec & {
+      components: {schemas: Record<string, {properties: {error: {properties: {code: {enum: string[]}}}}}>; responses: Record<string, {content: object}>};
+    };
+    expect(spec.components.schemas.Error.properties.error.properties.code.enum).to.deepEqual(Object.keys(ERROR_CODES));
+    for (const {route, verb, op} of operationsOf(spec)) {
+      const statuses = Object.keys(op.responses);
+      const where = `${verb.toUpperCase()} ${route}`;
+      const expected = ['500', ...((op.security?.length ?? 0) > 0 ? ['401', '403'] : []), ...(route.includes('{') ? ['404'] : [])];
+      expect({where, missing: expected.filter(status => !statuses.includes(status))}).to.deepEqual({where, missing: []});
+      // An operation's own error answer (the health check's 503 lists its checks) is its own schema; the rest share Error.
+      for (const status of statuses.filter(s => Number(s) >= 400 && op.responses[s].$ref !== undefined)) {
+        const ref = op.responses[status].$ref!;
+        const shared = spec.components.responses[ref.replace('#/components/responses/', '')];
+        expect({where, status, schema: JSON.stringify(shared?.content)}).to.deepEqual({
+          where,
+          status,
+          schema: JSON.stringify({'application/json': {schema: {$ref: '#/components/schemas/Error'}}}),
+        });
+      }
+    }
   });
 });
