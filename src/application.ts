@@ -27,6 +27,7 @@ import {ResourceAccessAuthorizer} from './authorization/resource-access.authoriz
 import {elnCors} from './middleware/eln-cors.middleware';
 import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
 import {ErrorResponsesSpecEnhancer} from './enhancers/error-responses.spec-enhancer';
+import {FrameworkNotesSpecEnhancer} from './enhancers/framework-notes.spec-enhancer';
 import {TagDescriptionsSpecEnhancer} from './enhancers/tag-descriptions.spec-enhancer';
 import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
 import {RESOURCE_DESCRIPTORS} from './descriptors';
@@ -130,6 +131,7 @@ export class NotebooksHubApplication extends BootMixin(
     // After the bearer enhancer: which operations are secured decides their error statuses.
     this.add(createBindingFromClass(ErrorResponsesSpecEnhancer));
     this.add(createBindingFromClass(TagDescriptionsSpecEnhancer));
+    this.add(createBindingFromClass(FrameworkNotesSpecEnhancer));
 
     this.configure(AuthorizationBindings.COMPONENT).to({
       precedence: AuthorizationDecision.DENY,

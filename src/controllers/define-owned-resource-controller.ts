@@ -42,7 +42,7 @@ export function defineOwnedResourceController<T extends Entity & {_id?: string; 
 ) {
   const {kind, basePath} = descriptor;
   const {tag, singular} = namesOf(descriptor);
-  const item = getModelSchemaRef(model, {exclude: ['deletedAt']});
+  const item = getModelSchemaRef(model, {title: model.modelName, exclude: ['deletedAt']});
   const created = getModelSchemaRef(model, {title: `New${model.modelName}`, exclude: ['_id', 'deletedAt']});
   const changes = getModelSchemaRef(model, {title: `${model.modelName}Patch`, partial: true, exclude: ['_id', 'owner', 'deletedAt']});
 

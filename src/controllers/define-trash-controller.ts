@@ -23,8 +23,8 @@ export function defineTrashController<T extends Entity & {deletedAt?: Date}>(
 ) {
   const {kind, basePath} = descriptor;
   const {tag, singular} = namesOf(descriptor);
-  const trashed: SchemaObject = {type: 'array', items: getModelSchemaRef(model)};
-  const restored = getModelSchemaRef(model, {exclude: ['deletedAt']});
+  const trashed: SchemaObject = {type: 'array', items: getModelSchemaRef(model, {title: `Trashed${model.modelName}`})};
+  const restored = getModelSchemaRef(model, {title: model.modelName, exclude: ['deletedAt']});
 
   @oas.tags(tag)
   @injectable({scope: BindingScope.SINGLETON})

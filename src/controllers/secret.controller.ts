@@ -13,7 +13,7 @@ import {DESCRIPTION_MAX_LENGTH, NAME_PATTERN} from '../validation';
 import {forbidCaching} from '../utils/cache-control.util';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
-const SECRET = getModelSchemaRef(Secret, {exclude: ['state']});
+const SECRET = getModelSchemaRef(Secret, {title: 'Secret', exclude: ['state']});
 const VALUE: SchemaObject = {
   description: 'env_var: an object of environment variable names to strings; raw: the file content as a string',
   oneOf: [

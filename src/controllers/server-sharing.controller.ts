@@ -5,7 +5,7 @@ import type {AuthorizedResource} from '../authorization/authorized-resource';
 import {SERVER_DESCRIPTOR} from '../descriptors/server.descriptor';
 import {ResourceBindings} from '../keys';
 import {Server} from '../models/server.model';
-import {ACCESS_LIST_SCHEMA, AccessEntry} from '../services/access/sharing.service';
+import {ACCESS_LIST_SCHEMA, AccessEntry, SharingService} from '../services/access/sharing.service';
 import {JupyterHubService} from '../services/hub/jupyterhub.service';
 import {defineSharingController} from './define-sharing-controller';
 import {jsonResponse} from './json-spec.helpers';
@@ -19,6 +19,13 @@ export interface ServerShare {
 /** The sharing routes every shared kind has, and the seed's summary of how to reach and share a server. */
 @oas.tags('Servers')
 export class ServerSharingController extends defineSharingController(SERVER_DESCRIPTOR) {
+  constructor(
+    @service(SharingService) sharing: SharingService,
+    @service(JupyterHubService) private readonly hub: JupyterHubService,
+  ) {
+    super(sharing);
+  }
+
   @requireAccess('server', 'read')
   @get('/servers/{id}/share', {operationId: 'getServerShare', summary: 'Get how to reach and share a server', ...jsonResponse('How to reach and share the server', {
       type: 'object',
@@ -31,10 +38,9 @@ export class ServerSharingController extends defineSharingController(SERVER_DESC
     })})
   async shareDetails(
     @param.path.string('id') id: string,
-    @service(JupyterHubService) hub: JupyterHubService,
     @inject(ResourceBindings.AUTHORIZED) server: AuthorizedResource<Server>,
   ): Promise<ServerShare> {
     const {hubUser, name, templateId} = server.record;
-    return {url: hub.serverUrl(hubUser, name), templateId, access: await this.sharing.accessList('server', server.subject, 'user')};
+    return {url: this.hub.serverUrl(hubUser, name), templateId, access: await this.sharing.accessList('server', server.subject, 'user')};
   }
 }

@@ -25,6 +25,7 @@ export class ServerController {
     @service(ServerService) private readonly servers: ServerService,
     @service(TemplateService) private readonly templates: TemplateService,
     @service(PaginationService) private readonly pages: PaginationService,
+    @service(ServerProgressService) private readonly progressOf: ServerProgressService,
   ) {}
 
   @get('/servers', {operationId: 'listServers', summary: 'List your servers and those shared with you', ...listResponse('Servers the caller may read, from stored statuses (no hub call)', SERVER)})
@@ -92,9 +93,8 @@ export class ServerController {
   async progress(
     @param.path.string('id') id: string,
     @inject(RestBindings.Http.RESPONSE) response: Response,
-    @service(ServerProgressService) progress: ServerProgressService,
   ): Promise<Response> {
-    await progress.stream(id, response);
+    await this.progressOf.stream(id, response);
     return response;
   }
 }

@@ -107,6 +107,7 @@ export class VolumeController {
   constructor(
     @service(HardwareService) private readonly hardware: HardwareService,
     @service(VolumeService) private readonly volumes: VolumeService,
+    @service(UploadService) private readonly uploads: UploadService,
   ) {}
 
   @requireRootAccess('write', ROOT_IN_BODY)
@@ -253,10 +254,9 @@ export class VolumeController {
     request: Request,
     @ROOT root: string | undefined,
     @param.query.string('path', {description: 'Folder under the root'}) folder: string | undefined,
-    @service(UploadService) uploads: UploadService,
     @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
   ): Promise<UploadResult> {
-    return uploads.upload(this.volumes.root(caller, dataset), folder, request);
+    return this.uploads.upload(this.volumes.root(caller, dataset), folder, request);
   }
 
   @requireRootAccess('read', ROOT_IN_QUERY, 'email')

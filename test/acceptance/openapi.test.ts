@@ -120,4 +120,11 @@ describe('openapi.json', () => {
       }
     }
   });
+
+  it('names its schemas as clients should see them: no framework artefacts, no internal classes', async () => {
+    const spec = (await served(api)) as Spec & {components: {schemas: Record<string, unknown>}};
+    const names = Object.keys(spec.components.schemas);
+    expect(names.filter(name => /Excluding|_|Service$|Controller$/.test(name))).to.deepEqual([]);
+    expect(JSON.stringify(spec)).to.not.match(/\(tsType: /);
+  });
 });
