@@ -59,6 +59,7 @@ export class AuthController {
             },
           },
         },
+        {},
         false,
       ),
     )
@@ -86,7 +87,7 @@ export class AuthController {
           state: {...TOKEN, description: 'The `state` parameter of the redirect'},
           iss: {type: 'string', maxLength: 2048, description: 'The `iss` parameter of the redirect, when the provider sends one'},
         },
-      }),
+      }, {code: 'the code parameter of the redirect', state: 'the state parameter of the redirect'}),
     )
     body: {code: string; state: string; iss?: string},
     @inject(RestBindings.Http.RESPONSE) response: Response,
@@ -110,7 +111,7 @@ export class AuthController {
         required: ['refresh_token'],
         additionalProperties: false,
         properties: {refresh_token: TOKEN},
-      }),
+      }, {refresh_token: 'the refresh_token of /auth/token'}),
     )
     body: {refresh_token: string},
     @inject(RestBindings.Http.RESPONSE) response: Response,
@@ -134,7 +135,7 @@ export class AuthController {
         required: ['id_token'],
         additionalProperties: false,
         properties: {id_token: TOKEN},
-      }),
+      }, {id_token: 'the id_token of /auth/token'}),
     )
     body: {id_token: string},
   ): Promise<{logoutUrl: string}> {

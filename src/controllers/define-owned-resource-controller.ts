@@ -26,6 +26,8 @@ export interface OwnedResourceTexts {
   create: string;
   update: string;
   remove: string;
+  /** Bodies the explorer offers, which a signed-in user can send as they are. */
+  examples: {create: object; update: object};
 }
 
 /**
@@ -67,7 +69,7 @@ export function defineOwnedResourceController<T extends Entity & {_id?: string; 
     }
 
     @post(basePath, {operationId: `create${singular}`, summary: `Create a ${kind}`, description: texts.create, ...jsonResponse(`The new ${kind}`, item)})
-    create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(created)) body: Input): Promise<T> {
+    create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(created, texts.examples.create)) body: Input): Promise<T> {
       return this.resources.create(caller, body);
     }
 
@@ -82,7 +84,7 @@ export function defineOwnedResourceController<T extends Entity & {_id?: string; 
     update(
       @inject(SecurityBindings.USER) caller: Caller,
       @param.path.string('id') id: string,
-      @requestBody(jsonBody(changes)) body: Partial<Input>,
+      @requestBody(jsonBody(changes, texts.examples.update)) body: Partial<Input>,
       @inject(ResourceBindings.AUTHORIZED) resource: AuthorizedResource<T>,
     ): Promise<T> {
       return this.resources.update(caller, resource, body);

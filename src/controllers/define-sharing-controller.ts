@@ -6,9 +6,9 @@ import {namesOf, ShareableDescriptor, sharingPathsOf} from '../descriptors/resou
 import {ResourceBindings} from '../keys';
 import {EntityType} from '../models/grant.model';
 import {ACCESS_LIST_SCHEMA, AccessEntry, SHARE_REQUEST_SCHEMA, ShareRequest, SharingService} from '../services/access/sharing.service';
-import {jsonBody, jsonResponse} from './json-spec.helpers';
+import {jsonBody, jsonResponse, SHARE_EXAMPLE} from './json-spec.helpers';
 
-const SHARE_BODY = jsonBody(SHARE_REQUEST_SCHEMA);
+const SHARE_BODY = jsonBody(SHARE_REQUEST_SCHEMA, SHARE_EXAMPLE);
 const ENTITY_TYPE: Partial<ParameterObject> = {
   schema: {type: 'string', enum: ['user', 'group', 'org'], default: 'user'},
 };

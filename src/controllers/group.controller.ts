@@ -37,7 +37,7 @@ export class GroupController {
   }
 
   @post('/groups', {operationId: 'createGroup', summary: 'Create a group', ...jsonResponse('The new group; its owner is its first member', GROUP)})
-  create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NAME_ONLY)) body: Pick<Group, 'name'>): Promise<Group> {
+  create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NAME_ONLY, {name: 'Imaging team'})) body: Pick<Group, 'name'>): Promise<Group> {
     return this.groups.create(caller, body.name);
   }
 
@@ -51,7 +51,7 @@ export class GroupController {
   @patch('/groups/{id}', {operationId: 'renameGroup', summary: 'Rename a group', ...jsonResponse('The renamed group', GROUP)})
   rename(
     @param.path.string('id') id: string,
-    @requestBody(jsonBody(NAME_ONLY)) body: Pick<Group, 'name'>,
+    @requestBody(jsonBody(NAME_ONLY, {name: 'Imaging and analysis team'})) body: Pick<Group, 'name'>,
   ): Promise<Group> {
     return this.groups.rename(id, body.name);
   }

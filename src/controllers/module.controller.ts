@@ -9,4 +9,13 @@ export class ModuleController extends defineOwnedResourceController(MODULE_DESCR
     'Creates an empty binaries folder and the Lmod modulefile {owner}/{name}/{version}.lua generated from luaModuleFile. `featured` is for admins.',
   update: 'The updated module; its modulefile is regenerated',
   remove: 'Moves the binaries and the modulefile to the trash; an admin can restore them until they are purged.',
+  examples: {
+    create: {
+      name: 'lab-tools',
+      version: '1.0',
+      description: 'The lab\'s scripts on PATH',
+      luaModuleFile: [{id: 'setenv', arguments: ['LAB_TOOLS_THREADS', '4']}],
+    },
+    update: {description: 'The lab\'s scripts and their settings'},
+  },
 }) {}

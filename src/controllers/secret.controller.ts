@@ -68,7 +68,7 @@ export class SecretController {
   @post('/secrets', {operationId: 'createSecret', summary: 'Store a secret', description: 'Stores the value in the secret store and the metadata in the database: both or neither.',
     ...jsonResponse('The new secret\'s metadata', SECRET),
   })
-  create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NEW_SECRET)) body: SecretInput): Promise<Secret> {
+  create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NEW_SECRET, {secretName: 'lab-database', type: 'env_var', description: 'Login of the lab database', value: {DB_USER: 'lab', DB_PASSWORD: 'change-me'}})) body: SecretInput): Promise<Secret> {
     return this.secrets.create(caller, body);
   }
 
@@ -85,7 +85,7 @@ export class SecretController {
 
   @requireAccess('secret', 'write')
   @patch('/secret/{id}', {operationId: 'updateSecret', summary: 'Change a secret\'s metadata or value', ...jsonResponse('The updated metadata; a value given becomes the new version', SECRET)})
-  update(@param.path.string('id') id: string, @requestBody(jsonBody(SECRET_PATCH)) body: SecretPatch): Promise<Secret> {
+  update(@param.path.string('id') id: string, @requestBody(jsonBody(SECRET_PATCH, {description: 'Login of the lab database (read only)'})) body: SecretPatch): Promise<Secret> {
     return this.secrets.update(id, body);
   }
 

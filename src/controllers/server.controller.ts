@@ -4,6 +4,7 @@ import type {AuthorizedResource} from '../authorization/authorized-resource';
 import {ResourceBindings} from '../keys';
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess} from '../authorization/access-requirement';
+import {ServerProgressEvent} from '../models/server-progress-event.model';
 import {Server} from '../models/server.model';
 import {Template} from '../models/template.model';
 import type {Caller} from '../services/identity/identity.service';
@@ -12,7 +13,7 @@ import {Envelope, listResponse, pageParam, PaginationService} from '../services/
 import {ServerProgressService} from '../services/hub/server-progress.service';
 import {ServerService} from '../services/hub/server.service';
 import {TemplateInput, TemplateService} from '../services/hub/template.service';
-import {jsonBody, jsonResponse} from './json-spec.helpers';
+import {jsonBody, jsonResponse, TEMPLATE_EXAMPLE} from './json-spec.helpers';
 
 const SERVER = getModelSchemaRef(Server);
 const NEW_SERVER = getModelSchemaRef(Template, {title: 'NewServerTemplate', exclude: ['_id', 'implicit']});
@@ -44,7 +45,7 @@ export class ServerController {
   @post('/servers', {operationId: 'createServer', summary: 'Launch a server from a template given in the body', description: 'Creates a private template from the body and a server on it, started unless start=false.',
     ...jsonResponse('The server with its status', SERVER),
   })
-  async create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NEW_SERVER)) body: TemplateInput, @START start?: boolean): Promise<Server> {
+  async create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NEW_SERVER, TEMPLATE_EXAMPLE)) body: TemplateInput, @START start?: boolean): Promise<Server> {
     return this.servers.create(caller, await this.templates.create(caller, {...body, public: false}, true), start !== false);
   }
 
@@ -88,7 +89,12 @@ export class ServerController {
 
   @requireAccess('server', 'read')
   @get('/servers/{id}/progress', {operationId: 'streamServerProgress', summary: 'Follow a server\'s start as server-sent events', description: 'Server-sent events relaying the hub\'s spawn progress, ending with `ready` and `url`, or `failed` and `message`.',
-    responses: {'200': {description: 'An event stream', content: {'text/event-stream': {schema: {type: 'string'}}}}},
+    responses: {
+      '200': {
+        description: 'Server-sent events, each `data:` line one ServerProgressEvent as JSON; `:` lines are heartbeats. The last event has `ready` or `failed`.',
+        content: {'text/event-stream': {schema: {type: 'array', format: 'event-stream', items: getModelSchemaRef(ServerProgressEvent)}}},
+      },
+    },
   })
   async progress(
     @param.path.string('id') id: string,

@@ -10,7 +10,7 @@ import type {Plain} from '../models/plain';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {TemplateInput, TemplateService} from '../services/hub/template.service';
 import {errorResponseRef} from '../enhancers/error-responses.spec-enhancer';
-import {jsonBody, jsonResponse} from './json-spec.helpers';
+import {jsonBody, jsonResponse, TEMPLATE_EXAMPLE} from './json-spec.helpers';
 
 const TEMPLATE = getModelSchemaRef(Template, {title: 'Template', exclude: ['implicit']});
 /** creator, timestamp and serverName may be sent (a client echoing a template) but are ignored. */
@@ -56,7 +56,7 @@ export class TemplateController {
   @post('/template', {operationId: 'createTemplate', summary: 'Create a template', description: 'Datasets, modules and secrets must exist and be readable by the caller; hardware must be one of GET /volume/hardware; only admins create featured templates.',
     ...jsonResponse('The new template', TEMPLATE),
   })
-  create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(TEMPLATE_BODY)) body: TemplateInput): Promise<Template> {
+  create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(TEMPLATE_BODY, TEMPLATE_EXAMPLE)) body: TemplateInput): Promise<Template> {
     return this.templates.create(caller, body);
   }
 
@@ -65,7 +65,7 @@ export class TemplateController {
   update(
     @inject(SecurityBindings.USER) caller: Caller,
     @param.query.string('templateId', {required: true}) templateId: string,
-    @requestBody(jsonBody(TEMPLATE_PATCH)) body: Partial<TemplateInput>,
+    @requestBody(jsonBody(TEMPLATE_PATCH, {description: 'JupyterLab with the lab\'s Python stack and R'})) body: Partial<TemplateInput>,
     @inject(ResourceBindings.AUTHORIZED) template: AuthorizedResource<Template>,
   ): Promise<Template> {
     return this.templates.update(caller, template, body);

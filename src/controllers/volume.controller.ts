@@ -93,7 +93,14 @@ const ELN_NOTEBOOK: SchemaObject = {
   title: 'ElnNotebook',
   type: 'object',
   required: ['cells', 'metadata', 'nbformat', 'nbformat_minor'],
-  description: 'With ?token=&folder=&filename= (the openBIS ELN form), the body is the notebook',
+  description: 'With ?token=&folder=&filename= (the openBIS ELN form), the body is the notebook (nbformat 4, checked in full on write)',
+  properties: {
+    cells: {type: 'array', items: {type: 'object', additionalProperties: true}, description: 'The notebook\'s cells'},
+    metadata: {type: 'object', additionalProperties: true},
+    nbformat: {type: 'integer', enum: [4]},
+    nbformat_minor: {type: 'integer', minimum: 0},
+  },
+  additionalProperties: true,
 };
 
 const ROOT_IN_QUERY: IdParam = {in: 'query', name: 'root'};
@@ -125,7 +132,10 @@ export class VolumeController {
     @requestBody({
       required: true,
       content: {
-        'application/json': {schema: {anyOf: [FILE_REQUEST, ELN_NOTEBOOK]}},
+        'application/json': {
+          schema: {anyOf: [FILE_REQUEST, ELN_NOTEBOOK]},
+          example: {type: 'notebook', name: 'analysis.ipynb', path: '', content: {cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5}},
+        },
         'application/x-www-form-urlencoded': {'x-parser': ElnNotebookBodyParser, schema: ELN_NOTEBOOK},
       },
     })
@@ -191,6 +201,7 @@ export class VolumeController {
             additionalProperties: false,
             properties: {newPath: {type: 'string', minLength: 1, maxLength: 4096, description: 'The new path, relative to the same root'}},
           },
+          example: {newPath: 'archive/analysis.ipynb'},
         },
       },
     })
