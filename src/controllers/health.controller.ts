@@ -1,3 +1,4 @@
+import {authenticate} from '@loopback/authentication';
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {get, oas, param, Response, RestBindings} from '@loopback/rest';
 import {requireSelfOrAdmin} from '../authorization/access-requirement';
@@ -18,6 +19,14 @@ const CHECK_SCHEMA = {
   additionalProperties: true,
 };
 
+/** What a probe answers: the outcome alone, since anyone may ask. */
+const PROBE_SCHEMA = {
+  type: 'object',
+  required: ['status'],
+  additionalProperties: false,
+  properties: {status: {type: 'string', enum: ['pass', 'fail']}},
+};
+
 const REPORT_SCHEMA = {
   type: 'object',
   required: ['status', 'checks'],
@@ -35,6 +44,35 @@ export class HealthController {
     @service(HubUserService) private readonly hubUsers: HubUserService,
     @service(IdentityService) private readonly identity: IdentityService,
   ) {}
+
+  @authenticate.skip()
+  @get('/health/live', {
+    operationId: 'checkLiveness',
+    summary: 'Liveness probe: the process answers',
+    description: 'For orchestrators (no token): 200 while the process serves requests; it checks nothing else, so a slow peer never restarts the API.',
+    responses: {'200': {description: 'The process is up', content: {'application/json': {schema: PROBE_SCHEMA}}}},
+  })
+  live(): {status: 'pass'} {
+    return {status: 'pass'};
+  }
+
+  @authenticate.skip()
+  @get('/health/ready', {
+    operationId: 'checkReadiness',
+    summary: 'Readiness probe: the database, the secret store and the hub answer',
+    description:
+      'For orchestrators (no token): runs the checks of GET /healthcheck and answers only their outcome; which check failed is for ' +
+      'signed-in callers (GET /healthcheck) and the log.',
+    responses: {
+      '200': {description: 'Ready: every check passed', content: {'application/json': {schema: PROBE_SCHEMA}}},
+      '503': {description: 'Not ready: at least one check failed', content: {'application/json': {schema: PROBE_SCHEMA}}},
+    },
+  })
+  async ready(@inject(RestBindings.Http.RESPONSE) response: Response): Promise<{status: 'pass' | 'fail'}> {
+    const {status} = await this.health.report([]);
+    response.status(status === 'pass' ? 200 : 503);
+    return {status};
+  }
 
   @requireSelfOrAdmin()
   @get('/healthcheck', {operationId: 'checkHealth', summary: 'Check the database, the hub and the folders', description: 'Checks the database, JupyterHub (when configured) and the folders the API writes to; with `email`, also that person\'s home folder (yours, or anyone\'s for admins).',

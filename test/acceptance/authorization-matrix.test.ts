@@ -52,6 +52,8 @@ const MATRIX: Record<string, Row> = {
   'POST /auth/refresh': {path: () => '/auth/refresh', body: () => ({refresh_token: 'r'}), expected: everyone(400)},
   'POST /auth/logout': {path: () => '/auth/logout', body: () => ({id_token: 'i'}), expected: everyone(200)},
   'GET /version': {path: () => '/version', expected: everyone(200)},
+  'GET /health/live': {path: () => '/health/live', expected: everyone(200)},
+  'GET /health/ready': {path: () => '/health/ready', expected: everyone(200)},
   'GET /authenticated': {path: () => '/authenticated', expected: signedIn(200)},
   'GET /whoami': {path: () => '/whoami', expected: signedIn(200)},
   'GET /healthcheck': {path: () => '/healthcheck', expected: signedIn(200)},

@@ -102,9 +102,17 @@ describe('Public routes, errors and health', () => {
       expect(res.body.checks.dataDir.status).to.equal('fail');
       expect(res.body.checks.dataDir.message).to.match(/does not exist/);
       expect(res.body.checks.database.status).to.equal('pass');
+      // The probes need no token and tell only the outcome: the process lives, it is not ready.
+      expect((await supertest(other.url).get('/health/live').expect(200)).body).to.deepEqual({status: 'pass'});
+      expect((await supertest(other.url).get('/health/ready').expect(503)).body).to.deepEqual({status: 'fail'});
     } finally {
       await other.stop();
     }
+  });
+
+  it('answers the liveness and readiness probes without a token, and without details', async () => {
+    expect((await client.get('/health/live').expect(200)).body).to.deepEqual({status: 'pass'});
+    expect((await client.get('/health/ready').expect(200)).body).to.deepEqual({status: 'pass'});
   });
 
   it('answers CORS preflights for the configured origins only', async () => {
