@@ -1,26 +1,13 @@
 import {HttpErrors} from '@loopback/rest';
 
 /** The peers whose failures the API answers with 502, 503, 504 or 507, each named in its error codes. */
-export const PEERS = ['hub', 'identity_provider', 'openbis', 'secret_store', 'storage', 'database'] as const;
-export type Peer = (typeof PEERS)[number];
+export type Peer = 'hub' | 'identity_provider' | 'openbis' | 'secret_store' | 'storage' | 'database';
 
-const PEER_NAMES: Record<Peer, string> = {
-  hub: 'JupyterHub',
-  identity_provider: 'The OpenID provider',
-  openbis: 'openBIS',
-  secret_store: 'The secret store (Vault)',
-  storage: 'The storage',
-  database: 'The database',
-};
-
+/** A peer's code is the peer and how it failed, by the status it is answered with. */
 const PEER_FAILURES: Record<number, string> = {502: 'error', 503: 'unavailable', 504: 'timeout', 507: 'full'};
 
-/**
- * The stable, machine-readable `code` of every error answer, with what it
- * means: clients branch on these, never on messages. The README's table is
- * this one.
- */
-export const ERROR_CODES: Record<string, {status: number; meaning: string}> = {
+/** The API's own refusals, one code per status; validation_failed is a 400 too, said by the schema check. */
+const OWN_CODES = {
   bad_request: {status: 400, meaning: 'The request is malformed or asks for something impossible; the message says what'},
   validation_failed: {status: 400, meaning: 'The body or a parameter breaks its schema; `details` names each offending field'},
   unauthenticated: {status: 401, meaning: 'No valid token (or openBIS session, or spawner token) came with the request'},
@@ -31,38 +18,37 @@ export const ERROR_CODES: Record<string, {status: number; meaning: string}> = {
   payload_too_large: {status: 413, meaning: 'The body or the file is larger than the configured limit'},
   unsupported_media_type: {status: 415, meaning: 'The body comes in a content type this operation does not take'},
   internal_error: {status: 500, meaning: 'The API failed; the log has the cause, the answer does not'},
-  ...Object.fromEntries(
-    PEERS.flatMap(peer =>
-      Object.entries(PEER_FAILURES)
-        .filter(([status]) => (peer === 'storage' ? status !== '502' && status !== '504' : status !== '507'))
-        .filter(([status]) => peer !== 'database' || status === '503')
-        .map(([status, failure]) => [`${peer}_${failure}`, {status: Number(status), meaning: peerMeaning(peer, Number(status))}]),
-    ),
-  ),
+};
+
+/**
+ * The stable, machine-readable `code` of every error answer, with what it
+ * means: clients branch on these, never on messages. The README's table is
+ * this one.
+ */
+export const ERROR_CODES: Record<string, {status: number; meaning: string}> = {
+  ...OWN_CODES,
+  hub_error: {status: 502, meaning: 'JupyterHub answered with an error'},
+  hub_unavailable: {status: 503, meaning: 'JupyterHub is unreachable or not configured'},
+  hub_timeout: {status: 504, meaning: 'JupyterHub did not answer in time'},
+  identity_provider_error: {status: 502, meaning: 'The OpenID provider answered with an error'},
+  identity_provider_unavailable: {status: 503, meaning: 'The OpenID provider is unreachable or not configured'},
+  identity_provider_timeout: {status: 504, meaning: 'The OpenID provider did not answer in time'},
+  openbis_error: {status: 502, meaning: 'openBIS answered with an error'},
+  openbis_unavailable: {status: 503, meaning: 'openBIS is unreachable or not configured'},
+  openbis_timeout: {status: 504, meaning: 'openBIS did not answer in time'},
+  secret_store_error: {status: 502, meaning: 'The secret store (Vault) answered with an error'},
+  secret_store_unavailable: {status: 503, meaning: 'The secret store (Vault) is unreachable or not configured'},
+  secret_store_timeout: {status: 504, meaning: 'The secret store (Vault) did not answer in time'},
+  storage_unavailable: {status: 503, meaning: 'The storage refused the operation (not writable); nothing was changed'},
+  storage_full: {status: 507, meaning: 'The storage is full; nothing was written'},
+  database_unavailable: {status: 503, meaning: 'The database cannot be written (DATA_DIR not writable) or reached (MongoDB); nothing was changed'},
 };
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-
-function peerMeaning(peer: Peer, status: number): string {
-  const name = PEER_NAMES[peer];
-  switch (status) {
-    case 502:
-      return `${name} answered with an error`;
-    case 503:
-      if (peer === 'storage') return 'The storage refused the operation (not writable); nothing was changed';
-      if (peer === 'database') return 'The database cannot be written (DATA_DIR not writable) or reached (MongoDB); nothing was changed';
-      return `${name} is unreachable or not configured`;
-    case 504:
-      return `${name} did not answer in time`;
-    default:
-      return 'The storage is full; nothing was written';
-  }
-}
-
-/** The code of statuses without a code of their own. */
+/** The code of a status that has no more telling one. */
 const BY_STATUS: Record<number, ErrorCode> = Object.fromEntries(
-  Object.entries(ERROR_CODES)
-    .filter(([code]) => !PEERS.some(peer => code.startsWith(`${peer}_`)) && code !== 'validation_failed')
+  Object.entries(OWN_CODES)
+    .filter(([code]) => code !== 'validation_failed')
     .map(([code, {status}]) => [status, code]),
 );
 

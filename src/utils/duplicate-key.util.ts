@@ -46,9 +46,12 @@ export function conflictFromDuplicateKey(err: unknown, kind: string, indexes: Re
   return new HttpErrors.Conflict(fields.length > 0 ? `${kind} already exists with the same ${listed(fields)}` : `${kind} already exists`);
 }
 
-/** `nameKey` as `name key`. */
+/** A field as callers know it: `serverName` as `server name`; a stored comparison key (`nameKey`) as what it keys (`name`). */
 function words(field: string): string {
-  return field.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return field
+    .replace(/(.)Key$/, '$1')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase();
 }
 
 function listed(parts: string[]): string {

@@ -84,7 +84,9 @@ describe('Uniqueness under concurrency', () => {
       const groups = await world.api.app.getRepository(GroupRepository);
       const before = await groups.findPlain({where: {owner: PEOPLE.owner}}, {withHidden: true});
 
-      await owner.patch(`/groups/${group.body._id}`).send({name: ` ${taken.toUpperCase()} `}).expect(409);
+      const refused = await owner.patch(`/groups/${group.body._id}`).send({name: ` ${taken.toUpperCase()} `}).expect(409);
+      // Named as callers know the key: the name, not the stored comparison key.
+      expect(refused.body.error.message).to.match(/with owner "[^"]+" and name "/);
 
       expect(await groups.findPlain({where: {owner: PEOPLE.owner}}, {withHidden: true})).to.deepEqual(before);
       const renamed = await owner.patch(`/groups/${group.body._id}`).send({name: other.toUpperCase()}).expect(200);
