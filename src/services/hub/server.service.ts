@@ -175,10 +175,11 @@ export class ServerService {
 
   /** Asks the hub about one server and stores what it says. */
   async refresh(server: Server, deadline?: HubDeadline): Promise<Server> {
+    const askedAt = new Date();
     const state = await this.hub.server(server.hubUser, server.name, deadline);
     const status = statusFromHub(state);
     if (status !== server.status) {
-      await this.transition(server._id!, [server.status], status, this.urlFor(server, status));
+      await this.transition(server._id!, [server.status], status, this.urlFor(server, status), askedAt);
     }
     return this.servers.findById(server._id);
   }
@@ -188,6 +189,7 @@ export class ServerService {
    * HUB_RECONCILE_MAX_REQUESTS hub requests whatever the number of servers.
    */
   async reconcile(maxRequests: number): Promise<{changed: number}> {
+    const askedAt = new Date();
     const {users, complete} = await this.hub.activeUsers(maxRequests);
     const active = new Map<string, HubServer>();
     for (const user of users) {
@@ -203,7 +205,7 @@ export class ServerService {
       const state = active.get(key(server));
       if (!state && (!complete || !settled(server))) continue;
       const status = statusFromHub(state);
-      if (status !== server.status && (await this.transition(server._id!, [server.status], status, this.urlFor(server, status)))) {
+      if (status !== server.status && (await this.transition(server._id!, [server.status], status, this.urlFor(server, status), askedAt))) {
         changed++;
       }
     }
@@ -216,7 +218,7 @@ export class ServerService {
       const stopped = await this.servers.find({where: {or: untracked.slice(i, i + 100)}});
       for (const server of stopped) {
         const status = statusFromHub(active.get(key(server)));
-        if (await this.transition(server._id!, ['stopped'], status, this.urlFor(server, status))) changed++;
+        if (await this.transition(server._id!, ['stopped'], status, this.urlFor(server, status), askedAt)) changed++;
       }
     }
     return {changed};
@@ -243,11 +245,23 @@ export class ServerService {
   }
 
   /** Compare-and-set of the status: true when the server was in one of `from` and is now `to`. */
-  private transition(id: string, from: ServerStatus[], to: ServerStatus, extra: Partial<Record<'lastError' | 'url', string | null>> = {}): Promise<boolean> {
+  /**
+   * Moves a server from one of `from` to `to` in one conditional update.
+   * With `hubAskedAt`, only if its status has not changed since the hub was
+   * asked: an answer older than the API's own change (a stop just asked
+   * for) must not undo it.
+   */
+  private transition(
+    id: string,
+    from: ServerStatus[],
+    to: ServerStatus,
+    extra: Partial<Record<'lastError' | 'url', string | null>> = {},
+    hubAskedAt?: Date,
+  ): Promise<boolean> {
     return this.lock.run(id, async () => {
       const {count} = await this.servers.updateAll(
         {status: to, statusChangedAt: new Date(), ...extra} as Partial<Server>,
-        {_id: id, status: {inq: from}},
+        {_id: id, status: {inq: from}, ...(hubAskedAt ? {statusChangedAt: {lt: hubAskedAt}} : {})},
       );
       return count > 0;
     });
