@@ -2,13 +2,21 @@ import {inject, lifeCycleObserver, LifeCycleObserver, service} from '@loopback/c
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
 import {JupyterHubService} from '../services/hub/jupyterhub.service';
+import {LeaseService} from '../services/coordination/lease.service';
 import {LoggerService} from '../services/logger.service';
 import {ServerService} from '../services/hub/server.service';
+
+/** The lease of the reconciler: of several replicas on one database, its holder alone reconciles. */
+export const RECONCILER_LEASE = 'server-reconciler';
+/** Intervals the lease outlives its last renewal: a holder that died is taken over after this many. */
+const LEASE_INTERVALS = 3;
 
 /**
  * Reconciles stored server statuses with the hub every
  * HUB_RECONCILE_INTERVAL seconds, so statuses come right after the hub was
- * away or servers changed behind the API's back.
+ * away or servers changed behind the API's back. Of several replicas, the
+ * one holding the reconciler's lease does it: a pass asks the hub about
+ * every active user, and N replicas would ask N times.
  */
 @lifeCycleObserver('reconcile')
 export class ServerStatusObserver implements LifeCycleObserver {
@@ -20,25 +28,43 @@ export class ServerStatusObserver implements LifeCycleObserver {
     @inject(AppBindings.CONFIG) private readonly config: AppConfig,
     @service(ServerService) private readonly servers: ServerService,
     @service(JupyterHubService) private readonly hub: JupyterHubService,
+    @service(LeaseService) private readonly leases: LeaseService,
     @service(LoggerService) private readonly logger: LoggerService,
   ) {}
 
   start(): void {
     if (!this.hub.configured) return;
     this.timer = setInterval(() => {
-      this.reconcileOnce().catch(() => undefined);
+      this.reconcileOnce().catch(err => this.logger.warn('cannot take the reconciler lease', {reason: (err as Error).message}));
     }, this.config.hub.reconcileIntervalSeconds * 1000);
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops passing, and hands the lease over: another replica reconciles from its next interval. */
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    if (this.hub.configured) await this.leases.release(RECONCILER_LEASE).catch(() => undefined);
   }
 
-  /** One pass; a pass still running when the next is due is not doubled. */
-  async reconcileOnce(): Promise<void> {
-    if (this.running) return;
+  /**
+   * One pass, if this instance holds the lease (taken or renewed here); a
+   * pass still running when the next is due is not doubled. Answers whether
+   * it passed.
+   */
+  async reconcileOnce(): Promise<boolean> {
+    if (this.running) return false;
     this.running = true;
+    try {
+      const ttlMs = LEASE_INTERVALS * this.config.hub.reconcileIntervalSeconds * 1000;
+      if (!(await this.leases.acquire(RECONCILER_LEASE, ttlMs))) return false;
+      await this.pass();
+      return true;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async pass(): Promise<void> {
     try {
       const {changed} = await this.servers.reconcile(this.config.hub.reconcileMaxRequests);
       if (this.hubWasDown) this.logger.info('JupyterHub answers again; server statuses reconciled', {changed});
@@ -48,8 +74,6 @@ export class ServerStatusObserver implements LifeCycleObserver {
         this.logger.warn('cannot reconcile server statuses with JupyterHub', {reason: (err as Error).message});
       }
       this.hubWasDown = true;
-    } finally {
-      this.running = false;
     }
   }
 }

@@ -1,17 +1,21 @@
 import {inject, lifeCycleObserver, LifeCycleObserver, service} from '@loopback/core';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
+import {LeaseService} from '../services/coordination/lease.service';
 import {DatasetService} from '../services/files/dataset.service';
 import {LoggerService} from '../services/logger.service';
 import {ModuleService} from '../services/files/module.service';
 import {SecretService} from '../services/secrets/secret.service';
 
 const DAY_MS = 24 * 3600 * 1000;
+/** Of several replicas on one database, the holder of this lease alone sweeps: two would delete the same folders. */
+export const TRASH_PURGE_LEASE = 'trash-purge';
 
 /**
  * Purges datasets and modules that have waited in the trash longer than
  * TRASH_RETENTION_DAYS, and secrets a crash left half-written or
- * half-deleted; at start and every TRASH_PURGE_INTERVAL_MINUTES.
+ * half-deleted; at start and every TRASH_PURGE_INTERVAL_MINUTES, in the
+ * replica holding the purge lease.
  */
 @lifeCycleObserver('purge')
 export class TrashPurgeObserver implements LifeCycleObserver {
@@ -23,24 +27,29 @@ export class TrashPurgeObserver implements LifeCycleObserver {
     @service(DatasetService) private readonly datasets: DatasetService,
     @service(ModuleService) private readonly modules: ModuleService,
     @service(SecretService) private readonly secrets: SecretService,
+    @service(LeaseService) private readonly leases: LeaseService,
     @service(LoggerService) private readonly logger: LoggerService,
   ) {}
 
   start(): void {
+    const intervalMs = this.config.trashPurgeIntervalMinutes * 60 * 1000;
     const sweep = () => {
-      this.sweeping = this.purge()
+      this.sweeping = this.leases
+        .acquire(TRASH_PURGE_LEASE, 3 * intervalMs)
+        .then(held => (held ? this.purge() : undefined))
         .then(() => undefined)
         .catch(err => this.logger.error('trash purge failed', {reason: (err as Error).message}));
     };
     sweep();
-    this.timer = setInterval(sweep, this.config.trashPurgeIntervalMinutes * 60 * 1000);
+    this.timer = setInterval(sweep, intervalMs);
     this.timer.unref();
   }
 
-  /** Stops sweeping, and waits for a sweep under way: the database closes after this. */
+  /** Stops sweeping, waits for a sweep under way (the database closes after this) and hands the lease over. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.sweeping;
+    await this.leases.release(TRASH_PURGE_LEASE).catch(() => undefined);
   }
 
   /** Answers how many datasets, modules and abandoned secrets were purged. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import {promises as fs} from 'node:fs';
 import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
 import {CountingProxy} from '../fixtures/counting-proxy';
+import {eventually} from '../fixtures/eventually';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
 import {ServerRepository} from '../../src/repositories/server.repository';
 
@@ -10,16 +11,6 @@ const HARDWARE = path.resolve(__dirname, '../../../test/fixtures/jupyterhub/hard
 
 const TEMPLATE = TEMPLATE_BODY;
 const SPAWNER_TOKEN = 'spawner-token-of-the-test-hub-0123456789abcdef';
-
-/** Polls until `check` answers true, or fails after `ms`. */
-async function eventually(what: string, check: () => Promise<boolean>, ms = 30000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise(resolve => setTimeout(resolve, 250));
-  }
-  throw new Error(`Timed out waiting until ${what}`);
-}
 
 /** The events of a server-sent event stream, read to its end. */
 async function readProgress(url: string, token: string): Promise<Array<Record<string, unknown>>> {

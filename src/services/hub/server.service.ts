@@ -39,8 +39,9 @@ const SETTLE_MS = 30_000;
  * Servers as JupyterHub named servers. Statuses live in the database: lists
  * never wait on the hub; each action refreshes its server; the reconciler
  * (ServerStatusObserver) brings the rest in line. Status changes are
- * compare-and-set on the stored status, under a per-server lock, so
- * concurrent starts cause one spawn.
+ * conditional updates in the database, from the expected status, which the
+ * store applies atomically: of concurrent starts, in one replica or several
+ * on one database, one claims the server and causes one spawn.
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class ServerService {
@@ -244,27 +245,25 @@ export class ServerService {
     );
   }
 
-  /** Compare-and-set of the status: true when the server was in one of `from` and is now `to`. */
   /**
-   * Moves a server from one of `from` to `to` in one conditional update.
+   * Moves a server from one of `from` to `to` in one conditional update:
+   * true when this call moved it.
    * With `hubAskedAt`, only if its status has not changed since the hub was
    * asked: an answer older than the API's own change (a stop just asked
    * for) must not undo it.
    */
-  private transition(
+  private async transition(
     id: string,
     from: ServerStatus[],
     to: ServerStatus,
     extra: Partial<Record<'lastError' | 'url', string | null>> = {},
     hubAskedAt?: Date,
   ): Promise<boolean> {
-    return this.lock.run(id, async () => {
-      const {count} = await this.servers.updateAll(
-        {status: to, statusChangedAt: new Date(), ...extra} as Partial<Server>,
-        {_id: id, status: {inq: from}, ...(hubAskedAt ? {statusChangedAt: {lt: hubAskedAt}} : {})},
-      );
-      return count > 0;
-    });
+    const {count} = await this.servers.updateAll(
+      {status: to, statusChangedAt: new Date(), ...extra} as Partial<Server>,
+      {_id: id, status: {inq: from}, ...(hubAskedAt ? {statusChangedAt: {lt: hubAskedAt}} : {})},
+    );
+    return count > 0;
   }
 
   private urlFor(server: Server, status: ServerStatus): {url?: string} {

@@ -1,0 +1,115 @@
+import {expect, supertest} from '@loopback/testlab';
+import path from 'node:path';
+import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
+import {CountingProxy} from '../fixtures/counting-proxy';
+import {eventually} from '../fixtures/eventually';
+import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
+import {RunningApp, startReplica} from '../fixtures/test-app';
+import {LeaseRepository} from '../../src/repositories/lease.repository';
+import {RECONCILER_LEASE, ServerStatusObserver} from '../../src/observers/server-status.observer';
+
+const HARDWARE = path.resolve(__dirname, '../../../test/fixtures/jupyterhub/hardware.json');
+const SPAWNER_TOKEN = 'spawner-token-of-the-replica-hub-0123456789ab';
+/** The reconcile pass's one hub request when few users are active: the list of active users. */
+const RECONCILE_CALL = /^GET \/hub\/api\/users\?state=active/;
+
+/**
+ * Two API instances bound to one datasource and one real JupyterHub: the
+ * replicas of a deployment on MongoDB, in one process here where no
+ * MongoDB runs (the same conditional updates reach the embedded store).
+ */
+describe('Two replicas on one database and one hub', () => {
+  let hub: JupyterHubHarness;
+  let proxy: CountingProxy;
+  let world: ApiWorld;
+  let replica: RunningApp;
+
+  before(async () => {
+    hub = await JupyterHubHarness.start();
+    proxy = await CountingProxy.start(hub.apiUrl.replace('/hub/api', ''));
+    world = await ApiWorld.start({
+      HUB_API_URL: `${proxy.url}/hub/api`,
+      HUB_API_TOKEN: hub.token,
+      HUB_PUBLIC_URL: hub.publicUrl,
+      // Passes are driven by the tests, not by the timers.
+      HUB_RECONCILE_INTERVAL: '3600',
+      HOMES_ROOT: hub.homesRoot,
+      HARDWARE_FILE: HARDWARE,
+      SPAWNER_TOKEN,
+    });
+    replica = await startReplica(world.api);
+    const {datasetsRoot, modulesRoot} = world.api.app.config;
+    await hub.connectApi({apiUrl: world.api.url, spawnerToken: SPAWNER_TOKEN, datasetsRoot, modulesRoot});
+  });
+
+  after(async () => {
+    await replica?.stop();
+    await world?.stop();
+    await proxy?.stop();
+    await hub?.stop();
+  });
+
+  const reconcilers = async () =>
+    Promise.all([world.api.app, replica.app].map(app => app.get<ServerStatusObserver>('lifeCycleObservers.ServerStatusObserver')));
+
+  it('20 concurrent starts of one server, 10 to each replica, make exactly one spawn at the hub', async () => {
+    const owner = await world.as('owner');
+    const token = await world.tokenFor(PEOPLE.owner);
+    const server = (
+      await owner
+        .post('/servers')
+        .query({start: false})
+        .send({...TEMPLATE_BODY, name: 'Started twice over'})
+        .expect(200)
+    ).body;
+    const spawn = new RegExp(`^POST /hub/api/users/${server.hubUser}/servers/${server.name}$`);
+    const onReplica = supertest(replica.url);
+    const starts = Array.from({length: 20}, (_, i) =>
+      i % 2 === 0
+        ? owner.put(`/servers/${server._id}/start`)
+        : onReplica.put(`/servers/${server._id}/start`).set('Authorization', `Bearer ${token}`),
+    );
+    const answers = await Promise.all(starts.map(start => start.then(res => res)));
+    expect(answers.map(res => res.status)).to.deepEqual(Array(20).fill(200));
+    expect(answers.every(res => ['starting', 'running'].includes(res.body.status))).to.be.true();
+    expect(proxy.count(spawn)).to.equal(1);
+    await eventually('it runs', async () => (await owner.get(`/servers/${server._id}`)).body.status === 'running');
+    expect(proxy.count(spawn)).to.equal(1);
+    await owner.delete(`/servers/${server._id}`).expect(204);
+  });
+
+  it('with both reconcilers due at each interval, one pass runs per interval, always in the replica holding the lease', async () => {
+    const [first, second] = await reconcilers();
+    const callsBefore = proxy.count(RECONCILE_CALL);
+    const passes: Array<[boolean, boolean]> = [];
+    for (let interval = 0; interval < 5; interval++) {
+      passes.push(await Promise.all([first.reconcileOnce(), second.reconcileOnce()]));
+    }
+    const holders = passes.map(([a, b]) => (a ? 'first' : '') + (b ? 'second' : ''));
+    expect(new Set(holders).size).to.equal(1);
+    expect(['first', 'second']).to.containEql(holders[0]);
+    expect(proxy.count(RECONCILE_CALL) - callsBefore).to.equal(5);
+  });
+
+  it('a replica that stops hands the lease over, and a lease its dead holder left is taken once it expires', async () => {
+    const [first, second] = await reconcilers();
+    const leases = await world.api.app.getRepository(LeaseRepository);
+    await Promise.all([first.reconcileOnce(), second.reconcileOnce()]);
+    const [stopping, other] = (await first.reconcileOnce()) ? [first, second] : [second, first];
+    const stoppingHolder = (await leases.findById(RECONCILER_LEASE)).holder;
+    expect(await other.reconcileOnce()).to.be.false();
+
+    await stopping.stop();
+    expect(await other.reconcileOnce()).to.be.true();
+    expect(await stopping.reconcileOnce()).to.be.false();
+    expect((await leases.findById(RECONCILER_LEASE)).holder).to.not.equal(stoppingHolder);
+
+    // The new holder dies without a word: its lease runs out, and then only, the first one takes it again.
+    await leases.updateById(RECONCILER_LEASE, {expiresAt: new Date(Date.now() + 60_000)});
+    expect(await stopping.reconcileOnce()).to.be.false();
+    await leases.updateById(RECONCILER_LEASE, {expiresAt: new Date(Date.now() - 1000)});
+    expect(await stopping.reconcileOnce()).to.be.true();
+    expect((await leases.findById(RECONCILER_LEASE)).holder).to.equal(stoppingHolder);
+    expect(await other.reconcileOnce()).to.be.false();
+  });
+});
