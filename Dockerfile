@@ -6,7 +6,7 @@
 # Settings come from the environment; see .env.example.
 
 # --- build: install all dependencies, compile, then drop the dev ones ---------
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 
 COPY package.json package-lock.json ./
@@ -18,7 +18,7 @@ RUN npm run build \
  && rm -rf src test dist/test dist/.tsbuildinfo
 
 # --- runtime ------------------------------------------------------------------
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \

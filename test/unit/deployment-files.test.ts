@@ -3,43 +3,14 @@ import Ajv2019 from 'ajv/dist/2019';
 import type {ErrorObject, ValidateFunction} from 'ajv';
 import addFormats from 'ajv-formats';
 import fs from 'node:fs';
-import path from 'node:path';
 import YAML from 'yaml';
+import {documentedVariables, readRepoText} from '../fixtures/repo-files';
 
 /**
  * Checks the deployment files (docker-compose.yml, .env.example, the Keycloak
  * realm import) against the Compose Specification and against each other and
  * src/config.ts, so they cannot drift apart unnoticed.
  */
-
-/**
- * The repository root: the nearest folder holding docker-compose.yml and
- * package.json above this file (dist/test/unit/ in a normal build), else above
- * the working directory (for a copy compiled elsewhere).
- */
-function findRepoRoot(...starts: string[]): string {
-  for (const start of starts) {
-    for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
-      if (
-        fs.existsSync(path.join(dir, 'docker-compose.yml')) &&
-        fs.existsSync(path.join(dir, 'package.json'))
-      ) {
-        return dir;
-      }
-      if (path.dirname(dir) === dir) break;
-    }
-  }
-  const where = starts.join(' or ');
-  throw new Error(
-    `No folder holding docker-compose.yml and package.json above ${where}`,
-  );
-}
-
-const ROOT = findRepoRoot(__dirname, process.cwd());
-
-function readText(relative: string): string {
-  return fs.readFileSync(path.join(ROOT, relative), 'utf8');
-}
 
 type Json = Record<string, unknown>;
 
@@ -118,16 +89,7 @@ function describeErrors(errors: ErrorObject[] | null | undefined): string {
 }
 
 function loadCompose(): ComposeFile {
-  return YAML.parse(readText('docker-compose.yml')) as ComposeFile;
-}
-
-/** Variable names of `NAME=` and `# NAME=` lines. */
-function documentedVariables(): string[] {
-  const names = readText('.env.example')
-    .split(/\r?\n/)
-    .map(line => /^#?\s*([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
-    .filter((name): name is string => name !== undefined);
-  return [...new Set(names)];
+  return YAML.parse(readRepoText('docker-compose.yml')) as ComposeFile;
 }
 
 function apiEnvironment(compose: ComposeFile): Record<string, string> {
@@ -182,7 +144,7 @@ describe('deployment files', () => {
 
   it('every api environment variable is documented in .env.example, and every documented one is read by src/config.ts', () => {
     const documented = documentedVariables();
-    const configSource = readText('src/config.ts');
+    const configSource = readRepoText('src/config.ts');
 
     const undocumented = Object.keys(apiEnvironment(compose)).filter(
       name => !documented.includes(name),
@@ -206,7 +168,7 @@ describe('deployment files', () => {
   it('.env.example documents every variable that src/config.ts reads', () => {
     const documented = documentedVariables();
     const read = [
-      ...readText('src/config.ts').matchAll(
+      ...readRepoText('src/config.ts').matchAll(
         /\bread\.\w+\(\s*['"`]([A-Z][A-Z0-9_]*)['"`]/g,
       ),
     ].map(m => m[1]);
@@ -220,7 +182,7 @@ describe('deployment files', () => {
   });
 
   it('README.md lists every variable of .env.example in its configuration table', () => {
-    const tabled = [...readText('README.md').matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map(m => m[1]);
+    const tabled = [...readRepoText('README.md').matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map(m => m[1]);
     const missing = documentedVariables().filter(name => !tabled.includes(name));
     expect(missing).to.eql([], 'missing from the README configuration table: ' + missing.join(', '));
   });
@@ -249,7 +211,7 @@ describe('deployment files', () => {
     const audience = interpolationDefault(env.OIDC_AUDIENCE ?? '') || clientId;
 
     const realm = JSON.parse(
-      readText('deploy/keycloak/notebooks-realm.json'),
+      readRepoText('deploy/keycloak/notebooks-realm.json'),
     ) as Json;
     expect(realm).to.containDeep({realm: 'notebooks', enabled: true});
     expect(interpolationDefault(env.OIDC_ISSUER ?? '')).to.match(
