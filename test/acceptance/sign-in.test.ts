@@ -119,10 +119,10 @@ describe('Sign-in through a real OpenID provider configured by OIDC_ISSUER', () 
   });
 
   it('refuses a code exchanged twice', async () => {
-    const {code, state, iss} = await authorizeInBrowser(api.url, 'bob@example.org');
+    const {code, state, iss, cookie} = await authorizeInBrowser(api.url, 'bob@example.org');
     // Tokens no cache may keep.
-    await client.post('/auth/token').send({code, state, iss}).expect(200).expect('Cache-Control', 'no-store');
-    await client.post('/auth/token').send({code, state, iss}).expect(400);
+    await client.post('/auth/token').set('Cookie', cookie).send({code, state, iss}).expect(200).expect('Cache-Control', 'no-store');
+    await client.post('/auth/token').set('Cookie', cookie).send({code, state, iss}).expect(400);
   });
 
   it('refuses a token request without a code as 400 naming the field', async () => {
