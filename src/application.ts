@@ -92,7 +92,8 @@ export class NotebooksHubApplication extends BootMixin(
         cors: {
           origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
           methods: 'GET,HEAD,PUT,PATCH,POST,DELETE',
-          credentials: false,
+          // The sign-in cookie (path /auth) travels from the configured origins; no origin may send it with '*'.
+          credentials: !config.corsOrigins.includes('*'),
           maxAge: 86400,
         },
         ...options.rest,
