@@ -19,5 +19,7 @@ export interface CookieOptions {
 
 /** A `Set-Cookie` value no script can read and no cross-site request carries (SameSite=Lax allows the top-level redirect back). */
 export function privateCookie(name: string, value: string, {path, maxAgeSeconds, secure}: CookieOptions): string {
-  return [`${name}=${value}`, `Path=${path}`, `Max-Age=${maxAgeSeconds}`, 'HttpOnly', 'SameSite=Lax', ...(secure ? ['Secure'] : [])].join('; ');
+  return [`${name}=${value}`, `Path=${path}`, `Max-Age=${maxAgeSeconds}`, 'HttpOnly', 'SameSite=Lax', ...(secure ? ['Secure'] : [])].join(
+    '; ',
+  );
 }

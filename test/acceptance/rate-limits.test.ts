@@ -33,7 +33,7 @@ describe('Rate limits (RATE_LIMIT_AUTH_PER_MINUTE, RATE_LIMIT_WRITES_PER_MINUTE)
     await provider?.stop();
   });
 
-  it('answers /auth/* from one client address 429 with Retry-After once the minute\'s calls are used, and other addresses as before', async () => {
+  it("answers /auth/* from one client address 429 with Retry-After once the minute's calls are used, and other addresses as before", async () => {
     const from = (address: string) => ({'X-Forwarded-For': address});
     await client.post('/auth/authorize').set(from('198.51.100.7')).send({}).expect(200);
     await client.post('/auth/authorize').set(from('198.51.100.7')).send({}).expect(200);
@@ -50,7 +50,7 @@ describe('Rate limits (RATE_LIMIT_AUTH_PER_MINUTE, RATE_LIMIT_WRITES_PER_MINUTE)
     await client.get('/version').set(from('198.51.100.7')).expect(200);
   });
 
-  it('answers a caller\'s writes 429 once the minute\'s writes are used; their reads and other callers\' writes pass', async () => {
+  it("answers a caller's writes 429 once the minute's writes are used; their reads and other callers' writes pass", async () => {
     const bob = await bearer('bob@example.org');
     await client.post('/groups').set('Authorization', bob).send({name: 'Bob one'}).expect(200);
     await client.post('/groups').set('Authorization', bob).send({name: 'Bob two'}).expect(200);
@@ -60,6 +60,10 @@ describe('Rate limits (RATE_LIMIT_AUTH_PER_MINUTE, RATE_LIMIT_WRITES_PER_MINUTE)
 
     const groups = await client.get('/groups').set('Authorization', bob).expect(200);
     expect(groups.body.map((group: {name: string}) => group.name).sort()).to.deepEqual(['Bob one', 'Bob two']);
-    await client.post('/groups').set('Authorization', await bearer('carol@example.org')).send({name: 'Carol one'}).expect(200);
+    await client
+      .post('/groups')
+      .set('Authorization', await bearer('carol@example.org'))
+      .send({name: 'Carol one'})
+      .expect(200);
   });
 });

@@ -19,7 +19,11 @@ describe('OpenbisService and redirects', () => {
     const service = new OpenbisService(loadConfig({OPENBIS_URL: openbis.url}));
     const token = elsewhere.login('bob');
     openbis.redirectTo = `${elsewhere.url}/openbis/openbis/rmi-application-server-v3.json`;
-    await expect(service.sessionUser(token)).to.be.rejectedWith({statusCode: 502, code: 'openbis_error', message: /openBIS answered isSessionActive with 307/});
+    await expect(service.sessionUser(token)).to.be.rejectedWith({
+      statusCode: 502,
+      code: 'openbis_error',
+      message: /openBIS answered isSessionActive with 307/,
+    });
     expect(elsewhere.calls).to.deepEqual([]);
   });
 

@@ -40,8 +40,8 @@ export class RateLimiterService {
 
 function refuseAfter(retryAfterSeconds: number, what: string): void {
   if (retryAfterSeconds === 0) return;
-  throw Object.assign(
-    new HttpErrors.TooManyRequests(`Too many ${what} this minute: try again in ${retryAfterSeconds} s`),
-    {code: 'rate_limited', headers: {'Retry-After': String(retryAfterSeconds)}},
-  );
+  throw Object.assign(new HttpErrors.TooManyRequests(`Too many ${what} this minute: try again in ${retryAfterSeconds} s`), {
+    code: 'rate_limited',
+    headers: {'Retry-After': String(retryAfterSeconds)},
+  });
 }
