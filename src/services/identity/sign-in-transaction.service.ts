@@ -96,7 +96,9 @@ export class SignInTransactionService {
   }
 
   private cookieOptions(maxAgeSeconds: number) {
-    return {path: COOKIE_PATH, maxAgeSeconds, secure: this.config.publicUrl.startsWith('https:')};
+    // Behind a proxy serving the API under a path, browsers see /auth below it.
+    const base = new URL(this.config.publicUrl).pathname.replace(/\/+$/, '');
+    return {path: base + COOKIE_PATH, maxAgeSeconds, secure: this.config.publicUrl.startsWith('https:')};
   }
 
   private signingSecret(): Promise<string> {
