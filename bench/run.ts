@@ -173,6 +173,8 @@ function startApi(port: number, provider: TestIdentityProvider, dataDir: string)
     OIDC_ISSUER: provider.issuer,
     OIDC_ALLOW_HTTP: 'true',
     AUTH_STATE_SECRET: 'bench-secret-bench-secret-bench-secret',
+    // One user seeds hundreds of records and uploads for seconds on end: limited, the bench would time 429s.
+    RATE_LIMIT_WRITES_PER_MINUTE: '0',
   }, /is listening at/, (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean));
 }
 

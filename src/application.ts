@@ -10,7 +10,7 @@ import {
   AuthorizationDecision,
 } from '@loopback/authorization';
 import {BootMixin} from '@loopback/boot';
-import {ApplicationConfig, BindingScope, Constructor, createBindingFromClass, extensionFor} from '@loopback/core';
+import {ApplicationConfig, BindingScope, Constructor, createBindingFromClass, extensionFor, intercept} from '@loopback/core';
 import {RepositoryMixin} from '@loopback/repository';
 import {RestApplication, RestBindings, RestMiddlewareGroups, RestTags} from '@loopback/rest';
 import {RestExplorerBindings, RestExplorerComponent} from '@loopback/rest-explorer';
@@ -24,10 +24,12 @@ import {OidcBearerStrategy} from './authentication/oidc-bearer.strategy';
 import {OpenbisSessionStrategy} from './authentication/openbis-session.strategy';
 import {SpawnerTokenStrategy} from './authentication/spawner-token.strategy';
 import {ResourceAccessAuthorizer} from './authorization/resource-access.authorizer';
+import {explorerSecurityHeaders} from './interceptors/explorer-security-headers.interceptor';
 import {elnCors} from './middleware/eln-cors.middleware';
 import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
 import {ErrorResponsesSpecEnhancer} from './enhancers/error-responses.spec-enhancer';
 import {FrameworkNotesSpecEnhancer} from './enhancers/framework-notes.spec-enhancer';
+import {ServersSpecEnhancer} from './enhancers/servers.spec-enhancer';
 import {TagDescriptionsSpecEnhancer} from './enhancers/tag-descriptions.spec-enhancer';
 import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
 import {RESOURCE_DESCRIPTORS} from './descriptors';
@@ -48,6 +50,7 @@ import {LocalSecretStoreService} from './services/secrets/local-secret-store.ser
 import {LoggerService} from './services/logger.service';
 import type {SecretStore} from './types/secret-store';
 import {SecretStoreHealthCheck} from './services/secrets/secret-store-health-check.service';
+import {START_PAGE_CSP, setPageSecurityHeaders} from './utils/page-security-headers.util';
 import {VaultSecretStoreService} from './services/secrets/vault-secret-store.service';
 
 const pkg = require('../../package.json') as {
@@ -63,8 +66,10 @@ debugFactory.inspectOpts ??= {};
 debugFactory.inspectOpts.colors ??= tty.isatty(process.stderr.fd);
 
 // The explorer page is public like the spec it shows; the default strategy
-// would otherwise protect its controller too. Decorated once per process.
+// would otherwise protect its controller too. Decorated once per process,
+// with the headers that keep the page out of frames.
 authenticate.skip()(ExplorerController);
+intercept(explorerSecurityHeaders)(ExplorerController);
 
 export class NotebooksHubApplication extends BootMixin(
   ServiceMixin(RepositoryMixin(RestApplication)),
@@ -79,7 +84,7 @@ export class NotebooksHubApplication extends BootMixin(
         host: config.host,
         port: config.port,
         gracePeriodForClose: 5000,
-        expressSettings: {'x-powered-by': false, 'trust proxy': 'loopback'},
+        expressSettings: {'x-powered-by': false, 'trust proxy': config.trustProxy},
         requestBodyParser: {
           json: {limit: config.maxBodySize, strict: true},
           text: {limit: config.maxBodySize},
@@ -87,10 +92,10 @@ export class NotebooksHubApplication extends BootMixin(
         cors: {
           origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
           methods: 'GET,HEAD,PUT,PATCH,POST,DELETE',
-          credentials: false,
+          // The sign-in cookie (path /auth) travels from the configured origins; no origin may send it with '*'.
+          credentials: !config.corsOrigins.includes('*'),
           maxAge: 86400,
         },
-        openApiSpec: {setServersFromRequest: true},
         ...options.rest,
       },
     });
@@ -132,6 +137,7 @@ export class NotebooksHubApplication extends BootMixin(
     this.add(createBindingFromClass(ErrorResponsesSpecEnhancer));
     this.add(createBindingFromClass(TagDescriptionsSpecEnhancer));
     this.add(createBindingFromClass(FrameworkNotesSpecEnhancer));
+    this.add(createBindingFromClass(ServersSpecEnhancer));
 
     this.configure(AuthorizationBindings.COMPONENT).to({
       precedence: AuthorizationDecision.DENY,
@@ -142,7 +148,12 @@ export class NotebooksHubApplication extends BootMixin(
 
     this.configure(RestExplorerBindings.COMPONENT).to({path: '/explorer'});
     this.component(RestExplorerComponent);
-    this.static('/', path.join(__dirname, '../../public'));
+    this.static('/', path.join(__dirname, '../../public'), {
+      setHeaders: (response, file) => {
+        if (file.endsWith('.html')) setPageSecurityHeaders(response, START_PAGE_CSP);
+        else response.setHeader('X-Content-Type-Options', 'nosniff');
+      },
+    });
 
     const secretStore: Constructor<SecretStore> =
       config.secrets.engine === 'vault' ? VaultSecretStoreService : LocalSecretStoreService;

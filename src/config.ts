@@ -1,3 +1,4 @@
+import {isIP} from 'node:net';
 import path from 'node:path';
 import {normaliseEmail} from './validation';
 
@@ -34,6 +35,10 @@ export interface AppConfig {
   files: FilesConfig;
   oidc: OidcConfig;
   authState: {secret?: string; ttlSeconds: number};
+  /** Requests per minute and key (0: no limit), each replica counting its own. */
+  rateLimits: {authPerClientAddress: number; writesPerCaller: number};
+  /** Express's `trust proxy`: which hops' X-Forwarded-For is believed for the client address. */
+  trustProxy: boolean | number | string[];
 }
 
 export interface FilesConfig {
@@ -110,6 +115,8 @@ export interface OidcConfig {
   adminValues: string[];
   adminEmails: string[];
   allowHttp: boolean;
+  /** Refuse people whose provider says `email_verified: false` (an absent claim is accepted). */
+  requireVerifiedEmail: boolean;
   clockToleranceSeconds: number;
   jwksCooldownSeconds: number;
   jwksCacheMaxAgeSeconds: number;
@@ -206,6 +213,23 @@ class SettingsReader {
       return fallback;
     }
     return parseInt(raw, 8);
+  }
+
+  /** Express's `trust proxy`: true/false, a hop count, or addresses, CIDR ranges and loopback/linklocal/uniquelocal. */
+  trustProxy(name: string, fallback: string[]): boolean | number | string[] {
+    const raw = this.optional(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', 'false'].includes(raw)) return raw === 'true';
+    if (/^\d+$/.test(raw)) return Number(raw);
+    const entries = this.list(name, fallback);
+    for (const entry of entries) {
+      const [address, bits, ...rest] = entry.split('/');
+      const known = ['loopback', 'linklocal', 'uniquelocal'].includes(entry);
+      if (!known && (isIP(address) === 0 || rest.length > 0 || (bits !== undefined && !/^\d{1,3}$/.test(bits)))) {
+        this.problems.push(`${name} must be true, false, a hop count, or addresses and CIDR ranges (or loopback, linklocal, uniquelocal), got "${entry}"`);
+      }
+    }
+    return entries;
   }
 
   list(name: string, fallback: string[]): string[] {
@@ -402,6 +426,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       adminValues: read.list('OIDC_ADMIN_VALUES', ['admin']),
       adminEmails,
       allowHttp: read.boolean('OIDC_ALLOW_HTTP', !production),
+      requireVerifiedEmail: read.boolean('OIDC_REQUIRE_VERIFIED_EMAIL', true),
       clockToleranceSeconds: read.integer('OIDC_CLOCK_TOLERANCE', 5, 0, 300),
       jwksCooldownSeconds: read.integer('OIDC_JWKS_COOLDOWN', 30, 0, 3600),
       jwksCacheMaxAgeSeconds: read.integer(
@@ -416,6 +441,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       secret: stateSecret,
       ttlSeconds: read.integer('AUTH_STATE_TTL', 600, 30, 3600),
     },
+    rateLimits: {
+      authPerClientAddress: read.integer('RATE_LIMIT_AUTH_PER_MINUTE', 60, 0, 1000000),
+      writesPerCaller: read.integer('RATE_LIMIT_WRITES_PER_MINUTE', 600, 0, 1000000),
+    },
+    trustProxy: read.trustProxy('TRUST_PROXY', ['loopback']),
   };
   for (const [name, root] of [['HOMES_ROOT', config.homesRoot], ['DATASETS_ROOT', config.datasetsRoot]]) {
     // Everything below these roots is some user's to read and write.
@@ -427,6 +457,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     read.problems.push(
       'OIDC_ISSUER uses plain http: set an https issuer or OIDC_ALLOW_HTTP=true',
     );
+  }
+  // Peers get tokens and session ids from the API: in production only over TLS, unless the operator vouches for the network.
+  const allowHttpPeers = read.boolean('ALLOW_HTTP_PEERS', false);
+  if (production && !allowHttpPeers) {
+    for (const [name, url] of [['HUB_API_URL', hubApiUrl], ['VAULT_ADDR', vaultAddress], ['OPENBIS_URL', config.files.openbis.url]]) {
+      if (url?.startsWith('http:')) {
+        read.problems.push(`${name} uses plain http: set an https URL, or ALLOW_HTTP_PEERS=true when the network to it is trusted`);
+      }
+    }
   }
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

@@ -1,3 +1,4 @@
+import {promises as fs} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {NotebooksHubApplication} from './application';
@@ -14,7 +15,9 @@ async function exportOpenApiSpec(): Promise<void> {
   );
   await app.boot();
   const outFile = path.resolve(__dirname, '../../openapi.json');
-  await app.exportOpenApiSpec(outFile);
+  // The committed document names no host (the served one names PUBLIC_URL): its server is wherever it is served from.
+  const spec = {...(await app.restServer.getApiSpec()), servers: [{url: '/'}]};
+  await fs.writeFile(outFile, JSON.stringify(spec, null, 2), 'utf-8');
   await app.stop();
 }
 

@@ -1,12 +1,14 @@
 import {authenticate} from '@loopback/authentication';
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {HttpErrors, oas, post, requestBody, Response, RestBindings, SchemaObject} from '@loopback/rest';
+import {HttpErrors, oas, post, Request, requestBody, Response, RestBindings, SchemaObject} from '@loopback/rest';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
 import {OidcClientService, TokenSet} from '../services/identity/oidc-client.service';
 import {SignInTransactionService} from '../services/identity/sign-in-transaction.service';
 import {UserDirectoryService} from '../services/identity/user-directory.service';
+import {errorResponseRef} from '../enhancers/error-responses.spec-enhancer';
 import {forbidCaching} from '../utils/cache-control.util';
+import {parseCookies} from '../utils/cookie.util';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
 const TOKEN_SET_SCHEMA: SchemaObject = {
@@ -39,7 +41,7 @@ export class AuthController {
   ) {}
 
   @post('/auth/authorize', {operationId: 'startSignIn', summary: 'Start a sign-in at the OpenID provider', ...jsonResponse(
-      'The URL to send the browser to. Its `state` carries the signed, short-lived sign-in transaction: send it back with the code to POST /auth/token.',
+      'The URL to send the browser to. Its `state` carries the signed, short-lived sign-in transaction: send it back with the code to POST /auth/token. The answer sets an HttpOnly cookie (path /auth) holding the sign-in\'s PKCE verifier: POST /auth/token succeeds only with it, so only the client that started a sign-in can finish it.',
       {
         type: 'object',
         required: ['authorizationUrl'],
@@ -64,6 +66,7 @@ export class AuthController {
       ),
     )
     body: {redirect_uri?: string} = {},
+    @inject(RestBindings.Http.RESPONSE) response: Response,
   ): Promise<{authorizationUrl: string}> {
     const redirectUri = body.redirect_uri ?? this.config.oidc.redirectUris[0];
     if (!this.config.oidc.redirectUris.includes(redirectUri)) {
@@ -72,10 +75,18 @@ export class AuthController {
       );
     }
     const transaction = await this.transactions.begin(redirectUri);
-    return {authorizationUrl: await this.provider.authorizationUrl(transaction)};
+    const authorizationUrl = await this.provider.authorizationUrl(transaction);
+    forbidCaching(response);
+    response.append('Set-Cookie', this.transactions.bindingCookie(transaction));
+    return {authorizationUrl};
   }
 
-  @post('/auth/token', {operationId: 'finishSignIn', summary: 'Exchange the redirect\'s code for tokens', ...jsonResponse('Tokens for the signed-in user', TOKEN_SET_SCHEMA)})
+  @post('/auth/token', {
+    operationId: 'finishSignIn',
+    summary: 'Exchange the redirect\'s code for tokens',
+    description: 'Needs the sign-in cookie POST /auth/authorize set (400 `sign_in_not_bound` without it); 403 `email_not_verified` when the provider says the email is not verified.',
+    responses: {...jsonResponse('Tokens for the signed-in user', TOKEN_SET_SCHEMA).responses, '403': errorResponseRef(403)},
+  })
   async token(
     @requestBody(
       jsonBody({
@@ -90,16 +101,19 @@ export class AuthController {
       }, {code: 'the code parameter of the redirect', state: 'the state parameter of the redirect'}),
     )
     body: {code: string; state: string; iss?: string},
+    @inject(RestBindings.Http.REQUEST) request: Request,
     @inject(RestBindings.Http.RESPONSE) response: Response,
   ): Promise<TokenSet> {
     forbidCaching(response);
-    const transaction = await this.transactions.resume(body.state);
-    const tokens = await this.provider.exchangeCode({
+    const transaction = await this.transactions.resume(body.state, parseCookies(request.headers.cookie));
+    // A code is redeemable once, whatever the outcome: the cookie has served.
+    response.append('Set-Cookie', this.transactions.clearingCookie(transaction));
+    const {tokens, idTokenClaims} = await this.provider.exchangeCode({
       ...transaction,
       code: body.code,
       iss: body.iss,
     });
-    await this.users.recordSignIn(tokens.access_token);
+    await this.users.recordSignIn(tokens.access_token, idTokenClaims);
     return tokens;
   }
 

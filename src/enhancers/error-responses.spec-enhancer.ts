@@ -1,6 +1,6 @@
 import {getAuthorizationMetadata} from '@loopback/authorization';
 import {Constructor, Context, CoreTags, inject, injectable} from '@loopback/core';
-import {asSpecEnhancer, OASEnhancer, OpenApiSpec, OperationObject, ResponseObject, SchemaObject} from '@loopback/rest';
+import {asSpecEnhancer, HeaderObject, OASEnhancer, OpenApiSpec, OperationObject, ResponseObject, SchemaObject} from '@loopback/rest';
 import type {AccessRequirement} from '../authorization/access-requirement';
 import {ERROR_CODES} from '../utils/api-error.util';
 
@@ -48,6 +48,7 @@ const STATUS_NAMES: Record<number, string> = {
   409: 'Conflict',
   413: 'PayloadTooLarge',
   415: 'UnsupportedMediaType',
+  429: 'TooManyRequests',
   500: 'InternalServerError',
   502: 'BadGateway',
   503: 'ServiceUnavailable',
@@ -116,8 +117,12 @@ function statusesOf(path: string, method: string, operation: OperationObject, re
   // Writes meet taken keys and states that refuse them; a files route meets a folder where a file should be.
   if ((method !== 'get' && secured) || filesRoute) statuses.push(409);
   if (method !== 'get' && WRITES_FILES.test(path)) statuses.push(507);
+  // RATE_LIMIT_AUTH_PER_MINUTE per client address, RATE_LIMIT_WRITES_PER_MINUTE per caller.
+  if (path.startsWith('/auth/') || (method !== 'get' && secured)) statuses.push(429);
   return [...new Set(statuses)].sort();
 }
+
+const RETRY_AFTER: HeaderObject = {description: 'Seconds until the limit starts over', schema: {type: 'integer', minimum: 1}};
 
 function errorResponses(): Record<string, ResponseObject> {
   return Object.fromEntries(
@@ -129,6 +134,7 @@ function errorResponses(): Record<string, ResponseObject> {
         name,
         {
           description: `${name.replace(/([a-z])([A-Z])/g, '$1 $2')}: code ${codes.join(', ')}`,
+          ...(status === '429' ? {headers: {'Retry-After': RETRY_AFTER}} : {}),
           content: {'application/json': {schema: {$ref: `#/components/schemas/${ERROR_SCHEMA_NAME}`}}},
         },
       ];

@@ -22,6 +22,7 @@ import {
 } from '@loopback/rest';
 import {SecurityBindings, UserProfile} from '@loopback/security';
 import {LoggerService} from '../services/logger.service';
+import {RateLimiterService} from '../services/rate-limits/rate-limiter.service';
 import {ControllerInvoker, routeKey} from './controller-invoker';
 
 /**
@@ -34,7 +35,8 @@ import {ControllerInvoker, routeKey} from './controller-invoker';
  * for. It keeps what the default one does here: CORS and the OpenAPI
  * endpoints (the action middleware), routing, the route's authentication,
  * parameter parsing and validation, the method with its interceptors
- * (authorization), the JSON error format and the request log.
+ * (authorization), the JSON error format and the request log; and the rate
+ * limits, sign-in before routing, writes once the caller is known.
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class FastSequence implements SequenceHandler {
@@ -51,6 +53,7 @@ export class FastSequence implements SequenceHandler {
     @inject(SequenceActions.REJECT) private readonly reject: Reject,
     @inject(SequenceActions.INVOKE_MIDDLEWARE) private readonly invokeMiddleware: InvokeMiddleware,
     @service(LoggerService) private readonly logger: LoggerService,
+    @service(RateLimiterService) private readonly rateLimits: RateLimiterService,
   ) {
     // The groups and chain the default INVOKE_MIDDLEWARE action uses.
     this.actionMiddleware = new MiddlewareView(serverContext, {
@@ -68,13 +71,16 @@ export class FastSequence implements SequenceHandler {
         middlewareList: this.actionMiddleware.middlewareBindingKeys,
       });
       if (answered) return;
+      this.rateLimits.checkSignIn(request);
       const route = this.handler.findRoute(request);
       route.updateBindings(context);
       // The authorizer reads the route's path parameters from here, as under the default sequence.
       context.bind(RestBindings.Operation.ROUTE).to(route);
       const strategies = await this.strategiesFor(route, context);
       if (strategies) {
-        context.bind(SecurityBindings.USER).to(await authenticate(strategies, context));
+        const caller = await authenticate(strategies, context);
+        context.bind(SecurityBindings.USER).to(caller);
+        this.rateLimits.checkWrite(request.method, caller);
       }
       const args = await this.parseParams(request, route);
       const result = await this.controllers.invoke(route, context, args);

@@ -42,6 +42,9 @@ export const ERROR_CODES: Record<string, {status: number; meaning: string}> = {
   storage_unavailable: {status: 503, meaning: 'The storage refused the operation (not writable); nothing was changed'},
   storage_full: {status: 507, meaning: 'The storage is full; nothing was written'},
   database_unavailable: {status: 503, meaning: 'The database cannot be written (DATA_DIR not writable) or reached (MongoDB); nothing was changed'},
+  sign_in_not_bound: {status: 400, meaning: 'The sign-in was not started by this client (its sign-in cookie is missing or different); start again'},
+  email_not_verified: {status: 403, meaning: 'The identity provider says the person\'s email is not verified (OIDC_REQUIRE_VERIFIED_EMAIL)'},
+  rate_limited: {status: 429, meaning: 'Too many requests from this address (sign-in) or caller (writes); `Retry-After` says when to try again'},
 };
 export type ErrorCode = keyof typeof ERROR_CODES;
 

@@ -17,6 +17,7 @@ describe('Sign-in through a real OpenID provider configured by OIDC_ISSUER', () 
       audience: 'notebooks-hub',
       redirectUris: [`${apiUrl}/`],
       postLogoutRedirectUris: [`${apiUrl}/`],
+      unverifiedEmails: ['carol@example.org'],
     });
     api = await startApp({
       PORT: String(port),
@@ -119,10 +120,73 @@ describe('Sign-in through a real OpenID provider configured by OIDC_ISSUER', () 
   });
 
   it('refuses a code exchanged twice', async () => {
-    const {code, state, iss} = await authorizeInBrowser(api.url, 'bob@example.org');
+    const {code, state, iss, cookie} = await authorizeInBrowser(api.url, 'bob@example.org');
     // Tokens no cache may keep.
-    await client.post('/auth/token').send({code, state, iss}).expect(200).expect('Cache-Control', 'no-store');
-    await client.post('/auth/token').send({code, state, iss}).expect(400);
+    await client.post('/auth/token').set('Cookie', cookie).send({code, state, iss}).expect(200).expect('Cache-Control', 'no-store');
+    await client.post('/auth/token').set('Cookie', cookie).send({code, state, iss}).expect(400);
+  });
+
+  describe('binding to the client that started the sign-in', () => {
+    it('sets an HttpOnly, SameSite cookie on /auth holding the PKCE verifier, never in the authorization URL', async () => {
+      const res = await client.post('/auth/authorize').send({}).expect(200);
+      const [cookie] = res.headers['set-cookie'] as unknown as string[];
+      expect(cookie).to.match(/^nbh_signin_[\w-]{22}=[\w-]{43}; Path=\/auth; Max-Age=600; HttpOnly; SameSite=Lax$/);
+      const verifier = cookie.split(';')[0].split('=')[1];
+      expect(res.body.authorizationUrl).to.not.containEql(verifier);
+      expect(res.headers['cache-control']).to.equal('no-store');
+    });
+
+    it('gives every sign-in a verifier of its own', async () => {
+      const verifiers = await Promise.all(
+        [1, 2, 3].map(async () => {
+          const res = await client.post('/auth/authorize').send({}).expect(200);
+          return (res.headers['set-cookie'] as unknown as string[])[0].split(';')[0].split('=')[1];
+        }),
+      );
+      expect(new Set(verifiers).size).to.equal(3);
+    });
+
+    it('refuses a captured code and state redeemed from another client: without the cookie, and with another sign-in\'s', async () => {
+      const victim = await authorizeInBrowser(api.url, 'bob@example.org');
+      const attacker = await authorizeInBrowser(api.url, 'dave@partner.org');
+      const captured = {code: victim.code, state: victim.state, iss: victim.iss};
+
+      const bare = await client.post('/auth/token').send(captured).expect(400);
+      expect(bare.body.error.code).to.equal('sign_in_not_bound');
+      expect(bare.body.error.message).to.match(/not started by this client/);
+      // The attacker's own cookie, renamed to the victim's sign-in: its verifier does not match the state.
+      const [, attackerVerifier] = attacker.cookie.split('=');
+      const [victimCookieName] = victim.cookie.split('=');
+      const forged = await client.post('/auth/token').set('Cookie', `${victimCookieName}=${attackerVerifier}`).send(captured).expect(400);
+      expect(forged.body.error.code).to.equal('sign_in_not_bound');
+      const otherCookie = await client.post('/auth/token').set('Cookie', attacker.cookie).send(captured).expect(400);
+      expect(otherCookie.body.error.code).to.equal('sign_in_not_bound');
+
+      // The browser that started it still can: the refusals spent nothing.
+      const tokens = await client.post('/auth/token').set('Cookie', victim.cookie).send(captured).expect(200);
+      const whoami = await client.get('/whoami').set('Authorization', `Bearer ${tokens.body.access_token}`).expect(200);
+      expect(whoami.body.email).to.equal('bob@example.org');
+      // And the cookie is dropped once it has served.
+      const [cleared] = tokens.headers['set-cookie'] as unknown as string[];
+      expect(cleared).to.equal(`${victimCookieName}=; Path=/auth; Max-Age=0; HttpOnly; SameSite=Lax`);
+    });
+  });
+
+  describe('email_verified', () => {
+    it('refuses a sign-in whose ID token says the email is not verified', async () => {
+      const {code, state, iss, cookie} = await authorizeInBrowser(api.url, 'carol@example.org');
+      const res = await client.post('/auth/token').set('Cookie', cookie).send({code, state, iss}).expect(403);
+      expect(res.body.error).to.containDeep({code: 'email_not_verified', statusCode: 403});
+    });
+
+    it('refuses an access token that says the email is not verified, and accepts one without the claim', async () => {
+      const unverified = await provider.sign(provider.accessTokenClaims('bob@example.org', {email_verified: false}));
+      const res = await client.get('/whoami').set('Authorization', `Bearer ${unverified}`).expect(403);
+      expect(res.body.error.code).to.equal('email_not_verified');
+      const withoutClaim = provider.accessTokenClaims('bob@example.org');
+      expect(withoutClaim).to.not.have.property('email_verified');
+      await client.get('/whoami').set('Authorization', `Bearer ${await provider.sign(withoutClaim)}`).expect(200);
+    });
   });
 
   it('refuses a token request without a code as 400 naming the field', async () => {
@@ -203,10 +267,10 @@ describe('Sign-in through a real OpenID provider configured by OIDC_ISSUER', () 
     });
 
     it('accepts a token whose kid is new after key rotation, once the JWKS is refetched', async () => {
-      const before = await signIn(api.url, 'carol@example.org');
+      const before = await signIn(api.url, 'dave@partner.org');
       await call(before.access_token).expect(200);
       const fresh = await provider.rotateKeys();
-      const after = await signIn(api.url, 'carol@example.org');
+      const after = await signIn(api.url, 'dave@partner.org');
       const header = JSON.parse(Buffer.from(after.access_token.split('.')[0], 'base64url').toString());
       expect(header.kid).to.equal(fresh.kid);
       await call(after.access_token).expect(200);

@@ -102,4 +102,67 @@ describe('loadConfig', () => {
     expect(config.oidc.adminEmails).to.deepEqual(['root@example.org', 'ops@example.org']);
     expect(config.corsOrigins).to.deepEqual(['*']);
   });
+  describe('plain-http peers in production', () => {
+    const production = {
+      NODE_ENV: 'production',
+      OIDC_ISSUER: 'https://login.example.org/realms/lab',
+      AUTH_STATE_SECRET: 'x'.repeat(32),
+    };
+    const peers = {
+      HUB_API_URL: 'http://hub:8081/hub/api',
+      HUB_API_TOKEN: 'hub-token',
+      VAULT_ADDR: 'http://vault:8200',
+      VAULT_TOKEN: 'vault-token',
+      OPENBIS_URL: 'http://openbis.example.org',
+    };
+
+    it('stops start-up, naming each plain-http peer and the way out', () => {
+      let error: ConfigError | undefined;
+      try {
+        loadConfig({...production, ...peers});
+      } catch (err) {
+        error = err as ConfigError;
+      }
+      expect(error).to.be.instanceOf(ConfigError);
+      expect(error!.problems).to.deepEqual(
+        ['HUB_API_URL', 'VAULT_ADDR', 'OPENBIS_URL'].map(
+          name => `${name} uses plain http: set an https URL, or ALLOW_HTTP_PEERS=true when the network to it is trusted`,
+        ),
+      );
+    });
+
+    it('accepts them with ALLOW_HTTP_PEERS=true, https peers always, and http ones outside production', () => {
+      expect(loadConfig({...production, ...peers, ALLOW_HTTP_PEERS: 'true'}).hub.apiUrl).to.equal('http://hub:8081/hub/api');
+      const secure = loadConfig({
+        ...production,
+        ...peers,
+        HUB_API_URL: 'https://hub.example.org/hub/api',
+        VAULT_ADDR: 'https://vault.example.org',
+        OPENBIS_URL: 'https://openbis.example.org',
+      });
+      expect(secure.secrets.vault.address).to.equal('https://vault.example.org');
+      expect(loadConfig(peers).files.openbis.url).to.equal('http://openbis.example.org');
+    });
+  });
+
+  it('reads the rate limits (0 turns one off), the trusted proxies and the verified-email rule', () => {
+    const defaults = loadConfig({});
+    expect(defaults.rateLimits).to.deepEqual({authPerClientAddress: 60, writesPerCaller: 600});
+    expect(defaults.trustProxy).to.deepEqual(['loopback']);
+    expect(defaults.oidc.requireVerifiedEmail).to.be.true();
+    const set = loadConfig({
+      RATE_LIMIT_AUTH_PER_MINUTE: '0',
+      RATE_LIMIT_WRITES_PER_MINUTE: '5',
+      TRUST_PROXY: '10.0.0.0/8, uniquelocal',
+      OIDC_REQUIRE_VERIFIED_EMAIL: 'false',
+    });
+    expect(set.rateLimits).to.deepEqual({authPerClientAddress: 0, writesPerCaller: 5});
+    expect(set.trustProxy).to.deepEqual(['10.0.0.0/8', 'uniquelocal']);
+    expect(set.oidc.requireVerifiedEmail).to.be.false();
+    expect(loadConfig({TRUST_PROXY: '2'}).trustProxy).to.equal(2);
+    expect(loadConfig({TRUST_PROXY: 'false'}).trustProxy).to.be.false();
+    expect(() => loadConfig({TRUST_PROXY: 'everyone', RATE_LIMIT_AUTH_PER_MINUTE: '-1'})).to.throw(
+      /RATE_LIMIT_AUTH_PER_MINUTE must be a whole number[\s\S]*TRUST_PROXY must be true, false, a hop count/,
+    );
+  });
 });

@@ -44,4 +44,11 @@ describe('IdentityService', () => {
     expect(identity().hubUsername('Alice.Smith@Example.org')).to.equal('alice.smith@example.org');
     expect(identity({HUB_USERNAME_RULE: 'localpart'}).hubUsername('Alice.Smith@Example.org')).to.equal('alice.smith');
   });
+  it('refuses an email its provider says is not verified with 403 email_not_verified, unless told not to', () => {
+    expect(() => identity().callerFromClaims({email: 'a@uni.edu', email_verified: false})).to.throw({statusCode: 403, code: 'email_not_verified'});
+    expect(() => identity().callerFromClaims({email: 'a@uni.edu', email_verified: 'false'})).to.throw({statusCode: 403});
+    expect(identity().callerFromClaims({email: 'a@uni.edu', email_verified: true}).email).to.equal('a@uni.edu');
+    expect(identity().callerFromClaims({email: 'a@uni.edu'}).email).to.equal('a@uni.edu');
+    expect(identity({OIDC_REQUIRE_VERIFIED_EMAIL: 'false'}).callerFromClaims({email: 'a@uni.edu', email_verified: false}).email).to.equal('a@uni.edu');
+  });
 });

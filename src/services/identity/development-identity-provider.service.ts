@@ -29,6 +29,8 @@ export interface DevelopmentProviderOptions {
   signingKeys: JWK[];
   cookieKeys: string[];
   accessTokenTtlSeconds?: number;
+  /** Test users whose ID tokens say `email_verified: false`, as a provider does before a person confirms their address. */
+  unverifiedEmails?: string[];
 }
 
 /** What every token of the embedded provider may ask for. */
@@ -105,7 +107,7 @@ export async function createDevelopmentProvider(
         claims: () => ({
           sub: user.email,
           email: user.email,
-          email_verified: true,
+          email_verified: !options.unverifiedEmails?.includes(user.email),
           name: user.name,
           roles: user.roles,
         }),

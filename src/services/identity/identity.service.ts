@@ -33,6 +33,7 @@ export class IdentityService {
   }
 
   callerFromClaims(claims: Record<string, unknown>): Caller {
+    this.requireVerifiedEmail(claims);
     const email = normaliseEmail(claimAt(claims, this.oidc.emailClaim));
     if (email === undefined) {
       throw new HttpErrors.Unauthorized(
@@ -48,6 +49,22 @@ export class IdentityService {
       organisation: this.organisationOf(claims, email),
       admin: this.isAdmin(claims, email),
     };
+  }
+
+  /**
+   * Refuses claims whose provider says the email is not verified: the email
+   * is the identity, and a provider letting people type any address would
+   * let them be anyone. Providers that never send the claim are trusted.
+   */
+  requireVerifiedEmail(claims: Record<string, unknown>): void {
+    if (!this.oidc.requireVerifiedEmail) return;
+    const verified = claims.email_verified;
+    if (verified === false || verified === 'false') {
+      throw Object.assign(
+        new HttpErrors.Forbidden('The identity provider says this email address is not verified: verify it there, then sign in again'),
+        {code: 'email_not_verified'},
+      );
+    }
   }
 
   /** The JupyterHub user name of a person: one rule, used everywhere. */

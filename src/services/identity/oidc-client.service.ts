@@ -66,7 +66,8 @@ export class OidcClientService {
     return url.href;
   }
 
-  async exchangeCode(exchange: CodeExchange): Promise<TokenSet> {
+  /** The tokens, and the ID token's claims (checked by openid-client: signature, issuer, audience, nonce). */
+  async exchangeCode(exchange: CodeExchange): Promise<{tokens: TokenSet; idTokenClaims: Record<string, unknown>}> {
     const configuration = await this.discover();
     const callbackUrl = new URL(exchange.redirectUri);
     callbackUrl.search = '';
@@ -88,7 +89,7 @@ export class OidcClientService {
         idTokenExpected: true,
       }),
     );
-    return toTokenSet(tokens);
+    return {tokens: toTokenSet(tokens), idTokenClaims: {...tokens.claims()}};
   }
 
   async refresh(refreshToken: string): Promise<TokenSet> {

@@ -33,7 +33,8 @@ export class OpenbisService {
     if (!url) throw peerError('openbis', new HttpErrors.ServiceUnavailable('openBIS is not configured (set OPENBIS_URL), so openBIS tokens cannot be checked'));
     let data: {result?: unknown; error?: {message?: string}};
     try {
-      const res = await axios.post(`${url}${RPC_PATH}`, {jsonrpc: '2.0', id: String(++this.calls), method, params}, {timeout: timeoutMs});
+      // The body carries a user's session token: a redirect is answered as an openBIS error, never followed to wherever it points.
+      const res = await axios.post(`${url}${RPC_PATH}`, {jsonrpc: '2.0', id: String(++this.calls), method, params}, {timeout: timeoutMs, maxRedirects: 0});
       data = res.data;
     } catch (err) {
       const failure = err as AxiosError;

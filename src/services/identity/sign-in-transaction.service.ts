@@ -1,10 +1,11 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
 import jwt from 'jsonwebtoken';
-import {createHmac, randomBytes} from 'node:crypto';
+import {createHash, randomBytes, timingSafeEqual} from 'node:crypto';
 import path from 'node:path';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
+import {privateCookie} from '../../utils/cookie.util';
 import {FileSystemService} from '../files/file-system.service';
 
 export interface SignInTransaction {
@@ -12,17 +13,26 @@ export interface SignInTransaction {
   state: string;
   nonce: string;
   redirectUri: string;
-  /** PKCE verifier: derived from the state's id and the secret, never sent to the browser. */
+  /** PKCE verifier: random per sign-in, kept by the browser that started it in an HttpOnly cookie. */
   codeVerifier: string;
+  /** The sign-in's id, naming its cookie. */
+  id: string;
 }
 
 const AUDIENCE = 'notebooks-hub-api/sign-in';
+/** Followed by the sign-in's id, so sign-ins started in two tabs do not overwrite each other's. */
+const COOKIE_PREFIX = 'nbh_signin_';
+const COOKIE_PATH = '/auth';
 
 /**
  * A pending sign-in travels with the user as the OAuth `state`: a short-lived
  * value signed with jsonwebtoken. Any replica holding the same secret can
- * complete it and nothing is kept in memory. The PKCE verifier is an HMAC of
- * the state's id, so it never leaves the API.
+ * complete it and nothing is kept in memory. The PKCE verifier is random and
+ * lives only in an HttpOnly cookie of the browser that started the sign-in;
+ * the state holds its hash. Someone who captures `code` and `state` from the
+ * redirect (a log, a Referer, a shared screen) has no verifier, so they
+ * redeem nothing, and a page that was handed someone else's `code` and
+ * `state` (login CSRF) has none either.
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class SignInTransactionService {
@@ -37,16 +47,18 @@ export class SignInTransactionService {
     const secret = await this.signingSecret();
     const id = randomBytes(16).toString('base64url');
     const nonce = randomBytes(16).toString('base64url');
-    const state = jwt.sign({nonce, redirectUri}, secret, {
+    const codeVerifier = randomBytes(32).toString('base64url');
+    const state = jwt.sign({nonce, redirectUri, vh: hash(codeVerifier)}, secret, {
       algorithm: 'HS256',
       audience: AUDIENCE,
       jwtid: id,
       expiresIn: this.config.authState.ttlSeconds,
     });
-    return {state, nonce, redirectUri, codeVerifier: verifierFor(secret, id)};
+    return {state, nonce, redirectUri, codeVerifier, id};
   }
 
-  async resume(state: string): Promise<SignInTransaction> {
+  /** The sign-in `state` names, provided `cookies` hold the verifier of the browser that started it. */
+  async resume(state: string, cookies: Map<string, string>): Promise<SignInTransaction> {
     const secret = await this.signingSecret();
     let claims: jwt.JwtPayload;
     try {
@@ -60,12 +72,33 @@ export class SignInTransactionService {
         `The sign-in state is ${expired ? 'expired' : 'not valid'}: start again with POST /auth/authorize`,
       );
     }
-    return {
-      state,
-      nonce: String(claims.nonce),
-      redirectUri: String(claims.redirectUri),
-      codeVerifier: verifierFor(secret, String(claims.jti)),
-    };
+    const id = String(claims.jti);
+    const codeVerifier = cookies.get(COOKIE_PREFIX + id);
+    if (codeVerifier === undefined || !sameHash(hash(codeVerifier), String(claims.vh))) {
+      throw Object.assign(
+        new HttpErrors.BadRequest(
+          'This sign-in was not started by this client: its sign-in cookie (set by POST /auth/authorize) is missing or different. Start again with POST /auth/authorize',
+        ),
+        {code: 'sign_in_not_bound'},
+      );
+    }
+    return {state, nonce: String(claims.nonce), redirectUri: String(claims.redirectUri), codeVerifier, id};
+  }
+
+  /** The `Set-Cookie` value that binds the sign-in to the browser starting it. */
+  bindingCookie(transaction: SignInTransaction): string {
+    return privateCookie(COOKIE_PREFIX + transaction.id, transaction.codeVerifier, this.cookieOptions(this.config.authState.ttlSeconds));
+  }
+
+  /** The `Set-Cookie` value that drops a redeemed sign-in's cookie. */
+  clearingCookie(transaction: SignInTransaction): string {
+    return privateCookie(COOKIE_PREFIX + transaction.id, '', this.cookieOptions(0));
+  }
+
+  private cookieOptions(maxAgeSeconds: number) {
+    // Behind a proxy serving the API under a path, browsers see /auth below it.
+    const base = new URL(this.config.publicUrl).pathname.replace(/\/+$/, '');
+    return {path: base + COOKIE_PATH, maxAgeSeconds, secure: this.config.publicUrl.startsWith('https:')};
   }
 
   private signingSecret(): Promise<string> {
@@ -79,6 +112,10 @@ export class SignInTransactionService {
   }
 }
 
-function verifierFor(secret: string, transactionId: string): string {
-  return createHmac('sha256', secret).update(`pkce:${transactionId}`).digest('base64url');
+function hash(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
+}
+
+function sameHash(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }

@@ -18,9 +18,11 @@ export class UserDirectoryService {
 
   /**
    * Records a sign-in from the access token just issued, read exactly as a
-   * request bearing it would be: a token the API would refuse fails here.
+   * request bearing it would be: a token the API would refuse fails here, as
+   * does an ID token saying the email is not verified.
    */
-  async recordSignIn(accessToken: string): Promise<User> {
+  async recordSignIn(accessToken: string, idTokenClaims: Record<string, unknown> = {}): Promise<User> {
+    this.identity.requireVerifiedEmail(idTokenClaims);
     const caller = this.identity.callerFromClaims(
       await this.verifier.verify(accessToken),
     );
