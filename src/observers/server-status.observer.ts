@@ -13,7 +13,7 @@ import {ServerService} from '../services/hub/server.service';
 @lifeCycleObserver('reconcile')
 export class ServerStatusObserver implements LifeCycleObserver {
   private timer?: NodeJS.Timeout;
-  private running = false;
+  private running?: Promise<void>;
   private hubWasDown = false;
 
   constructor(
@@ -31,14 +31,27 @@ export class ServerStatusObserver implements LifeCycleObserver {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops the passes, and waits for one under way: the database closes after this. */
+  async stop(): Promise<void> {
+    if (!this.timer) return;
     clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+    this.logger.info('shutdown: server status reconciliation stopped');
   }
 
   /** One pass; a pass still running when the next is due is not doubled. */
   async reconcileOnce(): Promise<void> {
     if (this.running) return;
-    this.running = true;
+    this.running = this.pass();
+    try {
+      await this.running;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async pass(): Promise<void> {
     try {
       const {changed} = await this.servers.reconcile(this.config.hub.reconcileMaxRequests);
       if (this.hubWasDown) this.logger.info('JupyterHub answers again; server statuses reconciled', {changed});
@@ -48,8 +61,6 @@ export class ServerStatusObserver implements LifeCycleObserver {
         this.logger.warn('cannot reconcile server statuses with JupyterHub', {reason: (err as Error).message});
       }
       this.hubWasDown = true;
-    } finally {
-      this.running = false;
     }
   }
 }

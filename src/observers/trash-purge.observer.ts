@@ -41,6 +41,7 @@ export class TrashPurgeObserver implements LifeCycleObserver {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.sweeping;
+    this.logger.info('shutdown: trash purge stopped');
   }
 
   /** Answers how many datasets, modules and abandoned secrets were purged. */
