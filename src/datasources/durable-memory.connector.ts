@@ -57,7 +57,8 @@ export class DurableMemory extends Memory {
    */
   override connect(callback: (err?: Error) => void): void {
     if (this.closed) {
-      process.nextTick(() => callback(new Error('The embedded store is closed: the API is stopping')));
+      const closed = peerError('database', new HttpErrors.ServiceUnavailable('The embedded store is closed: the API is stopping'));
+      process.nextTick(() => callback(closed));
       return;
     }
     try {

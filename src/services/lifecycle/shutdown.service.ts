@@ -21,7 +21,7 @@ export class ShutdownService {
   private server?: HttpServer;
   private draining = false;
   private stopping = false;
-  private inFlight = 0;
+  private readonly inFlight = new Set<ServerResponse>();
   private cut = 0;
 
   constructor(
@@ -54,11 +54,13 @@ export class ShutdownService {
     if (!server || this.draining) return;
     this.draining = true;
     const graceSeconds = this.config.shutdownGraceSeconds;
-    this.logger.info('shutdown: draining; new connections refused, in-flight requests may finish', {inFlight: this.inFlight, graceSeconds});
+    // Answers not begun yet close their connection too, instead of waiting for another request.
+    for (const response of this.inFlight) if (!response.headersSent) response.setHeader('Connection', 'close');
+    this.logger.info('shutdown: draining; new connections refused, in-flight requests may finish', {inFlight: this.inFlight.size, graceSeconds});
     this.logger.info('shutdown: progress streams ended with a reconnect event', {streams: this.progress.closeStreams()});
     // The REST server destroys what is left at the same moment (its gracePeriodForClose).
     const graceOver = setTimeout(() => {
-      this.cut = this.inFlight;
+      this.cut = this.inFlight.size;
       if (this.cut > 0) this.logger.warn('shutdown: grace period over; cutting the requests still in flight', {requests: this.cut, graceSeconds});
     }, graceSeconds * 1000);
     graceOver.unref();
@@ -74,8 +76,8 @@ export class ShutdownService {
   }
 
   private readonly onRequest = (request: IncomingMessage, response: ServerResponse) => {
-    this.inFlight++;
-    response.once('close', () => this.inFlight--);
+    this.inFlight.add(response);
+    response.once('close', () => this.inFlight.delete(response));
     // A kept-alive connection must not carry more requests into a closing server.
     if (this.draining) response.setHeader('Connection', 'close');
   };
