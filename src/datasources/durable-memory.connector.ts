@@ -82,10 +82,12 @@ export class DurableMemory extends Memory {
   disconnect(callback: (err?: Error | null) => void): void {
     this.closed = true;
     const flushed = this.fileQueue instanceof SnapshotQueue ? this.fileQueue.close() : Promise.resolve();
-    void flushed.then(() => {
-      this.releaseLock();
-      callback(null);
-    });
+    flushed
+      .then(() => {
+        this.releaseLock();
+        callback(null);
+      })
+      .catch(callback);
   }
 
   private takeLock(): void {
