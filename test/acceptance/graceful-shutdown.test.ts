@@ -131,6 +131,35 @@ describe('Graceful shutdown of the running service (SIGTERM)', () => {
     }
   });
 
+  it('cuts a request still in flight when the grace is over, and exits 1 saying so', async () => {
+    const api = await startApiProcess({SHUTDOWN_GRACE_SECONDS: '1', LOG_LEVEL: 'info'});
+    try {
+      const tokens = await signIn(api.url, 'carol@example.org');
+      const stalled = http.request(`${api.url}/volume/upload`, {
+        method: 'POST',
+        headers: {authorization: `Bearer ${tokens.access_token}`, 'content-type': 'multipart/form-data; boundary=b', 'content-length': 1_000_000},
+      });
+      const outcome = new Promise<string>(resolve => {
+        stalled.once('error', err => resolve((err as NodeJS.ErrnoException).code ?? err.message));
+        stalled.once('response', res => resolve(`answered ${res.statusCode}`));
+      });
+      stalled.write('--b\r\nContent-Disposition: form-data; name="file"; filename="never.ipynb"\r\n\r\n{');
+      // The API streams the file to DATA_DIR/uploads as it comes: there, the request is in flight.
+      const uploads = path.join(api.dataDir, 'uploads');
+      while ((await fs.readdir(uploads).catch(() => [])).length === 0) await pause(20);
+      api.child.kill('SIGTERM');
+      expect(await outcome).to.match(/ECONNRESET|socket hang up/);
+      expect((await api.exited).code).to.equal(1);
+      const lines = api.logLines();
+      expect(lines.find(line => /^shutdown: grace period over/.test(String(line.message)))).to.containDeep({level: 'warn', requests: 1});
+      expect(lines.find(line => line.message === 'shutdown: HTTP server closed')).to.containDeep({requestsCut: 1});
+      expect(lines.find(line => line.message === 'shutdown: complete')).to.containDeep({exitCode: 1});
+      await expect(fs.access(path.join(api.dataDir, 'db.json.lock'))).to.be.rejected();
+    } finally {
+      api.child.kill('SIGKILL');
+    }
+  });
+
   describe('with a server starting at the hub', () => {
     let hub: SpawningHubDouble;
 

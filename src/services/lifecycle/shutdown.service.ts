@@ -70,11 +70,6 @@ export class ShutdownService {
     });
   }
 
-  /** Requests the grace period ended before they were answered. */
-  get requestsCut(): number {
-    return this.cut;
-  }
-
   private readonly onRequest = (request: IncomingMessage, response: ServerResponse) => {
     this.inFlight.add(response);
     response.once('close', () => this.inFlight.delete(response));
