@@ -18,10 +18,7 @@ export class DbDataSource
 {
   static dataSourceName = 'db';
 
-  constructor(
-    @inject(AppBindings.CONFIG) config: AppConfig,
-    @service(LoggerService) private readonly logger: LoggerService,
-  ) {
+  constructor(@inject(AppBindings.CONFIG) config: AppConfig, @service(LoggerService) private readonly logger: LoggerService) {
     super(dbSettings(config));
     // Connection failures reach start() through connect()'s promise and the
     // health check; unheard, the juggler's 'error' event would throw instead.

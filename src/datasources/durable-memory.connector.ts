@@ -463,7 +463,10 @@ class SnapshotQueue {
 
   push(task: FileTask): void {
     if (this.closed && task.operation !== 'read') {
-      const refused = peerError('database', new HttpErrors.ServiceUnavailable('The API is stopping: its embedded store takes no more changes'));
+      const refused = peerError(
+        'database',
+        new HttpErrors.ServiceUnavailable('The API is stopping: its embedded store takes no more changes'),
+      );
       process.nextTick(() => task.callback?.(refused, task.data));
       return;
     }

@@ -11,7 +11,12 @@ import {SpawningHubDouble} from '../fixtures/spawning-hub-double';
 
 const GRACE_SECONDS = 10;
 /** A 1.5 MB notebook, uploaded slowly enough to be in flight when the signal comes. */
-const NOTEBOOK = {cells: [{cell_type: 'markdown', metadata: {}, source: ['x'.repeat(1_500_000)]}], metadata: {}, nbformat: 4, nbformat_minor: 2};
+const NOTEBOOK = {
+  cells: [{cell_type: 'markdown', metadata: {}, source: ['x'.repeat(1_500_000)]}],
+  metadata: {},
+  nbformat: 4,
+  nbformat_minor: 2,
+};
 const SPEC = JSON.parse(readFileSync(path.resolve(__dirname, '../../../openapi.json'), 'utf8'));
 const validProgressEvent = new Ajv({strict: false}).compile(SPEC.components.schemas.ServerProgressEvent);
 
@@ -19,7 +24,10 @@ const pause = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /** The shutdown steps the process logged, in order, each checked to be a JSON line. */
 function shutdownSteps(api: ApiProcess): string[] {
-  const lines = api.output().split('\n').filter(line => /shutdown/.test(line));
+  const lines = api
+    .output()
+    .split('\n')
+    .filter(line => /shutdown/.test(line));
   for (const line of lines) expect(() => JSON.parse(line)).to.not.throw();
   return lines.map(line => String(JSON.parse(line).message));
 }
@@ -59,7 +67,9 @@ describe('Graceful shutdown of the running service (SIGTERM)', () => {
 
       const boundary = 'shutdown-test-boundary';
       const body = Buffer.concat([
-        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.ipynb"\r\nContent-Type: application/json\r\n\r\n`),
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.ipynb"\r\nContent-Type: application/json\r\n\r\n`,
+        ),
         Buffer.from(JSON.stringify(NOTEBOOK)),
         Buffer.from(`\r\n--${boundary}--\r\n`),
       ]);
@@ -137,7 +147,11 @@ describe('Graceful shutdown of the running service (SIGTERM)', () => {
       const tokens = await signIn(api.url, 'carol@example.org');
       const stalled = http.request(`${api.url}/volume/upload`, {
         method: 'POST',
-        headers: {authorization: `Bearer ${tokens.access_token}`, 'content-type': 'multipart/form-data; boundary=b', 'content-length': 1_000_000},
+        headers: {
+          authorization: `Bearer ${tokens.access_token}`,
+          'content-type': 'multipart/form-data; boundary=b',
+          'content-length': 1_000_000,
+        },
       });
       const outcome = new Promise<string>(resolve => {
         stalled.once('error', err => resolve((err as NodeJS.ErrnoException).code ?? err.message));
@@ -219,7 +233,9 @@ describe('Graceful shutdown of the running service (SIGTERM)', () => {
         for (const {data} of events) expect(validProgressEvent(data) ? [] : validProgressEvent.errors).to.deepEqual([]);
 
         expect(await api.exited).to.deepEqual({code: 0, signal: null});
-        expect(api.logLines().find(line => line.message === 'shutdown: progress streams ended with a reconnect event')).to.containDeep({streams: 1});
+        expect(api.logLines().find(line => line.message === 'shutdown: progress streams ended with a reconnect event')).to.containDeep({
+          streams: 1,
+        });
         expect(shutdownSteps(api)).to.containDeep(['shutdown: server status reconciliation stopped']);
         expect(shutdownSteps(api).slice(-2)).to.deepEqual(['shutdown: database closed', 'shutdown: complete']);
       } finally {

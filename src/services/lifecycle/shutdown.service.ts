@@ -56,12 +56,16 @@ export class ShutdownService {
     const graceSeconds = this.config.shutdownGraceSeconds;
     // Answers not begun yet close their connection too, instead of waiting for another request.
     for (const response of this.inFlight) if (!response.headersSent) response.setHeader('Connection', 'close');
-    this.logger.info('shutdown: draining; new connections refused, in-flight requests may finish', {inFlight: this.inFlight.size, graceSeconds});
+    this.logger.info('shutdown: draining; new connections refused, in-flight requests may finish', {
+      inFlight: this.inFlight.size,
+      graceSeconds,
+    });
     this.logger.info('shutdown: progress streams ended with a reconnect event', {streams: this.progress.closeStreams()});
     // The REST server destroys what is left at the same moment (its gracePeriodForClose).
     const graceOver = setTimeout(() => {
       this.cut = this.inFlight.size;
-      if (this.cut > 0) this.logger.warn('shutdown: grace period over; cutting the requests still in flight', {requests: this.cut, graceSeconds});
+      if (this.cut > 0)
+        this.logger.warn('shutdown: grace period over; cutting the requests still in flight', {requests: this.cut, graceSeconds});
     }, graceSeconds * 1000);
     graceOver.unref();
     server.once('close', () => {
