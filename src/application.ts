@@ -10,7 +10,16 @@ import {
   AuthorizationDecision,
 } from '@loopback/authorization';
 import {BootMixin} from '@loopback/boot';
-import {ApplicationConfig, BindingScope, Constructor, createBindingFromClass, extensionFor, intercept} from '@loopback/core';
+import {
+  ApplicationConfig,
+  BindingScope,
+  Constructor,
+  CoreBindings,
+  CoreTags,
+  createBindingFromClass,
+  extensionFor,
+  intercept,
+} from '@loopback/core';
 import {RepositoryMixin} from '@loopback/repository';
 import {RestApplication, RestBindings, RestMiddlewareGroups, RestTags} from '@loopback/rest';
 import {RestExplorerBindings, RestExplorerComponent} from '@loopback/rest-explorer';
@@ -26,6 +35,7 @@ import {SpawnerTokenStrategy} from './authentication/spawner-token.strategy';
 import {ResourceAccessAuthorizer} from './authorization/resource-access.authorizer';
 import {explorerSecurityHeaders} from './interceptors/explorer-security-headers.interceptor';
 import {elnCors} from './middleware/eln-cors.middleware';
+import {DRAIN_OBSERVER_GROUP} from './observers/drain.observer';
 import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
 import {ErrorResponsesSpecEnhancer} from './enhancers/error-responses.spec-enhancer';
 import {FrameworkNotesSpecEnhancer} from './enhancers/framework-notes.spec-enhancer';
@@ -83,7 +93,8 @@ export class NotebooksHubApplication extends BootMixin(
       rest: {
         host: config.host,
         port: config.port,
-        gracePeriodForClose: 5000,
+        // In-flight requests may finish this long once a stop begins; then their connections are cut.
+        gracePeriodForClose: config.shutdownGraceSeconds * 1000,
         expressSettings: {'x-powered-by': false, 'trust proxy': config.trustProxy},
         requestBodyParser: {
           json: {limit: config.maxBodySize, strict: true},
@@ -108,6 +119,10 @@ export class NotebooksHubApplication extends BootMixin(
       observers: {dirs: ['observers'], extensions: ['.observer.js'], nested: true},
     };
 
+    // LoopBack orders observers by their group tag, which its REST server lacks: untagged, it
+    // would start before the database connects and stop after it closed, under in-flight requests.
+    this.getBinding(`${CoreBindings.SERVERS}.RestServer`).tag({[CoreTags.LIFE_CYCLE_OBSERVER_GROUP]: 'server'});
+    this.bind(CoreBindings.LIFE_CYCLE_OBSERVER_OPTIONS).to({parallel: true, orderedGroups: ['server', DRAIN_OBSERVER_GROUP]});
     this.bind(AppBindings.CONFIG).to(config);
     this.bind(AppBindings.PACKAGE).to({name: pkg.name, version: pkg.version});
     // The OpenAPI info block (title, version, description) is read from it.

@@ -17,6 +17,8 @@ export interface AppConfig {
   mongoUrl?: string;
   corsOrigins: string[];
   maxBodySize: string;
+  /** Seconds a stopping API gives in-flight requests before it cuts them. */
+  shutdownGraceSeconds: number;
   hubUsernameRule: HubUsernameRule;
   /** Folder holding one folder per dataset, named by the dataset's id. */
   datasetsRoot: string;
@@ -348,6 +350,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     mongoUrl,
     corsOrigins: read.list('CORS_ORIGINS', [new URL(publicUrl).origin]),
     maxBodySize,
+    shutdownGraceSeconds: read.integer('SHUTDOWN_GRACE_SECONDS', 30, 1, 3600),
     hubUsernameRule: read.oneOf(
       'HUB_USERNAME_RULE',
       HUB_USERNAME_RULES,

@@ -1,18 +1,18 @@
 import dotenv from 'dotenv';
 import {NotebooksHubApplication} from './application';
 import {ConfigError, loadConfig} from './config';
+import {ShutdownService} from './services/lifecycle/shutdown.service';
 
 export {NotebooksHubApplication};
 
 export async function main(): Promise<NotebooksHubApplication> {
   dotenv.config({quiet: true});
   const config = loadConfig();
-  const app = new NotebooksHubApplication(config, {
-    shutdown: {signals: ['SIGTERM', 'SIGINT'], gracePeriod: 10000},
-  });
+  // Not LoopBack's signal handling: it ends the process by the signal, never with an exit code.
+  const app = new NotebooksHubApplication(config, {shutdown: {signals: []}});
   await app.boot();
   await app.start();
-  // LoopBack's own shutdown handling stops the app gracefully on SIGTERM and SIGINT.
+  (await app.get<ShutdownService>('services.ShutdownService')).handleSignals(['SIGTERM', 'SIGINT']);
   console.log(`Notebooks Hub API is listening at ${app.restServer.url} (public URL ${config.publicUrl}); explorer at ${config.publicUrl}/explorer`);
   return app;
 }

@@ -88,10 +88,10 @@ export class ServerController {
   }
 
   @requireAccess('server', 'read')
-  @get('/servers/{id}/progress', {operationId: 'streamServerProgress', summary: 'Follow a server\'s start as server-sent events', description: 'Server-sent events relaying the hub\'s spawn progress, ending with `ready` and `url`, or `failed` and `message`.',
+  @get('/servers/{id}/progress', {operationId: 'streamServerProgress', summary: 'Follow a server\'s start as server-sent events', description: 'Server-sent events relaying the hub\'s spawn progress, ending with `ready` and `url`, or `failed` and `message`; a stopping API ends it with `reconnect`.',
     responses: {
       '200': {
-        description: 'Server-sent events, each `data:` line one ServerProgressEvent as JSON; `:` lines are heartbeats. The last event has `ready` or `failed`.',
+        description: 'Server-sent events, each `data:` line one ServerProgressEvent as JSON; `:` lines are heartbeats. The last event has `ready`, `failed` or `reconnect` (the API stopped; open the stream again).',
         content: {'text/event-stream': {schema: {type: 'array', format: 'event-stream', items: getModelSchemaRef(ServerProgressEvent)}}},
       },
     },

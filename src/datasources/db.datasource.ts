@@ -1,8 +1,9 @@
-import {inject, lifeCycleObserver, LifeCycleObserver} from '@loopback/core';
+import {inject, lifeCycleObserver, LifeCycleObserver, service} from '@loopback/core';
 import {juggler} from '@loopback/repository';
 import path from 'node:path';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
+import {LoggerService} from '../services/logger.service';
 import * as durableMemory from './durable-memory.connector';
 
 /**
@@ -17,7 +18,7 @@ export class DbDataSource
 {
   static dataSourceName = 'db';
 
-  constructor(@inject(AppBindings.CONFIG) config: AppConfig) {
+  constructor(@inject(AppBindings.CONFIG) config: AppConfig, @service(LoggerService) private readonly logger: LoggerService) {
     super(dbSettings(config));
     // Connection failures reach start() through connect()'s promise and the
     // health check; unheard, the juggler's 'error' event would throw instead.
@@ -30,6 +31,16 @@ export class DbDataSource
    */
   async start(): Promise<void> {
     await this.connect();
+  }
+
+  /**
+   * Last step of a stop, once nothing serves requests: the embedded store's
+   * queued writes reach the disk and DATA_DIR is released; MongoDB's
+   * connections close.
+   */
+  override async stop(): Promise<void> {
+    await this.disconnect();
+    this.logger.info('shutdown: database closed', {store: this.connector?.name === 'mongodb' ? 'mongodb' : 'embedded'});
   }
 }
 

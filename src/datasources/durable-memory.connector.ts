@@ -57,7 +57,8 @@ export class DurableMemory extends Memory {
    */
   override connect(callback: (err?: Error) => void): void {
     if (this.closed) {
-      process.nextTick(() => callback(new Error('The embedded store is closed: the API is stopping')));
+      const closed = peerError('database', new HttpErrors.ServiceUnavailable('The embedded store is closed: the API is stopping'));
+      process.nextTick(() => callback(closed));
       return;
     }
     try {
@@ -73,10 +74,20 @@ export class DurableMemory extends Memory {
     });
   }
 
+  /**
+   * Waits for the snapshots still queued to be on disk, then releases
+   * DATA_DIR; a write asked for after this fails instead of reaching a file
+   * another process may hold by then.
+   */
   disconnect(callback: (err?: Error | null) => void): void {
     this.closed = true;
-    this.releaseLock();
-    process.nextTick(() => callback(null));
+    const flushed = this.fileQueue instanceof SnapshotQueue ? this.fileQueue.close() : Promise.resolve();
+    flushed
+      .then(() => {
+        this.releaseLock();
+        callback(null);
+      })
+      .catch(callback);
   }
 
   private takeLock(): void {
@@ -440,10 +451,25 @@ class SnapshotQueue {
   private nextWrite?: Batch;
   /** The last snapshot on disk: what memory goes back to when a save fails. */
   private saved?: string;
+  private closed = false;
 
   constructor(private readonly connector: DurableMemory) {}
 
+  /** Refuses further writes; resolves once every queued one is on disk (or failed). */
+  close(): Promise<void> {
+    this.closed = true;
+    return this.tail.catch(() => undefined);
+  }
+
   push(task: FileTask): void {
+    if (this.closed && task.operation !== 'read') {
+      const refused = peerError(
+        'database',
+        new HttpErrors.ServiceUnavailable('The API is stopping: its embedded store takes no more changes'),
+      );
+      process.nextTick(() => task.callback?.(refused, task.data));
+      return;
+    }
     if (task.operation === 'read') {
       this.enqueue(() => this.read(task));
       return;

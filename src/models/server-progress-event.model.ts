@@ -17,4 +17,12 @@ export class ServerProgressEvent extends Model {
 
   @property({type: 'boolean', description: 'Present (true) on the last event of a start that failed', jsonSchema: {enum: [true]}})
   failed?: true;
+
+  @property({
+    type: 'boolean',
+    description:
+      'Present (true) on the last event when the API stops before the start ends: the start goes on; open the stream again (an SSE `retry:` comes with it)',
+    jsonSchema: {enum: [true]},
+  })
+  reconnect?: true;
 }

@@ -21,7 +21,7 @@ const LEASE_INTERVALS = 3;
 @lifeCycleObserver('reconcile')
 export class ServerStatusObserver implements LifeCycleObserver {
   private timer?: NodeJS.Timeout;
-  private running = false;
+  private running?: Promise<void>;
   private hubWasDown = false;
 
   constructor(
@@ -40,10 +40,14 @@ export class ServerStatusObserver implements LifeCycleObserver {
     this.timer.unref();
   }
 
-  /** Stops passing, and hands the lease over: another replica reconciles from its next interval. */
+  /** Stops the passes, waits for one under way (the database closes after this) and hands the lease over. */
   async stop(): Promise<void> {
+    if (!this.timer) return;
     clearInterval(this.timer);
-    if (this.hub.configured) await this.leases.release(RECONCILER_LEASE).catch(() => undefined);
+    this.timer = undefined;
+    await this.running;
+    await this.leases.release(RECONCILER_LEASE).catch(() => undefined);
+    this.logger.info('shutdown: server status reconciliation stopped');
   }
 
   /**
@@ -53,14 +57,21 @@ export class ServerStatusObserver implements LifeCycleObserver {
    */
   async reconcileOnce(): Promise<boolean> {
     if (this.running) return false;
-    this.running = true;
-    try {
+    const leased = async () => {
       const ttlMs = LEASE_INTERVALS * this.config.hub.reconcileIntervalSeconds * 1000;
       if (!(await this.leases.acquire(RECONCILER_LEASE, ttlMs))) return false;
       await this.pass();
       return true;
+    };
+    const pass = leased();
+    this.running = pass.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      return await pass;
     } finally {
-      this.running = false;
+      this.running = undefined;
     }
   }
 

@@ -50,6 +50,7 @@ export class TrashPurgeObserver implements LifeCycleObserver {
     clearInterval(this.timer);
     await this.sweeping;
     await this.leases.release(TRASH_PURGE_LEASE).catch(() => undefined);
+    this.logger.info('shutdown: trash purge stopped');
   }
 
   /** Answers how many datasets, modules and abandoned secrets were purged. */

@@ -2,6 +2,7 @@ import {expect} from '@loopback/testlab';
 import {spawnSync} from 'node:child_process';
 import {promises as fs} from 'node:fs';
 import path from 'node:path';
+import {DbDataSource} from '../../src/datasources/db.datasource';
 import {GroupRepository} from '../../src/repositories/group.repository';
 import {UserRepository} from '../../src/repositories/user.repository';
 import {RunningApp, startApp} from '../fixtures/test-app';
@@ -51,9 +52,13 @@ describe('The embedded store (memory connector persisted to DATA_DIR/db.json)', 
     await Promise.all(
       Array.from({length: 50}, (_, i) => users.create(aUser(`user${i}@example.org`))),
     );
-    const files = await fs.readdir(api.dataDir);
+    // The API writes on its own too (the trash purge's lease at start): stopping waits for every write.
+    const {dataDir} = api;
+    await api.stop();
+    api = undefined;
+    const files = await fs.readdir(dataDir);
     expect(files.filter(f => f.endsWith('.tmp'))).to.be.empty();
-    const snapshot = JSON.parse(await fs.readFile(path.join(api.dataDir, 'db.json'), 'utf8'));
+    const snapshot = JSON.parse(await fs.readFile(path.join(dataDir, 'db.json'), 'utf8'));
     expect(Object.keys(snapshot.models.User)).to.have.length(50);
   });
 
@@ -96,6 +101,26 @@ describe('The embedded store (memory connector persisted to DATA_DIR/db.json)', 
     const emails = Object.values(saved.models.User as Record<string, string>).map(row => JSON.parse(row).email);
     expect(emails.sort()).to.deepEqual(['kept@example.org', 'later@example.org']);
     expect((await fs.readdir(api.dataDir)).filter(name => name.endsWith('.tmp'))).to.deepEqual([]);
+  });
+
+  it('closes only once the writes still queued are on disk, then releases DATA_DIR and refuses later writes with 503', async () => {
+    api = await startApp();
+    const users = await repositoryOf(api);
+    const dataSource = await api.app.get<DbDataSource>('datasources.db');
+    const creates = Array.from({length: 20}, (_, i) => users.create(aUser(`queued${i}@example.org`)));
+    // The creates have changed memory and queued their snapshot; the store closes before it is written.
+    await new Promise(resolve => setImmediate(resolve));
+    await dataSource.stop();
+    const saved = JSON.parse(await fs.readFile(path.join(api.dataDir, 'db.json'), 'utf8'));
+    expect(Object.keys(saved.models.User)).to.have.length(20);
+    await expect(fs.access(path.join(api.dataDir, 'db.json.lock'))).to.be.rejected();
+    await Promise.all(creates);
+    const late = await users.create(aUser('late@example.org')).then(
+      () => undefined,
+      err => err as {statusCode?: number; message: string},
+    );
+    expect(late?.statusCode).to.equal(503);
+    expect(late?.message).to.match(/stopping/);
   });
 
   it('refuses a second process on the same DATA_DIR, and takes over the lock of one that is gone', async () => {
