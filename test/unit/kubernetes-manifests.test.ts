@@ -35,7 +35,7 @@ const Z2JH_VALUES = `${K8S_DIR}/zero-to-jupyterhub/values.yaml`;
  * Settings another part of the same change introduces in src/config.ts and
  * .env.example; excused only while .env.example does not document them yet.
  */
-const SETTINGS_ADDED_ALONGSIDE = ['METRICS_TOKEN', 'SHUTDOWN_GRACE_SECONDS'];
+const SETTINGS_ADDED_ALONGSIDE = ['METRICS_TOKEN'];
 
 interface ModelClass {
   new (data: object): {validate(): void};
