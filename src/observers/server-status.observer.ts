@@ -3,6 +3,7 @@ import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
 import {JupyterHubService} from '../services/hub/jupyterhub.service';
 import {LoggerService} from '../services/logger.service';
+import {MetricsService} from '../services/observability/metrics.service';
 import {ServerService} from '../services/hub/server.service';
 
 /**
@@ -21,6 +22,7 @@ export class ServerStatusObserver implements LifeCycleObserver {
     @service(ServerService) private readonly servers: ServerService,
     @service(JupyterHubService) private readonly hub: JupyterHubService,
     @service(LoggerService) private readonly logger: LoggerService,
+    @service(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
   start(): void {
@@ -41,9 +43,12 @@ export class ServerStatusObserver implements LifeCycleObserver {
     this.running = true;
     try {
       const {changed} = await this.servers.reconcile(this.config.hub.reconcileMaxRequests);
+      this.metrics.reconciled('ok', changed);
       if (this.hubWasDown) this.logger.info('JupyterHub answers again; server statuses reconciled', {changed});
       this.hubWasDown = false;
     } catch (err) {
+      this.metrics.reconciled('error');
+      this.metrics.peerFailed(err);
       if (!this.hubWasDown) {
         this.logger.warn('cannot reconcile server statuses with JupyterHub', {reason: (err as Error).message});
       }
