@@ -30,7 +30,7 @@ export class RequestIdSpecEnhancer implements OASEnhancer {
         ...spec.components?.headers,
         [HEADER_NAME]: {
           description:
-            'The request\'s id: the X-Request-Id it came with when that is 1-128 letters, digits or `._:-`, else a new UUID. ' +
+            "The request's id: the X-Request-Id it came with when that is 1-128 letters, digits or `._:-`, else a new UUID. " +
             'Every log line of the request carries it.',
           schema: {type: 'string', maxLength: 128},
         },

@@ -1,7 +1,9 @@
 import type {LoggerService} from '../services/logger.service';
 
-/** oidc-provider's notices: `oidc-provider WARNING: ...` on console.warn, `... NOTICE: ...` on console.info, coloured on terminals. */
-const NOTICE = /^(?:\x1b\[[\d;]*m)?oidc-provider (WARNING|NOTICE): ([\s\S]*?)(?:\x1b\[0m)?$/;
+/** oidc-provider's notices: `oidc-provider WARNING: ...` on console.warn, `... NOTICE: ...` on console.info. */
+const NOTICE = /^oidc-provider (WARNING|NOTICE): ([\s\S]*)$/;
+/** The colour codes it wraps them in on terminals. */
+const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[\\d;]*m`, 'g');
 
 const loggers: LoggerService[] = [];
 let original: Pick<Console, 'warn' | 'info'> | undefined;
@@ -28,7 +30,7 @@ export function routeProviderNotices(logger: LoggerService): () => void {
 }
 
 function forward(level: 'warn' | 'info', args: unknown[]): void {
-  const match = args.length === 1 && typeof args[0] === 'string' ? NOTICE.exec(args[0]) : null;
+  const match = args.length === 1 && typeof args[0] === 'string' ? NOTICE.exec(args[0].replace(COLOUR, '')) : null;
   const logger = loggers[loggers.length - 1];
   if (!match || !logger) {
     original![level](...args);

@@ -38,9 +38,7 @@ function valueOf(samples: Sample[], name: string, labels: Record<string, string>
 }
 
 async function scrape(client: supertest.SuperTest<supertest.Test>, token?: string): Promise<Sample[]> {
-  const request = client.get('/metrics');
-  if (token) request.set('Authorization', `Bearer ${token}`);
-  const res = await request.expect(200);
+  const res = await (token ? client.get('/metrics').set('Authorization', `Bearer ${token}`) : client.get('/metrics')).expect(200);
   expect(res.headers['content-type']).to.match(/^text\/plain/);
   return parseExposition(res.text);
 }
@@ -78,7 +76,9 @@ describe('Observability: metrics, request ids and JSON logs', () => {
     const duration = 'notebooks_hub_http_request_duration_seconds_count';
     expect(valueOf(samples, duration, {method: 'POST', route: '/datasets', status: '200'})).to.be.aboveOrEqual(1);
     const routes = samples.filter(s => s.name === requests).map(s => s.labels.route);
-    expect(routes.filter(route => route.includes(dataset.body._id) || route.includes('no-such') || route.includes('/at/all'))).to.be.empty();
+    expect(
+      routes.filter(route => route.includes(dataset.body._id) || route.includes('no-such') || route.includes('/at/all')),
+    ).to.be.empty();
     // Process metrics of prom-client, in the app's own registry.
     expect(samples.some(s => s.name === 'process_cpu_user_seconds_total')).to.be.true();
     expect(samples.some(s => s.name === 'nodejs_heap_size_used_bytes')).to.be.true();
@@ -90,7 +90,10 @@ describe('Observability: metrics, request ids and JSON logs', () => {
     expect(none.headers['www-authenticate']).to.match(/^Bearer/);
     await world.client.get('/metrics').set('Authorization', 'Bearer not-the-metrics-token').expect(401);
     // A person's access token is not the metrics token.
-    await world.client.get('/metrics').set('Authorization', `Bearer ${await world.tokenFor(PEOPLE.admin, true)}`).expect(401);
+    await world.client
+      .get('/metrics')
+      .set('Authorization', `Bearer ${await world.tokenFor(PEOPLE.admin, true)}`)
+      .expect(401);
     await scrape(world.client, METRICS_TOKEN);
   });
 
@@ -139,7 +142,10 @@ describe('Observability: metrics, request ids and JSON logs', () => {
   it('logs a request without a token with its id and no user', async () => {
     const before = logged.length;
     await world.client.get('/version').set('X-Request-Id', 'anonymous-1').expect(200);
-    const line = logged.slice(before).map(l => JSON.parse(l)).find(l => l.requestId === 'anonymous-1');
+    const line = logged
+      .slice(before)
+      .map(l => JSON.parse(l))
+      .find(l => l.requestId === 'anonymous-1');
     expect(line).to.containDeep({message: 'request', method: 'GET', path: '/version', status: 200});
     expect(line).to.not.have.property('user');
   });
@@ -206,7 +212,10 @@ describe('Observability of JupyterHub calls, spawns and reconciliation on a real
 
   it('counts hub calls by operation and outcome, times the spawn to running, and counts reconcile passes', async () => {
     const owner = await world.as('owner');
-    const server = await owner.post('/servers').send({...TEMPLATE_BODY, name: 'Measured'}).expect(200);
+    const server = await owner
+      .post('/servers')
+      .send({...TEMPLATE_BODY, name: 'Measured'})
+      .expect(200);
     let status = server.body.status;
     const deadline = Date.now() + 60000;
     while (status !== 'running') {
@@ -229,7 +238,9 @@ describe('Observability of JupyterHub calls, spawns and reconciliation on a real
     expect(valueOf(samples, 'notebooks_hub_spawn_duration_seconds_count', {outcome: 'running'})).to.equal(1);
     expect(valueOf(samples, 'notebooks_hub_spawn_duration_seconds_sum', {outcome: 'running'})).to.be.above(0);
     expect(valueOf(samples, 'notebooks_hub_http_requests_total', {method: 'POST', route: '/servers', status: '200'})).to.equal(1);
-    expect(valueOf(samples, 'notebooks_hub_http_requests_total', {method: 'GET', route: '/servers/{id}', status: '200'})).to.be.aboveOrEqual(1);
+    expect(
+      valueOf(samples, 'notebooks_hub_http_requests_total', {method: 'GET', route: '/servers/{id}', status: '200'}),
+    ).to.be.aboveOrEqual(1);
     const hubOutcomes = new Set(samples.filter(s => s.name === 'notebooks_hub_hub_requests_total').map(s => s.labels.outcome));
     for (const outcome of hubOutcomes) expect(['ok', 'hub_error', 'unavailable', 'timeout']).to.containEql(outcome);
     await owner.delete(`/servers/${server.body._id}`).expect(204);
