@@ -49,7 +49,13 @@ interface Measurement {
   peakRssMb?: number;
 }
 
-function startChild(script: string, env: Record<string, string>, ready: RegExp | 'message', execArgv: string[] = []): Promise<ChildProcess> {
+/** Starts a child, ready when its output matches, it sends a message, or (`{live: url}`) the URL answers 200. */
+function startChild(
+  script: string,
+  env: Record<string, string>,
+  ready: RegExp | 'message' | {live: string},
+  execArgv: string[] = [],
+): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = fork(script, [], {env: {...process.env, ...env}, execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc']});
     let output = '';
@@ -60,6 +66,16 @@ function startChild(script: string, env: Record<string, string>, ready: RegExp |
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     if (ready === 'message') child.once('message', () => resolve(child));
+    if (typeof ready === 'object' && !(ready instanceof RegExp)) {
+      const poll = () => {
+        if (child.exitCode !== null) return;
+        fetch(ready.live).then(
+          res => (res.status === 200 ? resolve(child) : setTimeout(poll, 20)),
+          () => setTimeout(poll, 20),
+        );
+      };
+      poll();
+    }
     child.once('exit', code => reject(new Error(`${script} exited with ${code}:\n${output}`)));
   });
 }
@@ -163,6 +179,7 @@ async function main(): Promise<void> {
 
 function startApi(port: number, provider: TestIdentityProvider, dataDir: string): Promise<ChildProcess> {
   const url = `http://127.0.0.1:${port}`;
+  // At warn the API does not log that it listens: it is up once it answers.
   return startChild(path.join(ROOT, 'dist/src/index.js'), {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
@@ -175,7 +192,7 @@ function startApi(port: number, provider: TestIdentityProvider, dataDir: string)
     AUTH_STATE_SECRET: 'bench-secret-bench-secret-bench-secret',
     // One user seeds hundreds of records and uploads for seconds on end: limited, the bench would time 429s.
     RATE_LIMIT_WRITES_PER_MINUTE: '0',
-  }, /is listening at/, (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean));
+  }, {live: `${url}/health/live`}, (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean));
 }
 
 /** The reference server answering `bodies` per URL, and `envelopes` per URL to clients asking for the pagination envelope. */

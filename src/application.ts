@@ -40,6 +40,7 @@ import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-
 import {ErrorResponsesSpecEnhancer} from './enhancers/error-responses.spec-enhancer';
 import {FrameworkNotesSpecEnhancer} from './enhancers/framework-notes.spec-enhancer';
 import {ServersSpecEnhancer} from './enhancers/servers.spec-enhancer';
+import {RequestIdSpecEnhancer} from './enhancers/request-id.spec-enhancer';
 import {TagDescriptionsSpecEnhancer} from './enhancers/tag-descriptions.spec-enhancer';
 import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
 import {RESOURCE_DESCRIPTORS} from './descriptors';
@@ -58,6 +59,8 @@ import {HubHealthCheck} from './services/hub/hub-health-check.service';
 import {JupyterHubService} from './services/hub/jupyterhub.service';
 import {LocalSecretStoreService} from './services/secrets/local-secret-store.service';
 import {LoggerService} from './services/logger.service';
+import {REQUEST_ID_HEADER} from './utils/request-scope.util';
+import {routeProviderNotices} from './utils/provider-notices.util';
 import type {SecretStore} from './types/secret-store';
 import {SecretStoreHealthCheck} from './services/secrets/secret-store-health-check.service';
 import {START_PAGE_CSP, setPageSecurityHeaders} from './utils/page-security-headers.util';
@@ -106,6 +109,7 @@ export class NotebooksHubApplication extends BootMixin(
           // The sign-in cookie (path /auth) travels from the configured origins; no origin may send it with '*'.
           credentials: !config.corsOrigins.includes('*'),
           maxAge: 86400,
+          exposedHeaders: [REQUEST_ID_HEADER],
         },
         ...options.rest,
       },
@@ -150,6 +154,8 @@ export class NotebooksHubApplication extends BootMixin(
     this.add(createBindingFromClass(BearerSecuritySpecEnhancer));
     // After the bearer enhancer: which operations are secured decides their error statuses.
     this.add(createBindingFromClass(ErrorResponsesSpecEnhancer));
+    // After the error answers, which it declares the header on too.
+    this.add(createBindingFromClass(RequestIdSpecEnhancer));
     this.add(createBindingFromClass(TagDescriptionsSpecEnhancer));
     this.add(createBindingFromClass(FrameworkNotesSpecEnhancer));
     this.add(createBindingFromClass(ServersSpecEnhancer));
@@ -210,6 +216,9 @@ export class NotebooksHubApplication extends BootMixin(
   /** The embedded OpenID provider for a newcomer; configuration refuses it in production. */
   private async mountDevelopmentProvider(): Promise<void> {
     const {oidc, dataDir} = this.config;
+    const logger = await this.get<LoggerService>('services.LoggerService');
+    // Before the provider loads: it warns about its development defaults as it starts.
+    this.onStop(routeProviderNotices(logger));
     const secrets = await loadOrCreateProviderSecrets(
       dataDir,
       await this.get<FileSystemService>('services.FileSystemService'),
@@ -223,12 +232,18 @@ export class NotebooksHubApplication extends BootMixin(
       postLogoutRedirectUris: [oidc.postLogoutRedirectUri],
       ...secrets,
     });
+    provider.on('server_error', (_ctx: unknown, err: Error) => {
+      logger.error('the embedded OpenID provider failed a request', {reason: err.message, stack: err.stack});
+    });
+    // Koa would print errors that escape the provider's own handling to stderr as text.
+    provider.app.on('error', (err: Error & {status?: number}) => {
+      if ((err.status ?? 500) >= 500) logger.error('the embedded OpenID provider failed a request', {reason: err.message, stack: err.stack});
+    });
     const handle = provider.callback();
     // Koa answers its own errors, so the returned promise never rejects.
     this.mountExpressRouter(EMBEDDED_OIDC_PATH, (request, response) => {
       handle(request, response).catch(() => {});
     });
-    const logger = await this.get<LoggerService>('services.LoggerService');
     logger.warn(
       `The embedded development OpenID provider serves ${oidc.issuer}: it signs in the test users alice, bob, carol (@example.org) and dave@partner.org with any password. Set OIDC_ISSUER for anything but development.`,
     );

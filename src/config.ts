@@ -13,6 +13,8 @@ export interface AppConfig {
   port: number;
   publicUrl: string;
   logLevel: LogLevel;
+  /** Bearer token GET /metrics asks for; undefined: /metrics is open. */
+  metricsToken?: string;
   dataDir: string;
   mongoUrl?: string;
   corsOrigins: string[];
@@ -313,6 +315,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     read.problems.push('SPAWNER_TOKEN must be at least 32 characters long (it gives out secret values)');
   }
 
+  const metricsToken = read.optional('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    read.problems.push('METRICS_TOKEN must be at least 16 characters long');
+  }
+
   const mongoUrl = read.optional('MONGO_URL');
   if (mongoUrl !== undefined && !/^mongodb(\+srv)?:\/\//.test(mongoUrl)) {
     read.problems.push(
@@ -346,6 +353,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port,
     publicUrl,
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    metricsToken,
     dataDir,
     mongoUrl,
     corsOrigins: read.list('CORS_ORIGINS', [new URL(publicUrl).origin]),

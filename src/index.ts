@@ -2,6 +2,7 @@ import dotenv from 'dotenv';
 import {NotebooksHubApplication} from './application';
 import {ConfigError, loadConfig} from './config';
 import {ShutdownService} from './services/lifecycle/shutdown.service';
+import {LoggerService} from './services/logger.service';
 
 export {NotebooksHubApplication};
 
@@ -13,13 +14,21 @@ export async function main(): Promise<NotebooksHubApplication> {
   await app.boot();
   await app.start();
   (await app.get<ShutdownService>('services.ShutdownService')).handleSignals(['SIGTERM', 'SIGINT']);
-  console.log(`Notebooks Hub API is listening at ${app.restServer.url} (public URL ${config.publicUrl}); explorer at ${config.publicUrl}/explorer`);
+  const logger = await app.get<LoggerService>('services.LoggerService');
+  logger.info(`Notebooks Hub API is listening at ${app.restServer.url}`, {
+    url: app.restServer.url,
+    publicUrl: config.publicUrl,
+    explorer: `${config.publicUrl}/explorer`,
+  });
   return app;
 }
 
 if (require.main === module) {
   main().catch(err => {
-    console.error(err instanceof ConfigError ? err.message : `Cannot start the application: ${err.stack ?? err}`);
+    // No configuration was read, or it was refused: every line is JSON all the same.
+    const logger = new LoggerService({logLevel: 'error'});
+    if (err instanceof ConfigError) logger.error('invalid configuration', {problems: err.problems});
+    else logger.error('cannot start the application', {reason: (err as Error)?.message ?? String(err), stack: (err as Error)?.stack});
     process.exit(1);
   });
 }

@@ -4,6 +4,7 @@ import {AppBindings} from '../keys';
 import {JupyterHubService} from '../services/hub/jupyterhub.service';
 import {LeaseService} from '../services/coordination/lease.service';
 import {LoggerService} from '../services/logger.service';
+import {MetricsService} from '../services/observability/metrics.service';
 import {ServerService} from '../services/hub/server.service';
 
 /** The lease of the reconciler: of several replicas on one database, its holder alone reconciles. */
@@ -30,6 +31,7 @@ export class ServerStatusObserver implements LifeCycleObserver {
     @service(JupyterHubService) private readonly hub: JupyterHubService,
     @service(LeaseService) private readonly leases: LeaseService,
     @service(LoggerService) private readonly logger: LoggerService,
+    @service(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
   start(): void {
@@ -78,9 +80,12 @@ export class ServerStatusObserver implements LifeCycleObserver {
   private async pass(): Promise<void> {
     try {
       const {changed} = await this.servers.reconcile(this.config.hub.reconcileMaxRequests);
+      this.metrics.reconciled('ok', changed);
       if (this.hubWasDown) this.logger.info('JupyterHub answers again; server statuses reconciled', {changed});
       this.hubWasDown = false;
     } catch (err) {
+      this.metrics.reconciled('error');
+      this.metrics.peerFailed(err);
       if (!this.hubWasDown) {
         this.logger.warn('cannot reconcile server statuses with JupyterHub', {reason: (err as Error).message});
       }

@@ -1,9 +1,11 @@
 import {inject, injectable, BindingScope} from '@loopback/core';
 import {HandlerContext, HttpErrors, Reject} from '@loopback/rest';
 import {ErrorWriterOptions, writeErrorToResponse} from 'strong-error-handler';
+import {ObservabilityBindings} from '../keys';
 import {errorCodeOf} from '../utils/api-error.util';
 import {storageError} from '../utils/confined-folder.util';
 import {LoggerService} from '../services/logger.service';
+import type {MetricsService} from '../services/observability/metrics.service';
 
 /** Error answers are JSON whatever the Accept header says, never carry a stack trace. */
 export const ERROR_WRITER_OPTIONS: ErrorWriterOptions = {
@@ -30,6 +32,7 @@ type HttpLikeError = Error & {
 export class JsonRejectProvider {
   static value(
     @inject('services.LoggerService') logger: LoggerService,
+    @inject(ObservabilityBindings.METRICS) metrics: MetricsService,
   ): Reject {
     return ({request, response}: HandlerContext, error: Error) => {
       let err = error as HttpLikeError;
@@ -52,6 +55,7 @@ export class JsonRejectProvider {
         }
       }
       const statusCode = err.statusCode ?? err.status ?? 500;
+      if (statusCode > 500) metrics.peerFailed(err);
       // 502, 503 and 504 are answers this API chose (a peer is down or slow)
       // and their message says which; a 500 stays opaque.
       if (statusCode > 500 && HttpErrors.isHttpError(err)) err.expose = true;

@@ -6,6 +6,7 @@ import {
 } from '@loopback/authentication';
 import {BindingScope, Context, inject, injectable, service} from '@loopback/core';
 import {
+  BaseRoute,
   HttpHandler,
   InvokeMiddleware,
   MiddlewareView,
@@ -21,8 +22,11 @@ import {
   writeResultToResponse,
 } from '@loopback/rest';
 import {SecurityBindings, UserProfile} from '@loopback/security';
+import {EMBEDDED_OIDC_PATH} from '../config';
 import {LoggerService} from '../services/logger.service';
 import {RateLimiterService} from '../services/rate-limits/rate-limiter.service';
+import {MetricsService, UNMATCHED_ROUTE} from '../services/observability/metrics.service';
+import {REQUEST_ID_HEADER, requestIdFrom, RequestScope, runInRequestScope, userHash} from '../utils/request-scope.util';
 import {ControllerInvoker, routeKey} from './controller-invoker';
 
 /**
@@ -36,7 +40,10 @@ import {ControllerInvoker, routeKey} from './controller-invoker';
  * endpoints (the action middleware), routing, the route's authentication,
  * parameter parsing and validation, the method with its interceptors
  * (authorization), the JSON error format and the request log; and the rate
- * limits, sign-in before routing, writes once the caller is known.
+ * limits, sign-in before routing, writes once the caller is known. Each
+ * request gets an id (X-Request-Id, its own if sane), answered and carried
+ * by every log line written while it is handled, and is counted in the
+ * metrics under its route's path template.
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class FastSequence implements SequenceHandler {
@@ -54,6 +61,7 @@ export class FastSequence implements SequenceHandler {
     @inject(SequenceActions.INVOKE_MIDDLEWARE) private readonly invokeMiddleware: InvokeMiddleware,
     @service(LoggerService) private readonly logger: LoggerService,
     @service(RateLimiterService) private readonly rateLimits: RateLimiterService,
+    @service(MetricsService) private readonly metrics: MetricsService,
   ) {
     // The groups and chain the default INVOKE_MIDDLEWARE action uses.
     this.actionMiddleware = new MiddlewareView(serverContext, {
@@ -63,22 +71,34 @@ export class FastSequence implements SequenceHandler {
     this.controllers = new ControllerInvoker(serverContext);
   }
 
-  async handle(context: RequestContext): Promise<void> {
+  handle(context: RequestContext): Promise<void> {
+    const scope: RequestScope = {requestId: requestIdFrom(context.request.headers['x-request-id'])};
+    context.response.setHeader(REQUEST_ID_HEADER, scope.requestId);
+    return runInRequestScope(scope, () => this.answer(context, scope));
+  }
+
+  private async answer(context: RequestContext, scope: RequestScope): Promise<void> {
     const {request, response} = context;
-    this.logWhenAnswered(context);
+    const seen: Seen = {};
+    this.recordWhenAnswered(context, scope, seen);
     try {
       const answered = await this.invokeMiddleware(context, {
         middlewareList: this.actionMiddleware.middlewareBindingKeys,
       });
-      if (answered) return;
+      if (answered) {
+        seen.byMiddleware = true;
+        return;
+      }
       this.rateLimits.checkSignIn(request);
       const route = this.handler.findRoute(request);
+      seen.route = route;
       route.updateBindings(context);
       // The authorizer reads the route's path parameters from here, as under the default sequence.
       context.bind(RestBindings.Operation.ROUTE).to(route);
       const strategies = await this.strategiesFor(route, context);
       if (strategies) {
         const caller = await authenticate(strategies, context);
+        if (typeof caller.email === 'string') scope.user = userHash(caller.email);
         context.bind(SecurityBindings.USER).to(caller);
         this.rateLimits.checkWrite(request.method, caller);
       }
@@ -111,19 +131,58 @@ export class FastSequence implements SequenceHandler {
     return strategies;
   }
 
-  /** One log line per answered request: method, path without its query string (the ELN sends its token there), status, duration. */
-  private logWhenAnswered({request, response}: RequestContext): void {
-    if (!this.logger.enabled('info')) return;
+  /**
+   * Counts each answered request in the metrics and logs one line for it:
+   * method, path without its query string (the ELN sends its token there;
+   * the original URL, since a mounted router such as the provider's sees
+   * its path without the mount prefix), status, duration.
+   */
+  private recordWhenAnswered({request, response}: RequestContext, scope: RequestScope, seen: Seen): void {
     const started = process.hrtime.bigint();
     response.once('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const status = response.statusCode;
+      this.metrics.requestAnswered(request.method, routeLabel(request.method, request.originalUrl, status, seen), status, ms / 1000);
+      if (!this.logger.enabled('info')) return;
+      const query = request.originalUrl.indexOf('?');
       this.logger.info('request', {
+        requestId: scope.requestId,
+        user: scope.user,
         method: request.method,
-        path: request.path,
-        status: response.statusCode,
-        ms: Number(process.hrtime.bigint() - started) / 1e6,
+        path: query < 0 ? request.originalUrl : request.originalUrl.slice(0, query),
+        status,
+        ms,
       });
     });
   }
+}
+
+/** How far the sequence got with a request, for its metrics label. */
+interface Seen {
+  route?: ResolvedRoute;
+  byMiddleware?: true;
+}
+
+/** The endpoints of the spec, answered by the action middleware. */
+const SPEC_ENDPOINTS = new Set(['/openapi.json', '/openapi.yaml']);
+
+/**
+ * The route label of an answered request: the path template of the API's
+ * routes (`/datasets/{id}`), one label per kind of everything else, never a
+ * raw path, so the number of series stays bounded whatever clients ask for.
+ */
+function routeLabel(method: string, url: string, status: number, {route, byMiddleware}: Seen): string {
+  if (byMiddleware) {
+    if (method === 'OPTIONS') return '(preflight)';
+    const path = url.split('?', 1)[0];
+    return SPEC_ENDPOINTS.has(path) ? path : '(middleware)';
+  }
+  if (!route) return UNMATCHED_ROUTE;
+  if (route instanceof BaseRoute) return route.path;
+  // Else an Express route (the provider's, files of public/); a 404 means none of them answered the path.
+  if (status === 404) return UNMATCHED_ROUTE;
+  const mounted = url === EMBEDDED_OIDC_PATH || url.startsWith(`${EMBEDDED_OIDC_PATH}/`) || url.startsWith(`${EMBEDDED_OIDC_PATH}?`);
+  return mounted ? `${EMBEDDED_OIDC_PATH}/*` : '(static)';
 }
 
 /**

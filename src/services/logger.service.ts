@@ -2,6 +2,7 @@ import {BindingScope, inject, injectable} from '@loopback/core';
 import type {AppConfig, LogLevel} from '../config';
 import {LOG_LEVELS} from '../config';
 import {AppBindings} from '../keys';
+import {currentRequestScope} from '../utils/request-scope.util';
 
 export type LogSink = (line: string) => void;
 export type LogFields = Record<string, unknown>;
@@ -11,6 +12,8 @@ const writeToStdout: LogSink = line => process.stdout.write(`${line}\n`);
 /**
  * JSON-lines logger. Callers pass structured fields, never request bodies,
  * tokens or secret values: what is logged is decided at each call site.
+ * A line written while a request is handled carries its `requestId` and,
+ * once the caller is known, `user` (a hash of their email).
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class LoggerService {
@@ -48,8 +51,9 @@ export class LoggerService {
 
   private log(level: LogLevel, message: string, fields?: LogFields): void {
     if (!this.enabled(level)) return;
+    const scope = currentRequestScope();
     this.sink(
-      JSON.stringify({time: new Date().toISOString(), level, message, ...fields}),
+      JSON.stringify({time: new Date().toISOString(), level, message, requestId: scope?.requestId, user: scope?.user, ...fields}),
     );
   }
 }

@@ -54,6 +54,8 @@ const MATRIX: Record<string, Row> = {
   'GET /version': {path: () => '/version', expected: everyone(200)},
   'GET /health/live': {path: () => '/health/live', expected: everyone(200)},
   'GET /health/ready': {path: () => '/health/ready', expected: everyone(200)},
+  // No METRICS_TOKEN here: /metrics is open, and a person's token changes nothing.
+  'GET /metrics': {path: () => '/metrics', expected: everyone(200)},
   'GET /authenticated': {path: () => '/authenticated', expected: signedIn(200)},
   'GET /whoami': {path: () => '/whoami', expected: signedIn(200)},
   'GET /healthcheck': {path: () => '/healthcheck', expected: signedIn(200)},

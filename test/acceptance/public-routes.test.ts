@@ -32,6 +32,12 @@ describe('Public routes, errors and health', () => {
     expect(spec.body.openapi).to.match(/^3\./);
   });
 
+  it('serves /metrics without a token while METRICS_TOKEN is unset, as Prometheus text', async () => {
+    const res = await client.get('/metrics').expect(200);
+    expect(res.headers['content-type']).to.match(/^text\/plain/);
+    expect(res.text).to.match(/^# HELP /m);
+  });
+
   it('serves the sign-in page from public/ without a token', async () => {
     const page = await client.get('/').expect(200);
     expect(page.text).to.match(/Notebooks Hub/);

@@ -31,12 +31,6 @@ const OVERLAYS = ['development', 'production'];
 const SECRET_TEMPLATE = `${K8S_DIR}/base/secret.example.yaml`;
 const Z2JH_VALUES = `${K8S_DIR}/zero-to-jupyterhub/values.yaml`;
 
-/**
- * Settings another part of the same change introduces in src/config.ts and
- * .env.example; excused only while .env.example does not document them yet.
- */
-const SETTINGS_ADDED_ALONGSIDE = ['METRICS_TOKEN'];
-
 interface ModelClass {
   new (data: object): {validate(): void};
   prototype: {validate(): void};
@@ -334,10 +328,9 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
         expect(api.env ?? []).to.be.empty();
 
         const documented = documentedVariables();
-        const excused = SETTINGS_ADDED_ALONGSIDE.filter(name => !documented.includes(name));
         const configKeys = Object.keys(configData(objects));
         const secretKeys = Object.keys(secretTemplate().stringData);
-        const undocumented = [...configKeys, ...secretKeys].filter(k => !documented.includes(k) && !excused.includes(k));
+        const undocumented = [...configKeys, ...secretKeys].filter(k => !documented.includes(k));
         expect(undocumented).to.eql([], `not settings of .env.example: ${undocumented.join(', ')}`);
         expect(configKeys.filter(k => secretKeys.includes(k))).to.eql([]);
 

@@ -1,5 +1,6 @@
-import {BindingScope, ContextView, filterByTag, inject, injectable} from '@loopback/core';
+import {BindingScope, ContextView, filterByTag, inject, injectable, service} from '@loopback/core';
 import {HealthBindings} from '../../keys';
+import {MetricsService} from '../observability/metrics.service';
 
 /** One dependency the API needs; `check` resolves with details or rejects with the reason. */
 export interface HealthCheck {
@@ -31,12 +32,13 @@ export class HealthService {
   constructor(
     @inject.view(filterByTag(HealthBindings.CHECK_TAG))
     private readonly checks: ContextView<HealthCheck>,
+    @service(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
   /** Runs the registered checks and `extra` ones for this request. */
   async report(extra: HealthCheck[] = []): Promise<HealthReport> {
     const checks = [...(await this.checks.values()), ...extra];
-    const results = await Promise.all(checks.map(runCheck));
+    const results = await Promise.all(checks.map(check => runCheck(check, (err: unknown) => this.metrics.peerFailed(err, check.name))));
     const report: HealthReport = {status: 'pass', checks: {}};
     checks.forEach((check, i) => {
       report.checks[check.name] = results[i];
@@ -46,7 +48,7 @@ export class HealthService {
   }
 }
 
-async function runCheck(check: HealthCheck): Promise<CheckResult> {
+async function runCheck(check: HealthCheck, failed: (err: unknown) => void): Promise<CheckResult> {
   const started = process.hrtime.bigint();
   const elapsed = () => Number((process.hrtime.bigint() - started) / 1_000_000n);
   let timer: NodeJS.Timeout | undefined;
@@ -62,6 +64,7 @@ async function runCheck(check: HealthCheck): Promise<CheckResult> {
     ]);
     return {...details, status: 'pass', durationMs: elapsed()};
   } catch (err) {
+    failed(err);
     return {status: 'fail', durationMs: elapsed(), message: (err as Error).message};
   } finally {
     clearTimeout(timer);

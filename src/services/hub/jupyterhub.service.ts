@@ -1,10 +1,11 @@
-import {BindingScope, inject, injectable} from '@loopback/core';
+import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
 import axios, {AxiosError, AxiosInstance} from 'axios';
 import type {Readable} from 'node:stream';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
 import {peerError} from '../../utils/api-error.util';
+import {HubOutcome, MetricsService} from '../observability/metrics.service';
 
 /** A named server as the hub's user model shows it. */
 export interface HubServer {
@@ -49,7 +50,10 @@ export class JupyterHubService {
   private readonly http?: AxiosInstance;
   private hubVersion?: {version: string; at: number};
 
-  constructor(@inject(AppBindings.CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @inject(AppBindings.CONFIG) private readonly config: AppConfig,
+    @service(MetricsService) private readonly metrics: MetricsService,
+  ) {
     const {apiUrl, apiToken, timeoutMs} = config.hub;
     if (apiUrl) {
       this.http = axios.create({
@@ -203,13 +207,23 @@ export class JupyterHubService {
       throw peerError('hub', new HttpErrors.ServiceUnavailable('JupyterHub is not configured (set HUB_API_URL and HUB_API_TOKEN)'));
     }
     const bounded = deadline && options.timeout === undefined ? {timeout: Math.min(this.config.hub.timeoutMs, deadline.remainingMs)} : {};
+    const operation = operationLabel(what);
     if (bounded.timeout !== undefined && bounded.timeout <= 0) {
+      this.metrics.hubRequest(operation, 'timeout', 0);
       throw peerError('hub', new HttpErrors.GatewayTimeout(`JupyterHub did not answer within HUB_TIMEOUT_MS when asked to ${what}`));
     }
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     try {
-      return await this.http.request({method, url: path, data, ...options, ...bounded});
+      const res = await this.http.request({method, url: path, data, ...options, ...bounded});
+      // A 4xx is an answer the caller reads (no such user, already exists); 5xx and refused credentials are the hub failing.
+      const failed = res.status >= 500 || res.status === 401 || res.status === 403;
+      this.metrics.hubRequest(operation, failed ? 'hub_error' : 'ok', seconds());
+      return res;
     } catch (err) {
-      throw unreachable(err as AxiosError, what);
+      const failure = unreachable(err as AxiosError, what);
+      this.metrics.hubRequest(operation, OUTCOME_OF[(failure as {code?: string}).code ?? ''] ?? 'unavailable', seconds());
+      throw failure;
     }
   }
 
@@ -225,6 +239,13 @@ export class JupyterHubService {
     }
     return peerError('hub', new HttpErrors.BadGateway(message));
   }
+}
+
+const OUTCOME_OF: Record<string, HubOutcome> = {hub_timeout: 'timeout', hub_unavailable: 'unavailable'};
+
+/** The metrics label of a kind of hub request: `start a server` is start_server. */
+function operationLabel(what: string): string {
+  return what.replace(/ (a|its) /g, ' ').replace(/ /g, '_');
 }
 
 /** A path segment escaped as JupyterHub escapes user and server names in its URLs (`@` and `~` stay). */

@@ -13,6 +13,7 @@ import {AccessService, OwnedResource} from '../access/access.service';
 import type {Caller} from '../identity/identity.service';
 import {HubDeadline, HubServer, JupyterHubService} from './jupyterhub.service';
 import {LoggerService} from '../logger.service';
+import {MetricsService} from '../observability/metrics.service';
 import {narrowing} from '../pagination.service';
 import {SharingService} from '../access/sharing.service';
 import {serverNameFor, TemplateService} from './template.service';
@@ -46,6 +47,8 @@ const SETTLE_MS = 30_000;
 @injectable({scope: BindingScope.SINGLETON})
 export class ServerService {
   private readonly lock = new KeyedLock();
+  /** When this process asked the hub to start each server still starting, for the spawn duration metric. */
+  private readonly spawnsAskedAt = new Map<string, bigint>();
 
   constructor(
     @repository(ServerRepository) private readonly servers: ServerRepository,
@@ -56,6 +59,7 @@ export class ServerService {
     @service(AccessService) private readonly access: AccessService,
     @service(SharingService) private readonly sharing: SharingService,
     @service(LoggerService) private readonly logger: LoggerService,
+    @service(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
   async list(caller: Caller, filter: ServerFilter, page: Page): Promise<PageOf<Plain<Server>>> {
@@ -107,6 +111,7 @@ export class ServerService {
       const owner = caller.email === server.owner ? caller : await this.users.asCaller(server.owner);
       const userOptions = await this.templateService.userOptions(template, owner);
       await this.hub.ensureUser(server.hubUser, deadline);
+      this.spawnsAskedAt.set(id, process.hrtime.bigint());
       const result = await this.hub.startServer(server.hubUser, server.name, userOptions, deadline);
       if (result === 'running') {
         await this.transition(id, ['starting'], 'running', {url: this.hub.serverUrl(server.hubUser, server.name)});
@@ -160,6 +165,7 @@ export class ServerService {
       // JupyterHub 3.0 answers 500 for a server of a user it never had.
       if (await this.hub.user(server.hubUser, deadline)) await this.hub.stopServer(server.hubUser, server.name, true, deadline);
       await this.servers.deleteById(id);
+      this.spawnsAskedAt.delete(id);
       await this.sharing.forget('server', id);
       await this.dropImplicitTemplate(server.templateId);
     });
@@ -263,7 +269,17 @@ export class ServerService {
       {status: to, statusChangedAt: new Date(), ...extra} as Partial<Server>,
       {_id: id, status: {inq: from}, ...(hubAskedAt ? {statusChangedAt: {lt: hubAskedAt}} : {})},
     );
+    if (count > 0 && to !== 'starting') this.spawnEnded(id, to);
     return count > 0;
+  }
+
+  /** A spawn this process asked for has ended, whoever saw it end (the start, its progress stream, the reconciler). */
+  private spawnEnded(id: string, status: ServerStatus): void {
+    const askedAt = this.spawnsAskedAt.get(id);
+    if (askedAt === undefined) return;
+    this.spawnsAskedAt.delete(id);
+    const outcome = status === 'running' ? 'running' : status === 'stopped' ? 'failed' : 'cancelled';
+    this.metrics.spawnEnded(outcome, Number(process.hrtime.bigint() - askedAt) / 1e9);
   }
 
   private urlFor(server: Server, status: ServerStatus): {url?: string} {

@@ -1,0 +1,140 @@
+import {BindingScope, injectable} from '@loopback/core';
+import {collectDefaultMetrics, Counter, Histogram, Registry} from 'prom-client';
+
+/** Outcomes of one hub request, as the peer error codes name them. */
+export type HubOutcome = 'ok' | 'hub_error' | 'unavailable' | 'timeout';
+
+/** The route label of a request no route matched: one value, so unknown paths cannot grow the series. */
+export const UNMATCHED_ROUTE = '(unmatched)';
+
+type RequestSeries = {count: Counter.Internal; duration: Histogram.Internal<string>};
+
+/**
+ * The API's Prometheus metrics, in a registry of its own (not prom-client's
+ * global one), so two applications in one process keep theirs apart. Each
+ * thing is counted where it happens: requests by the sequence, hub calls by
+ * the JupyterHub client, spawns by the server service, passes by the
+ * reconciler, peer failures where they are answered or checked.
+ */
+@injectable({scope: BindingScope.SINGLETON})
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'method' | 'route' | 'status'>;
+  private readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
+  /** Label children by method, route and status: prom-client hashes a label object on every call, a string key is cheaper. */
+  private readonly requestSeries = new Map<string, RequestSeries>();
+  private readonly hubRequests: Counter<'operation' | 'outcome'>;
+  private readonly hubDuration: Histogram<'operation'>;
+  private readonly spawnDuration: Histogram<'outcome'>;
+  private readonly reconcilePasses: Counter<'outcome'>;
+  private readonly reconcileChanges: Counter;
+  private readonly secretStoreErrors: Counter<'code'>;
+  private readonly databaseErrors: Counter<'code'>;
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({register: this.registry});
+    this.requests = new Counter({
+      name: 'notebooks_hub_http_requests_total',
+      help: 'Requests answered, by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.requestDuration = new Histogram({
+      name: 'notebooks_hub_http_request_duration_seconds',
+      help: 'Time from a request arriving to its answer being written, by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.hubRequests = new Counter({
+      name: 'notebooks_hub_hub_requests_total',
+      help: 'Requests to JupyterHub by operation and outcome (ok, hub_error, unavailable, timeout)',
+      labelNames: ['operation', 'outcome'],
+      registers,
+    });
+    this.hubDuration = new Histogram({
+      name: 'notebooks_hub_hub_request_duration_seconds',
+      help: 'Time JupyterHub took to answer, by operation',
+      labelNames: ['operation'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.spawnDuration = new Histogram({
+      name: 'notebooks_hub_spawn_duration_seconds',
+      help: 'Time from asking JupyterHub to start a server until it runs (outcome running), the start failed (failed) or a stop was asked (cancelled)',
+      labelNames: ['outcome'],
+      buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
+      registers,
+    });
+    this.reconcilePasses = new Counter({
+      name: 'notebooks_hub_reconcile_passes_total',
+      help: 'Reconciliations of server statuses with JupyterHub, by outcome (ok, error)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.reconcileChanges = new Counter({
+      name: 'notebooks_hub_reconcile_changes_total',
+      help: 'Server statuses the reconciler changed to match JupyterHub',
+      registers,
+    });
+    this.secretStoreErrors = new Counter({
+      name: 'notebooks_hub_secret_store_errors_total',
+      help: 'Failures of the secret store, by error code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.databaseErrors = new Counter({
+      name: 'notebooks_hub_database_errors_total',
+      help: 'Failures of the database, by error code',
+      labelNames: ['code'],
+      registers,
+    });
+  }
+
+  /** One answered request; `route` is its path template or UNMATCHED_ROUTE, never the raw path. */
+  requestAnswered(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      const labels = {method, route, status: String(status)};
+      series = {count: this.requests.labels(labels), duration: this.requestDuration.labels(labels)};
+      this.requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.duration.observe(seconds);
+  }
+
+  hubRequest(operation: string, outcome: HubOutcome, seconds: number): void {
+    this.hubRequests.inc({operation, outcome});
+    if (outcome !== 'unavailable') this.hubDuration.observe({operation}, seconds);
+  }
+
+  spawnEnded(outcome: 'running' | 'failed' | 'cancelled', seconds: number): void {
+    this.spawnDuration.observe({outcome}, seconds);
+  }
+
+  reconciled(outcome: 'ok' | 'error', changed = 0): void {
+    this.reconcilePasses.inc({outcome});
+    if (changed > 0) this.reconcileChanges.inc(changed);
+  }
+
+  /**
+   * Counts an error if it is a failure of the secret store or the database:
+   * by its peer error code, or, for a failed health check of either (whose
+   * errors may come from a driver, without a code), as unavailable.
+   */
+  peerFailed(error: unknown, check?: string): void {
+    const raw = (error as {code?: unknown} | undefined)?.code;
+    const code = typeof raw === 'string' ? raw : '';
+    if (code.startsWith('secret_store_')) this.secretStoreErrors.inc({code});
+    else if (code.startsWith('database_')) this.databaseErrors.inc({code});
+    else if (check === 'secretStore') this.secretStoreErrors.inc({code: 'secret_store_unavailable'});
+    else if (check === 'database') this.databaseErrors.inc({code: 'database_unavailable'});
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  async exposition(): Promise<{contentType: string; text: string}> {
+    return {contentType: this.registry.contentType, text: await this.registry.metrics()};
+  }
+}
