@@ -35,4 +35,6 @@ COPY --from=build --chown=node:node /app /app
 USER node
 
 EXPOSE 3000
-CMD ["node", "dist/src/index.js"]
+# AsyncLocalStorage (request ids in log lines) on Node 22 costs a promise hook
+# per promise without context frames; Node 24 has them by default and no flag.
+CMD ["node", "--experimental-async-context-frame", "dist/src/index.js"]

@@ -8,7 +8,7 @@
 import autocannon from 'autocannon';
 import {ChildProcess, fork} from 'node:child_process';
 import {randomUUID} from 'node:crypto';
-import {promises as fs} from 'node:fs';
+import {promises as fs, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {PAGINATION_MEDIA_TYPE} from '../src/services/pagination.service';
 import {freePort, freePorts} from '../test/fixtures/free-port';
@@ -192,7 +192,13 @@ function startApi(port: number, provider: TestIdentityProvider, dataDir: string)
     AUTH_STATE_SECRET: 'bench-secret-bench-secret-bench-secret',
     // One user seeds hundreds of records and uploads for seconds on end: limited, the bench would time 429s.
     RATE_LIMIT_WRITES_PER_MINUTE: '0',
-  }, {live: `${url}/health/live`}, (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean));
+  }, {live: `${url}/health/live`}, (process.env.BENCH_API_NODE_ARGS ?? startNodeArgs()).split(' ').filter(Boolean));
+}
+
+/** The Node.js options `npm start` (and the image) runs the API with: measured as it runs. */
+function startNodeArgs(): string {
+  const {scripts} = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {scripts: {start: string}};
+  return scripts.start.replace(/^node\s+/, '').replace(/\s*dist\/src\/index\.js$/, '');
 }
 
 /** The reference server answering `bodies` per URL, and `envelopes` per URL to clients asking for the pagination envelope. */

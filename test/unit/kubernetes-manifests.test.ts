@@ -619,4 +619,14 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     const refused = declared.filter(([, p]) => !semver.subset(range, p.engines!.node!, {includePrerelease: false}));
     expect(refused.map(([name, p]) => `${name} ${p.engines!.node}`)).to.eql([]);
   });
+
+  it('the image starts the API with the options of npm start, and those options are ones its Node.js major takes', () => {
+    const pkg = JSON.parse(readRepoText('package.json')) as {scripts: {start: string}};
+    const dockerfile = readRepoText('Dockerfile');
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]) as string[];
+    expect(cmd.join(' ')).to.equal(pkg.scripts.start);
+    const runtimeMajor = Number([...dockerfile.matchAll(/^FROM node:(\d+)/gm)].at(-1)![1]);
+    // Context frames for AsyncLocalStorage are a flag on Node 22 and 23, the default (and no flag) from 24.
+    if (cmd.includes('--experimental-async-context-frame')) expect([22, 23]).to.containEql(runtimeMajor);
+  });
 });
