@@ -14,6 +14,7 @@ import path from 'node:path';
 import semver from 'semver';
 import YAML from 'yaml';
 import {documentedVariables, readRepoText, REPO_ROOT} from '../fixtures/repo-files';
+import {loadConfig} from '../../src/config';
 
 /**
  * The Kubernetes deployment (deploy/kubernetes): every manifest of the
@@ -338,6 +339,20 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
         const volumes = pod.volumes ?? [];
         for (const volume of volumes.filter(v => v.persistentVolumeClaim)) expect(claims).to.containEql(volume.persistentVolumeClaim!.claimName);
         for (const mount of api.volumeMounts ?? []) expect(volumes.map(v => v.name)).to.containEql(mount.name);
+      });
+
+      it('its ConfigMap, with the Secret filled in (a Vault token, no AppRole beside it), is a configuration the API starts with', () => {
+        const filled: Record<string, string> = {
+          MONGO_URL: 'mongodb://mongodb:27017/notebooks',
+          AUTH_STATE_SECRET: 'state-secret-of-the-test-0123456789abcdef',
+        };
+        for (const key of Object.keys(secretTemplate().stringData)) {
+          if (!(key in filled) && key !== 'VAULT_ROLE_ID' && key !== 'VAULT_SECRET_ID') filled[key] = `${key.toLowerCase()}-${'0123456789abcdef'.repeat(2)}`;
+        }
+        const data = configData(objects);
+        const config = loadConfig({...data, ...filled});
+        expect(config.production).to.equal(data.NODE_ENV === 'production');
+        expect(config.mongoUrl).to.equal(filled.MONGO_URL);
       });
 
       it('every folder the API writes is a volume, so the root filesystem can stay read-only', () => {
