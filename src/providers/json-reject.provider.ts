@@ -4,6 +4,7 @@ import {ErrorWriterOptions, writeErrorToResponse} from 'strong-error-handler';
 import {ObservabilityBindings} from '../keys';
 import {errorCodeOf} from '../utils/api-error.util';
 import {storageError} from '../utils/confined-folder.util';
+import {databaseUnavailable} from '../utils/database-unavailable.util';
 import {LoggerService} from '../services/logger.service';
 import type {MetricsService} from '../services/observability/metrics.service';
 
@@ -52,6 +53,11 @@ export class JsonRejectProvider {
         if (storage) {
           logger.error('storage failed', {method: request.method, path: request.path, code: err.code, reason: err.message});
           err = storage;
+        }
+        const database = databaseUnavailable(err);
+        if (database) {
+          logger.error('database unreachable', {method: request.method, path: request.path, error: err.name, reason: err.message});
+          err = database;
         }
       }
       const statusCode = err.statusCode ?? err.status ?? 500;
