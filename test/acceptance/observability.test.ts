@@ -1,14 +1,12 @@
 import {expect, supertest} from '@loopback/testlab';
-import path from 'node:path';
 import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
+import {HubWorld} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
 import {startApp} from '../fixtures/test-app';
 import {LoggerService} from '../../src/services/logger.service';
 import {userHash} from '../../src/utils/request-scope.util';
 
-const HARDWARE = path.resolve(__dirname, '../../../test/fixtures/jupyterhub/hardware.json');
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
-const SPAWNER_TOKEN = 'spawner-token-of-the-test-hub-0123456789abcdef';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 interface Sample {
@@ -187,27 +185,17 @@ describe('Observability of the embedded provider', () => {
 });
 
 describe('Observability of JupyterHub calls, spawns and reconciliation on a real hub', () => {
+  let hubWorld: HubWorld;
   let hub: JupyterHubHarness;
   let world: ApiWorld;
 
   before(async () => {
-    hub = await JupyterHubHarness.start();
-    world = await ApiWorld.start({
-      HUB_API_URL: hub.apiUrl,
-      HUB_API_TOKEN: hub.token,
-      HUB_PUBLIC_URL: hub.publicUrl,
-      HUB_RECONCILE_INTERVAL: '1',
-      HOMES_ROOT: hub.homesRoot,
-      HARDWARE_FILE: HARDWARE,
-      SPAWNER_TOKEN,
-    });
-    const {datasetsRoot, modulesRoot} = world.api.app.config;
-    await hub.connectApi({apiUrl: world.api.url, spawnerToken: SPAWNER_TOKEN, datasetsRoot, modulesRoot});
+    hubWorld = await HubWorld.start({HUB_RECONCILE_INTERVAL: '1'});
+    ({hub, world} = hubWorld);
   });
 
   after(async () => {
-    await world?.stop();
-    await hub?.stop();
+    await hubWorld?.stop();
   });
 
   it('counts hub calls by operation and outcome, times the spawn to running, and counts reconcile passes', async () => {

@@ -1,36 +1,18 @@
 import {expect, supertest} from '@loopback/testlab';
-import {freePort} from '../fixtures/free-port';
-import {RunningApp, startApp} from '../fixtures/test-app';
-import {TestIdentityProvider} from '../fixtures/test-identity-provider';
+import {ApiWorld} from '../fixtures/api-world';
 
 describe('Rate limits (RATE_LIMIT_AUTH_PER_MINUTE, RATE_LIMIT_WRITES_PER_MINUTE)', () => {
-  let provider: TestIdentityProvider;
-  let api: RunningApp;
+  let world: ApiWorld;
   let client: supertest.SuperTest<supertest.Test>;
-  const bearer = async (email: string) => `Bearer ${await provider.sign(provider.accessTokenClaims(email))}`;
+  const bearer = async (email: string) => `Bearer ${await world.tokenFor(email)}`;
 
   before(async () => {
-    const port = await freePort();
-    const apiUrl = `http://127.0.0.1:${port}`;
-    provider = await TestIdentityProvider.start({
-      clientId: 'notebooks-hub',
-      audience: 'notebooks-hub',
-      redirectUris: [`${apiUrl}/`],
-      postLogoutRedirectUris: [`${apiUrl}/`],
-    });
-    api = await startApp({
-      PORT: String(port),
-      PUBLIC_URL: apiUrl,
-      OIDC_ISSUER: provider.issuer,
-      RATE_LIMIT_AUTH_PER_MINUTE: '3',
-      RATE_LIMIT_WRITES_PER_MINUTE: '2',
-    });
-    client = supertest(api.url);
+    world = await ApiWorld.start({RATE_LIMIT_AUTH_PER_MINUTE: '3', RATE_LIMIT_WRITES_PER_MINUTE: '2'});
+    client = world.client;
   });
 
   after(async () => {
-    await api?.stop();
-    await provider?.stop();
+    await world?.stop();
   });
 
   it("answers /auth/* from one client address 429 with Retry-After once the minute's calls are used, and other addresses as before", async () => {

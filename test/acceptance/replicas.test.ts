@@ -1,15 +1,12 @@
 import {expect, supertest} from '@loopback/testlab';
-import path from 'node:path';
 import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
 import {CountingProxy} from '../fixtures/counting-proxy';
 import {eventually} from '../fixtures/eventually';
-import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
+import {HubWorld} from '../fixtures/hub-world';
 import {RunningApp, startReplica} from '../fixtures/test-app';
 import {LeaseRepository} from '../../src/repositories/lease.repository';
 import {RECONCILER_LEASE, ServerStatusObserver} from '../../src/observers/server-status.observer';
 
-const HARDWARE = path.resolve(__dirname, '../../../test/fixtures/jupyterhub/hardware.json');
-const SPAWNER_TOKEN = 'spawner-token-of-the-replica-hub-0123456789ab';
 /** The reconcile pass's one hub request when few users are active: the list of active users. */
 const RECONCILE_CALL = /^GET \/hub\/api\/users\?state=active/;
 
@@ -19,34 +16,21 @@ const RECONCILE_CALL = /^GET \/hub\/api\/users\?state=active/;
  * MongoDB runs (the same conditional updates reach the embedded store).
  */
 describe('Two replicas on one database and one hub', () => {
-  let hub: JupyterHubHarness;
+  let hubWorld: HubWorld;
   let proxy: CountingProxy;
   let world: ApiWorld;
   let replica: RunningApp;
 
   before(async () => {
-    hub = await JupyterHubHarness.start();
-    proxy = await CountingProxy.start(hub.apiUrl.replace('/hub/api', ''));
-    world = await ApiWorld.start({
-      HUB_API_URL: `${proxy.url}/hub/api`,
-      HUB_API_TOKEN: hub.token,
-      HUB_PUBLIC_URL: hub.publicUrl,
-      // Passes are driven by the tests, not by the timers.
-      HUB_RECONCILE_INTERVAL: '3600',
-      HOMES_ROOT: hub.homesRoot,
-      HARDWARE_FILE: HARDWARE,
-      SPAWNER_TOKEN,
-    });
+    // Passes are driven by the tests, not by the timers.
+    hubWorld = await HubWorld.start({HUB_RECONCILE_INTERVAL: '3600'});
+    ({proxy, world} = hubWorld);
     replica = await startReplica(world.api);
-    const {datasetsRoot, modulesRoot} = world.api.app.config;
-    await hub.connectApi({apiUrl: world.api.url, spawnerToken: SPAWNER_TOKEN, datasetsRoot, modulesRoot});
   });
 
   after(async () => {
     await replica?.stop();
-    await world?.stop();
-    await proxy?.stop();
-    await hub?.stop();
+    await hubWorld?.stop();
   });
 
   const reconcilers = async () =>

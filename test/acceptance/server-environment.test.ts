@@ -6,10 +6,9 @@ import WebSocket from 'ws';
 import {LoggerService} from '../../src/services/logger.service';
 import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
 import {HeadlessBrowser} from '../fixtures/headless-browser';
+import {HubWorld} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
 
-const SPAWNER_TOKEN = 'spawner-token-of-the-environment-test-0123456789';
-const HARDWARE = path.resolve(__dirname, '../../../test/fixtures/jupyterhub/hardware.json');
 
 /** Runs Python in a kernel of the server, through the server's own kernels API (REST, then its websocket channels). */
 async function runInKernel(serverUrl: string, token: string, code: string): Promise<string> {
@@ -55,29 +54,19 @@ async function runInKernel(serverUrl: string, token: string, code: string): Prom
  * code running in it; the secret's value is nowhere else.
  */
 describe('A launched server has what its template promised (real hub, the repository\'s spawner)', () => {
+  let hubWorld: HubWorld;
   let hub: JupyterHubHarness;
   let world: ApiWorld;
   const apiLog: string[] = [];
 
   before(async () => {
-    hub = await JupyterHubHarness.start();
-    world = await ApiWorld.start({
-      HUB_API_URL: hub.apiUrl,
-      HUB_API_TOKEN: hub.token,
-      HUB_PUBLIC_URL: hub.publicUrl,
-      HOMES_ROOT: hub.homesRoot,
-      HARDWARE_FILE: HARDWARE,
-      SPAWNER_TOKEN,
-      LOG_LEVEL: 'debug',
-    });
+    hubWorld = await HubWorld.start({LOG_LEVEL: 'debug'});
+    ({hub, world} = hubWorld);
     (await world.api.app.get<LoggerService>('services.LoggerService')).useSink(line => apiLog.push(line));
-    const {datasetsRoot, modulesRoot} = world.api.app.config;
-    await hub.connectApi({apiUrl: world.api.url, spawnerToken: SPAWNER_TOKEN, datasetsRoot, modulesRoot});
   });
 
   after(async () => {
-    await world?.stop();
-    await hub?.stop();
+    await hubWorld?.stop();
   });
 
   it('mounts datasets (read-only where it must be), loads the module and sets the secrets, and the value leaks nowhere', async () => {

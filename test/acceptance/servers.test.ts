@@ -4,13 +4,12 @@ import {promises as fs} from 'node:fs';
 import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
 import {CountingProxy} from '../fixtures/counting-proxy';
 import {eventually} from '../fixtures/eventually';
+import {HUB_SPAWNER_TOKEN, HubWorld} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
 import {ServerRepository} from '../../src/repositories/server.repository';
 
-const HARDWARE = path.resolve(__dirname, '../../../test/fixtures/jupyterhub/hardware.json');
 
 const TEMPLATE = TEMPLATE_BODY;
-const SPAWNER_TOKEN = 'spawner-token-of-the-test-hub-0123456789abcdef';
 
 /** The events of a server-sent event stream, read to its end. */
 async function readProgress(url: string, token: string): Promise<Array<Record<string, unknown>>> {
@@ -25,31 +24,18 @@ async function readProgress(url: string, token: string): Promise<Array<Record<st
 }
 
 describe('Templates and servers on a real JupyterHub', () => {
+  let hubWorld: HubWorld;
   let hub: JupyterHubHarness;
   let proxy: CountingProxy;
   let world: ApiWorld;
 
   before(async () => {
-    hub = await JupyterHubHarness.start();
-    proxy = await CountingProxy.start(hub.apiUrl.replace('/hub/api', ''));
-    world = await ApiWorld.start({
-      HUB_API_URL: `${proxy.url}/hub/api`,
-      HUB_API_TOKEN: hub.token,
-      HUB_PUBLIC_URL: hub.publicUrl,
-      HUB_TIMEOUT_MS: '3000',
-      HUB_RECONCILE_INTERVAL: '1',
-      HOMES_ROOT: hub.homesRoot,
-      HARDWARE_FILE: HARDWARE,
-      SPAWNER_TOKEN,
-    });
-    const {datasetsRoot, modulesRoot} = world.api.app.config;
-    await hub.connectApi({apiUrl: world.api.url, spawnerToken: SPAWNER_TOKEN, datasetsRoot, modulesRoot});
+    hubWorld = await HubWorld.start({HUB_TIMEOUT_MS: '3000', HUB_RECONCILE_INTERVAL: '1'});
+    ({hub, proxy, world} = hubWorld);
   });
 
   after(async () => {
-    await world?.stop();
-    await proxy?.stop();
-    await hub?.stop();
+    await hubWorld?.stop();
   });
 
   const templateExists = async (id: string) => (await (await world.as('admin')).get(`/templates/${id}/access`)).status === 200;
@@ -164,7 +150,7 @@ describe('Templates and servers on a real JupyterHub', () => {
       const raw = await owner.post('/secrets').send({secretName: 'File', type: 'raw', mount_path: '/home/x/.file', value}).expect(200);
       const server = await owner.post('/servers').query({start: false}).send({...TEMPLATE, name: 'Secret spawn', secrets: [env.body._id, raw.body._id]}).expect(200);
       const url = `/hub/servers/${encodeURIComponent(PEOPLE.owner)}/${server.body.name}/secrets`;
-      const asSpawner = (token = SPAWNER_TOKEN) => world.client.get(url).set('Authorization', `Bearer ${token}`);
+      const asSpawner = (token = HUB_SPAWNER_TOKEN) => world.client.get(url).set('Authorization', `Bearer ${token}`);
 
       const notStarting = await asSpawner().expect(409);
       expect(notStarting.text).not.to.containEql(value);
@@ -181,8 +167,8 @@ describe('Templates and servers on a real JupyterHub', () => {
         await world.client.get(url).expect(401);
         // A person, even an admin, cannot call it; the spawner's token opens no other route.
         await (await world.as('admin')).get(url).expect(401);
-        await world.client.get('/secrets').set('Authorization', `Bearer ${SPAWNER_TOKEN}`).expect(401);
-        await world.client.get(`/hub/servers/${encodeURIComponent(PEOPLE.owner)}/no-such-server/secrets`).set('Authorization', `Bearer ${SPAWNER_TOKEN}`).expect(404);
+        await world.client.get('/secrets').set('Authorization', `Bearer ${HUB_SPAWNER_TOKEN}`).expect(401);
+        await world.client.get(`/hub/servers/${encodeURIComponent(PEOPLE.owner)}/no-such-server/secrets`).set('Authorization', `Bearer ${HUB_SPAWNER_TOKEN}`).expect(404);
       } finally {
         await servers.updateById(server.body._id, {status: 'stopped'});
       }
@@ -416,25 +402,17 @@ describe('Templates and servers on a real JupyterHub', () => {
 });
 
 describe('Listing servers', () => {
-  let hub: JupyterHubHarness;
+  let hubWorld: HubWorld;
   let proxy: CountingProxy;
   let world: ApiWorld;
 
   before(async () => {
-    hub = await JupyterHubHarness.start();
-    proxy = await CountingProxy.start(hub.apiUrl.replace('/hub/api', ''));
-    world = await ApiWorld.start({
-      HUB_API_URL: `${proxy.url}/hub/api`,
-      HUB_API_TOKEN: hub.token,
-      HUB_RECONCILE_INTERVAL: '3600',
-      HARDWARE_FILE: HARDWARE,
-    });
+    hubWorld = await HubWorld.start({HUB_RECONCILE_INTERVAL: '3600'});
+    ({proxy, world} = hubWorld);
   });
 
   after(async () => {
-    await world?.stop();
-    await proxy?.stop();
-    await hub?.stop();
+    await hubWorld?.stop();
   });
 
   it('lists 200 servers of one user from stored statuses without a single hub request', async () => {
