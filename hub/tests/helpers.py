@@ -1,5 +1,7 @@
-"""Test fixtures shared by the local spawner tests: a fake Notebooks Hub API
-answering secret values, and spawner instances built from traitlets config."""
+"""Test fixtures shared by the spawner tests: a double of the Notebooks Hub
+API's launch route (it speaks the real route's wire format: POST with the
+spawner's bearer token and the ticket, 200 with a plan or 403) and spawner
+instances built from traitlets config."""
 
 import json
 import threading
@@ -10,15 +12,38 @@ from jupyterhub.objects import Hub
 from traitlets.config import Config
 
 TOKEN = "spawner-token-123"
+TICKET = "t1cket-" + "a" * 40
 ENV_SECRET = "s3cr3t-env-VALUE"
 RAW_SECRET = "-----BEGIN s3cr3t RAW-----\nline two\n"
+D_RO = "11111111-1111-4111-8111-111111111111"
+D_RW = "22222222-2222-4222-8222-222222222222"
+M1 = "44444444-4444-4444-8444-444444444444"
 S_ENV = "55555555-5555-4555-8555-555555555555"
 S_RAW = "66666666-6666-4666-8666-666666666666"
 
 
-class JsonHandler(BaseHTTPRequestHandler):
-    """Answers JSON, quietly: the request handlers of the test doubles below."""
+def launch_plan(user="ann@lab.org", server="my-work", application="notebook", **over):
+    plan = {
+        "hubUser": user,
+        "serverName": server,
+        "owner": user,
+        "application": application,
+        "hardware": {"name": "small", "cpu": 0.5, "memory": 256 * 1024 * 1024},
+        "datasets": [
+            {"id": D_RO, "name": "Read only", "source": D_RO, "access": "read"},
+            {"id": D_RW, "name": "rw", "source": D_RW, "access": "write"},
+        ],
+        "modules": [{"id": M1, "owner": "ann@lab.org", "name": "hello", "version": "1.0"}],
+        "secrets": [
+            {"id": S_ENV, "secretName": "db", "type": "env_var", "variables": {"DB_PASS": ENV_SECRET}},
+            {"id": S_RAW, "secretName": "key", "type": "raw", "path": "ssh/key.pem", "content": RAW_SECRET},
+        ],
+    }
+    plan.update(over)
+    return plan
 
+
+class JsonHandler(BaseHTTPRequestHandler):
     def reply(self, status, body):
         data = json.dumps(body).encode()
         self.send_response(status)
@@ -49,37 +74,31 @@ class LoopbackServer:
 
 
 class FakeApi(LoopbackServer):
-    """``GET /hub/servers/{user}/{server}/secrets`` with a bearer token check."""
+    """``POST /hub/servers/{user}/{server}/launch``: the plan for the right
+    token and ticket, once; 403 for anything else, as the API does."""
 
-    def __init__(self, values, status=200):
-        self.values, self.status, self.requests = values, status, []
+    def __init__(self, plan, status=200):
+        self.plan, self.status, self.requests = plan, status, []
+        self.redeemed = False
         api = self
 
         class Handler(JsonHandler):
-            def do_GET(self):  # noqa: N802 (http.server naming)
-                api.requests.append((self.path, self.headers.get("Authorization")))
-                ok = self.headers.get("Authorization") == f"Bearer {TOKEN}"
-                status = api.status if ok else 401
-                self.reply(status, api.values if status == 200 else {"error": ENV_SECRET})
+            def do_POST(self):  # noqa: N802 (http.server naming)
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                api.requests.append((self.path, self.headers.get("Authorization"), body))
+                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                    return self.reply(401, {"error": {"message": ENV_SECRET}})
+                if body.get("launchTicket") != TICKET or api.redeemed:
+                    return self.reply(403, {"error": {"message": "refused"}})
+                if api.status != 200:
+                    return self.reply(api.status, {"error": {"message": ENV_SECRET}})
+                api.redeemed = True
+                self.reply(200, api.plan)
 
         super().__init__(Handler)
 
 
-def secret_values(raw_mount_path):
-    return [
-        {"id": S_ENV, "secretName": "db", "type": "env_var", "value": {"DB_PASS": ENV_SECRET}},
-        {"id": S_RAW, "secretName": "key", "type": "raw", "mount_path": raw_mount_path, "value": RAW_SECRET},
-    ]
-
-
-def secret_options(raw_mount_path):
-    return [
-        {"id": S_ENV, "secretName": "db", "type": "env_var", "secret_path": "kv/db"},
-        {"id": S_RAW, "secretName": "key", "type": "raw", "secret_path": "kv/key", "mount_path": raw_mount_path},
-    ]
-
-
-def make_spawner(cls, *, user="ann", server_name="my work", user_options=None, **config):
+def make_spawner(cls, *, user="ann@lab.org", server_name="my-work", user_options=None, **config):
     """A spawner as JupyterHub would build it, minus the database."""
     c = Config()
     for key, value in config.items():
@@ -90,5 +109,5 @@ def make_spawner(cls, *, user="ann", server_name="my work", user_options=None, *
         hub=Hub(),
         orm_spawner=SimpleNamespace(name=server_name, server=None),
     )
-    spawner.user_options = user_options or {}
+    spawner.user_options = {"launchTicket": TICKET} if user_options is None else user_options
     return spawner
