@@ -2,7 +2,7 @@
 # Installs the Debian packages that tests run for real, when they are missing:
 # Lmod (generated modulefiles are loaded with `module load`), JupyterHub 3
 # with local single-user servers (servers are spawned on a real hub), and
-# pytest with the Kubernetes models for the spawner package.
+# pytest with the Kubernetes models and jsonschema for the spawner package.
 set -euo pipefail
 
 missing=()
@@ -14,6 +14,8 @@ missing=()
 # Kubernetes models its KubeSpawner hook's pod fields are checked with.
 /usr/bin/python3 -c 'import pytest' 2>/dev/null || missing+=(python3-pytest)
 /usr/bin/python3 -c 'import kubernetes' 2>/dev/null || missing+=(python3-kubernetes)
+# The spawner validates launch plans against their JSON Schema.
+/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || missing+=(python3-jsonschema)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing Debian packages for the tests: ${missing[*]}"

@@ -13,10 +13,10 @@ Environment (required ones say so):
                                 the API's HUB_API_TOKEN)
   NOTEBOOKS_HUB_UI_URL          where a signed-in user lands (the API's UI);
                                 default: the hub's own home page
-  NOTEBOOKS_HUB_SPAWNER         local (system users, the hub runs as root),
-                                local-simple (one machine without system users:
-                                servers run as the hub's user, homes under
-                                HOMES_ROOT) or kubernetes; default local
+  NOTEBOOKS_HUB_SPAWNER         local (each person's servers run as their own
+                                unprivileged system account, made when first
+                                needed, with a home under HOMES_ROOT; the hub
+                                runs as root) or kubernetes; default local
   NOTEBOOKS_HUB_AUTH            oidc (the API's OpenID provider: hub users are
                                 the API's people) or dummy (any name, no
                                 password; experiments only); default oidc
@@ -25,8 +25,9 @@ Environment (required ones say so):
                                 the OpenID client of the hub (see hub/README.md)
   NOTEBOOKS_HUB_OIDC_ALLOW_HTTP true: accept a plain-http provider (local only)
   NOTEBOOKS_HUB_API_URL, NOTEBOOKS_HUB_SPAWNER_TOKEN
-                                where the spawner fetches a starting server's
-                                secret values (the API's URL and SPAWNER_TOKEN)
+                                where the spawner redeems a server's launch
+                                ticket for its launch plan (the API's URL and
+                                SPAWNER_TOKEN)
   DATASETS_ROOT, MODULES_ROOT, HOMES_ROOT, HARDWARE_FILE
                                 the folders the API writes (shared with the
                                 hub) and its hardware file
@@ -77,20 +78,17 @@ if spawner == "kubernetes":
 
     c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
     c.KubeSpawner.modify_pod_hook = make_modify_pod_hook(KubeSettings.from_env())
-elif spawner in ("local", "local-simple"):
-    if spawner == "local":
-        c.JupyterHub.spawner_class = "notebooks_hub_spawner.local.NotebooksHubLocalSpawner"
-    else:
-        c.JupyterHub.spawner_class = "notebooks_hub_spawner.local.NotebooksHubSimpleLocalSpawner"
-        c.SimpleLocalProcessSpawner.home_dir_template = os.path.join(required("HOMES_ROOT"), "{username}")
-        # The hub runs as root here; so do the servers of this variant.
-        c.Spawner.args = ["--allow-root"]
+elif spawner == "local":
+    c.JupyterHub.spawner_class = "notebooks_hub_spawner.local.NotebooksHubLocalSpawner"
+    c.NotebooksHubLocalSpawner.homes_root = required("HOMES_ROOT")
     c.Spawner.start_timeout = 120
     c.Spawner.http_timeout = 120
 else:
-    raise SystemExit(f"NOTEBOOKS_HUB_SPAWNER must be local, local-simple or kubernetes, not {spawner!r}")
+    raise SystemExit(f"NOTEBOOKS_HUB_SPAWNER must be local or kubernetes, not {spawner!r}")
 
-# --- The Notebooks Hub API as a hub service ------------------------------------
+# --- The Notebooks Hub API as a hub service, and what people may do ----------
+from notebooks_hub_spawner.hub_roles import USER_ROLE  # noqa: E402 (the hub image installs the package)
+
 c.JupyterHub.services = [{"name": "notebooks-hub-api", "api_token": required("JUPYTERHUB_API_TOKEN")}]
 scopes = ["admin:users", "admin:servers", "tokens", "access:servers", "read:roles"]
 # The `shares` scope exists from JupyterHub 5 on; earlier hubs refuse to start with it.
@@ -102,7 +100,10 @@ c.JupyterHub.load_roles = [
         "description": "What the Notebooks Hub API needs to manage users, servers and sharing",
         "scopes": scopes,
         "services": ["notebooks-hub-api"],
-    }
+    },
+    # People use their servers at the hub; they do not start, stop or delete
+    # them there: the API alone decides what runs.
+    USER_ROLE,
 ]
 
 # --- Authentication: the same people as the API's -----------------------------

@@ -30,7 +30,7 @@ def load(monkeypatch, tmp_path, version=(3, 0, 0), **env):
 @pytest.mark.parametrize("version,shares", [((3, 0, 0), False), ((4, 1, 6), False), ((5, 2, 1), True)])
 def test_the_api_service_gets_the_scopes_its_hub_version_has(monkeypatch, tmp_path, version, shares):
     config = load(monkeypatch, tmp_path, version)
-    (role,) = config.JupyterHub.load_roles
+    role = next(r for r in config.JupyterHub.load_roles if r["name"] == "notebooks-hub-api")
     assert role["services"] == ["notebooks-hub-api"]
     assert {"admin:users", "admin:servers", "access:servers"} <= set(role["scopes"])
     assert ("shares" in role["scopes"]) is shares
@@ -45,7 +45,6 @@ def test_named_servers_only_and_logins_land_on_the_ui(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("spawner,expected", [
     ("local", "notebooks_hub_spawner.local.NotebooksHubLocalSpawner"),
-    ("local-simple", "notebooks_hub_spawner.local.NotebooksHubSimpleLocalSpawner"),
     ("kubernetes", "kubespawner.KubeSpawner"),
 ])
 def test_the_environment_chooses_the_spawner(monkeypatch, tmp_path, spawner, expected):
@@ -53,6 +52,16 @@ def test_the_environment_chooses_the_spawner(monkeypatch, tmp_path, spawner, exp
     assert config.JupyterHub.spawner_class == expected
     if spawner == "kubernetes":
         assert callable(config.KubeSpawner.modify_pod_hook)
+
+
+def test_people_may_use_but_not_start_servers_at_the_hub(monkeypatch, tmp_path):
+    """Only the API's service may start, stop or delete servers: the user
+    role has no `servers` or `admin:servers` scope, filtered or not."""
+    roles = {role["name"]: role for role in load(monkeypatch, tmp_path).JupyterHub.load_roles}
+    user_scopes = roles["user"]["scopes"]
+    assert "access:servers!user" in user_scopes
+    assert not [s for s in user_scopes if s.split("!")[0] in ("servers", "admin:servers", "self", "admin:users", "users")]
+    assert "admin:servers" in roles["notebooks-hub-api"]["scopes"]
 
 
 def test_users_sign_in_through_the_apis_provider_by_default(monkeypatch, tmp_path):

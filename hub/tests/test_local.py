@@ -114,7 +114,10 @@ def test_roots_inside_a_private_temporary_folder_are_refused(tmp_path):
 
 
 def test_account_names_are_derived_not_taken():
+    # The same examples hold the API (test/unit/system-account.test.ts).
     assert accounts.account_name("bob@example.org") == "nbh-bob-686b5e4cf4"
+    assert accounts.account_name("Élise.O+x@lab.org") == "nbh-liseox-b388127f55"
+    assert accounts.account_name("@x") == "nbh-37f6276fa8"
     assert accounts.account_name("$(reboot)@x.org").startswith("nbh-reboot-")
     assert accounts.account_name("@example.org").startswith("nbh-") and len(accounts.account_name("a" * 300)) <= 32
     for bad in ("", "..", "a/b", "a\nb"):

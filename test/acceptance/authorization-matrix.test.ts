@@ -234,7 +234,7 @@ describe('Authorization matrix: every route of openapi.json, every kind of calle
 
   before(async () => {
     hub = await JupyterHubHarness.start();
-    world = await ApiWorld.start({HUB_API_URL: hub.apiUrl, HUB_API_TOKEN: hub.token, HOMES_ROOT: hub.homesRoot});
+    world = await ApiWorld.start({HUB_API_URL: hub.apiUrl, HUB_API_TOKEN: hub.token, ...hub.apiFolders});
   });
 
   after(async () => {

@@ -27,7 +27,7 @@ describe('The openBIS ELN writes a notebook into a user\'s home (seed 000)', () 
       HUB_API_URL: hub.apiUrl,
       HUB_API_TOKEN: hub.token,
       HUB_PUBLIC_URL: hub.publicUrl,
-      HOMES_ROOT: hub.homesRoot,
+      ...hub.apiFolders,
       OPENBIS_URL: openbis.url,
       OPENBIS_USER_DOMAIN: 'lab.org',
       ELN_ORIGINS: ELN_ORIGIN,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
 import {ConfinedFolder, CreationRules, errnoOf} from '../../utils/confined-folder.util';
+import {spawnerAccount} from '../../utils/system-account.util';
 
 /** Name of the folder, in each root, where deleted things wait to be purged or restored. */
 export const TRASH_FOLDER = '.trash';
@@ -45,12 +46,12 @@ export class FileSystemService {
   /**
    * Runs `work` in a hub user's home, created (HOMES_MODE) when asked. With
    * HOMES_OWNER=hub-user and the API running as root, what is created in it
-   * belongs to the home's owner, and a home the API creates to the system
-   * user of that name, if there is one.
+   * belongs to the home's owner, and a home the API creates to the account
+   * the hub's local spawner runs that person's servers as, once it exists.
    */
   async inHome<T>(username: string, options: {create: boolean}, work: (home: ConfinedFolder) => Promise<T>): Promise<T> {
     const adopt = this.config.files.homesOwner === 'hub-user' && process.getuid?.() === 0;
-    const owner = adopt && options.create ? await systemUser(username) : undefined;
+    const owner = adopt && options.create ? await spawnerAccount(username) : undefined;
     const homes = await ConfinedFolder.openTrusted(this.config.homesRoot, this.userData);
     try {
       const home = await homes.folder(username, {create: options.create, mode: this.config.files.modes.home, owner});
@@ -158,11 +159,3 @@ export class FileSystemService {
 }
 
 /** uid and gid of a system user from /etc/passwd; undefined when there is none. */
-async function systemUser(name: string): Promise<{uid: number; gid: number} | undefined> {
-  const passwd = await fs.readFile('/etc/passwd', 'utf8').catch(() => '');
-  for (const line of passwd.split('\n')) {
-    const [user, , uid, gid] = line.split(':');
-    if (user === name && /^\d+$/.test(uid) && /^\d+$/.test(gid)) return {uid: Number(uid), gid: Number(gid)};
-  }
-  return undefined;
-}
