@@ -73,10 +73,17 @@ if env.get("NOTEBOOKS_HUB_UI_URL"):
 
 spawner = env.get("NOTEBOOKS_HUB_SPAWNER", "local")
 if spawner == "kubernetes":
-    from notebooks_hub_spawner.kubernetes import KubeSettings, make_modify_pod_hook
+    from notebooks_hub_spawner.kubernetes import KubeSettings, make_modify_pod_hook, make_pre_spawn_hook, post_stop_hook
 
     c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
+    # user_options carry only a launch ticket: the pre_spawn_hook redeems it at
+    # the API (NOTEBOOKS_HUB_API_URL, NOTEBOOKS_HUB_SPAWNER_TOKEN; required here)
+    # for the launch plan and writes the server's Kubernetes Secret, the pod
+    # hook builds the pod from that plan only, the post_stop_hook deletes the
+    # Secret. No Vault Agent injector: secret values come in the plan.
+    c.KubeSpawner.pre_spawn_hook = make_pre_spawn_hook(KubeSettings.from_env())
     c.KubeSpawner.modify_pod_hook = make_modify_pod_hook(KubeSettings.from_env())
+    c.KubeSpawner.post_stop_hook = post_stop_hook
 elif spawner in ("local", "local-simple"):
     if spawner == "local":
         c.JupyterHub.spawner_class = "notebooks_hub_spawner.local.NotebooksHubLocalSpawner"

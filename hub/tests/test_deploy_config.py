@@ -4,11 +4,14 @@ and 4 refuse to start with an unknown scope such as `shares`), and the
 environment chooses spawner and authenticator. The file itself runs on the
 real Debian JupyterHub 3 in the local-stack acceptance test."""
 
+import inspect
 import os
 
 import jupyterhub
 import pytest
 from traitlets.config import Config
+
+from notebooks_hub_spawner.errors import OptionsError
 
 CONFIG = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "jupyterhub", "jupyterhub_config.py")
 BASE_ENV = {"JUPYTERHUB_API_TOKEN": "t" * 64, "HOMES_ROOT": "/srv/homes"}
@@ -49,10 +52,29 @@ def test_named_servers_only_and_logins_land_on_the_ui(monkeypatch, tmp_path):
     ("kubernetes", "kubespawner.KubeSpawner"),
 ])
 def test_the_environment_chooses_the_spawner(monkeypatch, tmp_path, spawner, expected):
-    config = load(monkeypatch, tmp_path, NOTEBOOKS_HUB_SPAWNER=spawner)
+    config = load(monkeypatch, tmp_path, NOTEBOOKS_HUB_SPAWNER=spawner, **(KUBE_ENV if spawner == "kubernetes" else {}))
     assert config.JupyterHub.spawner_class == expected
-    if spawner == "kubernetes":
-        assert callable(config.KubeSpawner.modify_pod_hook)
+
+
+KUBE_ENV = {"NOTEBOOKS_HUB_API_URL": "http://notebooks-hub-api", "NOTEBOOKS_HUB_SPAWNER_TOKEN": "s" * 64}
+
+
+def test_on_kubernetes_the_hooks_build_servers_from_the_apis_plan(monkeypatch, tmp_path):
+    from notebooks_hub_spawner import kubernetes
+
+    config = load(monkeypatch, tmp_path, NOTEBOOKS_HUB_SPAWNER="kubernetes", **KUBE_ENV)
+    k = config.KubeSpawner
+    assert inspect.iscoroutinefunction(k.pre_spawn_hook) and inspect.iscoroutinefunction(k.post_stop_hook)
+    assert k.post_stop_hook is kubernetes.post_stop_hook
+    assert callable(k.modify_pod_hook)
+    # The hook asks the configured API, with the spawner's token.
+    settings = inspect.getclosurevars(k.pre_spawn_hook).nonlocals["settings"]
+    assert (settings.api_url, settings.spawner_token) == (KUBE_ENV["NOTEBOOKS_HUB_API_URL"], "s" * 64)
+
+
+def test_on_kubernetes_the_hub_refuses_to_start_without_the_api(monkeypatch, tmp_path):
+    with pytest.raises(OptionsError, match="NOTEBOOKS_HUB_API_URL and NOTEBOOKS_HUB_SPAWNER_TOKEN must be set"):
+        load(monkeypatch, tmp_path, NOTEBOOKS_HUB_SPAWNER="kubernetes")
 
 
 def test_users_sign_in_through_the_apis_provider_by_default(monkeypatch, tmp_path):
