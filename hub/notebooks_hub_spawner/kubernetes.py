@@ -66,7 +66,6 @@ import importlib
 import json
 import math
 import os
-import posixpath
 import shlex
 from dataclasses import dataclass, field
 from typing import Any, Mapping
