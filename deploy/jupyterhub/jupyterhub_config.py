@@ -28,9 +28,9 @@ Environment (required ones say so):
                                 where the spawner redeems a server's launch
                                 ticket for its launch plan (the API's URL and
                                 SPAWNER_TOKEN)
-  DATASETS_ROOT, MODULES_ROOT, HOMES_ROOT, HARDWARE_FILE
+  DATASETS_ROOT, MODULES_ROOT, HOMES_ROOT
                                 the folders the API writes (shared with the
-                                hub) and its hardware file
+                                hub; HOMES_ROOT must be root's, mode 0711)
   JUPYTERHUB_DATA_DIR           database and cookie secret; default /srv/jupyterhub/data
   JUPYTERHUB_BIND_URL           the public proxy; default http://0.0.0.0:8000
   JUPYTERHUB_HUB_BIND_URL       the hub's own API; default http://0.0.0.0:8081
@@ -74,10 +74,17 @@ if env.get("NOTEBOOKS_HUB_UI_URL"):
 
 spawner = env.get("NOTEBOOKS_HUB_SPAWNER", "local")
 if spawner == "kubernetes":
-    from notebooks_hub_spawner.kubernetes import KubeSettings, make_modify_pod_hook
+    from notebooks_hub_spawner.kubernetes import KubeSettings, make_modify_pod_hook, make_pre_spawn_hook, post_stop_hook
 
     c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
+    # user_options carry only a launch ticket: the pre_spawn_hook redeems it at
+    # the API (NOTEBOOKS_HUB_API_URL, NOTEBOOKS_HUB_SPAWNER_TOKEN; required here)
+    # for the launch plan and writes the server's Kubernetes Secret, the pod
+    # hook builds the pod from that plan only, the post_stop_hook deletes the
+    # Secret. No Vault Agent injector: secret values come in the plan.
+    c.KubeSpawner.pre_spawn_hook = make_pre_spawn_hook(KubeSettings.from_env())
     c.KubeSpawner.modify_pod_hook = make_modify_pod_hook(KubeSettings.from_env())
+    c.KubeSpawner.post_stop_hook = post_stop_hook
 elif spawner == "local":
     c.JupyterHub.spawner_class = "notebooks_hub_spawner.local.NotebooksHubLocalSpawner"
     c.NotebooksHubLocalSpawner.homes_root = required("HOMES_ROOT")

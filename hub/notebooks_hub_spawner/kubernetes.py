@@ -1,66 +1,118 @@
-"""The same user_options translation for KubeSpawner.
+"""KubeSpawner hooks: each server is built from the launch plan the API decided.
 
-Nothing here imports kubespawner: :func:`pod_plan` computes a
-:class:`PodPlan` (plain data) from user_options; two thin appliers put it
-where KubeSpawner wants it:
+A server's ``user_options`` are exactly ``{"launchTicket": ...}``.  Anyone can
+hand-craft user_options with their own hub token and the hub's REST API, so
+nothing else in them is believed: three hooks, wired in
+``jupyterhub_config.py``, build the server from the API's answer only.
 
-* :func:`apply_to_kubespawner` sets KubeSpawner's documented traits
-  (``volumes``, ``volume_mounts``, ``environment``, ``extra_annotations``,
-  ``image``, ``cpu_limit``/``cpu_guarantee``, ``mem_limit``/``mem_guarantee``,
-  ``extra_resource_limits``, ``cmd``); use it as ``pre_spawn_hook``.
-* :func:`make_modify_pod_hook` edits the ``kubernetes.client.V1Pod``
-  KubeSpawner built; use it as ``modify_pod_hook``.
+* :func:`make_pre_spawn_hook` (``c.KubeSpawner.pre_spawn_hook``, async):
+  refuses the unnamed default server, redeems the ticket at the API
+  (:mod:`.api`, ``limitsEnforced`` true: Kubernetes enforces requests and
+  limits), parses the launch plan (:func:`.plan.parse_launch_plan`, bound to
+  this hub user and server), checks it can be built, writes the server's
+  Kubernetes Secret and keeps the plan on the spawner
+  (``spawner.notebooks_hub_plan``).  Without a valid ticket it raises
+  SpawnError(:data:`.api.NOT_FROM_THE_API`) and builds nothing.
+* :func:`make_modify_pod_hook` (``c.KubeSpawner.modify_pod_hook``): edits the
+  ``notebook`` container of the pod KubeSpawner built, from that plan only
+  (no plan on the spawner, or a plan for another server: refused).
+* :func:`post_stop_hook` (``c.KubeSpawner.post_stop_hook``, async): deletes
+  the server's Secret and forgets the plan.  JupyterHub also runs it after a
+  failed start.
 
-Secret values never pass through the hub: the Vault Agent injector renders
-them inside the pod from annotations naming only Vault paths.
+What a pod gets from its plan: the image of its application
+(``KubeSettings.images``, case-insensitive), ``bash -c`` loading its Lmod
+modules before exec'ing the server, the datasets volume mounted once per
+dataset (subPath = the dataset's source folder, read-only unless the plan
+says write), the modules volume read-only, the application's environment,
+its default URL, and requests = limits for cpu, memory and ``nvidia.com/gpu``.
 
-Example ``jupyterhub_config.py``::
+Secrets (decision)
+------------------
+Values are delivered as the local spawner delivers them: from the plan, which
+the API decided from the person's access at the moment of this start.  They
+are not rendered by the Vault Agent injector under one role shared by every
+server any more: that role could read every path any server might need, and
+the paths came from pod annotations, so one person could have a pod render
+another person's secret (and the paths went unescaped into agent templates).
 
-    from notebooks_hub_spawner.kubernetes import KubeSettings, make_modify_pod_hook
-    settings = KubeSettings(images={"jupyterlab": "quay.io/jupyter/base-notebook:2024-01-01"},
-                            datasets_claim="datasets", modules_claim="modules",
-                            vault_role="notebooks")
-    c.KubeSpawner.modify_pod_hook = make_modify_pod_hook(settings)
+The values are never put in the pod spec either: anyone who may read pods
+(``kubectl get pod -o yaml``, the hub's logs of the manifest, monitoring)
+would read them.  They go into one Kubernetes Secret per server
+(:func:`secret_manifest`, named :func:`secret_name` from a hash of hub user
+and server name): one key per environment variable, given to the container
+with ``valueFrom.secretKeyRef``, and one key per raw secret file, mounted as
+a secret volume (tmpfs on the node, read-only) at the plan's secrets folder
+``<home>/.secrets`` with ``items`` mapping each key to its relative path.
+Files get mode 0440: Kubernetes owns them by root and group-owns them by the
+pod's fsGroup (``singleuser.fsGid``), which is how the server's user (uid
+1000, gid 100) reads them; 0400 would leave them readable by root only.
+The Secret is written and deleted by :func:`store_secret` only, with the
+spawner's own Kubernetes client (the chart's hub Role may get, create and
+delete Secrets in its namespace; it may not update them, so an existing
+Secret is deleted and created again).
+
+Nothing here imports kubespawner or a Kubernetes client: the pod hook builds
+its models from the package the pod it is given comes from
+(``kubernetes_asyncio.client.models`` in KubeSpawner 6+,
+``kubernetes.client.models`` in the tests).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import importlib
 import json
+import math
 import os
-import posixpath
-import re
 import shlex
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from . import options as opt
-from .errors import OptionsError
+from . import api
+from .errors import OptionsError, SpawnError
+from .plan import (
+    DEFAULT_APPLICATIONS,
+    Hardware,
+    LaunchPlan,
+    dataset_mounts,
+    module_loads,
+    modulepath,
+    parse_launch_plan,
+    resolve_application,
+    secrets_folder,
+)
 
-VAULT = "vault.hashicorp.com/"
+PLAN_ATTRIBUTE = "notebooks_hub_plan"
 DATASETS_VOLUME = "nbhub-datasets"
 MODULES_VOLUME = "nbhub-modules"
+SECRETS_VOLUME = "nbhub-secrets"
+GPU_RESOURCE = "nvidia.com/gpu"
+SECRET_FILE_MODE = 0o440
+LABEL_PREFIX = "notebooks-hub.org/"
 
 
 @dataclass(frozen=True)
 class KubeSettings:
-    """Hub-side configuration of the Kubernetes translation."""
+    """Hub-side configuration of the KubeSpawner hooks."""
     images: Mapping[str, str] = field(default_factory=dict)       # applicationType -> image
-    applications: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: dict(opt.DEFAULT_APPLICATIONS))
-    hardware: Mapping[str, opt.Hardware] = field(default_factory=dict)
+    applications: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: dict(DEFAULT_APPLICATIONS))
     home: str = "/home/jovyan"
     datasets_root: str = "/datasets"        # hostPath, when no claim is set
-    datasets_claim: str | None = None       # PVC holding one folder per dataset id
+    datasets_claim: str | None = None       # PVC holding one folder per dataset source
     modules_root: str = "/opt/modules"      # path on the host and in the pod
     modules_claim: str | None = None
     lmod_init: str = "/usr/share/lmod/lmod/init/bash"
-    vault_role: str = "notebooks-hub"
-    vault_kv_version: int = 2               # KV v2 keeps data under .Data.data
-    vault_raw_key: str = "value"            # field of a raw secret in Vault
-    vault_secrets_dir: str = "/vault/secrets"
+    api_url: str = ""                       # where launch tickets are redeemed
+    spawner_token: str = field(default="", repr=False)
+    api_timeout: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "KubeSettings":
-        """The settings a hub gives in its environment (deploy/jupyterhub/jupyterhub_config.py)."""
+        """The settings a hub gives in its environment (deploy/jupyterhub/jupyterhub_config.py,
+        the zero-to-jupyterhub values).  A hub that cannot ask the API what to
+        start refuses to start rather than fail every spawn."""
         defaults = cls()
         try:
             images = json.loads(env.get("NOTEBOOKS_HUB_IMAGES", "{}"))
@@ -68,72 +120,86 @@ class KubeSettings:
             raise OptionsError(f"NOTEBOOKS_HUB_IMAGES is not valid JSON ({exc.msg})") from None
         if not isinstance(images, dict) or not all(isinstance(v, str) for v in images.values()):
             raise OptionsError("NOTEBOOKS_HUB_IMAGES must be a JSON object of applicationType -> image")
+        missing = [name for name in ("NOTEBOOKS_HUB_API_URL", "NOTEBOOKS_HUB_SPAWNER_TOKEN") if not env.get(name, "").strip()]
+        if missing:
+            raise OptionsError(f"{' and '.join(missing)} must be set: the spawner asks the Notebooks Hub API what each server gets")
         return cls(
             images={str(k).lower(): v for k, v in images.items()},
-            hardware=opt.load_hardware(env.get("HARDWARE_FILE")),
             home=env.get("NOTEBOOKS_HUB_HOME", defaults.home),
             datasets_root=env.get("DATASETS_ROOT", defaults.datasets_root),
             datasets_claim=env.get("NOTEBOOKS_HUB_DATASETS_CLAIM") or None,
             modules_root=env.get("MODULES_ROOT", defaults.modules_root),
             modules_claim=env.get("NOTEBOOKS_HUB_MODULES_CLAIM") or None,
-            vault_role=env.get("NOTEBOOKS_HUB_VAULT_ROLE", defaults.vault_role),
+            api_url=env["NOTEBOOKS_HUB_API_URL"].strip(),
+            spawner_token=env["NOTEBOOKS_HUB_SPAWNER_TOKEN"].strip(),
         )
 
 
 @dataclass
 class PodPlan:
+    """What the pod hook applies, computed from a LaunchPlan (plain data)."""
     image: str
-    command: list[str]                      # wrapper + server command (no server args)
+    command: list[str]                      # start script + server command (no server args)
     env: dict[str, str]
     volumes: list[dict]
     volume_mounts: list[dict]
-    annotations: dict[str, str]
     default_url: str | None
-    cpu: float | None
-    memory: int | None
-    gpu: int | None
+    resources: dict[str, str]               # requests = limits
+    secret_env: dict[str, str]              # variable -> key in the server's Secret
+    secret_files: list[dict]                # {"key", "path"} relative to the secrets folder
+    secret_name: str
 
 
 # --------------------------------------------------------------------------
-# user_options -> PodPlan
+# LaunchPlan -> PodPlan (pure)
 # --------------------------------------------------------------------------
 
 
-def pod_plan(user_options: Any, settings: KubeSettings) -> PodPlan:
-    options = opt.parse_user_options(user_options)
-    app = opt.resolve_application(options, settings.applications)
-    # Templates say "JupyterLab" where configuration may say "jupyterlab".
-    image = settings.images.get(options.application) or {k.lower(): v for k, v in settings.images.items()}.get(options.application.lower())
+def image_for(application: str, settings: KubeSettings) -> str:
+    images = {str(k).lower(): v for k, v in settings.images.items()}
+    image = images.get(application.lower())
     if not image:
-        raise OptionsError(f"The application '{options.application}' is not installed on this hub (no image configured)")
-    hardware = opt.hardware_limits(options, settings.hardware)
-    names = vault_names(options)
-    volumes, mounts = _storage(options, settings)
+        raise OptionsError(f"The application '{application}' is not installed on this hub (no image configured)")
+    return image
+
+
+def pod_plan(plan: LaunchPlan, settings: KubeSettings) -> PodPlan:
+    app = resolve_application(plan, settings.applications)
+    image = image_for(plan.application, settings)
     env = dict(app.env)
-    if options.modules:
-        env["MODULEPATH"] = opt.modulepath(settings.modules_root)
+    if plan.modules:
+        env["MODULEPATH"] = modulepath(settings.modules_root)
+    env.update(_limit_env(plan.hardware))
+    volumes, mounts = _storage(plan, settings)
+    keys = secret_keys(plan)
+    if plan.file_secrets:
+        volumes.append({"name": SECRETS_VOLUME, "secret": secret_name(plan.hub_user, plan.server_name)})
+        mounts.append({"name": SECRETS_VOLUME, "mountPath": secrets_folder(settings.home), "readOnly": True})
     return PodPlan(
         image=image,
-        command=start_command(options, settings, names, app.cmd),
+        command=start_command(plan, settings, app.cmd),
         env=env,
         volumes=volumes,
         volume_mounts=mounts,
-        annotations=vault_annotations(options, settings, names),
         default_url=app.default_url,
-        cpu=hardware.cpu, memory=hardware.memory, gpu=hardware.gpu,
+        resources=resources(plan.hardware),
+        secret_env=keys["env"],
+        secret_files=[{"key": key, "path": path} for path, key in keys["files"].items()],
+        secret_name=secret_name(plan.hub_user, plan.server_name),
     )
 
 
-def _storage(options: opt.Options, settings: KubeSettings) -> tuple[list[dict], list[dict]]:
-    """One datasets volume mounted once per dataset (subPath = dataset id) and
-    one read-only modules volume."""
+def _storage(plan: LaunchPlan, settings: KubeSettings) -> tuple[list[dict], list[dict]]:
+    """One datasets volume mounted once per dataset (subPath = its source
+    folder) and one read-only modules volume."""
     volumes: list[dict] = []
     mounts: list[dict] = []
-    if options.datasets:
+    if plan.datasets:
         volumes.append(_volume(DATASETS_VOLUME, settings.datasets_claim, settings.datasets_root))
-        for m, dataset in zip(opt.dataset_mounts(options, settings.datasets_root, settings.home), options.datasets):
-            mounts.append({"name": DATASETS_VOLUME, "mountPath": m.target, "subPath": dataset.id, "readOnly": m.read_only})
-    if options.modules:
+        for mount, dataset in zip(dataset_mounts(plan, settings.datasets_root, settings.home), plan.datasets):
+            mounts.append({"name": DATASETS_VOLUME, "mountPath": mount.target, "subPath": dataset.source,
+                           "readOnly": not dataset.writable})
+    if plan.modules:
         volumes.append(_volume(MODULES_VOLUME, settings.modules_claim, settings.modules_root, read_only=True))
         mounts.append({"name": MODULES_VOLUME, "mountPath": settings.modules_root, "readOnly": True})
     return volumes, mounts
@@ -145,152 +211,249 @@ def _volume(name: str, claim: str | None, host_path: str, read_only: bool = Fals
     return {"name": name, "hostPath": {"path": host_path, "type": "Directory"}}
 
 
-# --------------------------------------------------------------------------
-# Vault Agent injector
-# --------------------------------------------------------------------------
-
-_ANNOTATION_NAME = re.compile(r"[^a-z0-9-]+")
-
-
-def vault_names(options: opt.Options) -> dict[str, str]:
-    """secret id -> the name used in annotation keys and /vault/secrets/<name>.
-
-    Annotation names must be DNS-label-like and short (the full key part
-    is at most 63 characters, 'agent-inject-template-' takes 22); colliding
-    names get the start of the secret's id, as dataset folders do."""
-    base = {s.id: (_ANNOTATION_NAME.sub("-", s.name.lower()).strip("-")[:28] or "secret") for s in options.secrets}
-    counts: dict[str, int] = {}
-    for name in base.values():
-        counts[name] = counts.get(name, 0) + 1
-    return {i: (n if counts[n] == 1 else f"{n}-{i[:8]}") for i, n in base.items()}
+def cpu_quantity(cores: float) -> str:
+    """Whole cores as "2", fractions in millicores ("500m"), rounded up."""
+    millis = max(1, math.ceil(round(cores * 1000, 6)))
+    return str(millis // 1000) if millis % 1000 == 0 else f"{millis}m"
 
 
-def _data(settings: KubeSettings) -> str:
-    return ".Data.data" if settings.vault_kv_version == 2 else ".Data"
+def resources(hardware: Hardware) -> dict[str, str]:
+    res: dict[str, str] = {}
+    if hardware.cpu is not None:
+        res["cpu"] = cpu_quantity(hardware.cpu)
+    if hardware.memory is not None:
+        res["memory"] = str(hardware.memory)
+    if hardware.gpu:
+        res[GPU_RESOURCE] = str(hardware.gpu)
+    return res
 
 
-def env_template(secret_path: str, settings: KubeSettings) -> str:
-    """Renders ``export NAME='value'`` lines.  Values are single-quoted with
-    embedded quotes escaped, so sourcing the file can never run a command
-    hidden in a value; names that are not identifiers or are reserved
-    (JUPYTERHUB_*, PATH, ...) are skipped, as the local spawner rejects them."""
-    reserved = "|".join(sorted(opt.RESERVED_ENV_NAMES)) + "|" + "|".join(p + ".*" for p in opt.RESERVED_ENV_PREFIXES)
-    return (
-        f'{{{{- with secret "{secret_path}" -}}}}'
-        f'{{{{- range $k, $v := {_data(settings)} }}}}'
-        '{{- if and (regexMatch "^[A-Za-z_][A-Za-z0-9_]*$" $k) '
-        f'(not (regexMatch "^({reserved})$" $k)) }}}}'
-        "\nexport {{ $k }}='{{ $v | replaceAll \"'\" \"'\\\\''\" }}'"
-        "{{- end }}{{- end }}{{- end }}\n"
-    )
+def _limit_env(hardware: Hardware) -> dict[str, str]:
+    """What JupyterHub exports for its own limits (jupyter-resource-usage reads them)."""
+    env: dict[str, str] = {}
+    if hardware.cpu is not None:
+        env["CPU_LIMIT"] = env["CPU_GUARANTEE"] = str(float(hardware.cpu))
+    if hardware.memory is not None:
+        env["MEM_LIMIT"] = env["MEM_GUARANTEE"] = str(hardware.memory)
+    return env
 
 
-def raw_template(secret_path: str, settings: KubeSettings) -> str:
-    return f'{{{{- with secret "{secret_path}" -}}}}{{{{ {_data(settings)}.{settings.vault_raw_key} }}}}{{{{- end }}}}'
-
-
-def vault_annotations(options: opt.Options, settings: KubeSettings, names: Mapping[str, str]) -> dict[str, str]:
-    if not options.secrets:
-        return {}
-    annotations = {f"{VAULT}agent-inject": "true", f"{VAULT}role": settings.vault_role}
-    for secret in options.secrets:
-        n = names[secret.id]
-        annotations[f"{VAULT}agent-inject-secret-{n}"] = secret.secret_path
-        annotations[f"{VAULT}agent-inject-perms-{n}"] = "0600"
-        if secret.type == "env_var":
-            annotations[f"{VAULT}agent-inject-template-{n}"] = env_template(secret.secret_path, settings)
-        else:
-            path = opt.secret_mount_path(secret, settings.home)
-            annotations[f"{VAULT}agent-inject-template-{n}"] = raw_template(secret.secret_path, settings)
-            annotations[f"{VAULT}secret-volume-path-{n}"] = posixpath.dirname(path)
-            annotations[f"{VAULT}agent-inject-file-{n}"] = posixpath.basename(path)
-    return annotations
-
-
-# --------------------------------------------------------------------------
-# Start command
-# --------------------------------------------------------------------------
-
-
-def start_command(options: opt.Options, settings: KubeSettings, names: Mapping[str, str], cmd) -> list[str]:
-    """``bash -c <script> nbhub-start <server cmd>``: source env secrets and
-    Lmod, load modules (failing loudly), then exec the server ("$@")."""
+def start_command(plan: LaunchPlan, settings: KubeSettings, cmd) -> list[str]:
+    """``bash -c <script> nbhub-start <server cmd>``: source Lmod, load the
+    modules in the plan's order (failing loudly), then exec the server ("$@")."""
     q = shlex.quote
     lines = ["set -e"]
-    for secret in options.secrets:
-        if secret.type == "env_var":
-            lines.append(f". {q(posixpath.join(settings.vault_secrets_dir, names[secret.id]))}")
-    if options.modules:
+    if plan.modules:
         lines.append(f". {q(settings.lmod_init)}")
-        for name in opt.module_loads(options):
+        for name in module_loads(plan):
             lines.append(f"module load {q(name)} || {{ echo {q(f'module {name} could not be loaded')} >&2; exit 1; }}")
     lines.append('exec "$@"')
     return ["/bin/bash", "-c", "\n".join(lines) + "\n", "nbhub-start", *cmd]
 
 
 # --------------------------------------------------------------------------
-# Appliers
+# The server's Secret (pure)
 # --------------------------------------------------------------------------
 
 
-def apply_to_kubespawner(spawner, settings: KubeSettings) -> PodPlan:
-    """Set KubeSpawner traits from ``spawner.user_options`` (a pre_spawn_hook)."""
-    plan = pod_plan(spawner.user_options, settings)
-    spawner.image = plan.image
-    spawner.cmd = plan.command
-    spawner.volumes = list(spawner.volumes or []) + plan.volumes
-    spawner.volume_mounts = list(spawner.volume_mounts or []) + plan.volume_mounts
-    spawner.environment = {**(spawner.environment or {}), **plan.env}
-    spawner.extra_annotations = {**(spawner.extra_annotations or {}), **plan.annotations}
-    if plan.default_url:
-        spawner.default_url = plan.default_url
-    # Guarantees equal limits: a server gets what its hardware size promises.
-    spawner.cpu_limit = spawner.cpu_guarantee = plan.cpu
-    spawner.mem_limit = spawner.mem_guarantee = plan.memory
-    if plan.gpu:
-        spawner.extra_resource_limits = {**(spawner.extra_resource_limits or {}), "nvidia.com/gpu": str(plan.gpu)}
+def secret_name(hub_user: str, server_name: str) -> str:
+    """``nbhub-`` + 40 hex characters of sha256 over [user, server]: a valid
+    object name whatever the names hold, and one per server."""
+    digest = hashlib.sha256(json.dumps([hub_user, server_name]).encode("utf-8")).hexdigest()
+    return f"nbhub-{digest[:40]}"
+
+
+def secret_keys(plan: LaunchPlan) -> dict[str, dict[str, str]]:
+    """``{"env": {variable: key}, "files": {path: key}}``.  Variable names are
+    valid Secret keys already (schema: shell identifiers); file paths are not
+    (they hold '/'), so files are numbered in the plan's order."""
+    env = {variable: f"env.{variable}" for secret in plan.env_secrets for variable in secret.variables}
+    files = {secret.path: f"file.{index}" for index, secret in enumerate(plan.file_secrets)}
+    return {"env": env, "files": files}
+
+
+def secret_labels(plan: LaunchPlan) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/managed-by": "notebooks-hub-spawner",
+        "app.kubernetes.io/component": "server-secrets",
+        # Label values cannot hold e-mail addresses or spaces: the hash names the server.
+        f"{LABEL_PREFIX}server": secret_name(plan.hub_user, plan.server_name)[len("nbhub-"):],
+    }
+
+
+def secret_manifest(plan: LaunchPlan) -> dict | None:
+    """The server's Secret, or None when its plan has no secret."""
+    if not plan.env_secrets and not plan.file_secrets:
+        return None
+    keys = secret_keys(plan)
+    data: dict[str, str] = {}
+    for secret in plan.env_secrets:
+        for variable, value in secret.variables.items():
+            data[keys["env"][variable]] = _b64(value)
+    for secret in plan.file_secrets:
+        data[keys["files"][secret.path]] = _b64(secret.content)
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {
+            "name": secret_name(plan.hub_user, plan.server_name),
+            "labels": secret_labels(plan),
+            "annotations": {f"{LABEL_PREFIX}hub-user": plan.hub_user, f"{LABEL_PREFIX}server-name": plan.server_name},
+        },
+        "data": data,
+    }
+
+
+def _b64(value: str) -> str:
+    return base64.b64encode(value.encode("utf-8")).decode("ascii")
+
+
+def _status(exc: BaseException) -> int | None:
+    status = getattr(exc, "status", None)
+    return status if isinstance(status, int) else None
+
+
+async def store_secret(k8s_api, namespace: str, name: str, manifest: dict | None) -> None:
+    """The only writer of a server's Secret.  ``manifest`` None deletes it
+    (already absent is fine); otherwise it is created, and one left by a
+    start whose post_stop_hook never ran (409) is deleted and created again.
+    ``k8s_api`` is the spawner's CoreV1Api (kubernetes_asyncio).  Errors name
+    the HTTP status, never the response body."""
+
+    async def delete() -> None:
+        try:
+            await k8s_api.delete_namespaced_secret(name, namespace)
+        except Exception as exc:
+            if _status(exc) != 404:
+                raise SpawnError(f"Kubernetes refused to delete this server's secrets ({_why(exc)})") from None
+
+    if manifest is None:
+        await delete()
+        return
+    try:
+        await k8s_api.create_namespaced_secret(namespace, manifest)
+        return
+    except Exception as exc:
+        if _status(exc) != 409:
+            raise SpawnError(f"Kubernetes refused to store this server's secrets ({_why(exc)})") from None
+    await delete()
+    try:
+        await k8s_api.create_namespaced_secret(namespace, manifest)
+    except Exception as exc:
+        raise SpawnError(f"Kubernetes refused to store this server's secrets ({_why(exc)})") from None
+
+
+def _why(exc: BaseException) -> str:
+    status = _status(exc)
+    return f"HTTP {status}" if status is not None else type(exc).__name__
+
+
+# --------------------------------------------------------------------------
+# Hooks
+# --------------------------------------------------------------------------
+
+
+def refuse_default_server(spawner) -> None:
+    if not spawner.name:
+        raise SpawnError(
+            "The default (unnamed) server is disabled on this hub: "
+            "start a named server from a Notebooks Hub template instead"
+        )
+
+
+async def prepare(spawner, settings: KubeSettings) -> LaunchPlan:
+    """The pre_spawn_hook's work: the plan for this start, its Secret written."""
+    setattr(spawner, PLAN_ATTRIBUTE, None)
+    refuse_default_server(spawner)
+    ticket = api.launch_ticket(spawner.user_options)
+    payload = await api.redeem_launch_ticket(
+        settings.api_url, settings.spawner_token, spawner.user.name, spawner.name, ticket,
+        limits_enforced=True, timeout=settings.api_timeout,
+    )
+    plan = parse_launch_plan(payload, spawner.user.name, spawner.name)
+    pod = pod_plan(plan, settings)  # refuse what cannot be built before writing anything
+    await store_secret(spawner.api, spawner.namespace, pod.secret_name, secret_manifest(plan))
+    if pod.default_url:
+        spawner.default_url = pod.default_url  # JupyterHub passes it as JUPYTERHUB_DEFAULT_URL
+    setattr(spawner, PLAN_ATTRIBUTE, plan)
     return plan
 
 
 def make_pre_spawn_hook(settings: KubeSettings):
-    def pre_spawn_hook(spawner):
-        apply_to_kubespawner(spawner, settings)
+    async def pre_spawn_hook(spawner):
+        await prepare(spawner, settings)
     return pre_spawn_hook
 
 
-def _resources(plan: PodPlan) -> dict[str, str]:
-    res: dict[str, str] = {}
-    if plan.cpu:
-        res["cpu"] = f"{plan.cpu:g}"
-    if plan.memory:
-        res["memory"] = str(plan.memory)
-    if plan.gpu:
-        res["nvidia.com/gpu"] = str(plan.gpu)
-    return res
+async def post_stop_hook(spawner) -> None:
+    """Delete the server's Secret: its values live no longer than the server."""
+    setattr(spawner, PLAN_ATTRIBUTE, None)
+    await store_secret(spawner.api, spawner.namespace, secret_name(spawner.user.name, spawner.name), None)
+
+
+def planned(spawner) -> LaunchPlan:
+    """The plan the pre_spawn_hook kept for this very server, or a refusal."""
+    refuse_default_server(spawner)
+    plan = getattr(spawner, PLAN_ATTRIBUTE, None)
+    if not isinstance(plan, LaunchPlan):
+        raise SpawnError(api.NOT_FROM_THE_API)
+    if (plan.hub_user, plan.server_name) != (spawner.user.name, spawner.name):
+        raise SpawnError("The launch plan kept on this spawner is for another server")
+    return plan
+
+
+def _models(pod):
+    """The models package of the pod's own client library."""
+    package = type(pod).__module__.rpartition(".")[0]
+    try:
+        module = importlib.import_module(package)
+        module.V1EnvVar  # noqa: B018 -- a models package, not something else
+        return module
+    except (ImportError, AttributeError):
+        from kubernetes.client import models
+
+        return models
+
+
+def _replace_env(existing, new_entries):
+    names = {e.name for e in new_entries}
+    return [e for e in (existing or []) if e.name not in names] + list(new_entries)
 
 
 def modify_pod(spawner, pod, settings: KubeSettings):
-    """Edit the notebook container of a ``kubernetes.client.V1Pod``."""
-    from kubernetes.client import models as k8s  # only needed by this applier
-
-    plan = pod_plan(spawner.user_options, settings)
-    if plan.default_url:
-        spawner.default_url = plan.default_url
+    """Edit the notebook container of the pod KubeSpawner built, from the plan only."""
+    plan = planned(spawner)
+    p = pod_plan(plan, settings)
+    k8s = _models(pod)
     container = _notebook_container(pod)
-    container.image = plan.image
-    container.args = plan.command + list(spawner.get_args())
+    container.image = p.image
+    container.args = p.command + list(spawner.get_args())
     container.command = None  # the image's entrypoint (e.g. tini) stays in charge
-    container.env = list(container.env or []) + [k8s.V1EnvVar(name=k, value=v) for k, v in plan.env.items()]
+
+    env = dict(p.env)
+    if p.default_url:
+        env["JUPYTERHUB_DEFAULT_URL"] = p.default_url
+    entries = [k8s.V1EnvVar(name=k, value=v) for k, v in env.items()]
+    entries += [
+        k8s.V1EnvVar(name=variable, value_from=k8s.V1EnvVarSource(
+            secret_key_ref=k8s.V1SecretKeySelector(name=p.secret_name, key=key, optional=False)))
+        for variable, key in p.secret_env.items()
+    ]
+    container.env = _replace_env(container.env, entries)
+
     container.volume_mounts = list(container.volume_mounts or []) + [
         k8s.V1VolumeMount(name=m["name"], mount_path=m["mountPath"], sub_path=m.get("subPath"), read_only=m["readOnly"])
-        for m in plan.volume_mounts
+        for m in p.volume_mounts
     ]
-    pod.spec.volumes = list(pod.spec.volumes or []) + [_v1_volume(v, k8s) for v in plan.volumes]
-    pod.metadata = pod.metadata or k8s.V1ObjectMeta()
-    pod.metadata.annotations = {**(pod.metadata.annotations or {}), **plan.annotations}
-    resources = _resources(plan)
-    if resources:
-        container.resources = k8s.V1ResourceRequirements(limits=dict(resources), requests=dict(resources))
+    pod.spec.volumes = list(pod.spec.volumes or []) + [_v1_volume(v, p, k8s) for v in p.volumes]
+
+    if p.resources:
+        current = container.resources or k8s.V1ResourceRequirements()
+        container.resources = k8s.V1ResourceRequirements(
+            limits={**(current.limits or {}), **p.resources},
+            requests={**(current.requests or {}), **p.resources},
+        )
     return pod
 
 
@@ -298,10 +461,14 @@ def _notebook_container(pod):
     for container in pod.spec.containers:
         if container.name == "notebook":
             return container
-    return pod.spec.containers[0]
+    raise SpawnError("The pod KubeSpawner built has no 'notebook' container")
 
 
-def _v1_volume(volume: dict, k8s):
+def _v1_volume(volume: dict, p: PodPlan, k8s):
+    if "secret" in volume:
+        return k8s.V1Volume(name=volume["name"], secret=k8s.V1SecretVolumeSource(
+            secret_name=volume["secret"], default_mode=SECRET_FILE_MODE, optional=False,
+            items=[k8s.V1KeyToPath(key=f["key"], path=f["path"], mode=SECRET_FILE_MODE) for f in p.secret_files]))
     if "persistentVolumeClaim" in volume:
         pvc = volume["persistentVolumeClaim"]
         return k8s.V1Volume(name=volume["name"], persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(
@@ -313,3 +480,10 @@ def make_modify_pod_hook(settings: KubeSettings):
     def modify_pod_hook(spawner, pod):
         return modify_pod(spawner, pod, settings)
     return modify_pod_hook
+
+
+__all__ = [
+    "KubeSettings", "PodPlan", "make_modify_pod_hook", "make_pre_spawn_hook",
+    "modify_pod", "pod_plan", "post_stop_hook", "prepare", "resources", "secret_keys",
+    "secret_manifest", "secret_name", "start_command", "store_secret",
+]

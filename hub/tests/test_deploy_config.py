@@ -4,11 +4,14 @@ and 4 refuse to start with an unknown scope such as `shares`), and the
 environment chooses spawner and authenticator. The file itself runs on the
 real Debian JupyterHub 3 in the local-stack acceptance test."""
 
+import inspect
 import os
 
 import jupyterhub
 import pytest
 from traitlets.config import Config
+
+from notebooks_hub_spawner.errors import OptionsError
 
 CONFIG = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "jupyterhub", "jupyterhub_config.py")
 BASE_ENV = {"JUPYTERHUB_API_TOKEN": "t" * 64, "HOMES_ROOT": "/srv/homes"}
@@ -48,10 +51,29 @@ def test_named_servers_only_and_logins_land_on_the_ui(monkeypatch, tmp_path):
     ("kubernetes", "kubespawner.KubeSpawner"),
 ])
 def test_the_environment_chooses_the_spawner(monkeypatch, tmp_path, spawner, expected):
-    config = load(monkeypatch, tmp_path, NOTEBOOKS_HUB_SPAWNER=spawner)
+    config = load(monkeypatch, tmp_path, NOTEBOOKS_HUB_SPAWNER=spawner, **(KUBE_ENV if spawner == "kubernetes" else {}))
     assert config.JupyterHub.spawner_class == expected
-    if spawner == "kubernetes":
-        assert callable(config.KubeSpawner.modify_pod_hook)
+
+
+KUBE_ENV = {"NOTEBOOKS_HUB_API_URL": "http://notebooks-hub-api", "NOTEBOOKS_HUB_SPAWNER_TOKEN": "s" * 64}
+
+
+def test_on_kubernetes_the_hooks_build_servers_from_the_apis_plan(monkeypatch, tmp_path):
+    from notebooks_hub_spawner import kubernetes
+
+    config = load(monkeypatch, tmp_path, NOTEBOOKS_HUB_SPAWNER="kubernetes", **KUBE_ENV)
+    k = config.KubeSpawner
+    assert inspect.iscoroutinefunction(k.pre_spawn_hook) and inspect.iscoroutinefunction(k.post_stop_hook)
+    assert k.post_stop_hook is kubernetes.post_stop_hook
+    assert callable(k.modify_pod_hook)
+    # The hook asks the configured API, with the spawner's token.
+    settings = inspect.getclosurevars(k.pre_spawn_hook).nonlocals["settings"]
+    assert (settings.api_url, settings.spawner_token) == (KUBE_ENV["NOTEBOOKS_HUB_API_URL"], "s" * 64)
+
+
+def test_on_kubernetes_the_hub_refuses_to_start_without_the_api(monkeypatch, tmp_path):
+    with pytest.raises(OptionsError, match="NOTEBOOKS_HUB_API_URL and NOTEBOOKS_HUB_SPAWNER_TOKEN must be set"):
+        load(monkeypatch, tmp_path, NOTEBOOKS_HUB_SPAWNER="kubernetes")
 
 
 def test_people_may_use_but_not_start_servers_at_the_hub(monkeypatch, tmp_path):
@@ -75,3 +97,56 @@ def test_it_refuses_to_start_without_the_service_token_or_with_an_unknown_choice
         load(monkeypatch, tmp_path, JUPYTERHUB_API_TOKEN="")
     with pytest.raises(SystemExit, match="NOTEBOOKS_HUB_SPAWNER"):
         load(monkeypatch, tmp_path, NOTEBOOKS_HUB_SPAWNER="docker")
+
+
+# --- deploy/kubernetes/zero-to-jupyterhub/values.yaml -------------------------
+
+VALUES = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "kubernetes", "zero-to-jupyterhub", "values.yaml")
+
+
+def values():
+    yaml = pytest.importorskip("yaml")
+    with open(VALUES) as f:
+        return yaml.safe_load(f)
+
+
+def test_people_may_reach_their_servers_through_the_hub_but_not_start_stop_or_delete_them():
+    from itertools import chain
+
+    from jupyterhub.scopes import _check_scopes_exist, _expand_scope
+
+    roles = values()["hub"]["loadRoles"]
+    user = roles["user"]
+    assert "users" not in user  # every hub user keeps the (redefined) default role
+    _check_scopes_exist(user["scopes"])  # names JupyterHub knows (3.0 here; 5 has them too)
+    granted = {s.partition("!")[0] for s in chain.from_iterable(map(_expand_scope, user["scopes"]))}
+    assert {"access:servers", "read:servers", "users:activity"} <= granted
+    assert not granted & {"self", "servers", "delete:servers", "admin:servers", "users", "admin:users", "shares"}
+    assert all(scope.endswith("!user") for scope in user["scopes"])
+    # The API's service starts, stops and deletes them.
+    assert "admin:servers" in roles["notebooks-hub-api"]["scopes"]
+
+
+def test_the_charts_hub_wires_the_three_hooks_and_no_vault_injector(monkeypatch):
+    from notebooks_hub_spawner import kubernetes
+
+    hub = values()["hub"]
+    for name, value in hub["extraEnv"].items():
+        if isinstance(value, str):
+            monkeypatch.setenv(name, value)
+    for name in ("NOTEBOOKS_HUB_API_SERVICE_TOKEN", "NOTEBOOKS_HUB_SPAWNER_TOKEN"):
+        assert "secretKeyRef" in hub["extraEnv"][name]["valueFrom"]
+        monkeypatch.setenv(name, "from-the-secret")
+    config = Config()
+    config.JupyterHub.services = [{"name": "notebooks-hub-api"}]
+    for code in hub["extraConfig"].values():
+        exec(compile(code, "extraConfig", "exec"), {"c": config})
+    k = config.KubeSpawner
+    assert inspect.iscoroutinefunction(k.pre_spawn_hook) and callable(k.modify_pod_hook)
+    assert k.post_stop_hook is kubernetes.post_stop_hook
+    settings = inspect.getclosurevars(k.pre_spawn_hook).nonlocals["settings"]
+    assert settings.api_url == hub["extraEnv"]["NOTEBOOKS_HUB_API_URL"] and settings.spawner_token == "from-the-secret"
+    assert config.JupyterHub.services[0]["api_token"] == "from-the-secret"
+    with open(VALUES) as f:
+        text = f.read()
+    assert "vault.hashicorp.com" not in text and "VAULT" not in text and "HARDWARE_FILE" not in text
