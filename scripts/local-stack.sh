@@ -4,8 +4,11 @@
 # provider, so hub users are the API's people. Installs what is missing (as
 # the tests do), keeps its state in LOCAL_STACK_DIR, runs until Ctrl-C.
 #
-# Must run as root: the spawner mounts each server's datasets in a mount
-# namespace of its own (see hub/README.md).
+# Must run as root: the spawner runs each person's servers as their own
+# unprivileged system account (made when first needed) and mounts each
+# server's datasets in a mount namespace of its own (see hub/README.md).
+# The API, the hub and their files (tokens, DATA_DIR, the hub's database)
+# are root's alone; homes are their person's, closed to others.
 #
 # Settings (environment): PORT (API, 3000), HUB_PORT (hub, 8000),
 # HUB_API_PORT (8081), HUB_PROXY_API_PORT (8001), LOCAL_STACK_DIR
@@ -30,8 +33,19 @@ bash scripts/ensure-test-deps.sh
 [ -d node_modules ] || npm ci
 npm run build >/dev/null
 
+case "$STATE/" in
+  /tmp/* | /var/tmp/* | /dev/shm/*)
+    echo "LOCAL_STACK_DIR must not be under /tmp, /var/tmp or /dev/shm: every server gets a private copy of those." >&2
+    exit 1
+    ;;
+esac
 mkdir -p "$STATE/api" "$STATE/hub" "$STATE/homes" "$STATE/datasets" "$STATE/modules"
-chmod 700 "$STATE"
+chown root:root "$STATE" "$STATE/api" "$STATE/hub" "$STATE/homes" "$STATE/datasets" "$STATE/modules"
+# Servers pass through to their homes and read modulefiles; nothing else of
+# the stack is theirs to read.
+chmod 711 "$STATE" "$STATE/homes"
+chmod 700 "$STATE/api" "$STATE/hub" "$STATE/datasets"
+chmod 755 "$STATE/modules"
 # Tokens made once and kept: the hub's database remembers the service token.
 if [ ! -f "$STATE/tokens.env" ]; then
   umask 077
@@ -61,7 +75,7 @@ env -i PATH="/usr/bin:/bin:/usr/sbin:/sbin" HOME="$STATE/hub" LANG=C.UTF-8 \
   JUPYTERHUB_HUB_BIND_URL="http://127.0.0.1:${HUB_API_PORT}" \
   JUPYTERHUB_PROXY_API_URL="http://127.0.0.1:${HUB_PROXY_API_PORT}" \
   NOTEBOOKS_HUB_UI_URL="$API_URL/" \
-  NOTEBOOKS_HUB_SPAWNER=local-simple \
+  NOTEBOOKS_HUB_SPAWNER=local \
   NOTEBOOKS_HUB_AUTH=oidc \
   NOTEBOOKS_HUB_OIDC_ISSUER="$API_URL/oidc" \
   NOTEBOOKS_HUB_OIDC_CLIENT_ID=notebooks-hub \
@@ -69,12 +83,11 @@ env -i PATH="/usr/bin:/bin:/usr/sbin:/sbin" HOME="$STATE/hub" LANG=C.UTF-8 \
   NOTEBOOKS_HUB_API_URL="$API_URL" \
   NOTEBOOKS_HUB_SPAWNER_TOKEN="$SPAWNER_TOKEN" \
   HOMES_ROOT="$STATE/homes" DATASETS_ROOT="$STATE/datasets" MODULES_ROOT="$STATE/modules" \
-  HARDWARE_FILE="$PWD/config/hardware.json" \
   /usr/bin/jupyterhub -f deploy/jupyterhub/jupyterhub_config.py >"$STATE/hub.log" 2>&1 &
 pids+=($!)
 
 PORT="$PORT" PUBLIC_URL="$API_URL" DATA_DIR="$STATE/api" \
-  HOMES_ROOT="$STATE/homes" DATASETS_ROOT="$STATE/datasets" MODULES_ROOT="$STATE/modules" \
+  HOMES_ROOT="$STATE/homes" DATASETS_ROOT="$STATE/datasets" MODULES_ROOT="$STATE/modules" HOMES_OWNER=hub-user \
   HUB_API_URL="http://127.0.0.1:${HUB_API_PORT}/hub/api" HUB_API_TOKEN="$HUB_API_TOKEN" HUB_PUBLIC_URL="$HUB_URL" \
   SPAWNER_TOKEN="$SPAWNER_TOKEN" \
   OIDC_REDIRECT_URIS="$API_URL/,$HUB_URL/hub/oauth_callback" \

@@ -5,7 +5,7 @@ import path from 'node:path';
 import {freePorts} from '../fixtures/free-port';
 import {HeadlessBrowser} from '../fixtures/headless-browser';
 import {signIn} from '../fixtures/sign-in';
-import {temporaryFolder} from '../fixtures/test-app';
+import {serverVisibleFolder} from '../fixtures/jupyterhub-harness';
 
 const REPOSITORY = path.resolve(__dirname, '../../..');
 
@@ -39,7 +39,8 @@ describe('The local stack: npm run local-stack', () => {
         HUB_PORT: String(hubPort),
         HUB_API_PORT: String(hubApiPort),
         HUB_PROXY_API_PORT: String(proxyApiPort),
-        LOCAL_STACK_DIR: await temporaryFolder('local-stack'),
+        // Not under /tmp, which every server gets a private copy of.
+        LOCAL_STACK_DIR: await serverVisibleFolder('local-stack'),
       },
     });
     child.stdout!.on('data', chunk => (output += chunk));

@@ -2,50 +2,13 @@ import {expect} from '@loopback/testlab';
 import {randomUUID} from 'node:crypto';
 import {promises as fs} from 'node:fs';
 import path from 'node:path';
-import WebSocket from 'ws';
 import {LoggerService} from '../../src/services/logger.service';
 import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
 import {HeadlessBrowser} from '../fixtures/headless-browser';
 import {HubWorld} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
+import {runInKernel} from '../fixtures/server-kernel';
 
-
-/** Runs Python in a kernel of the server, through the server's own kernels API (REST, then its websocket channels). */
-async function runInKernel(serverUrl: string, token: string, code: string): Promise<string> {
-  const headers = {Authorization: `token ${token}`};
-  const created = await fetch(`${serverUrl}/api/kernels`, {method: 'POST', headers: {...headers, 'Content-Type': 'application/json'}, body: '{}'});
-  expect(created.status).to.equal(201);
-  const kernel = (await created.json()) as {id: string};
-  const socket = new WebSocket(`${serverUrl.replace(/^http/, 'ws')}/api/kernels/${kernel.id}/channels`, {headers});
-  try {
-    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-    const msgId = randomUUID();
-    let stdout = '';
-    const done = new Promise<void>((resolve, reject) => {
-      socket.on('message', raw => {
-        const message = JSON.parse(String(raw));
-        if (message.parent_header?.msg_id !== msgId) return;
-        if (message.msg_type === 'stream') stdout += message.content.text;
-        if (message.msg_type === 'error') reject(new Error(`${message.content.ename}: ${message.content.evalue}`));
-        if (message.msg_type === 'status' && message.content.execution_state === 'idle') resolve();
-      });
-    });
-    socket.send(
-      JSON.stringify({
-        header: {msg_id: msgId, username: 'test', session: randomUUID(), msg_type: 'execute_request', version: '5.3'},
-        parent_header: {},
-        metadata: {},
-        content: {code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false},
-        channel: 'shell',
-      }),
-    );
-    await done;
-    return stdout;
-  } finally {
-    socket.close();
-    await fetch(`${serverUrl}/api/kernels/${kernel.id}`, {method: 'DELETE', headers});
-  }
-}
 
 /**
  * The product's promise, end to end on a real hub: a template's dataset
