@@ -19,7 +19,7 @@ interface HubServerModel {
  * that person, away from everyone else's data: tried on a real hub with the
  * repository's spawner, as an attacker with a shell and a hub token would.
  */
-describe('One authority over every server (real hub, the repository\'s spawner)', () => {
+describe("One authority over every server (real hub, the repository's spawner)", () => {
   let hubWorld: HubWorld;
   let hub: JupyterHubHarness;
   let world: ApiWorld;
@@ -34,7 +34,10 @@ describe('One authority over every server (real hub, the repository\'s spawner)'
     privateDataset = (await owner.post('/datasets').send({name: 'Owner private', write_access: true}).expect(200)).body._id;
     await owner.post('/volume/file').send({type: 'file', root: privateDataset, name: 'secret.txt', content: 'owner only'}).expect(200);
     readOnlyDataset = (await owner.post('/datasets').send({name: 'Shared to read', write_access: true}).expect(200)).body._id;
-    await owner.post(`/datasets/${readOnlyDataset}/share`).send({relation: 'read', userArray: [PEOPLE.direct]}).expect(200);
+    await owner
+      .post(`/datasets/${readOnlyDataset}/share`)
+      .send({relation: 'read', userArray: [PEOPLE.direct]})
+      .expect(200);
     privateModule = (await owner.post('/modules').send({name: 'owner-tool', version: '1.0', luaModuleFile: []}).expect(200)).body._id;
   });
 
@@ -44,12 +47,21 @@ describe('One authority over every server (real hub, the repository\'s spawner)'
 
   async function startServer(person: 'owner' | 'direct', name: string, extra: object = {}): Promise<{_id: string; name: string}> {
     const client = await world.as(person);
-    const server = (await client.post('/servers').send({...TEMPLATE_BODY, name, ...extra}).expect(200)).body;
-    await eventually(`${name} running`, async () => {
-      const current = (await client.get(`/servers/${server._id}`).expect(200)).body;
-      if (current.status === 'stopped') throw new Error(`The spawn failed: ${current.lastError}\n${hub.logs.slice(-3000)}`);
-      return current.status === 'running';
-    }, 60000);
+    const server = (
+      await client
+        .post('/servers')
+        .send({...TEMPLATE_BODY, name, ...extra})
+        .expect(200)
+    ).body;
+    await eventually(
+      `${name} running`,
+      async () => {
+        const current = (await client.get(`/servers/${server._id}`).expect(200)).body;
+        if (current.status === 'stopped') throw new Error(`The spawn failed: ${current.lastError}\n${hub.logs.slice(-3000)}`);
+        return current.status === 'running';
+      },
+      60000,
+    );
     return server;
   }
 
@@ -82,7 +94,7 @@ describe('One authority over every server (real hub, the repository\'s spawner)'
     return body.token;
   }
 
-  it('hand-made user_options naming another\'s dataset and module get no server, with a person\'s own hub token, through the hub\'s spawn page, or even as the hub\'s admin', async () => {
+  it("hand-made user_options naming another's dataset and module get no server, with a person's own hub token, through the hub's spawn page, or even as the hub's admin", async () => {
     const bob = PEOPLE.direct;
     const handMade = {
       applicationType: 'Notebook',
@@ -91,7 +103,16 @@ describe('One authority over every server (real hub, the repository\'s spawner)'
         {id: privateDataset, name: 'stolen', write_access: true},
         {id: readOnlyDataset, name: 'shared', write_access: true},
       ],
-      modules: [{id: privateModule, owner: PEOPLE.owner, name: 'owner-tool', version: '1.0', module_path: `${PEOPLE.owner}/owner-tool`, write_access: false}],
+      modules: [
+        {
+          id: privateModule,
+          owner: PEOPLE.owner,
+          name: 'owner-tool',
+          version: '1.0',
+          module_path: `${PEOPLE.owner}/owner-tool`,
+          write_access: false,
+        },
+      ],
       secrets: [],
     };
     // People have no scope to start servers at the hub.
@@ -115,7 +136,7 @@ describe('One authority over every server (real hub, the repository\'s spawner)'
     expect(JSON.stringify(listing)).to.not.match(/written|stolen/);
   });
 
-  it('a replayed ticket and another person\'s ticket are refused, and the API counts the refusals', async () => {
+  it("a replayed ticket and another person's ticket are refused, and the API counts the refusals", async () => {
     const bob = PEOPLE.direct;
     const server = await startServer('direct', 'Ticketed');
     const used = (await hubServer(bob, server.name))?.user_options;
@@ -135,14 +156,22 @@ describe('One authority over every server (real hub, the repository\'s spawner)'
     await expectNothingStarted(bob, server.name);
 
     const metrics = await world.client.get('/metrics').expect(200);
-    const refusals = [...metrics.text.matchAll(/^notebooks_hub_launch_refusals_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    const refusals = [...metrics.text.matchAll(/^notebooks_hub_launch_refusals_total\{[^}]*\} (\d+)/gm)].reduce(
+      (sum, m) => sum + Number(m[1]),
+      0,
+    );
     expect(refusals).to.be.greaterThanOrEqual(3);
   });
 
-  it('runs a person\'s code as their own account: no other home, no DATA_DIR, no hub files, no other server\'s environment, nothing writable outside the home', async () => {
+  it("runs a person's code as their own account: no other home, no DATA_DIR, no hub files, no other server's environment, nothing writable outside the home", async () => {
     const secretValue = `carol-secret-${Date.now()}`;
     const owner = await world.as('owner');
-    const secret = (await owner.post('/secrets').send({secretName: 'Owner env', type: 'env_var', value: {OWNER_SECRET: secretValue}}).expect(200)).body;
+    const secret = (
+      await owner
+        .post('/secrets')
+        .send({secretName: 'Owner env', type: 'env_var', value: {OWNER_SECRET: secretValue}})
+        .expect(200)
+    ).body;
     await startServer('owner', 'Owner server', {secrets: [secret._id]});
     const bobServer = await startServer('direct', 'Bob probe');
 
