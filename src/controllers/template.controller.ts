@@ -53,7 +53,7 @@ export class TemplateController {
     return template.record;
   }
 
-  @post('/template', {operationId: 'createTemplate', summary: 'Create a template', description: 'Datasets, modules and secrets must exist and be readable by the caller; hardware must be one of GET /volume/hardware; only admins create featured templates.',
+  @post('/template', {operationId: 'createTemplate', summary: 'Create a template', description: 'Datasets, modules and secrets must exist and be readable by the caller; hardware must be one of GET /volume/hardware and applicationType one of GET /volume/applications; filePath is relative to the home folder; only admins create featured templates.',
     ...jsonResponse('The new template', TEMPLATE),
   })
   create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(TEMPLATE_BODY, TEMPLATE_EXAMPLE)) body: TemplateInput): Promise<Template> {

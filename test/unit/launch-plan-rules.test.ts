@@ -6,7 +6,7 @@ import {
   FORBIDDEN_ENV_PREFIXES,
   forbiddenEnvName,
 } from '../../src/utils/env-name.util';
-import {SECRET_PATH_MAX_LENGTH, SECRET_PATH_PATTERN} from '../../src/validation';
+import {RELATIVE_PATH_MAX_LENGTH, RELATIVE_PATH_PATTERN, SECRET_PATH_MAX_LENGTH, SECRET_PATH_PATTERN} from '../../src/validation';
 import {readRepoText} from '../fixtures/repo-files';
 
 type Definition = {pattern?: string; maxLength?: number; not?: {anyOf: Array<{enum?: string[]; pattern?: string}>}};
@@ -28,9 +28,11 @@ describe('The launch plan contract\'s input rules, as the API holds them', () =>
     expect([...FORBIDDEN_ENV_PREFIXES].sort()).to.deepEqual([...prefixes!].sort());
   });
 
-  it('has the contract\'s secret path rule', () => {
+  it('has the contract\'s secret path and relative path rules', () => {
     expect(SECRET_PATH_PATTERN).to.equal(definitions.secretPath.pattern);
     expect(SECRET_PATH_MAX_LENGTH).to.equal(definitions.secretPath.maxLength);
+    expect(RELATIVE_PATH_PATTERN).to.equal(definitions.relativePath.pattern);
+    expect(RELATIVE_PATH_MAX_LENGTH).to.equal(definitions.relativePath.maxLength);
   });
 
   it('says why a name is refused, and lets ordinary names through', () => {
