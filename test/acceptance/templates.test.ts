@@ -1,9 +1,14 @@
 import {expect} from '@loopback/testlab';
+import type {DbDataSource} from '../../src/datasources/db.datasource';
 import {TemplateRepository} from '../../src/repositories/template.repository';
 import {ApiWorld, PEOPLE, TEMPLATE_BODY, unique} from '../fixtures/api-world';
 
 interface TemplateAnswer {
   _id: string;
+  datasets?: string[];
+  modules?: string[];
+  secrets?: string[];
+  hiddenReferences?: {datasets: number; modules: number; secrets: number};
 }
 
 describe('Templates', () => {
@@ -102,6 +107,100 @@ describe('Templates', () => {
       const listed = (await owner.get('/templates').expect(200)).body as TemplateAnswer[];
       expect(listed.map(t => t._id)).to.containEql(old._id);
       await owner.patch('/template').query({templateId: old._id}).send({description: 'renamed'}).expect(200);
+    });
+  });
+
+  describe('references a viewer may not read', () => {
+    it('are left out of every template answer, counted in hiddenReferences, until the viewer may read them', async () => {
+      const alice = await world.as('owner');
+      const bob = await world.as('direct');
+      const admin = await world.as('admin');
+      const privateDataset = (await alice.post('/datasets').send({name: unique('private-')}).expect(200)).body._id;
+      const sharedDataset = (await alice.post('/datasets').send({name: unique('shared-')}).expect(200)).body._id;
+      await alice.post(`/datasets/${sharedDataset}/share`).send({relation: 'read', userArray: [PEOPLE.direct]}).expect(200);
+      const publicModule = (await admin.post('/modules').send({name: unique('public-'), version: '1.0', featured: true}).expect(200)).body._id;
+      const privateModule = (await alice.post('/modules').send({name: unique('mine-'), version: '1.0'}).expect(200)).body._id;
+      const secret = (await alice.post('/secrets').send({secretName: unique('key-'), type: 'env_var', value: {API_KEY: 'x'}}).expect(200)).body._id;
+      const created = await alice
+        .post('/template')
+        .send({
+          ...TEMPLATE_BODY,
+          name: unique('public-'),
+          public: true,
+          datasets: [privateDataset, sharedDataset],
+          modules: [publicModule, privateModule],
+          secrets: [secret],
+        })
+        .expect(200);
+      const id = created.body._id as string;
+      const everything = {datasets: [privateDataset, sharedDataset], modules: [publicModule, privateModule], secrets: [secret]};
+      expect(created.body).to.containDeep(everything);
+      expect(created.body).to.not.have.property('hiddenReferences');
+
+      const asBob = async () => {
+        const listed = ((await bob.get('/templates').expect(200)).body as TemplateAnswer[]).find(t => t._id === id)!;
+        const read = (await bob.get(`/templates/${id}`).expect(200)).body as TemplateAnswer;
+        expect(listed).to.deepEqual(read);
+        return read;
+      };
+      const shown = await asBob();
+      expect({datasets: shown.datasets, modules: shown.modules, secrets: shown.secrets}).to.deepEqual({datasets: [sharedDataset], modules: [publicModule], secrets: []});
+      expect(shown.hiddenReferences).to.deepEqual({datasets: 1, modules: 1, secrets: 1});
+      const text = JSON.stringify((await bob.get('/templates').expect(200)).body);
+      for (const hidden of [privateDataset, privateModule, secret]) expect(text).to.not.containEql(hidden);
+
+      await alice.post(`/datasets/${sharedDataset}/revoke`).send({relation: 'read', userArray: [PEOPLE.direct]}).expect(200);
+      const afterRevoke = await asBob();
+      expect(afterRevoke.datasets).to.deepEqual([]);
+      expect(afterRevoke.hiddenReferences).to.deepEqual({datasets: 2, modules: 1, secrets: 1});
+
+      for (const viewer of [alice, admin]) {
+        const read = (await viewer.get(`/templates/${id}`).expect(200)).body as TemplateAnswer;
+        expect(read).to.containDeep(everything);
+        expect(read).to.not.have.property('hiddenReferences');
+        const listed = ((await viewer.get('/templates').expect(200)).body as TemplateAnswer[]).find(t => t._id === id)!;
+        expect(listed).to.deepEqual(read);
+      }
+
+      // A writer who may not read them changes the template without being shown them.
+      await alice.post(`/templates/${id}/share`).send({relation: 'write', userArray: [PEOPLE.direct]}).expect(200);
+      const patched = await bob.patch('/template').query({templateId: id}).send({description: 'edited by Bob'}).expect(200);
+      expect(patched.body).to.containDeep({description: 'edited by Bob', datasets: [], modules: [publicModule], secrets: []});
+      expect(patched.body.hiddenReferences).to.deepEqual({datasets: 2, modules: 1, secrets: 1});
+      expect((await alice.get(`/templates/${id}`).expect(200)).body).to.containDeep(everything);
+    });
+
+    it('costs a list the same number of database queries whatever the number of templates and references on the page', async () => {
+      const alice = await world.as('owner');
+      const bob = await world.as('direct');
+      const tag = unique('cost');
+      for (let i = 0; i < 12; i++) {
+        const dataset = (await alice.post('/datasets').send({name: unique('cost-')}).expect(200)).body._id;
+        if (i % 2 === 0) await alice.post(`/datasets/${dataset}/share`).send({relation: 'read', userArray: [PEOPLE.direct]}).expect(200);
+        const module = (await alice.post('/modules').send({name: unique('cost-'), version: '1.0'}).expect(200)).body._id;
+        await alice.post('/template').send({...TEMPLATE_BODY, name: unique('cost-'), public: true, tags: [tag], datasets: [dataset], modules: [module]}).expect(200);
+      }
+      const datasource = await world.api.app.get<DbDataSource>('datasources.db');
+      const connector = datasource.connector as unknown as {all: (...args: unknown[]) => unknown};
+      const all = connector.all;
+      let queries = 0;
+      connector.all = function (this: unknown, ...args: unknown[]) {
+        queries++;
+        return all.apply(this, args);
+      };
+      const cost = async (limit: number) => {
+        queries = 0;
+        const page = (await bob.get('/templates').query({limit}).expect(200)).body as TemplateAnswer[];
+        expect(page).to.have.length(limit);
+        return queries;
+      };
+      try {
+        const one = await cost(1);
+        expect(one).to.be.greaterThan(0);
+        expect(await cost(12)).to.equal(one);
+      } finally {
+        connector.all = all;
+      }
     });
   });
 });

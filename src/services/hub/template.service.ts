@@ -8,7 +8,6 @@ import {Module} from '../../models/module.model';
 import type {Page, PageOf} from '../../models/page';
 import {Secret} from '../../models/secret.model';
 import {Template} from '../../models/template.model';
-import {Plain} from '../../repositories/plain-find';
 import {ServerRepository} from '../../repositories/server.repository';
 import {TemplateRepository} from '../../repositories/template.repository';
 import {AccessLevel, AccessService, atLeast} from '../access/access.service';
@@ -18,6 +17,7 @@ import {ResourceLookupService} from '../access/resource-lookup.service';
 import {invalidFields} from '../../utils/api-error.util';
 import {RELATIVE_PATH_MAX_LENGTH, RELATIVE_PATH_PATTERN} from '../../validation';
 import {ApplicationService} from './application.service';
+import {TemplateView, TemplateViewService} from './template-view.service';
 
 /** What a body may set; creator, timestamp and serverName are the server's. */
 export type TemplateInput = Pick<
@@ -60,10 +60,13 @@ export class TemplateService {
     @service(ResourceLookupService) private readonly resources: ResourceLookupService,
     @service(HardwareService) private readonly hardware: HardwareService,
     @service(ApplicationService) private readonly applications: ApplicationService,
+    @service(TemplateViewService) private readonly views: TemplateViewService,
   ) {}
 
-  async list(caller: Caller, filter: TemplateFilter, page: Page): Promise<PageOf<Plain<Template>>> {
-    return this.templates.findPage(await this.listWhere(caller, filter), ['timestamp DESC'], page);
+  /** A page of the readable templates, each as the caller may see it. */
+  async list(caller: Caller, filter: TemplateFilter, page: Page): Promise<PageOf<TemplateView>> {
+    const found = await this.templates.findPage(await this.listWhere(caller, filter), ['timestamp DESC'], page);
+    return {...found, items: await this.views.allForViewer(caller, found.items)};
   }
 
   /** Tags of the readable templates with how many use each, most used first: counted over all of them, so read in full. */
