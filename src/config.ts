@@ -1,6 +1,6 @@
 import {isIP} from 'node:net';
 import path from 'node:path';
-import {normaliseEmail} from './validation';
+import {APPLICATION_MAX_LENGTH, APPLICATION_PATTERN, normaliseEmail} from './validation';
 
 /**
  * Every setting of the service, read from the environment (and an optional
@@ -101,6 +101,8 @@ export interface HubConfig {
   reconcileMaxRequests: number;
   /** The hub's spawner fetches a starting server's secret values with it; undefined: none are given out. */
   spawnerToken?: string;
+  /** The applicationTypes the hub offers, as configured: templates naming another are refused. */
+  applications: string[];
 }
 
 export interface OidcConfig {
@@ -256,6 +258,7 @@ function isHttpUrl(value: string): boolean {
 }
 
 const BODY_SIZE = /^\d+(b|kb|mb|gb)?$/i;
+const APPLICATION = new RegExp(APPLICATION_PATTERN);
 
 export function loadConfig(env: Env = process.env): AppConfig {
   const read = new SettingsReader(env);
@@ -346,6 +349,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (hubApiUrl !== undefined && read.optional('HUB_API_TOKEN') === undefined) {
     read.problems.push('HUB_API_TOKEN is required when HUB_API_URL is set (the token of the API\'s hub service)');
   }
+  const applications = read.list('HUB_APPLICATIONS', ['JupyterLab', 'Notebook']);
+  if (applications.length === 0) read.problems.push('HUB_APPLICATIONS must name at least one application');
+  for (const application of applications) {
+    if (application.length > APPLICATION_MAX_LENGTH || !APPLICATION.test(application)) {
+      read.problems.push(`HUB_APPLICATIONS holds "${application}", which is no application name (up to ${APPLICATION_MAX_LENGTH} letters, digits, spaces and ._+-)`);
+    }
+  }
+  const distinct = new Set(applications.map(application => application.toLowerCase()));
+  if (distinct.size < applications.length) read.problems.push('HUB_APPLICATIONS names an application twice (names are matched whatever their case)');
   const maxLimit = read.integer('LIST_MAX_LIMIT', 1000, 1, 100000);
   const config: AppConfig = {
     production,
@@ -384,6 +396,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       reconcileIntervalSeconds: read.integer('HUB_RECONCILE_INTERVAL', 10, 1, 3600),
       reconcileMaxRequests: read.integer('HUB_RECONCILE_MAX_REQUESTS', 5, 1, 1000),
       spawnerToken,
+      applications,
     },
     files: {
       linkPath: read.string('FILE_LINK_PATH', 'lab/tree/{path}'),

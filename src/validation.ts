@@ -28,3 +28,19 @@ export const NAME_PATTERN = '^(?!\\.{1,2}$)(?=.*\\S)[^/\\\\\\u0000-\\u001f\\u007
 export const MODULE_SEGMENT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$';
 
 export const DESCRIPTION_MAX_LENGTH = 2000;
+
+/** A template's applicationType, as the hub's configuration names its applications. */
+export const APPLICATION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9 ._+-]*$';
+export const APPLICATION_MAX_LENGTH = 64;
+
+/**
+ * Where a raw secret's file goes, relative to its person's secrets folder
+ * (`~/.secrets`): up to 8 segments of letters, digits and `._-`, none of
+ * them `.` or `..`. Written as the launch plan's contract says it.
+ */
+export const SECRET_PATH_PATTERN = '^(?!.*(?:^|/)\\.\\.?(?:/|$))[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+){0,7}$';
+export const SECRET_PATH_MAX_LENGTH = 255;
+
+/** A path relative to the home folder: not absolute, no `..` segment, no control character. */
+export const RELATIVE_PATH_PATTERN = '^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$))[^\\u0000-\\u001f\\u007f]+$';
+export const RELATIVE_PATH_MAX_LENGTH = 1024;

@@ -4,18 +4,22 @@ import {SecurityBindings} from '@loopback/security';
 import type {AuthorizedResource} from '../authorization/authorized-resource';
 import {ResourceBindings} from '../keys';
 import {requireAccess} from '../authorization/access-requirement';
-import {MOUNT_PATH_PATTERN, Secret, SECRET_TYPES} from '../models/secret.model';
+import {Secret, SECRET_TYPES} from '../models/secret.model';
 import type {Caller} from '../services/identity/identity.service';
 import type {Plain} from '../models/plain';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {SecretInput, SecretPatch, SecretService, SecretWithValue} from '../services/secrets/secret.service';
-import {DESCRIPTION_MAX_LENGTH, NAME_PATTERN} from '../validation';
+import {ENV_NAME_MAX_LENGTH, ENV_NAME_PATTERN} from '../utils/env-name.util';
+import {DESCRIPTION_MAX_LENGTH, NAME_PATTERN, SECRET_PATH_MAX_LENGTH, SECRET_PATH_PATTERN} from '../validation';
 import {forbidCaching} from '../utils/cache-control.util';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
 const SECRET = getModelSchemaRef(Secret, {title: 'Secret', exclude: ['state']});
 const VALUE: SchemaObject = {
-  description: 'env_var: an object of environment variable names to strings; raw: the file content as a string',
+  description:
+    `env_var: an object of environment variable names to strings; raw: the file content as a string. A name matches ${ENV_NAME_PATTERN}, ` +
+    `has at most ${ENV_NAME_MAX_LENGTH} characters and is none of the loader, shell, interpreter, module system or Jupyter/hub variables ` +
+    '(e.g. PATH, LD_PRELOAD, BASH_ENV, PYTHONSTARTUP, NODE_OPTIONS, JUPYTERHUB_API_TOKEN): those are refused with 400 naming them.',
   oneOf: [
     {type: 'string'},
     {type: 'object', additionalProperties: {type: 'string'}, maxProperties: 200},
@@ -24,7 +28,12 @@ const VALUE: SchemaObject = {
 const SECRET_FIELDS: Record<string, SchemaObject> = {
   secretName: {type: 'string', pattern: NAME_PATTERN},
   description: {type: 'string', maxLength: DESCRIPTION_MAX_LENGTH},
-  mount_path: {type: 'string', pattern: MOUNT_PATH_PATTERN},
+  mount_path: {
+    type: 'string',
+    maxLength: SECRET_PATH_MAX_LENGTH,
+    pattern: SECRET_PATH_PATTERN,
+    description: 'raw only: where a server puts the file, relative to ~/.secrets, e.g. aws/credentials',
+  },
   value: VALUE,
 };
 const NEW_SECRET: SchemaObject = {

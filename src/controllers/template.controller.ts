@@ -1,18 +1,25 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {del, get, getModelSchemaRef, oas, param, patch, post, Request, requestBody, RestBindings} from '@loopback/rest';
+import {del, get, getJsonSchema, getModelSchemaRef, oas, param, patch, post, Request, requestBody, RestBindings, SchemaObject} from '@loopback/rest';
 import type {AuthorizedResource} from '../authorization/authorized-resource';
 import {ResourceBindings} from '../keys';
 import {SecurityBindings} from '@loopback/security';
 import {requireAccess} from '../authorization/access-requirement';
 import {Template, TEMPLATE_TYPES} from '../models/template.model';
 import type {Caller} from '../services/identity/identity.service';
-import type {Plain} from '../models/plain';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
 import {TemplateInput, TemplateService} from '../services/hub/template.service';
+import {HIDDEN_REFERENCES_SCHEMA, TemplateView, TemplateViewService} from '../services/hub/template-view.service';
 import {errorResponseRef} from '../enhancers/error-responses.spec-enhancer';
 import {jsonBody, jsonResponse, TEMPLATE_EXAMPLE} from './json-spec.helpers';
 
-const TEMPLATE = getModelSchemaRef(Template, {title: 'Template', exclude: ['implicit']});
+const STORED = getJsonSchema(Template, {exclude: ['implicit']}) as SchemaObject;
+/** The stored template with what its viewer is not shown counted beside it: one closed object, as the answer is. */
+const TEMPLATE: SchemaObject = {
+  ...STORED,
+  title: 'Template',
+  description: 'A template as answered to one viewer: datasets, modules and secrets list only the ids that viewer may read (see hiddenReferences)',
+  properties: {...STORED.properties, hiddenReferences: HIDDEN_REFERENCES_SCHEMA},
+};
 /** creator, timestamp and serverName may be sent (a client echoing a template) but are ignored. */
 const TEMPLATE_BODY = getModelSchemaRef(Template, {title: 'NewTemplate', exclude: ['_id', 'implicit']});
 const TEMPLATE_PATCH = getModelSchemaRef(Template, {title: 'TemplatePatch', partial: true, exclude: ['_id', 'implicit']});
@@ -25,6 +32,7 @@ export class TemplateController {
   constructor(
     @service(TemplateService) private readonly templates: TemplateService,
     @service(PaginationService) private readonly pages: PaginationService,
+    @service(TemplateViewService) private readonly views: TemplateViewService,
   ) {}
 
   @get('/templates', {operationId: 'listTemplates', summary: 'List the templates you may read', ...listResponse('Templates the caller may read: public, own and shared ones, newest first', TEMPLATE)})
@@ -35,7 +43,7 @@ export class TemplateController {
     @EMAIL_FILTER email?: string,
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
-  ): Promise<Array<Plain<Template>> | Envelope<Plain<Template>>> {
+  ): Promise<TemplateView[] | Envelope<TemplateView>> {
     return this.pages.answer({offset, limit}, request, page => this.templates.list(caller, {type, email}, page));
   }
 
@@ -49,26 +57,30 @@ export class TemplateController {
 
   @requireAccess('template', 'read')
   @get('/templates/{id}', {operationId: 'getTemplate', summary: 'Get a template', ...jsonResponse('The template (addition)', TEMPLATE)})
-  findById(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) template: AuthorizedResource<Template>): Plain<Template> {
-    return template.record;
+  findById(
+    @inject(SecurityBindings.USER) caller: Caller,
+    @param.path.string('id') id: string,
+    @inject(ResourceBindings.AUTHORIZED) template: AuthorizedResource<Template>,
+  ): Promise<TemplateView> {
+    return this.views.forViewer(caller, template.record);
   }
 
-  @post('/template', {operationId: 'createTemplate', summary: 'Create a template', description: 'Datasets, modules and secrets must exist and be readable by the caller; hardware must be one of GET /volume/hardware; only admins create featured templates.',
+  @post('/template', {operationId: 'createTemplate', summary: 'Create a template', description: 'Datasets, modules and secrets must exist and be readable by the caller; hardware must be one of GET /volume/hardware and applicationType one of GET /volume/applications; filePath is relative to the home folder; only admins create featured templates.',
     ...jsonResponse('The new template', TEMPLATE),
   })
-  create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(TEMPLATE_BODY, TEMPLATE_EXAMPLE)) body: TemplateInput): Promise<Template> {
-    return this.templates.create(caller, body);
+  async create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(TEMPLATE_BODY, TEMPLATE_EXAMPLE)) body: TemplateInput): Promise<TemplateView> {
+    return this.views.forViewer(caller, await this.templates.create(caller, body));
   }
 
   @requireAccess('template', 'write', {in: 'query', name: 'templateId'})
   @patch('/template', {operationId: 'updateTemplate', summary: 'Change a template', ...jsonResponse('The updated template', TEMPLATE)})
-  update(
+  async update(
     @inject(SecurityBindings.USER) caller: Caller,
     @param.query.string('templateId', {required: true}) templateId: string,
     @requestBody(jsonBody(TEMPLATE_PATCH, {description: 'JupyterLab with the lab\'s Python stack and R'})) body: Partial<TemplateInput>,
     @inject(ResourceBindings.AUTHORIZED) template: AuthorizedResource<Template>,
-  ): Promise<Template> {
-    return this.templates.update(caller, template, body);
+  ): Promise<TemplateView> {
+    return this.views.forViewer(caller, await this.templates.update(caller, template, body));
   }
 
   @requireAccess('template', 'owner', {in: 'query', name: 'id'})

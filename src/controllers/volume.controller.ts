@@ -5,6 +5,7 @@ import {SecurityBindings} from '@loopback/security';
 import {IdParam, requireRootAccess} from '../authorization/access-requirement';
 import type {AuthorizedResource} from '../authorization/authorized-resource';
 import {OIDC_BEARER_STRATEGY, OPENBIS_SESSION_STRATEGY, ResourceBindings} from '../keys';
+import {ApplicationService} from '../services/hub/application.service';
 import {HardwareService} from '../services/hub/hardware.service';
 import type {Caller} from '../services/identity/identity.service';
 import {UploadResult, UploadService} from '../services/files/upload.service';
@@ -113,6 +114,7 @@ const FILE_PATH = param.query.string('path', {required: true, description: 'The 
 export class VolumeController {
   constructor(
     @service(HardwareService) private readonly hardware: HardwareService,
+    @service(ApplicationService) private readonly applications: ApplicationService,
     @service(VolumeService) private readonly volumes: VolumeService,
     @service(UploadService) private readonly uploads: UploadService,
   ) {}
@@ -335,6 +337,11 @@ export class VolumeController {
   @get('/volume/hardware', {operationId: 'listHardwareOptions', summary: 'List the hardware a template may name', ...jsonResponse('The hardware options a template may name (HARDWARE_FILE)', {type: 'array', items: {type: 'string'}})})
   hardwareOptions(): Promise<string[]> {
     return this.hardware.names();
+  }
+
+  @get('/volume/applications', {operationId: 'listApplications', summary: 'List the applications a template may name', ...jsonResponse('The applications the hub offers (HUB_APPLICATIONS), as a template\'s applicationType names them', {type: 'array', items: {type: 'string'}})})
+  applicationOptions(): string[] {
+    return this.applications.names();
   }
 
   @get('/volume/lua', {operationId: 'listModulefileFunctions', summary: 'List the functions a modulefile may call', ...jsonResponse('The functions a modulefile may call (luaModuleFile[].id) and their arguments', {

@@ -4,9 +4,6 @@ import {DESCRIPTION_MAX_LENGTH, NAME_PATTERN} from '../validation';
 export const SECRET_TYPES = ['env_var', 'raw'] as const;
 export type SecretType = (typeof SECRET_TYPES)[number];
 
-/** An absolute path without `..` segments or control characters. */
-export const MOUNT_PATH_PATTERN = '^(?!.*(?:^|/)\\.\\.(?:/|$))/[^\\u0000-\\u001f\\u007f]{0,1023}$';
-
 /**
  * A secret's metadata. Its value lives only in the secret store, at
  * `secret_path`; `state` is `ready` once both exist (`pending` while being
@@ -25,14 +22,21 @@ export class Secret extends Entity {
     type: 'string',
     required: true,
     jsonSchema: {enum: [...SECRET_TYPES]},
-    description: '`env_var`: key/value pairs exported as environment variables; `raw`: file content written at mount_path',
+    description: '`env_var`: key/value pairs exported as environment variables; `raw`: file content written into ~/.secrets, at mount_path when given',
   })
   type: SecretType;
 
   @property({type: 'string', jsonSchema: {maxLength: DESCRIPTION_MAX_LENGTH}})
   description?: string;
 
-  @property({type: 'string', description: 'Where servers mount a raw secret: an absolute path without ..', jsonSchema: {pattern: MOUNT_PATH_PATTERN}})
+  // The pattern is the request bodies' (SECRET_PATH_PATTERN): secrets written before it may hold an absolute path, and are still answered.
+  @property({
+    type: 'string',
+    description:
+      'raw only: where a server puts the file, relative to the person\'s secrets folder ~/.secrets, e.g. aws/credentials ' +
+      '(no leading /, no . or .. segment). Secrets stored while mount paths were absolute answer theirs as they are.',
+    jsonSchema: {maxLength: 1024},
+  })
   mount_path?: string;
 
   @property({type: 'string', description: 'Email of the owner (set by the server)'})

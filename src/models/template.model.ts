@@ -1,5 +1,5 @@
 import {Entity, model, property} from '@loopback/repository';
-import {DESCRIPTION_MAX_LENGTH, NAME_PATTERN} from '../validation';
+import {APPLICATION_MAX_LENGTH, APPLICATION_PATTERN, DESCRIPTION_MAX_LENGTH, NAME_PATTERN, RELATIVE_PATH_MAX_LENGTH} from '../validation';
 
 export const TEMPLATE_TYPES = ['featured', 'quick-launch', 'custom'] as const;
 export type TemplateType = (typeof TEMPLATE_TYPES)[number];
@@ -34,8 +34,8 @@ export class Template extends Entity {
   @property({
     type: 'string',
     required: true,
-    description: 'The application the server runs, e.g. JupyterLab, VSCode, RStudio',
-    jsonSchema: {minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9 ._+-]*$'},
+    description: 'The application the server runs: one the hub offers (GET /volume/applications), matched whatever the case and saved as the hub spells it',
+    jsonSchema: {minLength: 1, maxLength: APPLICATION_MAX_LENGTH, pattern: APPLICATION_PATTERN},
   })
   applicationType: string;
 
@@ -57,7 +57,12 @@ export class Template extends Entity {
   @property({type: 'any', jsonSchema: ID_LIST, description: 'Secret ids'})
   secrets?: string[];
 
-  @property({type: 'string', description: 'File or folder the server opens, relative to the home folder', jsonSchema: {maxLength: 1024}})
+  // The rule is checked on writes, not in the schema, which answers too: templates saved before it still read.
+  @property({
+    type: 'string',
+    description: 'File or folder the server opens, relative to the home folder: written without a leading /, a .. segment or control characters',
+    jsonSchema: {maxLength: RELATIVE_PATH_MAX_LENGTH},
+  })
   filePath?: string;
 
   @property({type: 'any', jsonSchema: {type: 'array', maxItems: 20, items: {type: 'string', minLength: 1, maxLength: 50}}})

@@ -67,3 +67,26 @@ export function errorCodeOf(error: object, status: number): ErrorCode {
   if (code === 'VALIDATION_FAILED') return 'validation_failed';
   return BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'bad_request');
 }
+
+/** One offending field of a request, as a refusal by the request's schema names it. */
+export interface FieldProblem {
+  /** JSON Pointer to the field in the body, e.g. `/mount_path`. */
+  path: string;
+  code: string;
+  message: string;
+}
+
+/**
+ * A 400 validation_failed for a rule no schema can say (it depends on the
+ * configuration, the stored record or a list kept elsewhere): the message
+ * names the fields, and `details` lists them as the schema check does.
+ */
+export function invalidFields(problems: FieldProblem[]): HttpErrors.HttpError {
+  const message = problems.map(p => `${p.path.slice(1).replace(/\//g, '.') || 'the body'}: ${p.message}`).join('; ');
+  return Object.assign(new HttpErrors.BadRequest(message), {code: 'validation_failed', details: problems});
+}
+
+/** The JSON Pointer of a field: `fieldPointer('value', 'A/B')` is `/value/A~1B`. */
+export function fieldPointer(...segments: string[]): string {
+  return segments.map(segment => `/${segment.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}

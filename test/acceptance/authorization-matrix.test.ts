@@ -61,6 +61,7 @@ const MATRIX: Record<string, Row> = {
   'GET /healthcheck': {path: () => '/healthcheck', expected: signedIn(200)},
   'GET /volume/lua': {path: () => '/volume/lua', expected: signedIn(200)},
   'GET /volume/hardware': {path: () => '/volume/hardware', expected: signedIn(200)},
+  'GET /volume/applications': {path: () => '/volume/applications', expected: signedIn(200)},
   'PUT /initialize': {path: () => '/initialize', query: () => ({email: PEOPLE.owner}), expected: selfOrAdmin(200)},
 
   'GET /groups': {path: () => '/groups', expected: signedIn(200)},

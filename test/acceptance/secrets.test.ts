@@ -4,7 +4,7 @@ import path from 'node:path';
 import {TrashPurgeObserver} from '../../src/observers/trash-purge.observer';
 import {SecretRepository} from '../../src/repositories/secret.repository';
 import {LoggerService} from '../../src/services/logger.service';
-import {ApiWorld, PEOPLE, seedSharedResources} from '../fixtures/api-world';
+import {ApiWorld, PEOPLE, seedSharedResources, unique} from '../fixtures/api-world';
 import {VaultKvDouble} from '../fixtures/vault-kv-double';
 
 const NEEDLE = 'needle-value-that-must-never-leak-7f3a';
@@ -58,11 +58,11 @@ describe('Secrets, with Vault (the KV v2 test double) as the store', () => {
     const owner = await world.as('owner');
     const created = await owner
       .post('/secrets')
-      .send({secretName: 'Key file', type: 'raw', mount_path: '/home/jovyan/.ssh/id_ed25519', value: `-----BEGIN KEY-----\n${NEEDLE}\n`})
+      .send({secretName: 'Key file', type: 'raw', mount_path: 'ssh/id_ed25519', value: `-----BEGIN KEY-----\n${NEEDLE}\n`})
       .expect(200);
     await owner.patch(`/secret/${created.body._id}`).send({value: 'rotated', description: 'rotated key'}).expect(200);
     const read = await owner.get(`/secret/${created.body._id}`).expect(200);
-    expect(read.body).to.containDeep({value: 'rotated', description: 'rotated key', mount_path: '/home/jovyan/.ssh/id_ed25519'});
+    expect(read.body).to.containDeep({value: 'rotated', description: 'rotated key', mount_path: 'ssh/id_ed25519'});
     expect(vault.kv.get(`notebooks-hub/${created.body._id}`)).to.have.length(2);
     await owner.delete(`/secret/${created.body._id}`).expect(204);
     expect(storedPaths()).to.not.containEql(`notebooks-hub/${created.body._id}`);
@@ -74,8 +74,8 @@ describe('Secrets, with Vault (the KV v2 test double) as the store', () => {
     ['a string for env_var', {secretName: 's', type: 'env_var', value: 'A=b'}],
     ['an object for raw', {secretName: 's', type: 'raw', value: {content: 'x'}}],
     ['no variables', {secretName: 's', type: 'env_var', value: {}}],
-    ['a relative mount path', {secretName: 's', type: 'raw', mount_path: 'home/x', value: 'x'}],
-    ['.. in the mount path', {secretName: 's', type: 'raw', mount_path: '/home/../etc/passwd', value: 'x'}],
+    ['an absolute mount path', {secretName: 's', type: 'raw', mount_path: '/home/x', value: 'x'}],
+    ['.. in the mount path', {secretName: 's', type: 'raw', mount_path: 'home/../etc/passwd', value: 'x'}],
     ['a value over SECRET_MAX_BYTES', {secretName: 's', type: 'raw', value: 'x'.repeat(70000)}],
     ['an unknown type', {secretName: 's', type: 'certificate', value: 'x'}],
     ['no value', {secretName: 's', type: 'raw'}],
@@ -87,6 +87,89 @@ describe('Secrets, with Vault (the KV v2 test double) as the store', () => {
       expect(storedPaths()).to.have.length(before);
     });
   }
+
+  describe('what a server must not get: variables that decide what runs, files outside ~/.secrets', () => {
+    const ids = async () => ((await (await world.as('owner')).get('/secrets').expect(200)).body as Array<{_id: string}>).map(s => s._id).sort();
+    /** The metadata list and the store's versions, to hold equal across a refusal. */
+    const snapshot = async () => ({listed: await ids(), stored: [...vault.kv].map(([key, versions]) => `${key}#${versions.length}`).sort()});
+    const fields = (res: {body: {error: {details?: Array<{path: string}>}}}) => (res.body.error.details ?? []).map(d => d.path);
+
+    for (const name of ['BASH_ENV', 'LD_PRELOAD', 'PYTHONSTARTUP', 'JUPYTERHUB_API_TOKEN', 'NODE_OPTIONS']) {
+      it(`refuses a ${name} variable with 400 naming it, at create and at update, changing nothing`, async () => {
+        const owner = await world.as('owner');
+        const existing = await owner.post('/secrets').send({secretName: unique('env-'), type: 'env_var', value: {API_KEY: 'kept'}}).expect(200);
+        const before = await snapshot();
+        const created = await owner.post('/secrets').send({secretName: unique('bad-'), type: 'env_var', value: {API_KEY: 'x', [name]: 'x'}}).expect(400);
+        expect(created.body.error.code).to.equal('validation_failed');
+        expect(created.body.error.message).to.containEql(name);
+        expect(fields(created)).to.deepEqual([`/value/${name}`]);
+        const updated = await owner.patch(`/secret/${existing.body._id}`).send({value: {[name]: 'x'}, description: 'changed'}).expect(400);
+        expect(updated.body.error.message).to.containEql(name);
+        expect(fields(updated)).to.deepEqual([`/value/${name}`]);
+        expect(await snapshot()).to.deepEqual(before);
+        expect((await owner.get(`/secret/${existing.body._id}`).expect(200)).body).to.containDeep({value: {API_KEY: 'kept'}});
+        expect((await owner.get(`/secret/${existing.body._id}`).expect(200)).body.description).to.be.undefined();
+      });
+    }
+
+    it('refuses a name that is no shell identifier, naming it, and takes an ordinary one', async () => {
+      const owner = await world.as('owner');
+      const before = await snapshot();
+      const res = await owner.post('/secrets').send({secretName: unique('dash-'), type: 'env_var', value: {'MY-TOKEN': 'x'}}).expect(400);
+      expect(res.body.error.message).to.containEql('MY-TOKEN');
+      expect(fields(res)).to.deepEqual(['/value/MY-TOKEN']);
+      expect(await snapshot()).to.deepEqual(before);
+      await owner.post('/secrets').send({secretName: unique('aws-'), type: 'env_var', value: {AWS_ACCESS_KEY_ID: 'x', _private: 'y'}}).expect(200);
+    });
+
+    for (const mountPath of ['/home/bob/.aws/credentials', '~/.aws/credentials', '../x', 'a/../b', './x', 'a/./b', 'a//b', 'a/b/', 'has space', '..']) {
+      it(`refuses the mount path ${JSON.stringify(mountPath)} with 400 naming mount_path, at create and at update`, async () => {
+        const owner = await world.as('owner');
+        const existing = await owner.post('/secrets').send({secretName: unique('raw-'), type: 'raw', mount_path: 'aws/credentials', value: 'x'}).expect(200);
+        const before = await snapshot();
+        const created = await owner.post('/secrets').send({secretName: unique('bad-'), type: 'raw', mount_path: mountPath, value: 'x'}).expect(400);
+        expect(fields(created)).to.deepEqual(['/mount_path']);
+        const updated = await owner.patch(`/secret/${existing.body._id}`).send({mount_path: mountPath}).expect(400);
+        expect(fields(updated)).to.deepEqual(['/mount_path']);
+        expect(await snapshot()).to.deepEqual(before);
+        expect((await owner.get(`/secret/${existing.body._id}`).expect(200)).body.mount_path).to.equal('aws/credentials');
+      });
+    }
+
+    it('takes a mount path relative to ~/.secrets, and refuses one on an env_var secret', async () => {
+      const owner = await world.as('owner');
+      const raw = await owner.post('/secrets').send({secretName: unique('raw-'), type: 'raw', mount_path: 'aws/credentials', value: 'x'}).expect(200);
+      expect(raw.body.mount_path).to.equal('aws/credentials');
+      await owner.patch(`/secret/${raw.body._id}`).send({mount_path: '.config/gcloud/key.json'}).expect(200);
+      const env = await owner.post('/secrets').send({secretName: unique('env-'), type: 'env_var', value: {A: 'x'}}).expect(200);
+      const before = await snapshot();
+      const created = await owner.post('/secrets').send({secretName: unique('bad-'), type: 'env_var', mount_path: 'aws/credentials', value: {A: 'x'}}).expect(400);
+      expect(fields(created)).to.deepEqual(['/mount_path']);
+      const updated = await owner.patch(`/secret/${env.body._id}`).send({mount_path: 'aws/credentials'}).expect(400);
+      expect(updated.body.error.message).to.match(/only raw secrets have a mount_path/);
+      expect(await snapshot()).to.deepEqual(before);
+    });
+
+    it('still lists and answers a secret stored with an absolute mount path, and lets its other fields change', async () => {
+      const secrets = await world.api.app.getRepository(SecretRepository);
+      const old = await secrets.create({
+        secretName: unique('old-'),
+        type: 'raw',
+        mount_path: '/home/jovyan/.ssh/id_rsa',
+        owner: PEOPLE.owner,
+        engine: 'vault',
+        secret_path: 'secret/notebooks-hub/old',
+        state: 'ready',
+        createdAt: new Date(),
+      });
+      vault.kv.set(`notebooks-hub/${old._id}`, [{data: {content: 'old'}, created_time: new Date().toISOString()}]);
+      const owner = await world.as('owner');
+      expect(await ids()).to.containEql(old._id);
+      expect((await owner.get(`/secret/${old._id}`).expect(200)).body).to.containDeep({mount_path: '/home/jovyan/.ssh/id_rsa', value: 'old'});
+      const changed = await owner.patch(`/secret/${old._id}`).send({description: 'still here'}).expect(200);
+      expect(changed.body).to.containDeep({mount_path: '/home/jovyan/.ssh/id_rsa', description: 'still here'});
+    });
+  });
 
   it('lets group members read a shared secret\'s value until it is revoked', async () => {
     const owner = await world.as('owner');

@@ -46,9 +46,10 @@ describe('A launched server has what its template promised (real hub, the reposi
       .send({name: 'e2e-tool', version: '1.0', luaModuleFile: [{id: 'setenv', arguments: ['E2E_MODULE', 'loaded']}]})
       .expect(200);
     const home = path.join(hub.homesRoot, PEOPLE.direct);
+    // No mount_path: the file goes to ~/.secrets under the secret's name.
     const rawPath = path.join(home, '.secrets', 'e2e.txt');
     const env = await launcher.post('/secrets').send({secretName: 'E2E env', type: 'env_var', value: {E2E_TOKEN: value}}).expect(200);
-    const raw = await launcher.post('/secrets').send({secretName: 'E2E file', type: 'raw', mount_path: rawPath, value}).expect(200);
+    const raw = await launcher.post('/secrets').send({secretName: 'e2e.txt', type: 'raw', value}).expect(200);
 
     const server = await launcher
       .post('/servers')

@@ -147,7 +147,7 @@ describe('Templates and servers on a real JupyterHub', () => {
       const owner = await world.as('owner');
       const value = 'spawn-time-value-0123';
       const env = await owner.post('/secrets').send({secretName: 'Env', type: 'env_var', value: {API_KEY: value}}).expect(200);
-      const raw = await owner.post('/secrets').send({secretName: 'File', type: 'raw', mount_path: '/home/x/.file', value}).expect(200);
+      const raw = await owner.post('/secrets').send({secretName: 'File', type: 'raw', mount_path: 'x/.file', value}).expect(200);
       const server = await owner.post('/servers').query({start: false}).send({...TEMPLATE, name: 'Secret spawn', secrets: [env.body._id, raw.body._id]}).expect(200);
       const url = `/hub/servers/${encodeURIComponent(PEOPLE.owner)}/${server.body.name}/secrets`;
       const asSpawner = (token = HUB_SPAWNER_TOKEN) => world.client.get(url).set('Authorization', `Bearer ${token}`);
@@ -161,7 +161,7 @@ describe('Templates and servers on a real JupyterHub', () => {
         expect(res.headers['cache-control']).to.equal('no-store');
         expect(res.body).to.containDeep([
           {id: env.body._id, secretName: 'Env', type: 'env_var', value: {API_KEY: value}},
-          {id: raw.body._id, secretName: 'File', type: 'raw', mount_path: '/home/x/.file', value},
+          {id: raw.body._id, secretName: 'File', type: 'raw', mount_path: 'x/.file', value},
         ]);
         await asSpawner('not-the-spawner-token-0123456789abcdef-xyz').expect(401);
         await world.client.get(url).expect(401);
@@ -251,8 +251,7 @@ describe('Templates and servers on a real JupyterHub', () => {
     const owner = await world.as('owner');
     const value = 'server-secret-value-that-must-not-reach-the-hub';
     const secret = await owner.post('/secrets').send({secretName: 'Token', type: 'env_var', value: {TOKEN: value}}).expect(200);
-    const keyPath = path.join(hub.homesRoot, PEOPLE.owner, '.keys', 'key');
-    const keyFile = await owner.post('/secrets').send({secretName: 'Key', type: 'raw', mount_path: keyPath, value}).expect(200);
+    const keyFile = await owner.post('/secrets').send({secretName: 'Key', type: 'raw', value}).expect(200);
     const dataset = await owner.post('/datasets').send({name: 'Images', write_access: true}).expect(200);
     const module = await owner.post('/modules').send({name: 'tools', version: '1.0'}).expect(200);
     const created = await owner
@@ -268,7 +267,7 @@ describe('Templates and servers on a real JupyterHub', () => {
       modules: [{id: module.body._id, owner: PEOPLE.owner, name: 'tools', version: '1.0', module_path: `${PEOPLE.owner}/tools`, write_access: false}],
       secrets: [
         {id: secret.body._id, secretName: 'Token', type: 'env_var', secret_path: secret.body.secret_path},
-        {id: keyFile.body._id, secretName: 'Key', type: 'raw', secret_path: keyFile.body.secret_path, mount_path: keyPath},
+        {id: keyFile.body._id, secretName: 'Key', type: 'raw', secret_path: keyFile.body.secret_path},
       ],
     });
     expect(proxy.bodies.join('\n')).to.not.containEql(value);

@@ -34,9 +34,10 @@ describe('AccessService and the resource registry', () => {
   let modules: ModuleRepository;
   let templates: TemplateRepository;
   let lookup: ResourceLookupService;
+  let db: DbDataSource;
 
   beforeEach(() => {
-    const db = new juggler.DataSource({name: 'db', connector: 'memory'}) as DbDataSource;
+    db = new juggler.DataSource({name: 'db', connector: 'memory'}) as DbDataSource;
     const context = new Context();
     for (const descriptor of RESOURCE_DESCRIPTORS) {
       context.bind(ResourceBindings.descriptorKey(descriptor.kind)).to(descriptor).tag(ResourceBindings.DESCRIPTOR_TAG);
@@ -50,7 +51,7 @@ describe('AccessService and the resource registry', () => {
     context.bind('repositories.TemplateRepository').to(templates);
     registry = new ResourceRegistryService(context);
     lookup = new ResourceLookupService(context, registry);
-    access = new AccessService(grants, new GroupRepository(db), registry);
+    access = new AccessService(grants, new GroupRepository(db), registry, lookup);
   });
 
   /** The template as the authorizer hands it to a handler: read once, with the caller's level. */
@@ -94,6 +95,40 @@ describe('AccessService and the resource registry', () => {
     await access.assertMayChange(caller('ann@lab.org'), await authorizedTemplate(caller('ann@lab.org'), template._id!), {public: true});
     await expect(access.assertMayChange(caller('ann@lab.org'), await authorizedTemplate(caller('ann@lab.org'), template._id!), {type: 'featured'})).to.be.rejectedWith(/administrator/);
     await access.assertMayChange(caller('root@ops.org', {admin: true}), await authorizedTemplate(caller('root@ops.org', {admin: true}), template._id!), {type: 'featured'});
+  });
+
+  it('tells which of many ids of several kinds a caller may read in a fixed number of queries: owned, granted, readable by all, live', async () => {
+    const bo = caller('bo@partner.org');
+    const own = await datasets.create({name: 'Own', owner: 'bo@partner.org', write_access: false});
+    const granted = await datasets.create({name: 'Granted', owner: 'ann@lab.org', write_access: false});
+    const byOrg = await datasets.create({name: 'By org', owner: 'ann@lab.org', write_access: false});
+    const hidden = await datasets.create({name: 'Hidden', owner: 'ann@lab.org', write_access: false});
+    const trashed = await datasets.create({name: 'Trashed', owner: 'bo@partner.org', write_access: false, deletedAt: new Date()});
+    await grants.create({resourceType: 'dataset', resourceId: granted._id!, relation: 'read', entityType: 'user', entity: 'bo@partner.org'});
+    await grants.create({resourceType: 'dataset', resourceId: byOrg._id!, relation: 'read', entityType: 'org', entity: 'partner.org'});
+    const featured = await modules.create({name: 'tool', version: '1', owner: 'admin@ops.org', featured: true, write_access: false, luaModuleFile: []});
+    const mine = await modules.create({name: 'tool', version: '2', owner: 'ann@lab.org', write_access: false, luaModuleFile: []});
+    const connector = db.connector as unknown as {all: (...args: unknown[]) => unknown};
+    const all = connector.all;
+    let queries = 0;
+    connector.all = function (this: unknown, ...args: unknown[]) {
+      queries++;
+      return all.apply(this, args);
+    };
+    const datasetIds = [own, granted, byOrg, hidden, trashed].map(d => d._id!);
+    const readable = await access.readableAmong(bo, {dataset: [...datasetIds, 'missing'], module: [featured._id!, mine._id!], secret: []});
+    // The caller's groups, their grants, then one query per kind asked about.
+    expect(queries).to.equal(4);
+    expect([...readable.get('dataset')!].sort()).to.deepEqual([own, granted, byOrg].map(d => d._id!).sort());
+    expect([...readable.get('module')!]).to.deepEqual([featured._id]);
+    expect(readable.has('secret')).to.be.false();
+
+    queries = 0;
+    const admin = await access.readableAmong(caller('root@ops.org', {admin: true}), {dataset: datasetIds, module: [mine._id!]});
+    connector.all = all;
+    expect(queries).to.equal(2);
+    expect([...admin.get('dataset')!].sort()).to.deepEqual([own, granted, byOrg, hidden].map(d => d._id!).sort());
+    expect([...admin.get('module')!]).to.deepEqual([mine._id]);
   });
 
   it('builds a readable filter from the descriptor: owner field, grants and the readable-by-all flag', async () => {

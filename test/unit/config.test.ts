@@ -165,4 +165,12 @@ describe('loadConfig', () => {
       /RATE_LIMIT_AUTH_PER_MINUTE must be a whole number[\s\S]*TRUST_PROXY must be true, false, a hop count/,
     );
   });
+
+  it('reads the applications the hub offers, refusing a list that names none, an odd name or one twice', () => {
+    expect(loadConfig({}).hub.applications).to.deepEqual(['JupyterLab', 'Notebook']);
+    expect(loadConfig({HUB_APPLICATIONS: ' RStudio , JupyterLab '}).hub.applications).to.deepEqual(['RStudio', 'JupyterLab']);
+    expect(() => loadConfig({HUB_APPLICATIONS: ','})).to.throw(/HUB_APPLICATIONS must name at least one application/);
+    expect(() => loadConfig({HUB_APPLICATIONS: 'Lab;rm'})).to.throw(/HUB_APPLICATIONS holds "Lab;rm", which is no application name/);
+    expect(() => loadConfig({HUB_APPLICATIONS: 'Notebook,notebook'})).to.throw(/HUB_APPLICATIONS names an application twice/);
+  });
 });

@@ -605,6 +605,12 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       expect(env.HARDWARE_FILE).to.be.undefined();
     });
 
+    it('the API offers the applications the hub has images for, so templates it takes can start', () => {
+      const images = Object.keys(JSON.parse(env.NOTEBOOKS_HUB_IMAGES.value as string) as Record<string, string>);
+      const offered = configData(builds.production).HUB_APPLICATIONS.split(',').map(name => name.trim());
+      expect(offered.map(name => name.toLowerCase()).sort()).to.eql(images.map(name => name.toLowerCase()).sort());
+    });
+
     it('the hub image is built on the k8s-hub image of the chart version the install command names', () => {
       const chartVersion = /helm upgrade --install .* --version (\S+)/.exec(readRepoText(Z2JH_VALUES))?.[1];
       expect(chartVersion).to.match(/^4\.\d+\.\d+$/);

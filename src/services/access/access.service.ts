@@ -7,6 +7,7 @@ import {Group} from '../../models/group.model';
 import {GrantRepository} from '../../repositories/grant.repository';
 import {GroupRepository} from '../../repositories/group.repository';
 import {Plain} from '../../repositories/plain-find';
+import {ResourceLookupService} from './resource-lookup.service';
 import {ResourceRegistryService} from './resource-registry.service';
 import type {Caller} from '../identity/identity.service';
 
@@ -47,6 +48,7 @@ export class AccessService {
     @repository(GrantRepository) private readonly grants: GrantRepository,
     @repository(GroupRepository) private readonly groups: GroupRepository,
     @service(ResourceRegistryService) private readonly registry: ResourceRegistryService,
+    @service(ResourceLookupService) private readonly lookup: ResourceLookupService,
   ) {}
 
   async levelOf(caller: Caller, kind: ResourceKind, resource: OwnedResource): Promise<AccessLevel> {
@@ -101,12 +103,29 @@ export class AccessService {
     if (kind === 'group') {
       return {or: [{owner: caller.email}, {members: caller.email}]} as Where<T>;
     }
-    const descriptor = await this.registry.descriptor(kind);
-    const ids = await this.grantedIds(caller, kind);
-    const or: object[] = [{[descriptor.ownerField]: caller.email}];
-    if (ids.length > 0) or.push({_id: {inq: ids}});
-    if (descriptor.readableByAllFlag) or.push({[descriptor.readableByAllFlag]: true});
-    return {or} as Where<T>;
+    const granted = await this.grantedIds(caller, [kind]);
+    return this.readableGiven<T>(caller, kind, granted.get(kind) ?? []);
+  }
+
+  /**
+   * Which of the given ids of each kind name live resources the caller may
+   * read (what a read by id would answer): one query for the caller's
+   * groups, one for their grants and one per kind, whatever the number of
+   * ids, so a page of templates costs the same few queries however many it
+   * references.
+   */
+  async readableAmong(caller: Caller, ids: Partial<Record<ShareableKind, readonly string[]>>): Promise<Map<ShareableKind, Set<string>>> {
+    const asked = (Object.entries(ids) as Array<[ShareableKind, readonly string[]]>).filter(([, list]) => list.length > 0);
+    const readable = new Map<ShareableKind, Set<string>>();
+    if (asked.length === 0) return readable;
+    const granted = caller.admin
+      ? undefined
+      : await this.grantedIds(caller, asked.map(([kind]) => kind), asked.flatMap(([, list]) => list));
+    for (const [kind, list] of asked) {
+      const where = granted ? await this.readableGiven(caller, kind, granted.get(kind) ?? []) : {};
+      readable.set(kind, await this.lookup.liveIdsAmong(kind, list, where));
+    }
+    return readable;
   }
 
   async groupIdsOf(email: string): Promise<string[]> {
@@ -118,18 +137,32 @@ export class AccessService {
     return groups.map(g => g._id!);
   }
 
-  private async grantedIds(caller: Caller, kind: ShareableKind): Promise<string[]> {
+  /** A filter matching the resources of a kind the caller owns, was granted (`granted`) or everyone reads. */
+  private async readableGiven<T extends object>(caller: Caller, kind: ShareableKind, granted: string[]): Promise<Where<T>> {
+    const descriptor = await this.registry.descriptor(kind);
+    const or: object[] = [{[descriptor.ownerField]: caller.email}];
+    if (granted.length > 0) or.push({_id: {inq: granted}});
+    if (descriptor.readableByAllFlag) or.push({[descriptor.readableByAllFlag]: true});
+    return {or} as Where<T>;
+  }
+
+  /** The ids of each kind granted to the caller, themselves or through a group or their organisation; only among `among` when given. */
+  private async grantedIds(caller: Caller, kinds: ShareableKind[], among?: readonly string[]): Promise<Map<ShareableKind, string[]>> {
     const groupIds = await this.groupIdsOf(caller.email);
     const entities: object[] = [
       {entityType: 'user', entity: caller.email},
       {entityType: 'org', entity: caller.organisation.toLowerCase()},
     ];
     if (groupIds.length > 0) entities.push({entityType: 'group', entity: {inq: groupIds}});
+    const clauses: object[] = [kinds.length === 1 ? {resourceType: kinds[0]} : {resourceType: {inq: kinds}}, {or: entities}];
+    if (among) clauses.push({resourceId: {inq: [...new Set(among)]}});
     const grants = await this.grants.findPlain({
-      where: {and: [{resourceType: kind}, {or: entities}]} as Where<Grant>,
-      fields: {resourceId: true},
+      where: {and: clauses} as Where<Grant>,
+      fields: {resourceType: true, resourceId: true},
     });
-    return [...new Set(grants.map(g => g.resourceId))];
+    const byKind = new Map<ShareableKind, Set<string>>(kinds.map(kind => [kind, new Set()]));
+    for (const grant of grants) byKind.get(grant.resourceType)?.add(grant.resourceId);
+    return new Map([...byKind].map(([kind, ids]) => [kind, [...ids]]));
   }
 }
 

@@ -34,19 +34,37 @@ export class ResourceLookupService {
 
   async find<T extends Entity = Entity>(kind: ResourceKind, id: string): Promise<FoundResource<T> | undefined> {
     const descriptor = await this.registry.descriptor(kind);
-    let lookup = this.repositories.get(kind);
-    if (!lookup) {
-      lookup = await this.context.get<Lookup>(descriptor.repository);
-      this.repositories.set(kind, lookup);
-    }
+    const lookup = await this.repositoryOf(kind);
     // By id: the embedded store reads the one row, MongoDB its _id index. Hidden
     // properties are read too: a secret's state decides whether it is live.
     const [found] = await lookup.findPlain({where: {_id: id}}, {withHidden: true});
-    const live = found && !found.deletedAt && (found.state === undefined || found.state === 'ready');
-    if (!found || !live) return undefined;
+    if (!found || !isLive(found)) return undefined;
     const record = visiblePart(lookup, found) as unknown as Plain<T>;
     if (descriptor.ownerField === 'owner') return {subject: found, record};
     const owner = (found as Record<string, unknown>)[descriptor.ownerField] as string | undefined;
     return {subject: {...found, owner}, record};
   }
+
+  /** Which of `ids` name live resources of the kind that also match `where`: one query, whatever the number of ids. */
+  async liveIdsAmong(kind: ResourceKind, ids: readonly string[], where: object = {}): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const lookup = await this.repositoryOf(kind);
+    const byId = {_id: {inq: [...ids]}};
+    const rows = await lookup.findPlain({where: Object.keys(where).length > 0 ? {and: [byId, where]} : byId} as object, {withHidden: true});
+    return new Set(rows.filter(isLive).map(row => row._id!));
+  }
+
+  private async repositoryOf(kind: ResourceKind): Promise<Lookup> {
+    let lookup = this.repositories.get(kind);
+    if (!lookup) {
+      lookup = await this.context.get<Lookup>((await this.registry.descriptor(kind)).repository);
+      this.repositories.set(kind, lookup);
+    }
+    return lookup;
+  }
+}
+
+/** Trashed resources, and secrets half-written or half-deleted, count as gone. */
+function isLive(row: Plain<Row>): boolean {
+  return !row.deletedAt && (row.state === undefined || row.state === 'ready');
 }

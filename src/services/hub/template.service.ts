@@ -8,13 +8,16 @@ import {Module} from '../../models/module.model';
 import type {Page, PageOf} from '../../models/page';
 import {Secret} from '../../models/secret.model';
 import {Template} from '../../models/template.model';
-import {Plain} from '../../repositories/plain-find';
 import {ServerRepository} from '../../repositories/server.repository';
 import {TemplateRepository} from '../../repositories/template.repository';
 import {AccessLevel, AccessService, atLeast} from '../access/access.service';
 import {HardwareService} from './hardware.service';
 import type {Caller} from '../identity/identity.service';
 import {ResourceLookupService} from '../access/resource-lookup.service';
+import {invalidFields} from '../../utils/api-error.util';
+import {RELATIVE_PATH_MAX_LENGTH, RELATIVE_PATH_PATTERN} from '../../validation';
+import {ApplicationService} from './application.service';
+import {TemplateView, TemplateViewService} from './template-view.service';
 
 /** What a body may set; creator, timestamp and serverName are the server's. */
 export type TemplateInput = Pick<
@@ -26,6 +29,8 @@ const SETTABLE: Array<keyof TemplateInput> = [
   'name', 'description', 'applicationType', 'hardware', 'type', 'public',
   'datasets', 'modules', 'secrets', 'filePath', 'tags', 'featuredImage',
 ];
+
+const RELATIVE_PATH = new RegExp(RELATIVE_PATH_PATTERN);
 
 /** Draws of a random serverName suffix before a create gives up: one in 16 million repeats a given one. */
 const SERVER_NAME_DRAWS = 5;
@@ -54,10 +59,14 @@ export class TemplateService {
     @service(AccessService) private readonly access: AccessService,
     @service(ResourceLookupService) private readonly resources: ResourceLookupService,
     @service(HardwareService) private readonly hardware: HardwareService,
+    @service(ApplicationService) private readonly applications: ApplicationService,
+    @service(TemplateViewService) private readonly views: TemplateViewService,
   ) {}
 
-  async list(caller: Caller, filter: TemplateFilter, page: Page): Promise<PageOf<Plain<Template>>> {
-    return this.templates.findPage(await this.listWhere(caller, filter), ['timestamp DESC'], page);
+  /** A page of the readable templates, each as the caller may see it. */
+  async list(caller: Caller, filter: TemplateFilter, page: Page): Promise<PageOf<TemplateView>> {
+    const found = await this.templates.findPage(await this.listWhere(caller, filter), ['timestamp DESC'], page);
+    return {...found, items: await this.views.allForViewer(caller, found.items)};
   }
 
   /** Tags of the readable templates with how many use each, most used first: counted over all of them, so read in full. */
@@ -161,6 +170,8 @@ export class TemplateService {
     if (input.type === 'featured' && !caller.admin) {
       throw new HttpErrors.Forbidden('Only administrators create featured templates');
     }
+    if (input.applicationType !== undefined) input.applicationType = this.applications.offered(input.applicationType);
+    if (input.filePath !== undefined) assertRelativePath(input.filePath);
     if (input.hardware !== undefined) await this.hardware.assertKnown(input.hardware);
     await this.references(caller, input);
   }
@@ -197,6 +208,15 @@ export class TemplateService {
 interface Reference {
   resource: object;
   level: AccessLevel;
+}
+
+/** 400 naming filePath unless it stays inside the home folder: relative, no `..` segment, no control character. */
+function assertRelativePath(filePath: string): void {
+  if (filePath.length > RELATIVE_PATH_MAX_LENGTH || !RELATIVE_PATH.test(filePath)) {
+    throw invalidFields([
+      {path: '/filePath', code: 'pattern', message: 'must be relative to the home folder, without a leading /, a .. segment or control characters'},
+    ]);
+  }
 }
 
 function settable<T extends Partial<TemplateInput>>(body: T): T {

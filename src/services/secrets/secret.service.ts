@@ -12,7 +12,9 @@ import {AccessService} from '../access/access.service';
 import type {Caller} from '../identity/identity.service';
 import type {SecretStore, StoredSecret} from '../../types/secret-store';
 import {SharingService} from '../access/sharing.service';
-import {peerError} from '../../utils/api-error.util';
+import {fieldPointer, FieldProblem, invalidFields, peerError} from '../../utils/api-error.util';
+import {forbiddenEnvName} from '../../utils/env-name.util';
+import {SECRET_PATH_MAX_LENGTH, SECRET_PATH_PATTERN} from '../../validation';
 
 /** A secret's value as the API takes and gives it: pairs for env_var, file content for raw. */
 export type SecretValue = string | Record<string, string>;
@@ -21,8 +23,8 @@ export type SecretInput = Pick<Secret, 'secretName' | 'type' | 'description' | '
 export type SecretPatch = Partial<Pick<Secret, 'secretName' | 'description' | 'mount_path'>> & {value?: SecretValue};
 export type SecretWithValue = Plain<Secret> & {value: SecretValue};
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_PAIRS = 200;
+const SECRET_PATH = new RegExp(SECRET_PATH_PATTERN);
 /** A write or delete not finished by then was cut short (the API stopped): it is cleaned up. */
 const ABANDONED_AFTER_MS = 10 * 60 * 1000;
 const READY = {state: 'ready'} as Where<Secret>;
@@ -62,6 +64,7 @@ export class SecretService {
 
   async create(caller: Caller, input: SecretInput): Promise<Secret> {
     const stored = this.toStored(input.type, input.value);
+    assertMountPath(input.type, input.mount_path);
     const id = randomUUID();
     await this.secrets.create({
       _id: id,
@@ -88,7 +91,9 @@ export class SecretService {
   async update(id: string, patch: SecretPatch): Promise<Secret> {
     const secret = await this.secrets.findById(id);
     const {value, ...metadata} = patch;
-    if (value !== undefined) await this.store.write(id, this.toStored(secret.type, value));
+    const stored = value === undefined ? undefined : this.toStored(secret.type, value);
+    assertMountPath(secret.type, metadata.mount_path);
+    if (stored !== undefined) await this.store.write(id, stored);
     if (Object.keys(metadata).length > 0) await this.secrets.updateById(id, metadata);
     return this.secrets.findById(id);
   }
@@ -137,8 +142,13 @@ export class SecretService {
       if (names.length === 0 || names.length > MAX_PAIRS) {
         throw new HttpErrors.BadRequest(`An env_var secret holds 1 to ${MAX_PAIRS} variables`);
       }
+      const refused: FieldProblem[] = names.flatMap(name => {
+        const reason = forbiddenEnvName(name);
+        const shown = JSON.stringify(name.slice(0, 100));
+        return reason ? [{path: fieldPointer('value', name.slice(0, 100)), code: 'envName', message: `the variable ${shown} is not allowed: ${reason}`}] : [];
+      });
+      if (refused.length > 0) throw invalidFields(refused);
       for (const name of names) {
-        if (!ENV_NAME.test(name)) throw new HttpErrors.BadRequest(`"${name.slice(0, 100)}" is not a valid environment variable name`);
         if (typeof value[name] !== 'string') throw new HttpErrors.BadRequest(`The value of ${name} must be a string`);
         if (value[name].includes('\0')) throw new HttpErrors.BadRequest(`The value of ${name} contains a NUL character`);
       }
@@ -148,6 +158,19 @@ export class SecretService {
       throw new HttpErrors.BadRequest(`The value is larger than SECRET_MAX_BYTES (${this.config.secrets.maxBytes} bytes)`);
     }
     return stored;
+  }
+}
+
+/** 400 naming mount_path unless it is absent, or a raw secret's path relative to ~/.secrets (the request schema says so too). */
+function assertMountPath(type: SecretType, mountPath: string | undefined): void {
+  if (mountPath === undefined) return;
+  if (type !== 'raw') {
+    throw invalidFields([{path: '/mount_path', code: 'rawOnly', message: `only raw secrets have a mount_path, this one is ${type}`}]);
+  }
+  if (mountPath.length > SECRET_PATH_MAX_LENGTH || !SECRET_PATH.test(mountPath)) {
+    throw invalidFields([
+      {path: '/mount_path', code: 'pattern', message: 'must be a path relative to ~/.secrets, e.g. aws/credentials, without . or .. segments'},
+    ]);
   }
 }
 

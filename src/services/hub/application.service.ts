@@ -1,0 +1,27 @@
+import {BindingScope, inject, injectable} from '@loopback/core';
+import type {AppConfig} from '../../config';
+import {AppBindings} from '../../keys';
+import {invalidFields} from '../../utils/api-error.util';
+
+/**
+ * The applications the hub offers (HUB_APPLICATIONS). A template naming
+ * another could be saved but never started: it is refused when written.
+ */
+@injectable({scope: BindingScope.SINGLETON})
+export class ApplicationService {
+  constructor(@inject(AppBindings.CONFIG) private readonly config: AppConfig) {}
+
+  names(): string[] {
+    return [...this.config.hub.applications];
+  }
+
+  /** The offered application `name` names, as the configuration spells it; 400 naming applicationType when none. */
+  offered(name: string): string {
+    const found = this.config.hub.applications.find(application => application.toLowerCase() === name.toLowerCase());
+    if (found === undefined) {
+      const message = `"${name}" is not an application this hub offers; it offers ${this.config.hub.applications.join(', ')}`;
+      throw invalidFields([{path: '/applicationType', code: 'offered', message}]);
+    }
+    return found;
+  }
+}
