@@ -101,6 +101,8 @@ export interface HubConfig {
   reconcileMaxRequests: number;
   /** The hub's spawner fetches a starting server's secret values with it; undefined: none are given out. */
   spawnerToken?: string;
+  /** Seconds a launch ticket stays redeemable after the API asked the hub to start its server. */
+  launchTicketTtlSeconds: number;
 }
 
 export interface OidcConfig {
@@ -384,6 +386,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       reconcileIntervalSeconds: read.integer('HUB_RECONCILE_INTERVAL', 10, 1, 3600),
       reconcileMaxRequests: read.integer('HUB_RECONCILE_MAX_REQUESTS', 5, 1, 1000),
       spawnerToken,
+      launchTicketTtlSeconds: read.integer('LAUNCH_TICKET_TTL_SECONDS', 300, 1, 3600),
     },
     files: {
       linkPath: read.string('FILE_LINK_PATH', 'lab/tree/{path}'),
