@@ -99,10 +99,12 @@ export interface HubConfig {
   reconcileIntervalSeconds: number;
   /** Most hub requests one reconciliation may make (pages of GET /users). */
   reconcileMaxRequests: number;
-  /** The hub's spawner fetches a starting server's secret values with it; undefined: none are given out. */
+  /** The hub's spawner redeems launch tickets with it; undefined: no launch plan is given out. */
   spawnerToken?: string;
   /** The applicationTypes the hub offers, as configured: templates naming another are refused. */
   applications: string[];
+  /** Seconds a launch ticket stays redeemable after the API asked the hub to start its server. */
+  launchTicketTtlSeconds: number;
 }
 
 export interface OidcConfig {
@@ -315,7 +317,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   const spawnerToken = read.optional('SPAWNER_TOKEN');
   if (spawnerToken !== undefined && spawnerToken.length < 32) {
-    read.problems.push('SPAWNER_TOKEN must be at least 32 characters long (it gives out secret values)');
+    read.problems.push('SPAWNER_TOKEN must be at least 32 characters long (it redeems launch tickets, whose plans carry secret values)');
   }
 
   const metricsToken = read.optional('METRICS_TOKEN');
@@ -397,6 +399,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       reconcileMaxRequests: read.integer('HUB_RECONCILE_MAX_REQUESTS', 5, 1, 1000),
       spawnerToken,
       applications,
+      launchTicketTtlSeconds: read.integer('LAUNCH_TICKET_TTL_SECONDS', 300, 1, 3600),
     },
     files: {
       linkPath: read.string('FILE_LINK_PATH', 'lab/tree/{path}'),

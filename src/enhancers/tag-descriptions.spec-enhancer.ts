@@ -12,7 +12,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   Secrets: 'Values kept in the secret store (Vault) and handed only to starting servers',
   Groups: 'People to share with at once',
   Files: 'Notebooks and files in your home and in datasets: the contents API, trash, checkpoints, uploads, the ELN\'s writes',
-  Spawner: 'The hub\'s spawner fetching what a starting server needs (SPAWNER_TOKEN)',
+  Spawner: 'The hub\'s spawner redeeming a starting server\'s launch ticket (SPAWNER_TOKEN)',
   Health: 'Version and health checks',
 };
 

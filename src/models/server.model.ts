@@ -41,6 +41,14 @@ export class Server extends Entity {
   @property({type: 'string', description: 'Where the running server opens'})
   url?: string;
 
+  @property({
+    type: 'boolean',
+    description:
+      "false when the hub running this server could not enforce its hardware's memory and CPU limits; null until the spawner of its latest start says",
+    jsonSchema: {nullable: true},
+  })
+  limitsEnforced?: boolean;
+
   @property({type: 'date'})
   createdAt?: Date;
 

@@ -44,6 +44,7 @@ export const ERROR_CODES: Record<string, {status: number; meaning: string}> = {
   database_unavailable: {status: 503, meaning: 'The database cannot be written (DATA_DIR not writable) or reached (MongoDB); nothing was changed'},
   sign_in_not_bound: {status: 400, meaning: 'The sign-in was not started by this client (its sign-in cookie is missing or different); start again'},
   email_not_verified: {status: 403, meaning: 'The identity provider says the person\'s email is not verified (OIDC_REQUIRE_VERIFIED_EMAIL)'},
+  launch_refused: {status: 403, meaning: 'The hub\'s spawner presented no launch ticket, or one that is unknown, used, expired, for another server, or whose server is not starting'},
   rate_limited: {status: 429, meaning: 'Too many requests from this address (sign-in) or caller (writes); `Retry-After` says when to try again'},
 };
 export type ErrorCode = keyof typeof ERROR_CODES;

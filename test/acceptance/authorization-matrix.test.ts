@@ -173,9 +173,10 @@ const MATRIX: Record<string, Row> = {
     expected: signedIn(200),
   },
 
-  // The hub's spawner alone, with SPAWNER_TOKEN (servers.test.ts): no person's token opens it.
-  'GET /hub/servers/{hubUser}/{serverName}/secrets': {
-    path: r => `/hub/servers/${encodeURIComponent(PEOPLE.owner)}/${r.serverId}/secrets`,
+  // The hub's spawner alone, with SPAWNER_TOKEN (launch-tickets.test.ts): no person's token opens it.
+  'POST /hub/servers/{hubUser}/{serverName}/launch': {
+    path: r => `/hub/servers/${encodeURIComponent(PEOPLE.owner)}/${r.serverId}/launch`,
+    body: () => ({launchTicket: 'not-a-ticket'}),
     expected: everyone(401),
   },
 

@@ -15,6 +15,8 @@ const SPEC = JSON.parse(readFileSync(path.resolve(__dirname, '../../../openapi.j
 
 /** Tokens from a sign-in: the examples stand in for them, so the provider refuses them as it would any stale one. */
 const SIGN_IN_EXCHANGES = new Set(['finishSignIn', 'refreshTokens']);
+/** For the hub's spawner and its SPAWNER_TOKEN: a person's token is refused before the example is read. */
+const SPAWNER_ONLY = new Set(['redeemLaunchTicket']);
 
 /**
  * The body the explorer offers for each operation, sent unchanged by a
@@ -45,7 +47,13 @@ describe('The explorer\'s example bodies', () => {
   for (const {route, verb, op} of withBodies) {
     // Every required parameter names something: a resource's id, or a file's path.
     const ids = (op.parameters ?? []).filter(p => p.required && (p.in === 'path' || p.in === 'query'));
-    const outcome = SIGN_IN_EXCHANGES.has(op.operationId) ? 'is refused as a stale sign-in' : ids.length > 0 ? 'names nothing (404)' : 'succeeds';
+    const outcome = SIGN_IN_EXCHANGES.has(op.operationId)
+      ? 'is refused as a stale sign-in'
+      : SPAWNER_ONLY.has(op.operationId)
+        ? 'is refused to a person (401)'
+        : ids.length > 0
+          ? 'names nothing (404)'
+          : 'succeeds';
     it(`${op.operationId} (${verb.toUpperCase()} ${route}) ${outcome}`, async () => {
       const user = await world.as('owner');
       let url = route.replace(/\{[^}]+\}/g, 'no-such-id');
@@ -58,6 +66,7 @@ describe('The explorer\'s example bodies', () => {
       // The status and the error travel together, so a failure says why.
       if (outcome === 'succeeds') expect({succeeded: res.status < 300, status: res.status, error: res.body?.error}).to.containDeep({succeeded: true});
       else if (outcome === 'names nothing (404)') expect({status: res.status, code: res.body.error?.code}).to.deepEqual({status: 404, code: 'not_found'});
+      else if (outcome === 'is refused to a person (401)') expect({status: res.status, code: res.body.error?.code}).to.deepEqual({status: 401, code: 'unauthenticated'});
       else expect({status: res.status, code: res.body.error?.code}).to.deepEqual({status: 400, code: 'bad_request'});
     });
   }

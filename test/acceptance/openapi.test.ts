@@ -73,11 +73,11 @@ describe('openapi.json', () => {
     expect(security('/healthcheck', 'get')).to.deepEqual([{bearerAuth: []}]);
     expect(security('/version', 'get')).to.deepEqual([]);
     expect(security('/auth/token', 'post')).to.deepEqual([]);
-    expect(security('/hub/servers/{hubUser}/{serverName}/secrets', 'get')).to.deepEqual([{spawnerToken: []}]);
+    expect(security('/hub/servers/{hubUser}/{serverName}/launch', 'post')).to.deepEqual([{spawnerToken: []}]);
     const withSpawnerToken = Object.entries(spec.paths).filter(([, item]) =>
       Object.values(item).some(op => JSON.stringify((op as {security?: unknown}).security ?? []).includes('spawnerToken')),
     );
-    expect(withSpawnerToken.map(([route]) => route)).to.deepEqual(['/hub/servers/{hubUser}/{serverName}/secrets']);
+    expect(withSpawnerToken.map(([route]) => route)).to.deepEqual(['/hub/servers/{hubUser}/{serverName}/launch']);
   });
 
   type Operation = {operationId?: string; tags?: string[]; summary?: string; security?: unknown[]; parameters?: unknown[]; responses: Record<string, {$ref?: string}>};

@@ -4,9 +4,8 @@ import {promises as fs} from 'node:fs';
 import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
 import {CountingProxy} from '../fixtures/counting-proxy';
 import {eventually} from '../fixtures/eventually';
-import {HUB_SPAWNER_TOKEN, HubWorld} from '../fixtures/hub-world';
+import {HubWorld} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
-import {ServerRepository} from '../../src/repositories/server.repository';
 
 
 const TEMPLATE = TEMPLATE_BODY;
@@ -39,10 +38,6 @@ describe('Templates and servers on a real JupyterHub', () => {
   });
 
   const templateExists = async (id: string) => (await (await world.as('admin')).get(`/templates/${id}/access`)).status === 200;
-  const lastUserOptions = (server: {name: string}, hubUser: string) => {
-    const spawn = proxy.requests.lastIndexOf(`POST /hub/api/users/${hubUser}/servers/${server.name}`);
-    return JSON.parse(proxy.bodies[spawn]);
-  };
 
   it('D1: deleting a server keeps a template its owner saved or shared, and drops only one POST /servers made for it', async () => {
     const owner = await world.as('owner');
@@ -80,26 +75,6 @@ describe('Templates and servers on a real JupyterHub', () => {
     const again = await owner.put('/servers').query({templateId: saved.body._id, start: false}).expect(200);
     expect(again.body.name).to.equal(saved.body.serverName);
     await owner.delete(`/servers/${again.body._id}`).expect(204);
-  });
-
-  it('D3: a dataset or module is writable in user_options only for launchers who may write it', async () => {
-    const owner = await world.as('owner');
-    const dataset = await owner.post('/datasets').send({name: 'Shared data', write_access: true}).expect(200);
-    const module = await owner.post('/modules').send({name: 'shared-tool', version: '2.0', write_access: true}).expect(200);
-    for (const kind of ['datasets', 'modules']) {
-      const id = kind === 'datasets' ? dataset.body._id : module.body._id;
-      await owner.post(`/${kind}/${id}/share`).send({relation: 'read', userArray: [PEOPLE.direct]}).expect(200);
-      await owner.post(`/${kind}/${id}/share`).send({relation: 'write', userArray: [PEOPLE.writer]}).expect(200);
-    }
-    const body = {...TEMPLATE, datasets: [dataset.body._id], modules: [module.body._id]};
-    for (const [person, writable] of [['direct', false], ['writer', true], ['owner', true]] as const) {
-      const launcher = await world.as(person);
-      const server = await launcher.post('/servers').send({...body, name: `Writable for ${person}`}).expect(200);
-      const options = lastUserOptions(server.body, PEOPLE[person]);
-      expect([options.datasets[0].write_access, options.modules[0].write_access]).to.deepEqual([writable, writable]);
-      await eventually('it runs', async () => (await launcher.get(`/servers/${server.body._id}`)).body.status === 'running');
-      await launcher.delete(`/servers/${server.body._id}`).expect(204);
-    }
   });
 
   it('D6: start=false checks a shared template\'s references like a start, and a 400 names every offending id of every kind', async () => {
@@ -140,40 +115,6 @@ describe('Templates and servers on a real JupyterHub', () => {
     expect((await owner.get(`/servers/${idle.body._id}`).expect(200)).body.status).to.equal('stopped');
     await owner.delete(`/servers/${running.body._id}`).expect(204);
     await owner.delete(`/servers/${idle.body._id}`).expect(204);
-  });
-
-  describe('the spawner\'s secrets route', () => {
-    it('gives the values of a starting server\'s readable secrets to SPAWNER_TOKEN alone, with no-store', async () => {
-      const owner = await world.as('owner');
-      const value = 'spawn-time-value-0123';
-      const env = await owner.post('/secrets').send({secretName: 'Env', type: 'env_var', value: {API_KEY: value}}).expect(200);
-      const raw = await owner.post('/secrets').send({secretName: 'File', type: 'raw', mount_path: 'x/.file', value}).expect(200);
-      const server = await owner.post('/servers').query({start: false}).send({...TEMPLATE, name: 'Secret spawn', secrets: [env.body._id, raw.body._id]}).expect(200);
-      const url = `/hub/servers/${encodeURIComponent(PEOPLE.owner)}/${server.body.name}/secrets`;
-      const asSpawner = (token = HUB_SPAWNER_TOKEN) => world.client.get(url).set('Authorization', `Bearer ${token}`);
-
-      const notStarting = await asSpawner().expect(409);
-      expect(notStarting.text).not.to.containEql(value);
-      const servers = await world.api.app.getRepository(ServerRepository);
-      await servers.updateById(server.body._id, {status: 'starting'});
-      try {
-        const res = await asSpawner().expect(200);
-        expect(res.headers['cache-control']).to.equal('no-store');
-        expect(res.body).to.containDeep([
-          {id: env.body._id, secretName: 'Env', type: 'env_var', value: {API_KEY: value}},
-          {id: raw.body._id, secretName: 'File', type: 'raw', mount_path: 'x/.file', value},
-        ]);
-        await asSpawner('not-the-spawner-token-0123456789abcdef-xyz').expect(401);
-        await world.client.get(url).expect(401);
-        // A person, even an admin, cannot call it; the spawner's token opens no other route.
-        await (await world.as('admin')).get(url).expect(401);
-        await world.client.get('/secrets').set('Authorization', `Bearer ${HUB_SPAWNER_TOKEN}`).expect(401);
-        await world.client.get(`/hub/servers/${encodeURIComponent(PEOPLE.owner)}/no-such-server/secrets`).set('Authorization', `Bearer ${HUB_SPAWNER_TOKEN}`).expect(404);
-      } finally {
-        await servers.updateById(server.body._id, {status: 'stopped'});
-      }
-      await owner.delete(`/servers/${server.body._id}`).expect(204);
-    });
   });
 
   it('launches a template as a named server, relays its progress, and runs it until stopped and deleted', async () => {
@@ -247,31 +188,21 @@ describe('Templates and servers on a real JupyterHub', () => {
     expect(String(events[events.length - 1].message)).to.match(/No node has room/);
   });
 
-  it('starts servers with the paths and types of their secrets, datasets and modules, never a secret value', async () => {
+  it('starts servers with a launch ticket alone in user_options, never a reference or a secret value', async () => {
     const owner = await world.as('owner');
     const value = 'server-secret-value-that-must-not-reach-the-hub';
     const secret = await owner.post('/secrets').send({secretName: 'Token', type: 'env_var', value: {TOKEN: value}}).expect(200);
-    const keyFile = await owner.post('/secrets').send({secretName: 'Key', type: 'raw', value}).expect(200);
     const dataset = await owner.post('/datasets').send({name: 'Images', write_access: true}).expect(200);
-    const module = await owner.post('/modules').send({name: 'tools', version: '1.0'}).expect(200);
     const created = await owner
       .post('/servers')
-      .send({...TEMPLATE, name: 'With secrets', secrets: [secret.body._id, keyFile.body._id], datasets: [dataset.body._id], modules: [module.body._id]})
+      .send({...TEMPLATE, name: 'With secrets', secrets: [secret.body._id], datasets: [dataset.body._id]})
       .expect(200);
     const spawn = proxy.requests.findIndex(r => r === `POST /hub/api/users/${PEOPLE.owner}/servers/${created.body.name}`);
-    const userOptions = JSON.parse(proxy.bodies[spawn]);
-    expect(userOptions).to.containDeep({
-      applicationType: 'Notebook',
-      hardware: 'small',
-      datasets: [{id: dataset.body._id, name: 'Images', write_access: true}],
-      modules: [{id: module.body._id, owner: PEOPLE.owner, name: 'tools', version: '1.0', module_path: `${PEOPLE.owner}/tools`, write_access: false}],
-      secrets: [
-        {id: secret.body._id, secretName: 'Token', type: 'env_var', secret_path: secret.body.secret_path},
-        {id: keyFile.body._id, secretName: 'Key', type: 'raw', secret_path: keyFile.body.secret_path},
-      ],
-    });
+    expect(Object.keys(JSON.parse(proxy.bodies[spawn]))).to.deepEqual(['launchTicket']);
     expect(proxy.bodies.join('\n')).to.not.containEql(value);
-    await eventually('it runs', async () => (await owner.get(`/servers/${created.body._id}`)).body.status === 'running');
+    expect(proxy.bodies.join('\n')).to.not.containEql(dataset.body._id);
+    // The hub refuses to remove a server while its spawn is pending.
+    await eventually('its spawn ended', async () => (await owner.get(`/servers/${created.body._id}`)).body.status !== 'starting');
     await owner.delete(`/servers/${created.body._id}`).expect(204);
   });
 

@@ -15,6 +15,7 @@ import {DatabaseSchemaObserver} from '../../src/observers/database-schema.observ
 import {DatasetRepository} from '../../src/repositories/dataset.repository';
 import {GrantRepository} from '../../src/repositories/grant.repository';
 import {GroupRepository} from '../../src/repositories/group.repository';
+import {LaunchTicketRepository} from '../../src/repositories/launch-ticket.repository';
 import {ModuleRepository} from '../../src/repositories/module.repository';
 import {SecretRepository} from '../../src/repositories/secret.repository';
 import {ServerRepository} from '../../src/repositories/server.repository';
@@ -39,6 +40,7 @@ describe('MongoDB gets the unique indexes the models declare (autoupdate against
       DatasetRepository,
       GrantRepository,
       GroupRepository,
+      LaunchTicketRepository,
       ModuleRepository,
       SecretRepository,
       ServerRepository,
@@ -65,10 +67,15 @@ describe('MongoDB gets the unique indexes the models declare (autoupdate against
     const unique = calls.filter(call => call.options.unique === true);
     expect(unique.map(({collection, keys, options}) => ({collection, keys, name: options.name}))).to.deepEqual([
       {collection: 'Group', keys: {owner: 1, nameKey: 1}, name: 'uniqueName'},
+      {collection: 'LaunchTicket', keys: {hash: 1}, name: 'uniqueHash'},
       {collection: 'Module', keys: {owner: 1, name: 1, version: 1, deletedAt: 1}, name: 'uniqueLiveModule'},
       {collection: 'Server', keys: {owner: 1, name: 1}, name: 'uniqueName'},
       {collection: 'Template', keys: {creator: 1, serverName: 1}, name: 'uniqueServerName'},
       {collection: 'User', keys: {email: 1}, name: 'uniqueEmail'},
+    ]);
+    // MongoDB removes expired launch tickets itself.
+    expect(calls.filter(call => call.options.expireAfterSeconds !== undefined).map(({collection, keys, options}) => ({collection, keys, ttl: options.expireAfterSeconds}))).to.deepEqual([
+      {collection: 'LaunchTicket', keys: {expiresAt: 1}, ttl: 0},
     ]);
   });
 

@@ -93,6 +93,12 @@ describe('loadConfig', () => {
     expect(loadConfig({...base, OIDC_ALLOW_HTTP: 'true'}).oidc.allowHttp).to.be.true();
   });
 
+  it('keeps launch tickets 300 s by default, from 1 s to an hour', () => {
+    expect(loadConfig({}).hub.launchTicketTtlSeconds).to.equal(300);
+    expect(loadConfig({LAUNCH_TICKET_TTL_SECONDS: '1'}).hub.launchTicketTtlSeconds).to.equal(1);
+    expect(() => loadConfig({LAUNCH_TICKET_TTL_SECONDS: '0'})).to.throw(/LAUNCH_TICKET_TTL_SECONDS must be a whole number from 1 to 3600/);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({OIDC_ISSUER: '', PORT: ''}).oidc.embedded).to.be.true();
   });

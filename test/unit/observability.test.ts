@@ -59,6 +59,18 @@ describe('MetricsService', () => {
   });
 });
 
+describe('Launch refusals', () => {
+  it('are counted by reason, every reason shown from 0', async () => {
+    const metrics = new MetricsService();
+    metrics.launchRefused('expired');
+    const {text} = await metrics.exposition();
+    expect(text).to.match(/notebooks_hub_launch_refusals_total\{reason="expired"\} 1/);
+    for (const reason of ['missing', 'unknown_or_used', 'wrong_server', 'not_starting']) {
+      expect(text).to.match(new RegExp(`notebooks_hub_launch_refusals_total\\{reason="${reason}"\\} 0`));
+    }
+  });
+});
+
 describe('METRICS_TOKEN', () => {
   it('is optional, and refused when shorter than 16 characters', () => {
     expect(loadConfig({}).metricsToken).to.be.undefined();

@@ -15,6 +15,7 @@ import {HubDeadline, HubServer, JupyterHubService} from './jupyterhub.service';
 import {LoggerService} from '../logger.service';
 import {MetricsService} from '../observability/metrics.service';
 import {narrowing} from '../pagination.service';
+import {LaunchTicketService} from './launch-ticket.service';
 import {SharingService} from '../access/sharing.service';
 import {serverNameFor, TemplateService} from './template.service';
 import {UserDirectoryService} from '../identity/user-directory.service';
@@ -54,6 +55,7 @@ export class ServerService {
     @repository(ServerRepository) private readonly servers: ServerRepository,
     @repository(TemplateRepository) private readonly templates: TemplateRepository,
     @service(TemplateService) private readonly templateService: TemplateService,
+    @service(LaunchTicketService) private readonly launchTickets: LaunchTicketService,
     @service(JupyterHubService) private readonly hub: JupyterHubService,
     @service(UserDirectoryService) private readonly users: UserDirectoryService,
     @service(AccessService) private readonly access: AccessService,
@@ -102,17 +104,20 @@ export class ServerService {
 
   /** Starts a stopped server; one already starting or running is answered as it is, without a hub call. */
   async start(caller: Caller, id: string): Promise<Server> {
-    const claimed = await this.transition(id, ['stopped'], 'starting', {lastError: null});
+    const claimed = await this.transition(id, ['stopped'], 'starting', {lastError: null, limitsEnforced: null});
     const deadline = this.hub.deadline();
     const server = await this.servers.findById(id);
     if (!claimed) return server;
+    let launchTicket: string | undefined;
     try {
       const template = await this.templates.findById(server.templateId);
       const owner = caller.email === server.owner ? caller : await this.users.asCaller(server.owner);
-      const userOptions = await this.templateService.userOptions(template, owner);
+      await this.templateService.assertReadable(owner, template);
+      launchTicket = await this.launchTickets.mint(server);
       await this.hub.ensureUser(server.hubUser, deadline);
       this.spawnsAskedAt.set(id, process.hrtime.bigint());
-      const result = await this.hub.startServer(server.hubUser, server.name, userOptions, deadline);
+      // The ticket alone: the spawner acts on the plan it redeems it for, never on options a hub user could write.
+      const result = await this.hub.startServer(server.hubUser, server.name, {launchTicket}, deadline);
       if (result === 'running') {
         await this.transition(id, ['starting'], 'running', {url: this.hub.serverUrl(server.hubUser, server.name)});
       } else {
@@ -122,6 +127,12 @@ export class ServerService {
       // The hub answers a spawn that failed at once with a bare 500; its progress stream keeps the reason.
       const reason = err instanceof HttpErrors.BadGateway ? await this.spawnFailure(server, deadline).catch(() => undefined) : undefined;
       if (reason) (err as Error).message = `${(err as Error).message}: ${reason}`;
+      if (launchTicket) {
+        // Left, it expires unused.
+        await this.launchTickets
+          .discard(launchTicket)
+          .catch((e: Error) => this.logger.warn('could not void the launch ticket of a failed start', {server: id, reason: e.message}));
+      }
       await this.transition(id, ['starting'], 'stopped', {lastError: (err as Error).message});
       throw err;
     }
@@ -165,6 +176,7 @@ export class ServerService {
       // JupyterHub 3.0 answers 500 for a server of a user it never had.
       if (await this.hub.user(server.hubUser, deadline)) await this.hub.stopServer(server.hubUser, server.name, true, deadline);
       await this.servers.deleteById(id);
+      await this.launchTickets.forgetServer(id);
       this.spawnsAskedAt.delete(id);
       await this.sharing.forget('server', id);
       await this.dropImplicitTemplate(server.templateId);
@@ -262,7 +274,7 @@ export class ServerService {
     id: string,
     from: ServerStatus[],
     to: ServerStatus,
-    extra: Partial<Record<'lastError' | 'url', string | null>> = {},
+    extra: {lastError?: string | null; url?: string | null; limitsEnforced?: null} = {},
     hubAskedAt?: Date,
   ): Promise<boolean> {
     const {count} = await this.servers.updateAll(

@@ -2,15 +2,12 @@ import {BindingScope, injectable, service} from '@loopback/core';
 import {repository, Where} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {randomBytes} from 'node:crypto';
-import {Dataset} from '../../models/dataset.model';
 import type {AuthorizedResource} from '../../authorization/authorized-resource';
-import {Module} from '../../models/module.model';
 import type {Page, PageOf} from '../../models/page';
-import {Secret} from '../../models/secret.model';
 import {Template} from '../../models/template.model';
 import {ServerRepository} from '../../repositories/server.repository';
 import {TemplateRepository} from '../../repositories/template.repository';
-import {AccessLevel, AccessService, atLeast} from '../access/access.service';
+import {AccessLevel, AccessService} from '../access/access.service';
 import {HardwareService} from './hardware.service';
 import type {Caller} from '../identity/identity.service';
 import {ResourceLookupService} from '../access/resource-lookup.service';
@@ -40,17 +37,7 @@ export interface TemplateFilter {
   email?: string;
 }
 
-/** What a server is started with: the template resolved for its owner (spec section 3). */
-export interface UserOptions {
-  applicationType: string;
-  hardware: string;
-  filePath?: string;
-  datasets: Array<{id: string; name: string; write_access: boolean}>;
-  modules: Array<{id: string; owner: string; name: string; version: string; module_path: string; write_access: boolean}>;
-  secrets: Array<{id: string; secretName: string; type: string; secret_path: string; mount_path?: string}>;
-}
-
-/** Templates: validated references, server-set fields, tags, and the user_options they start servers with. */
+/** Templates: validated references, server-set fields and tags. */
 @injectable({scope: BindingScope.SINGLETON})
 export class TemplateService {
   constructor(
@@ -127,38 +114,6 @@ export class TemplateService {
       throw new HttpErrors.Conflict(`Template ${id} is used by ${users.count} server(s); delete them first`);
     }
     await this.templates.deleteById(id);
-  }
-
-  /** The template as the hub gets it; everything it references must still be readable by the owner. */
-  async userOptions(template: Template, owner: Caller): Promise<UserOptions> {
-    const {dataset, module, secret} = await this.references(owner, template);
-    // The flag says whether the resource may be written at all; only those who may write it get it writable.
-    const writable = (ref: Reference) => ((ref.resource as {write_access?: boolean}).write_access ?? false) && atLeast(ref.level, 'write');
-    return {
-      applicationType: template.applicationType,
-      hardware: template.hardware,
-      filePath: template.filePath,
-      datasets: dataset.map(ref => {
-        const d = ref.resource as Dataset;
-        return {id: d._id!, name: d.name, write_access: writable(ref)};
-      }),
-      modules: module.map(ref => {
-        const m = ref.resource as Module;
-        return {
-          id: m._id!,
-          owner: m.owner!,
-          name: m.name,
-          version: m.version,
-          module_path: `${m.owner}/${m.name}`,
-          write_access: writable(ref),
-        };
-      }),
-      // Where the values are, never the values: the spawner fetches them while the server starts.
-      secrets: secret.map(ref => {
-        const s = ref.resource as Secret;
-        return {id: s._id!, secretName: s.secretName, type: s.type, secret_path: s.secret_path!, mount_path: s.mount_path};
-      }),
-    };
   }
 
   /** 400 naming every referenced id, of every kind, that the caller cannot read. */

@@ -4,6 +4,10 @@ import {collectDefaultMetrics, Counter, Histogram, Registry} from 'prom-client';
 /** Outcomes of one hub request, as the peer error codes name them. */
 export type HubOutcome = 'ok' | 'hub_error' | 'unavailable' | 'timeout';
 
+/** Why the API refused to redeem a launch ticket: a fixed set, so refusals cannot grow the series. */
+export const LAUNCH_REFUSALS = ['missing', 'unknown_or_used', 'expired', 'wrong_server', 'not_starting'] as const;
+export type LaunchRefusal = (typeof LAUNCH_REFUSALS)[number];
+
 /** The route label of a request no route matched: one value, so unknown paths cannot grow the series. */
 export const UNMATCHED_ROUTE = '(unmatched)';
 
@@ -30,6 +34,7 @@ export class MetricsService {
   private readonly reconcileChanges: Counter;
   private readonly secretStoreErrors: Counter<'code'>;
   private readonly databaseErrors: Counter<'code'>;
+  private readonly launchRefusals: Counter<'reason'>;
 
   constructor() {
     const registers = [this.registry];
@@ -90,6 +95,14 @@ export class MetricsService {
       labelNames: ['code'],
       registers,
     });
+    this.launchRefusals = new Counter({
+      name: 'notebooks_hub_launch_refusals_total',
+      help: 'Launch tickets the API refused to redeem, by reason (missing, unknown_or_used, expired, wrong_server, not_starting)',
+      labelNames: ['reason'],
+      registers,
+    });
+    // Every reason from 0, so an alert on the rate sees the first refusal.
+    for (const reason of LAUNCH_REFUSALS) this.launchRefusals.inc({reason}, 0);
   }
 
   /** One answered request; `route` is its path template or UNMATCHED_ROUTE, never the raw path. */
@@ -117,6 +130,10 @@ export class MetricsService {
   reconciled(outcome: 'ok' | 'error', changed = 0): void {
     this.reconcilePasses.inc({outcome});
     if (changed > 0) this.reconcileChanges.inc(changed);
+  }
+
+  launchRefused(reason: LaunchRefusal): void {
+    this.launchRefusals.inc({reason});
   }
 
   /**

@@ -1,0 +1,171 @@
+import {BindingScope, injectable, service} from '@loopback/core';
+import {Entity, repository} from '@loopback/repository';
+import {Dataset} from '../../models/dataset.model';
+import {Module} from '../../models/module.model';
+import type {Plain} from '../../models/plain';
+import {Secret} from '../../models/secret.model';
+import {Server} from '../../models/server.model';
+import {TemplateRepository} from '../../repositories/template.repository';
+import {isModuleOwner, isRelativePath, isSettableEnvName, secretFilePath} from '../../utils/launch-plan.util';
+import {AccessLevel, AccessService, atLeast, ResourceKind} from '../access/access.service';
+import {ResourceLookupService} from '../access/resource-lookup.service';
+import type {Caller} from '../identity/identity.service';
+import {UserDirectoryService} from '../identity/user-directory.service';
+import {LoggerService} from '../logger.service';
+import {SecretService} from '../secrets/secret.service';
+import {HardwareService} from './hardware.service';
+
+/** A hardware size with the limits its spawner enforces; memory in bytes. */
+export interface HardwareLimits {
+  name: string;
+  cpu?: number;
+  memory?: number;
+  gpu?: number;
+}
+
+export interface PlannedDataset {
+  id: string;
+  name: string;
+  /** Its folder under the datasets root. */
+  source: string;
+  access: 'read' | 'write';
+}
+
+export interface PlannedModule {
+  id: string;
+  owner: string;
+  name: string;
+  version: string;
+}
+
+export type PlannedSecret =
+  | {id: string; secretName: string; type: 'env_var'; variables: Record<string, string>}
+  | {id: string; secretName: string; type: 'raw'; path: string; content: string};
+
+/** Everything one start of a server gets (hub/notebooks_hub_spawner/launch_plan.schema.json). */
+export interface LaunchPlan {
+  hubUser: string;
+  serverName: string;
+  owner: string;
+  application: string;
+  filePath?: string;
+  hardware: HardwareLimits | null;
+  datasets: PlannedDataset[];
+  modules: PlannedModule[];
+  secrets: PlannedSecret[];
+}
+
+interface Readable<T extends Entity> {
+  record: Plain<T>;
+  level: AccessLevel;
+}
+
+/**
+ * The launch plan of a starting server, decided when its spawner redeems
+ * the ticket, from what its owner may read and write at that moment: a
+ * share revoked after the start asked the hub is already out. Anything the
+ * contract would refuse is left out, so one bad item cannot stop a launch.
+ */
+@injectable({scope: BindingScope.SINGLETON})
+export class LaunchPlanService {
+  constructor(
+    @repository(TemplateRepository) private readonly templates: TemplateRepository,
+    @service(UserDirectoryService) private readonly users: UserDirectoryService,
+    @service(AccessService) private readonly access: AccessService,
+    @service(ResourceLookupService) private readonly resources: ResourceLookupService,
+    @service(SecretService) private readonly secrets: SecretService,
+    @service(HardwareService) private readonly hardware: HardwareService,
+    @service(LoggerService) private readonly logger: LoggerService,
+  ) {}
+
+  async planFor(server: Server): Promise<LaunchPlan> {
+    const template = await this.templates.findById(server.templateId);
+    const owner = await this.users.asCaller(server.owner);
+    const plan: LaunchPlan = {
+      hubUser: server.hubUser,
+      serverName: server.name,
+      owner: server.owner,
+      application: template.applicationType,
+      hardware: template.hardware ? await this.limits(template.hardware) : null,
+      datasets: [],
+      modules: [],
+      secrets: [],
+    };
+    if (template.filePath !== undefined && isRelativePath(template.filePath)) plan.filePath = template.filePath;
+
+    for (const {record, level} of await this.readable<Dataset>(owner, 'dataset', template.datasets)) {
+      // The flag says whether the dataset may be written at all; only those who may write it get it writable.
+      const writable = (record.write_access ?? false) && atLeast(level, 'write');
+      plan.datasets.push({id: record._id!, name: record.name, source: record._id!, access: writable ? 'write' : 'read'});
+    }
+    for (const {record} of await this.readable<Module>(owner, 'module', template.modules)) {
+      if (!isModuleOwner(record.owner ?? '')) {
+        this.logger.warn('left a module out of a launch plan: its owner cannot name a modulefile folder', {module: record._id});
+        continue;
+      }
+      plan.modules.push({id: record._id!, owner: record.owner!, name: record.name, version: record.version});
+    }
+    const paths = new Set<string>();
+    for (const {record} of await this.readable<Secret>(owner, 'secret', template.secrets)) {
+      const planned = await this.plannedSecret(record, paths);
+      if (planned) plan.secrets.push(planned);
+    }
+    return plan;
+  }
+
+  /** The secret with its value, or undefined (and a warning naming no value) when the contract refuses it. */
+  private async plannedSecret(secret: Plain<Secret>, paths: Set<string>): Promise<PlannedSecret | undefined> {
+    const {value} = await this.secrets.withValue(secret);
+    const id = secret._id!;
+    if (secret.type === 'env_var' && typeof value === 'object') {
+      const refused = Object.keys(value).find(name => !isSettableEnvName(name));
+      if (refused !== undefined) {
+        this.logger.warn('left a secret out of a launch plan: it sets a variable no secret may set', {secret: id, variable: refused});
+        return undefined;
+      }
+      return {id, secretName: secret.secretName, type: 'env_var', variables: {...value}};
+    }
+    if (secret.type === 'raw' && typeof value === 'string' && !value.includes('\0')) {
+      const path = secretFilePath({id, secretName: secret.secretName, mountPath: secret.mount_path}, paths);
+      paths.add(path);
+      return {id, secretName: secret.secretName, type: 'raw', path, content: value};
+    }
+    this.logger.warn('left a secret out of a launch plan: its value is not one a server can take', {secret: id});
+    return undefined;
+  }
+
+  /** The referenced resources that still exist and `owner` may still read, in the template's order. */
+  private async readable<T extends Entity>(owner: Caller, kind: ResourceKind, ids: string[] | undefined): Promise<Array<Readable<T>>> {
+    const found: Array<Readable<T>> = [];
+    for (const id of new Set(ids ?? [])) {
+      const resource = await this.resources.find<T>(kind, id);
+      if (!resource) continue;
+      const level = await this.access.levelOf(owner, kind, resource.subject);
+      if (level !== 'none') found.push({record: resource.record, level});
+    }
+    return found;
+  }
+
+  /** The hardware file's entry with the limits it gives, in the contract's units; only the name for an entry without any. */
+  private async limits(name: string): Promise<HardwareLimits> {
+    const entry = (await this.hardware.options()).find(option => option.name === name) as Record<string, unknown> | undefined;
+    const limits: HardwareLimits = {name};
+    const cpu = entry?.cpu;
+    if (typeof cpu === 'number' && cpu > 0 && cpu <= 1024) limits.cpu = cpu;
+    const memory = bytes(entry?.memory);
+    if (memory !== undefined && memory >= 1024 * 1024) limits.memory = memory;
+    const gpu = entry?.gpu;
+    if (typeof gpu === 'number' && Number.isInteger(gpu) && gpu > 0 && gpu <= 64) limits.gpu = gpu;
+    return limits;
+  }
+}
+
+const UNITS: Record<string, number> = {'': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4};
+
+/** Bytes of a hardware entry's memory: a number of bytes, or `2G`, `512Mi`... in powers of 1024 as the spawner reads them. */
+function bytes(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B?)\s*$/i.exec(value);
+  return match ? Math.floor(Number(match[1]) * UNITS[match[2].toUpperCase()]) : undefined;
+}
