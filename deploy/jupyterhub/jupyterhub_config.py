@@ -88,6 +88,9 @@ if spawner == "kubernetes":
 elif spawner == "local":
     c.JupyterHub.spawner_class = "notebooks_hub_spawner.local.NotebooksHubLocalSpawner"
     c.NotebooksHubLocalSpawner.homes_root = required("HOMES_ROOT")
+    # Servers see datasets only where the spawner mounts them (it refuses an open root).
+    if env.get("DATASETS_ROOT") and os.path.isdir(env["DATASETS_ROOT"]):
+        os.chmod(env["DATASETS_ROOT"], 0o700)
     c.Spawner.start_timeout = 120
     c.Spawner.http_timeout = 120
 else:

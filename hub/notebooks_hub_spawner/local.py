@@ -52,6 +52,10 @@ _ENV_NAMES = {
 }
 
 
+def _open_to_others(path: str) -> bool:
+    return bool(os.stat(path).st_mode & 0o077)
+
+
 class NotebooksHubLocalSpawner(LocalProcessSpawner):
     """Servers the API decided, as the person's own system account (hub runs as root)."""
 
@@ -96,6 +100,9 @@ class NotebooksHubLocalSpawner(LocalProcessSpawner):
                 raise SpawnError(f"{setting} is inside a temporary folder every server gets a private copy of: move it elsewhere")
         if plan.datasets and not self.datasets_root:
             raise SpawnError("This hub has no DATASETS_ROOT configured: it cannot mount datasets")
+        if self.datasets_root and _open_to_others(self.datasets_root):
+            # Every person would reach every dataset by its path, mounted or not.
+            raise SpawnError("DATASETS_ROOT must be closed to everyone but its owner (mode 0700): servers see datasets only where they are mounted")
         for dataset in plan.datasets:
             if not os.path.isdir(os.path.join(self.datasets_root, dataset.source)):
                 raise SpawnError(f"The dataset '{dataset.name}' ({dataset.id}) is not available on this hub")

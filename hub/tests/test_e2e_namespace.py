@@ -71,6 +71,7 @@ def world():
     with open(f"{root}/modules/modulefiles/ann@lab.org/hello/1.0.lua", "w") as f:
         f.write('setenv("HELLO_MODULE","yes")\n')
     os.chmod(f"{root}/modules", 0o755)
+    os.chmod(f"{root}/datasets", 0o700)
     os.makedirs(f"{root}/homes/someone-else", mode=0o700)
     os.chmod(f"{root}/homes", 0o711)
     os.makedirs(f"{root}/out")

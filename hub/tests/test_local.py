@@ -29,6 +29,7 @@ def roots(tmp_path, monkeypatch):
     mod.mkdir(parents=True)
     (mod / "1.0.lua").write_text('setenv("HELLO_MODULE","yes")\n')
     (tmp_path / "homes").mkdir(mode=0o711)
+    (tmp_path / "datasets").chmod(0o700)
     return tmp_path
 
 
@@ -111,6 +112,12 @@ def test_roots_inside_a_private_temporary_folder_are_refused(tmp_path):
     spawner = make_spawner(NotebooksHubLocalSpawner, homes_root=str(tmp_path))
     with pytest.raises(SpawnError, match="HOMES_ROOT is inside a temporary folder"):
         spawner._check_roots(local.lp.parse_launch_plan(launch_plan(datasets=[], modules=[]), "ann@lab.org", "my-work"))
+
+
+def test_a_datasets_root_open_to_others_is_refused(roots):
+    (roots / "datasets").chmod(0o711)
+    with pytest.raises(SpawnError, match="DATASETS_ROOT must be closed"):
+        spawner_for(roots)._check_roots(local.lp.parse_launch_plan(launch_plan(), "ann@lab.org", "my-work"))
 
 
 def test_account_names_are_derived_not_taken():

@@ -4,6 +4,7 @@ import {promises as fs} from 'node:fs';
 import path from 'node:path';
 import {LoggerService} from '../../src/services/logger.service';
 import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
+import {eventually} from '../fixtures/eventually';
 import {HeadlessBrowser} from '../fixtures/headless-browser';
 import {HubWorld} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
@@ -120,18 +121,14 @@ print(json.dumps(seen))
     await launcher.put(`/servers/${server.body._id}/stop`).expect(200);
   });
 
-  it('fails a spawn of an application the hub does not have, saying so in the answer and in lastError', async () => {
+  it('fails a spawn of an application the API offers but the hub lacks, saying so in lastError', async () => {
+    // HUB_APPLICATIONS offers JupyterLab; Debian's hub here has none: the hub finds out once it has the plan.
     const launcher = await world.as('direct');
     const lab = {...TEMPLATE_BODY, name: 'Lab', applicationType: 'JupyterLab'};
-    const refused = await launcher.post('/servers').send(lab);
-    expect(refused.status).to.be.within(400, 599);
-    expect(refused.body.error.message).to.match(/The application 'JupyterLab' is not installed on this hub/);
-
-    const kept = await launcher.post('/servers').query({start: false}).send({...lab, name: 'Lab kept'}).expect(200);
-    const started = await launcher.put(`/servers/${kept.body._id}/start`);
-    expect(started.body.error.message).to.match(/The application 'JupyterLab' is not installed on this hub/);
+    const kept = await launcher.post('/servers').query({start: false}).send(lab).expect(200);
+    await launcher.put(`/servers/${kept.body._id}/start`);
+    await eventually('the spawn failed', async () => (await launcher.get(`/servers/${kept.body._id}`).expect(200)).body.status === 'stopped');
     const stored = (await launcher.get(`/servers/${kept.body._id}`).expect(200)).body;
-    expect(stored).to.containDeep({status: 'stopped'});
     expect(stored.lastError).to.match(/The application 'JupyterLab' is not installed on this hub/);
   });
 

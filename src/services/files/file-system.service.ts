@@ -12,6 +12,13 @@ export const TRASH_FOLDER = '.trash';
 
 /** Modules are published to every user's server: readable by all, whatever FILE_MODE says. */
 const PUBLISHED: CreationRules = {folderMode: 0o755, fileMode: 0o644};
+/**
+ * A dataset is reached only through the mounts the API decides (its root is
+ * closed to everyone else), and each server runs as its own account: what
+ * is in it is readable and writable by any account that has it mounted,
+ * the mount saying read-only or not.
+ */
+const SHARED_DATA: CreationRules = {folderMode: 0o777, fileMode: 0o666};
 
 /**
  * Every folder the API manages is reached through here, as a ConfinedFolder
@@ -76,9 +83,14 @@ export class FileSystemService {
     return existed === undefined;
   }
 
+  private rulesOf(root: string): CreationRules {
+    if (root === this.config.modulesRoot) return PUBLISHED;
+    return root === this.config.datasetsRoot ? SHARED_DATA : this.userData;
+  }
+
   /** Runs `work` in the folder `segments` below a configured root (a dataset's, a module's). */
   async inFolder<T>(root: string, segments: string[], options: {create: boolean}, work: (folder: ConfinedFolder) => Promise<T>): Promise<T> {
-    const top = await ConfinedFolder.openTrusted(root, root === this.config.modulesRoot ? PUBLISHED : this.userData);
+    const top = await ConfinedFolder.openTrusted(root, this.rulesOf(root));
     try {
       return await top.within(segments, options, work);
     } finally {
