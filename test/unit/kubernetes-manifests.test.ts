@@ -583,7 +583,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       expect(new URL(env.NOTEBOOKS_HUB_API_URL.value as string).hostname).to.equal(service.metadata.name);
     });
 
-    it('mounts the shared volumes of the base where the API writes them, with the API hardware names', () => {
+    it('mounts the shared volumes of the base where the API writes them, with the API hardware options and their sizes', () => {
       const claims = kustomizeBuild(`${K8S_DIR}/base`)
         .filter(o => o.kind === 'PersistentVolumeClaim')
         .map(o => o.metadata.name);
@@ -602,10 +602,10 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       const apiPod = podSpec(only(builds.production, 'Deployment'));
       expect(apiPod.securityContext).to.containDeep({runAsUser: values.singleuser.uid, fsGroup: values.singleuser.fsGid});
 
+      // The hub sizes pods from the same options, names and sizes, that the API offers.
       const file = Object.values(values.hub.extraFiles).find(f => f.mountPath === env.HARDWARE_FILE.value);
       expect(file).to.not.be.undefined();
-      const names = (list: {name: string}[]) => list.map(h => h.name);
-      expect(names(JSON.parse(file!.stringData!))).to.eql(names(JSON.parse(readRepoText('config/hardware.json'))));
+      expect(JSON.parse(file!.stringData!)).to.eql(JSON.parse(readRepoText('config/hardware.json')));
     });
 
     it('the hub image is built on the k8s-hub image of the chart version the install command names', () => {
