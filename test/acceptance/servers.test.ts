@@ -319,6 +319,14 @@ describe('Templates and servers on a real JupyterHub', () => {
     await owner.post('/template').send({...TEMPLATE, type: 'featured'}).expect(403);
   });
 
+  it('answers the hardware options the hub\'s spawner sizes servers by, memory in bytes', async () => {
+    const res = await (await world.as('stranger')).get('/volume/hardware').expect(200);
+    expect(res.body).to.deepEqual([
+      {name: 'small', description: 'A local single-user server: half a CPU, 512 MB memory', cpu: 0.5, memory: 512 * 1024 ** 2},
+      {name: 'fail-on-purpose', description: 'The test hub\'s spawner refuses it, as a full cluster would', cpu: 0.5, memory: 512 * 1024 ** 2},
+    ]);
+  });
+
   it('ignores server-set fields in bodies and derives a hub-safe serverName', async () => {
     const owner = await world.as('owner');
     const res = await owner
