@@ -6,7 +6,7 @@ import {IdParam, requireRootAccess} from '../authorization/access-requirement';
 import type {AuthorizedResource} from '../authorization/authorized-resource';
 import {OIDC_BEARER_STRATEGY, OPENBIS_SESSION_STRATEGY, ResourceBindings} from '../keys';
 import {ApplicationService} from '../services/hub/application.service';
-import {HardwareService} from '../services/hub/hardware.service';
+import {HardwareOption, HardwareService} from '../services/hub/hardware.service';
 import type {Caller} from '../services/identity/identity.service';
 import {UploadResult, UploadService} from '../services/files/upload.service';
 import {ElnNotebookBodyParser} from '../body-parsers/eln-notebook.body-parser';
@@ -334,9 +334,22 @@ export class VolumeController {
     return this.volumes.restore(this.volumes.root(caller, dataset), filePath, id);
   }
 
-  @get('/volume/hardware', {operationId: 'listHardwareOptions', summary: 'List the hardware a template may name', ...jsonResponse('The hardware options a template may name (HARDWARE_FILE)', {type: 'array', items: {type: 'string'}})})
-  hardwareOptions(): Promise<string[]> {
-    return this.hardware.names();
+  @get('/volume/hardware', {operationId: 'listHardwareOptions', summary: 'List the hardware a template may name', ...jsonResponse('The hardware options a template may name (HARDWARE_FILE), with the sizes a server of each gets', {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name'],
+        properties: {
+          name: {type: 'string', description: 'What a template\'s hardware names'},
+          description: {type: 'string'},
+          cpu: {type: 'number', minimum: 0, description: 'CPU cores, more than 0 (fractions allowed); absent: not limited'},
+          memory: {type: 'integer', minimum: 1, description: 'Memory in bytes; absent: not limited'},
+          gpu: {type: 'integer', minimum: 1, description: 'Whole GPUs; absent: none'},
+        },
+      },
+    })})
+  hardwareOptions(): Promise<HardwareOption[]> {
+    return this.hardware.options();
   }
 
   @get('/volume/applications', {operationId: 'listApplications', summary: 'List the applications a template may name', ...jsonResponse('The applications the hub offers (HUB_APPLICATIONS), as a template\'s applicationType names them', {type: 'array', items: {type: 'string'}})})

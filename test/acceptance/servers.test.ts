@@ -6,6 +6,7 @@ import {CountingProxy} from '../fixtures/counting-proxy';
 import {eventually} from '../fixtures/eventually';
 import {HubWorld} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
+import {ServerRepository} from '../../src/repositories/server.repository';
 
 
 const TEMPLATE = TEMPLATE_BODY;
@@ -159,6 +160,39 @@ describe('Templates and servers on a real JupyterHub', () => {
     expect(templates.body.map((t: {_id: string}) => t._id)).to.not.containEql(created.body.templateId);
   });
 
+  it('ends progress opened 0 to 20 ms after a start with ready and the URL, though the hub has no spawn of it yet', async () => {
+    const servers = await world.api.app.getRepository(ServerRepository);
+    const owner = await world.as('owner');
+    const token = await world.tokenFor(PEOPLE.owner);
+    const template = await owner.post('/template').send({...TEMPLATE, name: 'Followed at once'}).expect(200);
+    /** Starts the server and opens its progress `ms` after sending the start, or once the start has claimed it if that is later. */
+    const startAndFollow = async (id: string, ms: number) => {
+      const start = owner.put(`/servers/${id}/start`).then(res => res);
+      await new Promise(resolve => setTimeout(resolve, ms));
+      // Before its claim the server is stopped, and a stream says so at once.
+      while ((await servers.findById(id)).status === 'stopped') await new Promise(resolve => setTimeout(resolve, 1));
+      const events = await readProgress(`${world.api.url}/servers/${id}/progress`, token);
+      expect((await start).status).to.equal(200);
+      return events;
+    };
+    const unexpected: object[] = [];
+    for (const ms of [0, 5, 10, 20]) {
+      const server = (await owner.put('/servers').query({templateId: template.body._id, start: false}).expect(200)).body;
+      const url = `${hub.publicUrl}/user/${PEOPLE.owner}/${server.name}/`;
+      // The first start: the hub has never seen the server (404); the second: it has, stopped (400).
+      for (const start of ['first', 'second']) {
+        const events = await startAndFollow(server._id, ms);
+        const last = events[events.length - 1];
+        if (events.some(e => e.failed) || last.ready !== true || last.url !== url) unexpected.push({ms, start, events});
+        await eventually('it runs', async () => (await owner.get(`/servers/${server._id}`)).body.status === 'running');
+        await owner.put(`/servers/${server._id}/stop`).expect(200);
+        await eventually('it is stopped', async () => (await owner.get(`/servers/${server._id}`)).body.status === 'stopped');
+      }
+      await owner.delete(`/servers/${server._id}`).expect(204);
+    }
+    expect(unexpected).to.deepEqual([]);
+  });
+
   it('makes exactly one spawn at the hub for 20 concurrent starts, all answered 2xx', async () => {
     const owner = await world.as('owner');
     const template = await owner.post('/template').send({...TEMPLATE, name: 'Concurrent'}).expect(200);
@@ -214,6 +248,14 @@ describe('Templates and servers on a real JupyterHub', () => {
     const refs = await owner.post('/template').send({...TEMPLATE, datasets: [strangers.body._id, 'nope'], modules: ['gone']}).expect(400);
     expect(refs.body.error.message).to.match(new RegExp(`${strangers.body._id}, nope`));
     await owner.post('/template').send({...TEMPLATE, type: 'featured'}).expect(403);
+  });
+
+  it('answers the hardware options the hub\'s spawner sizes servers by, memory in bytes', async () => {
+    const res = await (await world.as('stranger')).get('/volume/hardware').expect(200);
+    expect(res.body).to.deepEqual([
+      {name: 'small', description: 'A local single-user server: half a CPU, 512 MB memory', cpu: 0.5, memory: 512 * 1024 ** 2},
+      {name: 'fail-on-purpose', description: 'The test hub\'s spawner refuses it, as a full cluster would', cpu: 0.5, memory: 512 * 1024 ** 2},
+    ]);
   });
 
   it('ignores server-set fields in bodies and derives a hub-safe serverName', async () => {

@@ -583,7 +583,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       expect(new URL(env.NOTEBOOKS_HUB_API_URL.value as string).hostname).to.equal(service.metadata.name);
     });
 
-    it('mounts the shared volumes of the base where the API writes them, with the API hardware names', () => {
+    it('mounts the shared volumes of the base where the API writes them, with the API hardware options and their sizes', () => {
       const claims = kustomizeBuild(`${K8S_DIR}/base`)
         .filter(o => o.kind === 'PersistentVolumeClaim')
         .map(o => o.metadata.name);

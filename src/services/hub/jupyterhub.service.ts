@@ -172,18 +172,36 @@ export class JupyterHubService {
 
   /** The hub's spawn progress as a stream of server-sent events. */
   async progress(user: string, server: string, deadline?: HubDeadline): Promise<Readable> {
-    const res = await this.request('read spawn progress', 'GET', `${this.serverPath(user, server)}/progress`, undefined, {
+    const res = await this.progressResponse(user, server, deadline);
+    if (res.status !== 200) {
+      (res.data as Readable).resume();
+      throw this.failure(res, `read the spawn progress of ${server}`);
+    }
+    return res.data as Readable;
+  }
+
+  /**
+   * The hub's spawn progress, or undefined when the hub has no spawn of the
+   * server to tell of: 404 (no such user or server yet) or 400 (not
+   * starting), which a start the hub has not received yet, or one that has
+   * just ended, also answers.
+   */
+  async pendingProgress(user: string, server: string, deadline?: HubDeadline): Promise<Readable | undefined> {
+    const res = await this.progressResponse(user, server, deadline);
+    if (res.status === 200) return res.data as Readable;
+    (res.data as Readable).resume();
+    if (res.status === 404 || res.status === 400) return undefined;
+    throw this.failure(res, `read the spawn progress of ${server}`);
+  }
+
+  private progressResponse(user: string, server: string, deadline?: HubDeadline) {
+    return this.request('read spawn progress', 'GET', `${this.serverPath(user, server)}/progress`, undefined, {
       responseType: 'stream',
       headers: {Accept: 'text/event-stream'},
       // The stream lasts as long as the spawn (or the action's deadline); only connecting is bounded.
       timeout: 0,
       signal: AbortSignal.timeout(deadline ? Math.max(1, deadline.remainingMs) : 10 * 60 * 1000),
     });
-    if (res.status !== 200) {
-      (res.data as Readable).resume();
-      throw this.failure(res, `read the spawn progress of ${server}`);
-    }
-    return res.data as Readable;
   }
 
   /** The URL that opens a named server (or a path in it) in the browser. */

@@ -13,15 +13,7 @@ import type {Caller} from '../identity/identity.service';
 import {UserDirectoryService} from '../identity/user-directory.service';
 import {LoggerService} from '../logger.service';
 import {SecretService} from '../secrets/secret.service';
-import {HardwareService} from './hardware.service';
-
-/** A hardware size with the limits its spawner enforces; memory in bytes. */
-export interface HardwareLimits {
-  name: string;
-  cpu?: number;
-  memory?: number;
-  gpu?: number;
-}
+import {HardwareLimits, HardwareService} from './hardware.service';
 
 export interface PlannedDataset {
   id: string;
@@ -86,7 +78,8 @@ export class LaunchPlanService {
       serverName: server.name,
       owner: server.owner,
       application: template.applicationType,
-      hardware: template.hardware ? await this.limits(template.hardware) : null,
+      // An option taken out of the file since the template named it keeps its name, and no limits.
+      hardware: template.hardware ? ((await this.hardware.limits(template.hardware)) ?? {name: template.hardware}) : null,
       datasets: [],
       modules: [],
       secrets: [],
@@ -146,26 +139,4 @@ export class LaunchPlanService {
     return found;
   }
 
-  /** The hardware file's entry with the limits it gives, in the contract's units; only the name for an entry without any. */
-  private async limits(name: string): Promise<HardwareLimits> {
-    const entry = (await this.hardware.options()).find(option => option.name === name) as Record<string, unknown> | undefined;
-    const limits: HardwareLimits = {name};
-    const cpu = entry?.cpu;
-    if (typeof cpu === 'number' && cpu > 0 && cpu <= 1024) limits.cpu = cpu;
-    const memory = bytes(entry?.memory);
-    if (memory !== undefined && memory >= 1024 * 1024) limits.memory = memory;
-    const gpu = entry?.gpu;
-    if (typeof gpu === 'number' && Number.isInteger(gpu) && gpu > 0 && gpu <= 64) limits.gpu = gpu;
-    return limits;
-  }
-}
-
-const UNITS: Record<string, number> = {'': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4};
-
-/** Bytes of a hardware entry's memory: a number of bytes, or `2G`, `512Mi`... in powers of 1024 as the spawner reads them. */
-function bytes(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : undefined;
-  if (typeof value !== 'string') return undefined;
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B?)\s*$/i.exec(value);
-  return match ? Math.floor(Number(match[1]) * UNITS[match[2].toUpperCase()]) : undefined;
 }

@@ -1,6 +1,9 @@
 import {BindingScope, injectable, service} from '@loopback/core';
 import {repository} from '@loopback/repository';
 import type {Response} from '@loopback/rest';
+import type {Readable} from 'node:stream';
+import {setTimeout as sleep} from 'node:timers/promises';
+import {Server} from '../../models/server.model';
 import {ServerRepository} from '../../repositories/server.repository';
 import {readEvents} from '../../utils/event-stream.util';
 import {JupyterHubService} from './jupyterhub.service';
@@ -8,11 +11,33 @@ import {JupyterHubService} from './jupyterhub.service';
 const HEARTBEAT_MS = 15_000;
 /** How soon a browser's EventSource comes back after the API closed its stream to stop. */
 const RECONNECT_MS = 3_000;
+/** The first and the longest pause before looking again at a start the hub shows no spawn of. */
+const FIRST_PAUSE_MS = 100;
+const LONGEST_PAUSE_MS = 250;
 
 interface OpenStream {
   response: Response;
   /** The last progress relayed, repeated in the final event. */
   progress: number;
+}
+
+/** One client's stream: what is written to it, and whether it is still there. */
+interface Relay {
+  stream: OpenStream;
+  url: string;
+  send(event: Record<string, unknown>): void;
+  gone(): boolean;
+  /** The hub's stream being relayed, destroyed when the client leaves. */
+  following?: Readable;
+}
+
+/** What one hub progress stream told of the spawn. */
+interface HubAnswer {
+  ready?: boolean;
+  /** The hub's failure message: this spawn's, or one that ended before it. */
+  failed?: string;
+  /** The hub had a spawn pending. */
+  pending?: boolean;
 }
 
 /**
@@ -41,51 +66,107 @@ export class ServerProgressService {
       'X-Accel-Buffering': 'no',
     });
     const stream: OpenStream = {response, progress: 0};
+    let closed = false;
     // The stream may have been ended for shutdown meanwhile; nothing may be written after its end.
+    const gone = () => closed || response.writableEnded;
     const write = (text: string) => {
-      if (!response.writableEnded) response.write(text);
+      if (!gone()) response.write(text);
     };
-    const send = (event: Record<string, unknown>) => {
-      if (typeof event.progress === 'number') stream.progress = event.progress;
-      write(`data: ${JSON.stringify(event)}\n\n`);
+    const relay: Relay = {
+      stream,
+      url: this.hub.serverUrl(server.hubUser, server.name),
+      send: event => {
+        if (typeof event.progress === 'number') stream.progress = event.progress;
+        write(`data: ${JSON.stringify(event)}\n\n`);
+      },
+      gone,
     };
-    const url = this.hub.serverUrl(server.hubUser, server.name);
+    response.once('close', () => {
+      closed = true;
+      relay.following?.destroy();
+    });
     const heartbeat = setInterval(() => write(': heartbeat\n\n'), HEARTBEAT_MS);
     this.open.add(stream);
     try {
-      if (server.status === 'running') {
-        send({progress: 100, ready: true, message: 'The server is running', url});
-      } else if (server.status !== 'starting') {
-        send({progress: 100, failed: true, message: server.lastError ?? `The server is ${server.status}`});
-      } else if (this.stopping) {
-        endForShutdown(stream);
-      } else {
-        const hubEvents = await this.hub.progress(server.hubUser, server.name);
-        if (response.writableEnded) {
-          hubEvents.destroy();
-          return;
-        }
-        response.once('close', () => hubEvents.destroy());
-        let finished = false;
-        await readEvents(hubEvents, event => {
-          finished = event.ready === true || event.failed === true;
-          send({
-            progress: event.progress,
-            message: event.message,
-            ...(event.ready ? {ready: true, url} : {}),
-            ...(event.failed ? {failed: true} : {}),
-          });
-          return finished;
-        });
-        if (!finished) send({progress: 100, failed: true, message: 'JupyterHub ended the progress stream without an outcome'});
-      }
+      await this.follow(server, relay);
     } catch (err) {
-      send({progress: 100, failed: true, message: (err as Error).message});
+      relay.send({progress: 100, failed: true, message: (err as Error).message});
     } finally {
       this.open.delete(stream);
       clearInterval(heartbeat);
       response.end();
     }
+  }
+
+  /**
+   * Follows a start to its end. The record decides: the API marks a server
+   * `starting` before it asks the hub to spawn it, and a spawn may end
+   * between a read of the record and a request to the hub. So while the
+   * record says `starting`, a hub that shows no spawn (404, 400, a stream
+   * without an outcome) or a failure the record does not show yet (perhaps
+   * that of an earlier spawn) is asked again after a short pause, with the
+   * record read anew. Within HUB_TIMEOUT_MS of its claim a start has reached
+   * the hub or given up, so looking stops once the hub has shown no spawn
+   * pending for that long.
+   */
+  private async follow(server: Server, relay: Relay): Promise<void> {
+    let quiet = this.hub.deadline();
+    let pause = FIRST_PAUSE_MS;
+    let hubFailure: string | undefined;
+    for (;;) {
+      if (server.status === 'running') {
+        return relay.send({progress: 100, ready: true, message: 'The server is running', url: relay.url});
+      }
+      if (server.status !== 'starting') {
+        return relay.send({progress: 100, failed: true, message: server.lastError ?? hubFailure ?? `The server is ${server.status}`});
+      }
+      if (this.stopping) return endForShutdown(relay.stream);
+      if (quiet.remainingMs <= 0) {
+        return relay.send({progress: 100, failed: true, message: hubFailure ?? 'JupyterHub shows no start of this server'});
+      }
+      const answer = await this.relayHub(server, relay);
+      if (answer.ready === true || relay.gone()) return;
+      if (answer.failed) hubFailure = answer.failed;
+      if (answer.pending) {
+        quiet = this.hub.deadline();
+        pause = FIRST_PAUSE_MS;
+      }
+      await sleep(pause);
+      pause = Math.min(2 * pause, LONGEST_PAUSE_MS);
+      if (relay.gone()) return;
+      server = await this.servers.findById(server._id);
+    }
+  }
+
+  /** Relays the hub's progress events of the server's spawn, but for a failure, which the record confirms. */
+  private async relayHub(server: Server, relay: Relay): Promise<HubAnswer> {
+    const events = await this.hub.pendingProgress(server.hubUser, server.name);
+    if (!events) return {};
+    if (relay.gone()) {
+      events.destroy();
+      return {};
+    }
+    relay.following = events;
+    const answer: HubAnswer = {};
+    try {
+      await readEvents(events, event => {
+        if (event.ready === true) {
+          answer.ready = true;
+          relay.send({progress: event.progress, message: event.message, ready: true, url: relay.url});
+        } else if (event.failed === true) {
+          answer.failed = String(event.message ?? 'The spawn failed');
+        } else {
+          answer.pending = true;
+          relay.send({progress: event.progress, message: event.message});
+        }
+        return answer.ready === true || answer.failed !== undefined;
+      });
+    } catch {
+      // A hub stream cut short is one without an outcome: the record and the hub are asked again.
+    } finally {
+      relay.following = undefined;
+    }
+    return answer;
   }
 
   /**
