@@ -2,7 +2,7 @@ import {expect} from '@loopback/testlab';
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import {ApiWorld, PEOPLE, Person, SharedResources, seedSharedResources, TEMPLATE_BODY, unique} from '../fixtures/api-world';
-import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
+import {HubWorld} from '../fixtures/hub-world';
 
 type Caller = 'none' | Person;
 const CALLERS: Caller[] = ['none', 'stranger', 'direct', 'group', 'org', 'writer', 'owner', 'admin'];
@@ -231,17 +231,16 @@ const FIELD_MATRIX: Record<string, Row> = {
 };
 
 describe('Authorization matrix: every route of openapi.json, every kind of caller', () => {
-  let hub: JupyterHubHarness;
+  let hubWorld: HubWorld;
   let world: ApiWorld;
 
   before(async () => {
-    hub = await JupyterHubHarness.start();
-    world = await ApiWorld.start({HUB_API_URL: hub.apiUrl, HUB_API_TOKEN: hub.token, ...hub.apiFolders});
+    hubWorld = await HubWorld.start();
+    ({world} = hubWorld);
   });
 
   after(async () => {
-    await world?.stop();
-    await hub?.stop();
+    await hubWorld?.stop();
   });
 
   it('has a row for every route of openapi.json, and no row for a route that is not there', () => {

@@ -3,6 +3,7 @@ import {readFileSync, promises as fs} from 'node:fs';
 import path from 'node:path';
 import {ApiWorld, TEMPLATE_BODY} from '../fixtures/api-world';
 import {HeadlessBrowser} from '../fixtures/headless-browser';
+import {HubWorld} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
 import {OpenbisDouble} from '../fixtures/openbis-double';
 
@@ -16,30 +17,26 @@ const ELN_ORIGIN = 'https://openbis.lab.org';
 const FORM_TYPE = 'application/x-www-form-urlencoded; charset=UTF-8';
 
 describe('The openBIS ELN writes a notebook into a user\'s home (seed 000)', () => {
+  let hubWorld: HubWorld;
   let hub: JupyterHubHarness;
   let openbis: OpenbisDouble;
   let world: ApiWorld;
 
   before(async () => {
-    hub = await JupyterHubHarness.start();
     openbis = await OpenbisDouble.start();
-    world = await ApiWorld.start({
-      HUB_API_URL: hub.apiUrl,
-      HUB_API_TOKEN: hub.token,
-      HUB_PUBLIC_URL: hub.publicUrl,
-      ...hub.apiFolders,
+    hubWorld = await HubWorld.start({
       OPENBIS_URL: openbis.url,
       OPENBIS_USER_DOMAIN: 'lab.org',
       ELN_ORIGINS: ELN_ORIGIN,
       // The test hub runs the classic Notebook server (Debian has no JupyterLab).
       FILE_LINK_PATH: 'notebooks/{path}',
     });
+    ({hub, world} = hubWorld);
   });
 
   after(async () => {
-    await world?.stop();
+    await hubWorld?.stop();
     await openbis?.stop();
-    await hub?.stop();
   });
 
   const elnPost = (token: string, body: object = SEED_NOTEBOOK) =>

@@ -174,6 +174,10 @@ describe("One authority over every server (real hub, the repository's spawner)",
     ).body;
     await startServer('owner', 'Owner server', {secrets: [secret._id]});
     const bobServer = await startServer('direct', 'Bob probe');
+    const bob = await world.as('direct');
+    // The API (root here) writes into his home what he then owns.
+    await bob.post('/volume/file').send({type: 'file', name: 'from-the-api.txt', content: 'written by the API'}).expect(200);
+    expect((await bob.get(`/servers/${bobServer._id}`).expect(200)).body.limitsEnforced).to.be.true();
 
     const {dataDir} = world.api.app.config;
     const probe = `
@@ -223,12 +227,21 @@ for folder in ${JSON.stringify(['/tmp', '/var/tmp', '/dev/shm', '/etc', '/usr/lo
     except OSError as e:
         written[folder] = e.strerror
 seen['written'] = written
+mine = os.path.join(os.environ['HOME'], 'from-the-api.txt')
+with open(mine, 'a') as f:
+    f.write(' and by its owner')
+seen['api_file'] = [os.stat(mine).st_uid, open(mine).read()]
+import subprocess
+# Past the 512M of the test hub's hardware: the kernel kills the allocation, not the server.
+seen['big_allocation'] = subprocess.run(['python3', '-c', 'bytearray(900 * 1024 * 1024)']).returncode
 print(json.dumps(seen))
 `.replace('__PRIVATE__', privateDataset);
     const serverUrl = `${hub.publicUrl}/user/${PEOPLE.direct}/${bobServer.name}`;
     const seen = JSON.parse((await runInKernel(serverUrl, hub.token, probe)).trim());
 
     expect(seen.uid).to.not.equal(0);
+    expect(seen.api_file).to.deepEqual([seen.uid, 'written by the API and by its owner']);
+    expect(seen.big_allocation).to.equal(-9);
     expect(seen.euid).to.equal(seen.uid);
     expect(Object.entries(seen.readable).filter(([, yes]) => yes)).to.deepEqual([]);
     // The owner's server runs as another account; its environment (with the secret) stays closed.

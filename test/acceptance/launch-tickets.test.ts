@@ -137,7 +137,7 @@ describe("Launch tickets: the hub's spawner gets the plan the API decides, once"
       .expect(200);
     const raw = await owner
       .post('/secrets')
-      .send({secretName: 'Key file!', type: 'raw', mount_path: '/home/x/.key', value: rawValue})
+      .send({secretName: 'Key file!', type: 'raw', mount_path: 'x/.key', value: rawValue})
       .expect(200);
     const dataset = await owner.post('/datasets').send({name: 'Read only', write_access: false}).expect(200);
     const module = await owner.post('/modules').send({name: 'tools', version: '1.0'}).expect(200);
@@ -166,7 +166,7 @@ describe("Launch tickets: the hub's spawner gets the plan the API decides, once"
       modules: [{id: module.body._id, owner: PEOPLE.owner, name: 'tools', version: '1.0'}],
       secrets: [
         {id: env.body._id, secretName: 'Env', type: 'env_var', variables: {API_KEY: envValue, OTHER: 'x'}},
-        {id: raw.body._id, secretName: 'Key file!', type: 'raw', path: 'Key_file_', content: rawValue},
+        {id: raw.body._id, secretName: 'Key file!', type: 'raw', path: 'x/.key', content: rawValue},
       ],
     });
     expectContractKept(res.body);

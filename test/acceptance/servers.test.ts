@@ -235,8 +235,9 @@ describe('Templates and servers on a real JupyterHub', () => {
     expect(Object.keys(JSON.parse(proxy.bodies[spawn]))).to.deepEqual(['launchTicket']);
     expect(proxy.bodies.join('\n')).to.not.containEql(value);
     expect(proxy.bodies.join('\n')).to.not.containEql(dataset.body._id);
-    // The hub refuses to remove a server while its spawn is pending.
+    // The hub refuses to remove a server while its spawn is pending; a real stop may outlast this suite's short HUB_TIMEOUT_MS.
     await eventually('its spawn ended', async () => (await owner.get(`/servers/${created.body._id}`)).body.status !== 'starting');
+    await eventually('it stopped', async () => (await owner.put(`/servers/${created.body._id}/stop`)).body.status === 'stopped');
     await owner.delete(`/servers/${created.body._id}`).expect(204);
   });
 
