@@ -26,15 +26,13 @@ NOT_FROM_THE_API = (
 )
 
 
-def launch_ticket(user_options: Any) -> str:
-    """The ticket in user_options; anything else there is refused, since a
+def launch_ticket(user_options: Any) -> str | None:
+    """The ticket in user_options, or None when they are anything else: a
     person can send the hub any user_options they like."""
     if not isinstance(user_options, dict) or set(user_options) != {"launchTicket"}:
-        raise SpawnError(NOT_FROM_THE_API)
+        return None
     ticket = user_options["launchTicket"]
-    if not isinstance(ticket, str) or not _TICKET.match(ticket):
-        raise SpawnError(NOT_FROM_THE_API)
-    return ticket
+    return ticket if isinstance(ticket, str) and _TICKET.match(ticket) else None
 
 
 def launch_url(api_url: str, hub_user: str, server_name: str) -> str:
@@ -48,11 +46,15 @@ async def redeem_launch_ticket(
     token: str,
     hub_user: str,
     server_name: str,
-    ticket: str,
+    user_options: Any,
     limits_enforced: bool,
     timeout: float = 10.0,
 ) -> Any:
-    """POST the ticket; the plan (parsed JSON) on 200, SpawnError otherwise."""
+    """POST the ticket of user_options; the plan (parsed JSON) on 200,
+    SpawnError otherwise.  Options without a valid ticket are refused too,
+    after telling the API (no ticket in the request), which counts every
+    refused launch."""
+    ticket = launch_ticket(user_options)
     if not api_url or not token:
         raise SpawnError(
             "This hub has no NOTEBOOKS_HUB_API_URL or NOTEBOOKS_HUB_SPAWNER_TOKEN configured: "
@@ -66,7 +68,7 @@ async def redeem_launch_ticket(
             "Accept": "application/json",
             "Content-Type": "application/json",
         },
-        body=json.dumps({"launchTicket": ticket, "limitsEnforced": limits_enforced}),
+        body=json.dumps({**({"launchTicket": ticket} if ticket else {}), "limitsEnforced": limits_enforced}),
         connect_timeout=timeout,
         request_timeout=timeout,
     )
@@ -74,7 +76,11 @@ async def redeem_launch_ticket(
     try:
         response = await AsyncHTTPClient().fetch(request, raise_error=False)
     except Exception as exc:  # DNS, TLS, refused connection
+        if ticket is None:
+            raise SpawnError(NOT_FROM_THE_API) from None
         raise SpawnError(f"Could not fetch {what} from the Notebooks Hub API: {type(exc).__name__}") from None
+    if ticket is None:
+        raise SpawnError(NOT_FROM_THE_API)
     if response.code == 599:  # tornado's code for timeouts and connection errors
         raise SpawnError(f"Could not fetch {what} from the Notebooks Hub API: no answer within {timeout:g}s or connection failed")
     if response.code == 403:

@@ -366,9 +366,8 @@ async def prepare(spawner, settings: KubeSettings) -> LaunchPlan:
     """The pre_spawn_hook's work: the plan for this start, its Secret written."""
     setattr(spawner, PLAN_ATTRIBUTE, None)
     refuse_default_server(spawner)
-    ticket = api.launch_ticket(spawner.user_options)
     payload = await api.redeem_launch_ticket(
-        settings.api_url, settings.spawner_token, spawner.user.name, spawner.name, ticket,
+        settings.api_url, settings.spawner_token, spawner.user.name, spawner.name, spawner.user_options,
         limits_enforced=True, timeout=settings.api_timeout,
     )
     plan = parse_launch_plan(payload, spawner.user.name, spawner.name)

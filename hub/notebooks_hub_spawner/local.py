@@ -24,7 +24,7 @@ from traitlets import Dict, Float, Unicode, default
 
 from . import accounts, cgroups
 from . import plan as lp
-from .api import launch_ticket, redeem_launch_ticket
+from .api import redeem_launch_ticket
 from .errors import SpawnError
 from . import wrapper
 from .wrapper import DEFAULT_LMOD_INIT, ROOT_ENV, UNSHARE, RunAs, WrapperPlan, payload, payload_descriptor, wrap_command
@@ -85,9 +85,8 @@ class NotebooksHubLocalSpawner(LocalProcessSpawner):
         """The plan the API decided for this start; refused without a valid ticket."""
         if self.name == "":
             raise SpawnError("The default (unnamed) server is disabled on this hub: start a server from a Notebooks Hub template instead")
-        ticket = launch_ticket(self.user_options)
         payload_json = await redeem_launch_ticket(
-            self.api_url, self.spawner_token, self.user.name, self.name, ticket, limits_enforced, self.api_timeout
+            self.api_url, self.spawner_token, self.user.name, self.name, self.user_options, limits_enforced, self.api_timeout
         )
         return lp.parse_launch_plan(payload_json, self.user.name, self.name)
 

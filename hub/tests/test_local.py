@@ -63,14 +63,21 @@ def test_the_default_server_is_refused(roots):
     {"launchTicket": "short"},
     {"launchTicket": 42},
 ])
-def test_hand_made_options_are_refused_before_anything_is_asked_or_made(roots, user_options):
+def test_hand_made_options_are_refused_and_reported_before_anything_is_made(roots, user_options):
     with FakeApi(launch_plan()) as api:
         spawner = spawner_for(roots, api.url, user_options=user_options)
         with pytest.raises(SpawnError) as caught:
             run(spawner.start())
     assert str(caught.value) == NOT_FROM_THE_API
-    assert api.requests == []
+    # The API hears of it (and counts it), with no ticket to redeem.
+    assert [(path, "launchTicket" in body) for path, _, body in api.requests] == [("/hub/servers/ann%40lab.org/my-work/launch", False)]
     assert os.listdir(roots / "homes") == []
+
+
+def test_hand_made_options_are_refused_even_when_the_api_is_unreachable(roots):
+    with pytest.raises(SpawnError) as caught:
+        run(spawner_for(roots, user_options={"datasets": []}, api_timeout=1).start())
+    assert str(caught.value) == NOT_FROM_THE_API
 
 
 def test_a_refused_ticket_starts_nothing(roots):
