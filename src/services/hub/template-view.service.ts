@@ -53,16 +53,16 @@ export class TemplateViewService {
     }
     const readable = await this.access.readableAmong(caller, asked);
     return templates.map(template => {
-      const view: Record<string, unknown> = {...template};
       const hidden: HiddenReferences = {datasets: 0, modules: 0, secrets: 0};
       for (const [field, kind] of REFERENCES) {
-        const ids = template[field];
-        if (!ids) continue;
-        const shown = ids.filter(id => readable.get(kind)?.has(id));
-        hidden[field] = ids.length - shown.length;
-        view[field] = shown;
+        for (const id of template[field] ?? []) if (!readable.get(kind)?.has(id)) hidden[field]++;
       }
-      if (hidden.datasets + hidden.modules + hidden.secrets > 0) view.hiddenReferences = hidden;
+      // Most answers hide nothing: the stored row is answered as it is, uncopied.
+      if (hidden.datasets + hidden.modules + hidden.secrets === 0) return template;
+      const view: Record<string, unknown> = {...template, hiddenReferences: hidden};
+      for (const [field, kind] of REFERENCES) {
+        if (hidden[field] > 0) view[field] = template[field]!.filter(id => readable.get(kind)?.has(id));
+      }
       return view as TemplateView;
     });
   }
