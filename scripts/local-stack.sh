@@ -12,7 +12,9 @@
 #
 # Settings (environment): PORT (API, 3000), HUB_PORT (hub, 8000),
 # HUB_API_PORT (8081), HUB_PROXY_API_PORT (8001), LOCAL_STACK_DIR
-# (./data/local-stack).
+# (./data/local-stack), LOG_ROTATE_BYTES (10485760: a log past it is moved to
+# .1 at start). When one of its processes ends, it says which and shows the
+# end of its log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,7 +59,17 @@ fi
 # shellcheck source=/dev/null
 source "$STATE/tokens.env"
 
+# Logs are appended (servers the hub adopts after a restart keep writing to
+# theirs) and set aside once past LOG_ROTATE_BYTES.
+LOG_ROTATE_BYTES=${LOG_ROTATE_BYTES:-10485760}
+rotate() {
+  if [ -f "$1" ] && [ "$(stat -c %s "$1")" -gt "$LOG_ROTATE_BYTES" ]; then mv -f "$1" "$1.1"; fi
+}
+rotate "$STATE/hub.log"
+rotate "$STATE/api.log"
+
 pids=()
+names=()
 stop() {
   trap - INT TERM EXIT
   echo "Stopping the local stack"
@@ -83,8 +95,9 @@ env -i PATH="/usr/bin:/bin:/usr/sbin:/sbin" HOME="$STATE/hub" LANG=C.UTF-8 \
   NOTEBOOKS_HUB_API_URL="$API_URL" \
   NOTEBOOKS_HUB_SPAWNER_TOKEN="$SPAWNER_TOKEN" \
   HOMES_ROOT="$STATE/homes" DATASETS_ROOT="$STATE/datasets" MODULES_ROOT="$STATE/modules" \
-  /usr/bin/jupyterhub -f deploy/jupyterhub/jupyterhub_config.py >"$STATE/hub.log" 2>&1 &
+  /usr/bin/jupyterhub -f deploy/jupyterhub/jupyterhub_config.py >>"$STATE/hub.log" 2>&1 &
 pids+=($!)
+names+=(hub)
 
 PORT="$PORT" PUBLIC_URL="$API_URL" DATA_DIR="$STATE/api" \
   HOMES_ROOT="$STATE/homes" DATASETS_ROOT="$STATE/datasets" MODULES_ROOT="$STATE/modules" HOMES_OWNER=hub-user \
@@ -92,8 +105,15 @@ PORT="$PORT" PUBLIC_URL="$API_URL" DATA_DIR="$STATE/api" \
   SPAWNER_TOKEN="$SPAWNER_TOKEN" \
   OIDC_REDIRECT_URIS="$API_URL/,$HUB_URL/hub/oauth_callback" \
   FILE_LINK_PATH='notebooks/{path}' \
-  node dist/src/index.js >"$STATE/api.log" 2>&1 &
+  node --experimental-async-context-frame dist/src/index.js >>"$STATE/api.log" 2>&1 &
 pids+=($!)
+names+=(api)
+
+# Which of the stack's processes a pid is, for the message when it ends.
+name_of() {
+  local i
+  for i in "${!pids[@]}"; do [ "${pids[$i]}" = "$1" ] && echo "${names[$i]}"; done
+}
 
 ready() { curl -fsS -o /dev/null "$1" 2>/dev/null || /usr/bin/python3 -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" "$1" 2>/dev/null; }
 for _ in $(seq 1 240); do
@@ -105,8 +125,11 @@ Notebooks Hub is running.
   Logs:                      $STATE/api.log, $STATE/hub.log
 Stop with Ctrl-C.
 EOF
-    wait -n "${pids[@]}"
-    echo "A process of the local stack ended; see $STATE/api.log and $STATE/hub.log" >&2
+    status=0
+    wait -n -p ended "${pids[@]}" || status=$?
+    name=$(name_of "$ended")
+    echo "The local stack's $name ended (exit status $status); the end of $STATE/$name.log:" >&2
+    tail -n 20 "$STATE/$name.log" >&2
     exit 1
   fi
   for pid in "${pids[@]}"; do

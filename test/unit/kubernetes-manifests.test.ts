@@ -647,4 +647,10 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     // Context frames for AsyncLocalStorage are a flag on Node 22 and 23, the default (and no flag) from 24.
     if (cmd.includes('--experimental-async-context-frame')) expect([22, 23]).to.containEql(runtimeMajor);
   });
+
+  it('the local stack starts the API with the options of npm start', () => {
+    const pkg = JSON.parse(readRepoText('package.json')) as {scripts: {start: string}};
+    const started = /^\s*(node [^>]*?)\s*>>/m.exec(readRepoText('scripts/local-stack.sh'))?.[1];
+    expect(started).to.equal(pkg.scripts.start);
+  });
 });
