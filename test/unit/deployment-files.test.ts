@@ -5,6 +5,7 @@ import addFormats from 'ajv-formats';
 import fs from 'node:fs';
 import YAML from 'yaml';
 import {documentedVariables, readRepoText} from '../fixtures/repo-files';
+import {loadConfig} from '../../src/config';
 
 /**
  * Checks the deployment files (docker-compose.yml, .env.example, the Keycloak
@@ -110,6 +111,27 @@ function interpolationDefault(value: string): string {
   return match ? match[1] : value;
 }
 
+/** The `.env` the compose file's header describes, with a value in place of each `$(...)`. */
+function exampleDotEnv(): Record<string, string> {
+  const header = readRepoText('docker-compose.yml').split('\nservices:')[0];
+  return Object.fromEntries(
+    [...header.matchAll(/^#\s+([A-Z][A-Z0-9_]*)=(.*)$/gm)].map(([, name, value]) => [
+      name,
+      value.startsWith('$(') ? `${name.toLowerCase()}-${'0123456789abcdef'.repeat(2)}` : value,
+    ]),
+  );
+}
+
+/** A value as compose interpolates it: `${NAME}`, `${NAME:-default}`, `${NAME:?error}` (an unset required one fails). */
+function interpolate(value: string, dotEnv: Record<string, string>): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-?])([^}]*))?\}/g, (_, name: string, kind?: string, rest?: string) => {
+    const set = dotEnv[name];
+    if (set !== undefined && set !== '') return set;
+    if (kind === '?') throw new Error(`compose would refuse to start: ${name} is required (${rest})`);
+    return kind === '-' ? rest ?? '' : '';
+  });
+}
+
 describe('deployment files', () => {
   let validate: ValidateFunction;
   let compose: ComposeFile;
@@ -140,6 +162,16 @@ describe('deployment files', () => {
       'keycloak',
       'jupyterhub',
     ]);
+  });
+
+  it('the API environment compose gives, with the .env its header describes, is a configuration the API starts with', () => {
+    const dotEnv = exampleDotEnv();
+    expect(Object.keys(dotEnv)).to.containDeep(['AUTH_STATE_SECRET', 'JUPYTERHUB_API_TOKEN', 'SPAWNER_TOKEN', 'VAULT_DEV_ROOT_TOKEN']);
+    const env = Object.fromEntries(Object.entries(apiEnvironment(compose)).map(([name, value]) => [name, interpolate(value, dotEnv)]));
+    const config = loadConfig(env);
+    expect(config.production).to.be.true();
+    // The API's Vault token is the dev-mode Vault's root token of the same file.
+    expect(interpolate(String((compose.services.vault?.environment as Record<string, unknown>).VAULT_DEV_ROOT_TOKEN_ID), dotEnv)).to.equal(env.VAULT_TOKEN);
   });
 
   it('every api environment variable is documented in .env.example, and every documented one is read by src/config.ts', () => {
