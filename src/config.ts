@@ -123,7 +123,7 @@ export interface OidcConfig {
   adminValues: string[];
   adminEmails: string[];
   allowHttp: boolean;
-  /** Refuse people whose provider says `email_verified: false` (an absent claim is accepted). */
+  /** Refuse tokens that do not say `email_verified: true`, on every request, sign-in and refresh. */
   requireVerifiedEmail: boolean;
   clockToleranceSeconds: number;
   jwksCooldownSeconds: number;

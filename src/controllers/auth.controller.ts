@@ -84,7 +84,7 @@ export class AuthController {
   @post('/auth/token', {
     operationId: 'finishSignIn',
     summary: 'Exchange the redirect\'s code for tokens',
-    description: 'Needs the sign-in cookie POST /auth/authorize set (400 `sign_in_not_bound` without it); 403 `email_not_verified` when the provider says the email is not verified.',
+    description: 'Needs the sign-in cookie POST /auth/authorize set (400 `sign_in_not_bound` without it); 403 `email_not_verified` when the tokens do not say the email is verified.',
     responses: {...jsonResponse('Tokens for the signed-in user', TOKEN_SET_SCHEMA).responses, '403': errorResponseRef(403)},
   })
   async token(
@@ -117,7 +117,12 @@ export class AuthController {
     return tokens;
   }
 
-  @post('/auth/refresh', {operationId: 'refreshTokens', summary: 'Refresh expired tokens', ...jsonResponse('Fresh tokens', TOKEN_SET_SCHEMA)})
+  @post('/auth/refresh', {
+    operationId: 'refreshTokens',
+    summary: 'Refresh expired tokens',
+    description: '403 `email_not_verified` when the fresh tokens do not say the email is verified: a refresh is held to the rules of a sign-in.',
+    responses: {...jsonResponse('Fresh tokens', TOKEN_SET_SCHEMA).responses, '403': errorResponseRef(403)},
+  })
   async refresh(
     @requestBody(
       jsonBody({
@@ -131,7 +136,10 @@ export class AuthController {
     @inject(RestBindings.Http.RESPONSE) response: Response,
   ): Promise<TokenSet> {
     forbidCaching(response);
-    return this.provider.refresh(body.refresh_token);
+    // Fresh tokens are held to the rules of a sign-in: a person whose email is no longer verified gets none.
+    const {tokens, idTokenClaims} = await this.provider.refresh(body.refresh_token);
+    await this.users.recordSignIn(tokens.access_token, idTokenClaims);
+    return tokens;
   }
 
   @post('/auth/logout', {operationId: 'signOut', summary: 'Get the provider URL that ends the sign-on session', ...jsonResponse(

@@ -8,6 +8,8 @@ describe('Sign-in through a real OpenID provider configured by OIDC_ISSUER', () 
   let provider: TestIdentityProvider;
   let api: RunningApp;
   let client: supertest.SuperTest<supertest.Test>;
+  /** The provider reads this list at each token it issues: a person can lose their verified email mid-session. */
+  const unverifiedEmails = ['carol@example.org'];
 
   before(async () => {
     const port = await freePort();
@@ -17,7 +19,7 @@ describe('Sign-in through a real OpenID provider configured by OIDC_ISSUER', () 
       audience: 'notebooks-hub',
       redirectUris: [`${apiUrl}/`],
       postLogoutRedirectUris: [`${apiUrl}/`],
-      unverifiedEmails: ['carol@example.org'],
+      unverifiedEmails,
     });
     api = await startApp({
       PORT: String(port),
@@ -179,13 +181,29 @@ describe('Sign-in through a real OpenID provider configured by OIDC_ISSUER', () 
       expect(res.body.error).to.containDeep({code: 'email_not_verified', statusCode: 403});
     });
 
-    it('refuses an access token that says the email is not verified, and accepts one without the claim', async () => {
+    it('refuses an access token that says the email is not verified, or does not say it is, on every route', async () => {
       const unverified = await provider.sign(provider.accessTokenClaims('bob@example.org', {email_verified: false}));
-      const res = await client.get('/whoami').set('Authorization', `Bearer ${unverified}`).expect(403);
-      expect(res.body.error.code).to.equal('email_not_verified');
-      const withoutClaim = provider.accessTokenClaims('bob@example.org');
-      expect(withoutClaim).to.not.have.property('email_verified');
-      await client.get('/whoami').set('Authorization', `Bearer ${await provider.sign(withoutClaim)}`).expect(200);
+      const {email_verified: _, ...claimsWithout} = provider.accessTokenClaims('bob@example.org');
+      const withoutClaim = await provider.sign(claimsWithout);
+      for (const token of [unverified, withoutClaim]) {
+        for (const route of ['/whoami', '/datasets', '/templates', '/servers', '/secrets']) {
+          const res = await client.get(route).set('Authorization', `Bearer ${token}`).expect(403);
+          expect(res.body.error.code).to.equal('email_not_verified');
+        }
+      }
+      await client.get('/whoami').set('Authorization', `Bearer ${await provider.sign(provider.accessTokenClaims('bob@example.org'))}`).expect(200);
+    });
+
+    it('refuses to refresh the tokens of a person whose email is no longer verified', async () => {
+      const tokens = await signIn(api.url, 'dave@partner.org');
+      unverifiedEmails.push('dave@partner.org');
+      try {
+        const res = await client.post('/auth/refresh').send({refresh_token: tokens.refresh_token}).expect(403);
+        expect(res.body.error.code).to.equal('email_not_verified');
+        expect(res.body).to.not.have.property('access_token');
+      } finally {
+        unverifiedEmails.pop();
+      }
     });
   });
 

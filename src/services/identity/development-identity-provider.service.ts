@@ -115,7 +115,7 @@ export async function createDevelopmentProvider(
     },
     extraTokenClaims: (_ctx, token) => {
       const user = findUser((token as {accountId?: string}).accountId);
-      return user && {email: user.email, name: user.name, roles: user.roles};
+      return user && {email: user.email, email_verified: !options.unverifiedEmails?.includes(user.email), name: user.name, roles: user.roles};
     },
     // First-party client: the test users consent to everything they are asked for.
     loadExistingGrant: async (ctx: KoaContextWithOIDC) => {

@@ -32,8 +32,15 @@ export class IdentityService {
     this.usernameRule = config.hubUsernameRule;
   }
 
+  /** The caller a token names, once the token says the email is verified. */
   callerFromClaims(claims: Record<string, unknown>): Caller {
+    const caller = this.personFromClaims(claims);
     this.requireVerifiedEmail(claims);
+    return caller;
+  }
+
+  /** A person as claims name them, with no proof about the email: for people other than the caller. */
+  personFromClaims(claims: Record<string, unknown>): Caller {
     const email = normaliseEmail(claimAt(claims, this.oidc.emailClaim));
     if (email === undefined) {
       throw new HttpErrors.Unauthorized(
@@ -52,19 +59,21 @@ export class IdentityService {
   }
 
   /**
-   * Refuses claims whose provider says the email is not verified: the email
-   * is the identity, and a provider letting people type any address would
-   * let them be anyone. Providers that never send the claim are trusted.
+   * With OIDC_REQUIRE_VERIFIED_EMAIL, a token must say `email_verified: true`:
+   * the email is the identity, and a provider letting people type any
+   * address would let them be anyone. A token without the claim is refused
+   * too, since a token taken from the provider directly would otherwise be
+   * anyone's; providers put it in access tokens (Keycloak's email scope does).
    */
   requireVerifiedEmail(claims: Record<string, unknown>): void {
     if (!this.oidc.requireVerifiedEmail) return;
     const verified = claims.email_verified;
-    if (verified === false || verified === 'false') {
-      throw Object.assign(
-        new HttpErrors.Forbidden('The identity provider says this email address is not verified: verify it there, then sign in again'),
-        {code: 'email_not_verified'},
-      );
-    }
+    if (verified === true || verified === 'true') return;
+    const message =
+      verified === undefined
+        ? 'The token does not say that this email address is verified (email_verified): the identity provider must put the claim in its tokens'
+        : 'The identity provider says this email address is not verified: verify it there, then sign in again';
+    throw Object.assign(new HttpErrors.Forbidden(message), {code: 'email_not_verified'});
   }
 
   /** The JupyterHub user name of a person: one rule, used everywhere. */

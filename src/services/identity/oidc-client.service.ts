@@ -92,12 +92,12 @@ export class OidcClientService {
     return {tokens: toTokenSet(tokens), idTokenClaims: {...tokens.claims()}};
   }
 
-  async refresh(refreshToken: string): Promise<TokenSet> {
+  async refresh(refreshToken: string): Promise<{tokens: TokenSet; idTokenClaims: Record<string, unknown>}> {
     const configuration = await this.discover();
     const tokens = await this.call('refresh the tokens', () =>
       client.refreshTokenGrant(configuration, refreshToken),
     );
-    return toTokenSet(tokens);
+    return {tokens: toTokenSet(tokens), idTokenClaims: {...tokens.claims()}};
   }
 
   async logoutUrl(idToken: string): Promise<string> {

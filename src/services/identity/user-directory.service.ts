@@ -17,12 +17,13 @@ export class UserDirectoryService {
   ) {}
 
   /**
-   * Records a sign-in from the access token just issued, read exactly as a
-   * request bearing it would be: a token the API would refuse fails here, as
-   * does an ID token saying the email is not verified.
+   * Records a sign-in (or a refresh) from the access token just issued, read
+   * exactly as a request bearing it would be: a token the API would refuse
+   * fails here, as does an ID token that does not say the email is verified.
    */
   async recordSignIn(accessToken: string, idTokenClaims: Record<string, unknown> = {}): Promise<User> {
-    this.identity.requireVerifiedEmail(idTokenClaims);
+    // A refresh may come without an ID token; the access token is held to the same rule below.
+    if (Object.keys(idTokenClaims).length > 0) this.identity.requireVerifiedEmail(idTokenClaims);
     const caller = this.identity.callerFromClaims(
       await this.verifier.verify(accessToken),
     );
@@ -36,7 +37,7 @@ export class UserDirectoryService {
    * with a live token.
    */
   async asCaller(email: string): Promise<Caller> {
-    const caller = this.identity.callerFromClaims({[this.identity.emailClaim]: email});
+    const caller = this.identity.personFromClaims({[this.identity.emailClaim]: email});
     const known = await this.users.findOne({where: {email: caller.email}});
     return {...caller, organisation: known?.organisation ?? caller.organisation, name: known?.name};
   }
