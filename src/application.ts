@@ -35,6 +35,7 @@ import {SpawnerTokenStrategy} from './authentication/spawner-token.strategy';
 import {ResourceAccessAuthorizer} from './authorization/resource-access.authorizer';
 import {explorerSecurityHeaders} from './interceptors/explorer-security-headers.interceptor';
 import {elnCors} from './middleware/eln-cors.middleware';
+import {writeOrigin} from './middleware/write-origin.middleware';
 import {DRAIN_OBSERVER_GROUP} from './observers/drain.observer';
 import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
 import {ErrorResponsesSpecEnhancer} from './enhancers/error-responses.spec-enhancer';
@@ -133,6 +134,11 @@ export class NotebooksHubApplication extends BootMixin(
     this.setMetadata(pkg);
     this.service(LoggerService);
 
+    this.expressMiddleware(
+      'middleware.writeOrigin',
+      writeOrigin({own: new URL(config.publicUrl).origin, cors: config.corsOrigins, eln: config.files.elnOrigins}),
+      {group: 'writeOrigin', downstreamGroups: [RestMiddlewareGroups.CORS]},
+    ).apply(extensionFor(RestTags.REST_MIDDLEWARE_CHAIN, RestTags.ACTION_MIDDLEWARE_CHAIN));
     if (config.files.elnOrigins.length > 0) {
       this.expressMiddleware('middleware.elnCors', elnCors(config.files.elnOrigins), {
         group: 'elnCors',

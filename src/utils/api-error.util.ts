@@ -43,7 +43,8 @@ export const ERROR_CODES: Record<string, {status: number; meaning: string}> = {
   storage_full: {status: 507, meaning: 'The storage is full; nothing was written'},
   database_unavailable: {status: 503, meaning: 'The database cannot be written (DATA_DIR not writable) or reached (MongoDB); nothing was changed'},
   sign_in_not_bound: {status: 400, meaning: 'The sign-in was not started by this client (its sign-in cookie is missing or different); start again'},
-  email_not_verified: {status: 403, meaning: 'The identity provider says the person\'s email is not verified (OIDC_REQUIRE_VERIFIED_EMAIL)'},
+  email_not_verified: {status: 403, meaning: 'The token does not say the person\'s email is verified (OIDC_REQUIRE_VERIFIED_EMAIL)'},
+  origin_not_allowed: {status: 403, meaning: 'A write from a browser page of an origin the API does not allow (its own, CORS_ORIGINS, ELN_ORIGINS on the ELN route)'},
   launch_refused: {status: 403, meaning: 'The hub\'s spawner presented no launch ticket, or one that is unknown, used, expired, for another server, or whose server is not starting'},
   rate_limited: {status: 429, meaning: 'Too many requests from this address (sign-in) or caller (writes); `Retry-After` says when to try again'},
 };

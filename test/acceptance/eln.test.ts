@@ -108,7 +108,7 @@ describe('The openBIS ELN writes a notebook into a user\'s home (seed 000)', () 
     expect(written).to.deepEqual(notebook);
   });
 
-  it('opens CORS to the ELN origins on the ELN route alone: another origin and other routes get no CORS grant', async () => {
+  it('opens CORS to the ELN origins on the ELN route alone: another origin and other routes get no CORS grant, and another origin\'s write is refused', async () => {
     const preflight = (origin: string, url = '/volume/file') =>
       world.client.options(url).set('Origin', origin).set('Access-Control-Request-Method', 'POST');
     const allowed = await preflight(ELN_ORIGIN);
@@ -124,6 +124,10 @@ describe('The openBIS ELN writes a notebook into a user\'s home (seed 000)', () 
       .set('Content-Type', FORM_TYPE)
       .send(JSON.stringify(SEED_NOTEBOOK));
     expect(elsewhere.headers['access-control-allow-origin']).to.be.undefined();
+    // Nor is the write done: CORS alone would only hide the answer from that page.
+    expect(elsewhere.status).to.equal(403);
+    expect(elsewhere.body.error.code).to.equal('origin_not_allowed');
+    await expect(fs.access(path.join(hub.homesRoot, EMAIL, FOLDER, 'elsewhere.ipynb'))).to.be.rejected();
   });
 
   it('refuses a urlencoded body that is not the notebook\'s JSON, and one without an ELN token', async () => {
