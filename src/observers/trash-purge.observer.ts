@@ -15,7 +15,8 @@ export const TRASH_PURGE_LEASE = 'trash-purge';
  * Purges datasets and modules that have waited in the trash longer than
  * TRASH_RETENTION_DAYS, and secrets a crash left half-written or
  * half-deleted; at start and every TRASH_PURGE_INTERVAL_MINUTES, in the
- * replica holding the purge lease.
+ * replica holding the purge lease. The sweep at start also removes dataset
+ * folders a killed API left without their record.
  */
 @lifeCycleObserver('purge')
 export class TrashPurgeObserver implements LifeCycleObserver {
@@ -33,10 +34,14 @@ export class TrashPurgeObserver implements LifeCycleObserver {
 
   start(): void {
     const intervalMs = this.config.trashPurgeIntervalMinutes * 60 * 1000;
+    // Only a killed API leaves dataset folders without a record, and a start follows it: the first sweep looks for them.
+    let afterStart = true;
     const sweep = () => {
+      const withOrphans = afterStart;
+      afterStart = false;
       this.sweeping = this.leases
         .acquire(TRASH_PURGE_LEASE, 3 * intervalMs)
-        .then(held => (held ? this.purge() : undefined))
+        .then(held => (held ? this.purge(new Date(), withOrphans) : undefined))
         .then(() => undefined)
         .catch(err => this.logger.error('trash purge failed', {reason: (err as Error).message}));
     };
@@ -53,15 +58,19 @@ export class TrashPurgeObserver implements LifeCycleObserver {
     this.logger.info('shutdown: trash purge stopped');
   }
 
-  /** Answers how many datasets, modules and abandoned secrets were purged. */
-  async purge(now = new Date()): Promise<{datasets: number; modules: number; secrets: number}> {
+  /** Answers how many datasets, modules, abandoned secrets and (when asked) orphan dataset folders were purged. */
+  async purge(
+    now = new Date(),
+    withOrphans = false,
+  ): Promise<{datasets: number; modules: number; secrets: number; orphanFolders: number}> {
     const cutoff = new Date(now.getTime() - this.config.trashRetentionDays * DAY_MS);
     const purged = {
       datasets: await this.datasets.purgeTrashedBefore(cutoff),
       modules: await this.modules.purgeTrashedBefore(cutoff),
       secrets: await this.secrets.sweepAbandoned(now),
+      orphanFolders: withOrphans ? await this.datasets.removeOrphanFolders(now.getTime()) : 0,
     };
-    if (purged.datasets + purged.modules + purged.secrets > 0) this.logger.info('trash purged', purged);
+    if (purged.datasets + purged.modules + purged.secrets + purged.orphanFolders > 0) this.logger.info('trash purged', purged);
     return purged;
   }
 }

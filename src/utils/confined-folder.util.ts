@@ -15,6 +15,16 @@ const LINK_ATTEMPTS = 5;
 /** Deeper trees than this are left alone by removeTree: each level holds one descriptor. */
 const REMOVE_MAX_DEPTH = 128;
 
+/** The name of a temporary file writeFile leaves behind only if the API was killed mid-write. */
+const TEMPORARY_NAME = /^\.~[0-9a-f]{16}\.tmp$/;
+/** A temporary file untouched this long belongs to no write under way. */
+const TEMPORARY_ABANDONED_MS = 10 * 60 * 1000;
+
+/** Whether an entry is a temporary file of writeFile's that a killed API left behind. */
+export function isAbandonedTemporary({name, stats}: FolderEntry, now = Date.now()): boolean {
+  return TEMPORARY_NAME.test(name) && stats.isFile() && now - stats.mtimeMs > TEMPORARY_ABANDONED_MS;
+}
+
 /** What the API gives what it creates: exact modes (umask aside) and, optionally, an owner. */
 export interface CreationRules {
   folderMode: number;

@@ -104,6 +104,27 @@ describe('Datasets', () => {
     await (await world.as('admin')).post(`/datasets/${datasetId}/restore`).expect(404);
   });
 
+  it('removes at start the empty dataset folders a killed API left without their record, and nothing else', async () => {
+    const owner = await world.as('owner');
+    const kept = await owner.post('/datasets').send({name: 'Kept'}).expect(200);
+    const orphan = '0b9d2b1e-4f6a-4c1e-9a55-5d1f4f0c0a01';
+    const withData = '0b9d2b1e-4f6a-4c1e-9a55-5d1f4f0c0a02';
+    const fresh = '0b9d2b1e-4f6a-4c1e-9a55-5d1f4f0c0a03';
+    const anHourAgo = new Date(Date.now() - 3600 * 1000);
+    for (const id of [orphan, withData, fresh]) await fs.mkdir(path.join(root, id));
+    await fs.writeFile(path.join(root, withData, 'data.csv'), 'a\n');
+    for (const id of [orphan, withData, kept.body._id]) await fs.utimes(path.join(root, id), anHourAgo, anHourAgo);
+    const purger = await world.api.app.get<TrashPurgeObserver>('lifeCycleObservers.TrashPurgeObserver');
+
+    expect((await purger.purge(new Date(), false)).orphanFolders).to.equal(0);
+    await fs.access(path.join(root, orphan));
+    expect((await purger.purge(new Date(), true)).orphanFolders).to.equal(1);
+    await expect(fs.access(path.join(root, orphan))).to.be.rejected();
+    // Someone's data, a folder a create is still making, and a dataset's own folder stay.
+    for (const id of [withData, fresh, kept.body._id]) await fs.access(path.join(root, id));
+    await owner.get(`/datasets/${kept.body._id}`).expect(200);
+  });
+
   describe('lists', () => {
     let ids: string[];
 

@@ -48,6 +48,23 @@ describe('Files: the contents API (read, delete to the trash and restore, rename
       expect(folder.body.content.map((entry: {name: string}) => entry.name).sort()).to.deepEqual(['bytes.bin', 'n.ipynb', 'notes.txt']);
     });
 
+    it('removes, when it lists their folder, the temporary files a killed API left, and no other file', async () => {
+      const anHourAgo = new Date(Date.now() - 3600 * 1000);
+      const left = home('docs', '.~0123456789abcdef.tmp');
+      const underWay = home('docs', '.~fedcba9876543210.tmp');
+      const lookalike = home('docs', '.~not-ours.tmp');
+      for (const file of [left, underWay, lookalike]) await fs.writeFile(file, 'partial');
+      for (const file of [left, lookalike]) await fs.utimes(file, anHourAgo, anHourAgo);
+      const folder = await owner.get('/volume/file').query({path: 'docs'}).expect(200);
+      expect(folder.body.content.map((entry: {name: string}) => entry.name)).to.not.containEql('.~0123456789abcdef.tmp');
+      await expect(fs.access(left)).to.be.rejected();
+      // A write may be under way with the fresh one; the other is not a temporary of the API's.
+      await fs.access(underWay);
+      await fs.access(lookalike);
+      await fs.rm(underWay);
+      await fs.rm(lookalike);
+    });
+
     it('answers the model alone with content=0, and reads a dataset the caller may read', async () => {
       const model = await owner.get('/volume/file').query({path: 'docs/notes.txt', content: 0}).expect(200);
       expect(model.body).to.containDeep({name: 'notes.txt', content: null, format: null});

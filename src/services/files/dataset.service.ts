@@ -88,11 +88,41 @@ export class DatasetService {
     return this.trash.list(this.trashable);
   }
 
+  /**
+   * Removes dataset folders a create left without their record (the API
+   * killed between making the folder and writing the record): empty, older
+   * than a create can take, and named by no dataset; one holding anything
+   * stays. Answers how many went.
+   */
+  async removeOrphanFolders(now = Date.now()): Promise<number> {
+    return this.files.inFolder(this.root, [], {create: false}, async root => {
+      const candidates = (await root.list())
+        .filter(({name, stats}) => UUID.test(name) && stats.isDirectory() && now - stats.mtimeMs > ORPHAN_AFTER_MS)
+        .map(({name}) => name);
+      let removed = 0;
+      for (let i = 0; i < candidates.length; i += ORPHAN_BATCH) {
+        const batch = candidates.slice(i, i + ORPHAN_BATCH);
+        const known = new Set((await this.datasets.find({where: {_id: {inq: batch}}, fields: {_id: true}})).map(d => d._id));
+        for (const id of batch.filter(name => !known.has(name))) {
+          await root.removeEmptyFolder(id);
+          if (!(await root.lstat(id))) removed++;
+        }
+      }
+      return removed;
+    });
+  }
+
   /** Deletes for good what went to the trash before `cutoff`; answers how many. */
   purgeTrashedBefore(cutoff: Date): Promise<number> {
     return this.trash.purgeBefore(this.trashable, cutoff);
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Far longer than making a folder and writing a record takes. */
+const ORPHAN_AFTER_MS = 10 * 60 * 1000;
+/** Dataset ids asked of the store at once. */
+const ORPHAN_BATCH = 500;
 
 /** The caller owns what they create; only an admin may name another owner. */
 export function ownerFor(caller: Caller, requested?: string): string {

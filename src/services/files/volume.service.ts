@@ -12,7 +12,7 @@ import {IdentityService} from '../identity/identity.service';
 import {JupyterHubService} from '../hub/jupyterhub.service';
 import {NotebookValidatorService} from './notebook-validator.service';
 import {Checkpoint, CHECKPOINTS, CheckpointService} from './checkpoint.service';
-import {ConfinedFolder} from '../../utils/confined-folder.util';
+import {ConfinedFolder, isAbandonedTemporary} from '../../utils/confined-folder.util';
 import {FileSystemService, TRASH_FOLDER} from './file-system.service';
 import {FileTrashService, TrashedFile} from './file-trash.service';
 
@@ -285,10 +285,15 @@ export class VolumeService {
     return {...entry, content: withContent ? await this.entriesOf(root, folder, segments) : null, format: withContent ? ('json' as const) : null, mimetype: null};
   }
 
-  /** The visible files and folders of a folder (hidden ones, symlinks and devices left out). */
+  /**
+   * The visible files and folders of a folder (hidden ones, symlinks and
+   * devices left out). Temporary files a killed API left here go as they are seen.
+   */
   private async entriesOf(root: VolumeRoot, folder: ConfinedFolder, segments: string[]): Promise<FileEntry[]> {
     const listed = [];
-    for (const {name, stats} of await folder.list()) {
+    for (const entry of await folder.list()) {
+      const {name, stats} = entry;
+      if (isAbandonedTemporary(entry)) await folder.unlink(name).catch(() => undefined);
       if (name.startsWith('.') || !(stats.isFile() || stats.isDirectory())) continue;
       listed.push(await this.entryOf(root, [...segments, name], stats));
     }
