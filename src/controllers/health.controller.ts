@@ -59,9 +59,10 @@ export class HealthController {
   @authenticate.skip()
   @get('/health/ready', {
     operationId: 'checkReadiness',
-    summary: 'Readiness probe: the database, the secret store and the hub answer',
+    summary: 'Readiness probe: the database, the secret store and the folders answer',
     description:
-      'For orchestrators (no token): runs the checks of GET /healthcheck and answers only their outcome; which check failed is for ' +
+      'For orchestrators (no token): runs the checks of GET /healthcheck but the peers\' (JupyterHub), since a peer that is down ' +
+      'does not stop this process serving datasets, files and secrets, and answers only their outcome; which check failed is for ' +
       'signed-in callers (GET /healthcheck) and the log.',
     responses: {
       '200': {description: 'Ready: every check passed', content: {'application/json': {schema: PROBE_SCHEMA}}},
@@ -69,7 +70,7 @@ export class HealthController {
     },
   })
   async ready(@inject(RestBindings.Http.RESPONSE) response: Response): Promise<{status: 'pass' | 'fail'}> {
-    const {status} = await this.health.report([]);
+    const {status} = await this.health.readiness();
     response.status(status === 'pass' ? 200 : 503);
     return {status};
   }

@@ -1,5 +1,6 @@
 import {expect, supertest} from '@loopback/testlab';
 import {promises as fs} from 'node:fs';
+import {freePort} from '../fixtures/free-port';
 import {signIn} from '../fixtures/sign-in';
 import {RunningApp, startApp} from '../fixtures/test-app';
 
@@ -113,6 +114,23 @@ describe('Public routes, errors and health', () => {
       expect((await supertest(other.url).get('/health/ready').expect(503)).body).to.deepEqual({status: 'fail'});
     } finally {
       await other.stop();
+    }
+  });
+
+  it('stays ready while JupyterHub is down, which /healthcheck alone reports', async () => {
+    // Nothing listens on a port just found free: the hub is down.
+    const down = await startApp({HUB_API_URL: `http://127.0.0.1:${await freePort()}/hub/api`, HUB_API_TOKEN: 'token'});
+    try {
+      const tokens = await signIn(down.url, 'alice@example.org');
+      const res = await supertest(down.url)
+        .get('/healthcheck')
+        .set('Authorization', `Bearer ${tokens.access_token}`)
+        .expect(503);
+      expect(res.body.checks.jupyterhub.status).to.equal('fail');
+      expect(res.body.checks.database.status).to.equal('pass');
+      expect((await supertest(down.url).get('/health/ready').expect(200)).body).to.deepEqual({status: 'pass'});
+    } finally {
+      await down.stop();
     }
   });
 

@@ -5,6 +5,13 @@ import {MetricsService} from '../observability/metrics.service';
 /** One dependency the API needs; `check` resolves with details or rejects with the reason. */
 export interface HealthCheck {
   readonly name: string;
+  /**
+   * A service outside this process that every replica shares (the hub):
+   * reported by GET /healthcheck but left out of readiness, since a peer
+   * being down would take every replica out of the Service together, and
+   * with them everything that works without that peer.
+   */
+  readonly peer?: boolean;
   check(): Promise<Record<string, unknown> | void>;
 }
 
@@ -37,7 +44,15 @@ export class HealthService {
 
   /** Runs the registered checks and `extra` ones for this request. */
   async report(extra: HealthCheck[] = []): Promise<HealthReport> {
-    const checks = [...(await this.checks.values()), ...extra];
+    return this.run([...(await this.checks.values()), ...extra]);
+  }
+
+  /** Runs only what this process needs to serve: the registered checks but the peers'. */
+  async readiness(): Promise<HealthReport> {
+    return this.run((await this.checks.values()).filter(check => !check.peer));
+  }
+
+  private async run(checks: HealthCheck[]): Promise<HealthReport> {
     const results = await Promise.all(checks.map(check => runCheck(check, (err: unknown) => this.metrics.peerFailed(err, check.name))));
     const report: HealthReport = {status: 'pass', checks: {}};
     checks.forEach((check, i) => {
