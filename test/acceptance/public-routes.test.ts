@@ -4,6 +4,10 @@ import {freePort} from '../fixtures/free-port';
 import {signIn} from '../fixtures/sign-in';
 import {RunningApp, startApp} from '../fixtures/test-app';
 
+/** The embedded provider's admin, and a person who is not one. */
+const ADMIN = 'alice@example.org';
+const PERSON = 'bob@example.org';
+
 describe('Public routes, errors and health', () => {
   let api: RunningApp;
   let client: supertest.SuperTest<supertest.Test>;
@@ -85,7 +89,7 @@ describe('Public routes, errors and health', () => {
   });
 
   it('reports every check as passing with 200, naming no folder path', async () => {
-    const tokens = await signIn(api.url, 'alice@example.org');
+    const tokens = await signIn(api.url, ADMIN);
     const res = await client
       .get('/healthcheck')
       .set('Authorization', `Bearer ${tokens.access_token}`)
@@ -99,7 +103,7 @@ describe('Public routes, errors and health', () => {
   it('answers 503 naming the failed check when a configured folder is gone', async () => {
     const other = await startApp();
     try {
-      const tokens = await signIn(other.url, 'alice@example.org');
+      const tokens = await signIn(other.url, ADMIN);
       await fs.rm(other.dataDir, {recursive: true, force: true});
       const res = await supertest(other.url)
         .get('/healthcheck')
@@ -112,6 +116,27 @@ describe('Public routes, errors and health', () => {
       // The probes need no token and tell only the outcome: the process lives, it is not ready.
       expect((await supertest(other.url).get('/health/live').expect(200)).body).to.deepEqual({status: 'pass'});
       expect((await supertest(other.url).get('/health/ready').expect(503)).body).to.deepEqual({status: 'fail'});
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('tells why a check failed, with its paths, to admins only; others see each check\'s outcome', async () => {
+    const other = await startApp();
+    try {
+      const admin = await signIn(other.url, ADMIN);
+      const person = await signIn(other.url, PERSON);
+      // A file where the secret store keeps its folder: its check fails naming the path.
+      await fs.rm(`${other.dataDir}/secrets`, {recursive: true, force: true});
+      await fs.writeFile(`${other.dataDir}/secrets`, '');
+      const told = await supertest(other.url).get('/healthcheck').set('Authorization', `Bearer ${admin.access_token}`).expect(503);
+      expect(told.body.checks.secretStore.status).to.equal('fail');
+      expect(told.body.checks.secretStore.message).to.containEql(other.dataDir);
+      const res = await supertest(other.url).get('/healthcheck').set('Authorization', `Bearer ${person.access_token}`).expect(503);
+      expect(res.body.status).to.equal('fail');
+      expect(res.body.checks.secretStore).to.deepEqual({status: 'fail'});
+      expect(res.body.checks.database).to.deepEqual({status: 'pass'});
+      expect(JSON.stringify(res.body)).not.to.match(/\/(tmp|var|home|data)\b|notebooks-hub-/);
     } finally {
       await other.stop();
     }

@@ -17,7 +17,8 @@ export interface HealthCheck {
 
 export interface CheckResult {
   status: 'pass' | 'fail';
-  durationMs: number;
+  /** Left out, with the message and details, for non-admins (outcomesOnly). */
+  durationMs?: number;
   message?: string;
   [detail: string]: unknown;
 }
@@ -28,6 +29,19 @@ export interface HealthReport {
 }
 
 const CHECK_TIMEOUT_MS = 5000;
+
+/**
+ * The report as a non-admin sees it: each check's name and outcome. A
+ * failure's message and a check's details may name server paths, hosts or
+ * versions, which are for the people who run the API.
+ */
+export function outcomesOnly(report: HealthReport): HealthReport {
+  const checks: HealthReport['checks'] = {};
+  for (const [name, result] of Object.entries(report.checks)) {
+    checks[name] = {status: result.status};
+  }
+  return {status: report.status, checks};
+}
 
 /**
  * Runs every check bound with HealthBindings.CHECK_TAG, in parallel and each
