@@ -1,5 +1,6 @@
 import {expect, supertest} from '@loopback/testlab';
 import {promises as fs} from 'node:fs';
+import net from 'node:net';
 import {freePort} from '../fixtures/free-port';
 import {signIn} from '../fixtures/sign-in';
 import {RunningApp, startApp} from '../fixtures/test-app';
@@ -28,6 +29,34 @@ describe('Public routes, errors and health', () => {
       version: require('../../../package.json').version,
       hubVersion: null,
     });
+  });
+
+  it('answers /version at once while JupyterHub is frozen, asking the hub one refresh at a time', async () => {
+    // Takes every connection and never answers: a hub that is frozen.
+    const sockets: net.Socket[] = [];
+    const frozen = net.createServer(socket => sockets.push(socket));
+    const port = await freePort();
+    await new Promise<void>(resolve => frozen.listen(port, '127.0.0.1', resolve));
+    // A hub call would last HUB_TIMEOUT_MS (5 s); 1 s leaves a slow CI machine room and still tells the two apart.
+    const hubbed = await startApp({
+      HUB_API_URL: `http://127.0.0.1:${port}/hub/api`,
+      HUB_API_TOKEN: 'token',
+      HUB_TIMEOUT_MS: '5000',
+      HUB_RECONCILE_INTERVAL: '3600',
+    });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now();
+        const res = await supertest(hubbed.url).get('/version').expect(200);
+        expect(Date.now() - started).to.be.below(1000);
+        expect(res.body.hubVersion).to.be.null();
+      }
+      expect(sockets).to.have.length(1);
+    } finally {
+      await hubbed.stop();
+      sockets.forEach(socket => socket.destroy());
+      await new Promise(resolve => frozen.close(resolve));
+    }
   });
 
   it('serves the explorer and /openapi.json without a token', async () => {

@@ -49,6 +49,9 @@ export class HubDeadline {
 export class JupyterHubService {
   private readonly http?: AxiosInstance;
   private hubVersion?: {version: string; at: number};
+  /** The background refresh of knownVersion under way, if any. */
+  private versionRefresh?: Promise<void>;
+  private versionAskedAt = 0;
 
   constructor(
     @inject(AppBindings.CONFIG) private readonly config: AppConfig,
@@ -91,6 +94,28 @@ export class JupyterHubService {
   async recentVersion(maxAgeMs = 60_000, deadline?: HubDeadline): Promise<string> {
     if (this.hubVersion && Date.now() - this.hubVersion.at < maxAgeMs) return this.hubVersion.version;
     return this.version(deadline);
+  }
+
+  /**
+   * The version last seen, undefined until the hub first answers, without
+   * waiting on the hub: a route that does not need the hub must not take
+   * as long as a slow or frozen one. Once the version is older than
+   * `maxAgeMs`, one refresh is asked in the background; while it is under
+   * way, and for VERSION_RETRY_MS after it was asked, no other one is.
+   */
+  knownVersion(maxAgeMs = 60_000): string | undefined {
+    const now = Date.now();
+    const stale = !this.hubVersion || now - this.hubVersion.at >= maxAgeMs;
+    if (stale && !this.versionRefresh && now - this.versionAskedAt >= Math.min(maxAgeMs, VERSION_RETRY_MS)) {
+      this.versionAskedAt = now;
+      this.versionRefresh = this.version()
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => (this.versionRefresh = undefined));
+    }
+    return this.hubVersion?.version;
   }
 
   /** Whether the hub is at least this major version (4: single-server GET, 5: /shares). */
@@ -258,6 +283,9 @@ export class JupyterHubService {
     return peerError('hub', new HttpErrors.BadGateway(message));
   }
 }
+
+/** How long knownVersion waits, after asking the hub in vain, before asking again. */
+const VERSION_RETRY_MS = 5000;
 
 const OUTCOME_OF: Record<string, HubOutcome> = {hub_timeout: 'timeout', hub_unavailable: 'unavailable'};
 
