@@ -304,6 +304,16 @@ describe('Templates and servers on a real JupyterHub', () => {
     await admin.get('/templates').query({type: 'featured'}).expect(200);
   });
 
+  it('passes the request\'s X-Request-Id on each hub call it makes', async () => {
+    const traced = await world.as('traced@lab.org');
+    const from = proxy.requests.length;
+    await traced.put('/initialize').query({email: 'traced@lab.org'}).set('X-Request-Id', 'abc').expect(200);
+    // Only this person's calls: the reconciler calls the hub meanwhile, for no request.
+    const calls = proxy.requests.map((request, i) => ({request, headers: proxy.headers[i]})).slice(from).filter(({request}) => request.includes('traced'));
+    expect(calls.length).to.be.above(0);
+    expect(calls.map(({request, headers}) => `${request} ${headers['x-request-id']}`)).to.deepEqual(calls.map(({request}) => `${request} abc`));
+  });
+
   it('initializes a user on the hub and their home folder (mode 0750), idempotently, for themselves or an admin', async () => {
     const newcomer = await world.as('newcomer@lab.org');
     const first = await newcomer.put('/initialize').query({email: 'Newcomer@Lab.org'}).expect(200);

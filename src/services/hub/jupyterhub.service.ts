@@ -1,10 +1,11 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
-import axios, {AxiosError, AxiosInstance} from 'axios';
+import axios, {AxiosError, AxiosInstance, AxiosRequestConfig} from 'axios';
 import type {Readable} from 'node:stream';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
 import {peerError} from '../../utils/api-error.util';
+import {currentRequestScope, REQUEST_ID_HEADER} from '../../utils/request-scope.util';
 import {HubOutcome, MetricsService} from '../observability/metrics.service';
 
 /** A named server as the hub's user model shows it. */
@@ -258,7 +259,7 @@ export class JupyterHubService {
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     try {
-      const res = await this.http.request({method, url: path, data, ...options, ...bounded});
+      const res = await this.http.request({method, url: path, data, ...options, headers: withRequestId(options.headers), ...bounded});
       // A 4xx is an answer the caller reads (no such user, already exists); 5xx and refused credentials are the hub failing.
       const failed = res.status >= 500 || res.status === 401 || res.status === 403;
       this.metrics.hubRequest(operation, failed ? 'hub_error' : 'ok', seconds());
@@ -282,6 +283,16 @@ export class JupyterHubService {
     }
     return peerError('hub', new HttpErrors.BadGateway(message));
   }
+}
+
+/**
+ * Adds the id of the request being handled, so the hub's log lines of a
+ * call can be matched with the API's; calls of no request (the
+ * reconciler's) go without.
+ */
+function withRequestId(headers: AxiosRequestConfig['headers']): AxiosRequestConfig['headers'] {
+  const scope = currentRequestScope();
+  return scope ? {...headers, [REQUEST_ID_HEADER]: scope.requestId} : headers;
 }
 
 /** How long knownVersion waits, after asking the hub in vain, before asking again. */
