@@ -118,6 +118,20 @@ describe('Templates and servers on a real JupyterHub', () => {
     await owner.delete(`/servers/${idle.body._id}`).expect(204);
   });
 
+  it('a stop answered 504 that the hub carries out later shows as stopped without anyone acting', async () => {
+    const owner = await world.as('owner');
+    const server = await owner.post('/servers').send({...TEMPLATE, name: 'Stopped late'}).expect(200);
+    await eventually('it runs', async () => (await owner.get(`/servers/${server.body._id}`)).body.status === 'running');
+    proxy.withholdAnswersTo = /^DELETE .*\/servers\//;
+    try {
+      await owner.put(`/servers/${server.body._id}/stop`).expect(504);
+    } finally {
+      proxy.withholdAnswersTo = undefined;
+    }
+    await eventually('the record follows the hub', async () => (await owner.get(`/servers/${server.body._id}`)).body.status === 'stopped');
+    await owner.delete(`/servers/${server.body._id}`).expect(204);
+  });
+
   it('launches a template as a named server, relays its progress, and runs it until stopped and deleted', async () => {
     const owner = await world.as('owner');
     const created = await owner.post('/servers').send(TEMPLATE).expect(200);
