@@ -89,8 +89,8 @@ export class JupyterHubService {
   }
 
   /**
-   * The version last seen, asked again once it is older than `maxAgeMs`:
-   * GET /version is public and frequent, and must not load the hub.
+   * The version last seen, asked again (and waited for) once it is older
+   * than `maxAgeMs`; GET /version uses knownVersion, which never waits.
    */
   async recentVersion(maxAgeMs = 60_000, deadline?: HubDeadline): Promise<string> {
     if (this.hubVersion && Date.now() - this.hubVersion.at < maxAgeMs) return this.hubVersion.version;
