@@ -1,20 +1,22 @@
 import {authenticate} from '@loopback/authentication';
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {get, oas, param, Response, RestBindings} from '@loopback/rest';
+import {SecurityBindings} from '@loopback/security';
 import {requireSelfOrAdmin} from '../authorization/access-requirement';
 import {FolderHealthCheck} from '../services/files/folder-health-check.service';
-import {HealthReport, HealthService} from '../services/health/health.service';
+import {HealthReport, HealthService, outcomesOnly} from '../services/health/health.service';
 import {HubUserService} from '../services/hub/hub-user.service';
-import {IdentityService} from '../services/identity/identity.service';
+import {Caller, IdentityService} from '../services/identity/identity.service';
 import {normaliseEmail} from '../validation';
 
 const CHECK_SCHEMA = {
   type: 'object',
-  required: ['status', 'durationMs'],
+  required: ['status'],
+  description: 'For admins, the duration, the details and why a check failed; for others, the outcome alone.',
   properties: {
     status: {type: 'string', enum: ['pass', 'fail']},
-    durationMs: {type: 'number'},
-    message: {type: 'string', description: 'Why the check failed'},
+    durationMs: {type: 'number', description: 'Admins only'},
+    message: {type: 'string', description: 'Why the check failed (admins only)'},
   },
   additionalProperties: true,
 };
@@ -59,9 +61,10 @@ export class HealthController {
   @authenticate.skip()
   @get('/health/ready', {
     operationId: 'checkReadiness',
-    summary: 'Readiness probe: the database, the secret store and the hub answer',
+    summary: 'Readiness probe: the database, the secret store and the folders answer',
     description:
-      'For orchestrators (no token): runs the checks of GET /healthcheck and answers only their outcome; which check failed is for ' +
+      'For orchestrators (no token): runs the checks of GET /healthcheck but the peers\' (JupyterHub), since a peer that is down ' +
+      'does not stop this process serving datasets, files and secrets, and answers only their outcome; which check failed is for ' +
       'signed-in callers (GET /healthcheck) and the log.',
     responses: {
       '200': {description: 'Ready: every check passed', content: {'application/json': {schema: PROBE_SCHEMA}}},
@@ -69,19 +72,20 @@ export class HealthController {
     },
   })
   async ready(@inject(RestBindings.Http.RESPONSE) response: Response): Promise<{status: 'pass' | 'fail'}> {
-    const {status} = await this.health.report([]);
+    const {status} = await this.health.readiness();
     response.status(status === 'pass' ? 200 : 503);
     return {status};
   }
 
   @requireSelfOrAdmin()
-  @get('/healthcheck', {operationId: 'checkHealth', summary: 'Check the database, the hub and the folders', description: 'Checks the database, JupyterHub (when configured) and the folders the API writes to; with `email`, also that person\'s home folder (yours, or anyone\'s for admins).',
+  @get('/healthcheck', {operationId: 'checkHealth', summary: 'Check the database, the hub and the folders', description: 'Checks the database, JupyterHub (when configured) and the folders the API writes to; with `email`, also that person\'s home folder (yours, or anyone\'s for admins). Admins see each check\'s details and why it failed; others see each check\'s outcome alone.',
     responses: {
       '200': {description: 'Every check passed', content: {'application/json': {schema: REPORT_SCHEMA}}},
-      '503': {description: 'At least one check failed; each failed check says why', content: {'application/json': {schema: REPORT_SCHEMA}}},
+      '503': {description: 'At least one check failed; to admins, each failed check says why', content: {'application/json': {schema: REPORT_SCHEMA}}},
     },
   })
   async healthcheck(
+    @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.RESPONSE) response: Response,
     @param.query.string('email') email?: string,
   ): Promise<HealthReport> {
@@ -89,6 +93,6 @@ export class HealthController {
     const home = person && this.hubUsers.home(this.identity.hubUsername(person));
     const report = await this.health.report(home ? [new FolderHealthCheck('home', home)] : []);
     response.status(report.status === 'pass' ? 200 : 503);
-    return report;
+    return caller.admin ? report : outcomesOnly(report);
   }
 }

@@ -15,13 +15,13 @@ export class VersionController {
     @service(JupyterHubService) private readonly hub: JupyterHubService,
   ) {}
 
-  @get('/version', {operationId: 'getVersion', summary: 'Get the API\'s name and version', ...jsonResponse('The API version and the hub\'s (null when no hub is configured or it does not answer)', {
+  @get('/version', {operationId: 'getVersion', summary: 'Get the API\'s name and version', ...jsonResponse('The API version and the hub\'s as last seen, refreshed in the background at most once a minute (null when no hub is configured or it has not answered yet)', {
       type: 'object',
       required: ['name', 'version', 'hubVersion'],
       properties: {name: {type: 'string'}, version: {type: 'string'}, hubVersion: {type: 'string', nullable: true}},
     })})
-  async version(): Promise<{name: string; version: string; hubVersion: string | null}> {
-    const hubVersion = this.hub.configured ? await this.hub.recentVersion().catch(() => null) : null;
+  version(): {name: string; version: string; hubVersion: string | null} {
+    const hubVersion = this.hub.configured ? (this.hub.knownVersion() ?? null) : null;
     return {name: this.pkg.name, version: this.pkg.version, hubVersion};
   }
 }

@@ -1,7 +1,13 @@
 import {expect, supertest} from '@loopback/testlab';
 import {promises as fs} from 'node:fs';
+import net from 'node:net';
+import {freePort} from '../fixtures/free-port';
 import {signIn} from '../fixtures/sign-in';
 import {RunningApp, startApp} from '../fixtures/test-app';
+
+/** The embedded provider's admin, and a person who is not one. */
+const ADMIN = 'alice@example.org';
+const PERSON = 'bob@example.org';
 
 describe('Public routes, errors and health', () => {
   let api: RunningApp;
@@ -23,6 +29,34 @@ describe('Public routes, errors and health', () => {
       version: require('../../../package.json').version,
       hubVersion: null,
     });
+  });
+
+  it('answers /version at once while JupyterHub is frozen, asking the hub one refresh at a time', async () => {
+    // Takes every connection and never answers: a hub that is frozen.
+    const sockets: net.Socket[] = [];
+    const frozen = net.createServer(socket => sockets.push(socket));
+    const port = await freePort();
+    await new Promise<void>(resolve => frozen.listen(port, '127.0.0.1', resolve));
+    // A hub call would last HUB_TIMEOUT_MS (5 s); 1 s leaves a slow CI machine room and still tells the two apart.
+    const hubbed = await startApp({
+      HUB_API_URL: `http://127.0.0.1:${port}/hub/api`,
+      HUB_API_TOKEN: 'token',
+      HUB_TIMEOUT_MS: '5000',
+      HUB_RECONCILE_INTERVAL: '3600',
+    });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now();
+        const res = await supertest(hubbed.url).get('/version').expect(200);
+        expect(Date.now() - started).to.be.below(1000);
+        expect(res.body.hubVersion).to.be.null();
+      }
+      expect(sockets).to.have.length(1);
+    } finally {
+      await hubbed.stop();
+      sockets.forEach(socket => socket.destroy());
+      await new Promise(resolve => frozen.close(resolve));
+    }
   });
 
   it('serves the explorer and /openapi.json without a token', async () => {
@@ -84,7 +118,7 @@ describe('Public routes, errors and health', () => {
   });
 
   it('reports every check as passing with 200, naming no folder path', async () => {
-    const tokens = await signIn(api.url, 'alice@example.org');
+    const tokens = await signIn(api.url, ADMIN);
     const res = await client
       .get('/healthcheck')
       .set('Authorization', `Bearer ${tokens.access_token}`)
@@ -98,7 +132,7 @@ describe('Public routes, errors and health', () => {
   it('answers 503 naming the failed check when a configured folder is gone', async () => {
     const other = await startApp();
     try {
-      const tokens = await signIn(other.url, 'alice@example.org');
+      const tokens = await signIn(other.url, ADMIN);
       await fs.rm(other.dataDir, {recursive: true, force: true});
       const res = await supertest(other.url)
         .get('/healthcheck')
@@ -113,6 +147,44 @@ describe('Public routes, errors and health', () => {
       expect((await supertest(other.url).get('/health/ready').expect(503)).body).to.deepEqual({status: 'fail'});
     } finally {
       await other.stop();
+    }
+  });
+
+  it('tells why a check failed, with its paths, to admins only; others see each check\'s outcome', async () => {
+    const other = await startApp();
+    try {
+      const admin = await signIn(other.url, ADMIN);
+      const person = await signIn(other.url, PERSON);
+      // A file where the secret store keeps its folder: its check fails naming the path.
+      await fs.rm(`${other.dataDir}/secrets`, {recursive: true, force: true});
+      await fs.writeFile(`${other.dataDir}/secrets`, '');
+      const told = await supertest(other.url).get('/healthcheck').set('Authorization', `Bearer ${admin.access_token}`).expect(503);
+      expect(told.body.checks.secretStore.status).to.equal('fail');
+      expect(told.body.checks.secretStore.message).to.containEql(other.dataDir);
+      const res = await supertest(other.url).get('/healthcheck').set('Authorization', `Bearer ${person.access_token}`).expect(503);
+      expect(res.body.status).to.equal('fail');
+      expect(res.body.checks.secretStore).to.deepEqual({status: 'fail'});
+      expect(res.body.checks.database).to.deepEqual({status: 'pass'});
+      expect(JSON.stringify(res.body)).not.to.match(/\/(tmp|var|home|data)\b|notebooks-hub-/);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('stays ready while JupyterHub is down, which /healthcheck alone reports', async () => {
+    // Nothing listens on a port just found free: the hub is down.
+    const down = await startApp({HUB_API_URL: `http://127.0.0.1:${await freePort()}/hub/api`, HUB_API_TOKEN: 'token'});
+    try {
+      const tokens = await signIn(down.url, 'alice@example.org');
+      const res = await supertest(down.url)
+        .get('/healthcheck')
+        .set('Authorization', `Bearer ${tokens.access_token}`)
+        .expect(503);
+      expect(res.body.checks.jupyterhub.status).to.equal('fail');
+      expect(res.body.checks.database.status).to.equal('pass');
+      expect((await supertest(down.url).get('/health/ready').expect(200)).body).to.deepEqual({status: 'pass'});
+    } finally {
+      await down.stop();
     }
   });
 

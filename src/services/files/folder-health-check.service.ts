@@ -3,8 +3,8 @@ import {HealthCheck} from '../health/health.service';
 
 /**
  * A folder the API writes to must exist, be a folder and be writable. The
- * answer names the check, never the folder's path: the report is shown to
- * every signed-in user.
+ * answer names the check, never the folder's path: the check's name tells
+ * which setting to look at.
  */
 export class FolderHealthCheck implements HealthCheck {
   constructor(

@@ -5,12 +5,20 @@ import {MetricsService} from '../observability/metrics.service';
 /** One dependency the API needs; `check` resolves with details or rejects with the reason. */
 export interface HealthCheck {
   readonly name: string;
+  /**
+   * A service outside this process that every replica shares (the hub):
+   * reported by GET /healthcheck but left out of readiness, since a peer
+   * being down would take every replica out of the Service together, and
+   * with them everything that works without that peer.
+   */
+  readonly peer?: boolean;
   check(): Promise<Record<string, unknown> | void>;
 }
 
 export interface CheckResult {
   status: 'pass' | 'fail';
-  durationMs: number;
+  /** Left out, with the message and details, for non-admins (outcomesOnly). */
+  durationMs?: number;
   message?: string;
   [detail: string]: unknown;
 }
@@ -21,6 +29,19 @@ export interface HealthReport {
 }
 
 const CHECK_TIMEOUT_MS = 5000;
+
+/**
+ * The report as a non-admin sees it: each check's name and outcome. A
+ * failure's message and a check's details may name server paths, hosts or
+ * versions, which are for the people who run the API.
+ */
+export function outcomesOnly(report: HealthReport): HealthReport {
+  const checks: HealthReport['checks'] = {};
+  for (const [name, result] of Object.entries(report.checks)) {
+    checks[name] = {status: result.status};
+  }
+  return {status: report.status, checks};
+}
 
 /**
  * Runs every check bound with HealthBindings.CHECK_TAG, in parallel and each
@@ -37,7 +58,15 @@ export class HealthService {
 
   /** Runs the registered checks and `extra` ones for this request. */
   async report(extra: HealthCheck[] = []): Promise<HealthReport> {
-    const checks = [...(await this.checks.values()), ...extra];
+    return this.run([...(await this.checks.values()), ...extra]);
+  }
+
+  /** Runs only what this process needs to serve: the registered checks but the peers'. */
+  async readiness(): Promise<HealthReport> {
+    return this.run((await this.checks.values()).filter(check => !check.peer));
+  }
+
+  private async run(checks: HealthCheck[]): Promise<HealthReport> {
     const results = await Promise.all(checks.map(check => runCheck(check, (err: unknown) => this.metrics.peerFailed(err, check.name))));
     const report: HealthReport = {status: 'pass', checks: {}};
     checks.forEach((check, i) => {

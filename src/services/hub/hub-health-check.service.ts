@@ -4,6 +4,7 @@ import {HealthCheck} from '../health/health.service';
 /** The hub answers its API with a version. */
 export class HubHealthCheck implements HealthCheck {
   readonly name = 'jupyterhub';
+  readonly peer = true;
 
   constructor(private readonly hub: JupyterHubService) {}
 

@@ -1,10 +1,11 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
-import axios, {AxiosError, AxiosInstance} from 'axios';
+import axios, {AxiosError, AxiosInstance, AxiosRequestConfig} from 'axios';
 import type {Readable} from 'node:stream';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
 import {peerError} from '../../utils/api-error.util';
+import {currentRequestScope, REQUEST_ID_HEADER} from '../../utils/request-scope.util';
 import {HubOutcome, MetricsService} from '../observability/metrics.service';
 
 /** A named server as the hub's user model shows it. */
@@ -49,6 +50,9 @@ export class HubDeadline {
 export class JupyterHubService {
   private readonly http?: AxiosInstance;
   private hubVersion?: {version: string; at: number};
+  /** The background refresh of knownVersion under way, if any. */
+  private versionRefresh?: Promise<void>;
+  private versionAskedAt = 0;
 
   constructor(
     @inject(AppBindings.CONFIG) private readonly config: AppConfig,
@@ -85,12 +89,34 @@ export class JupyterHubService {
   }
 
   /**
-   * The version last seen, asked again once it is older than `maxAgeMs`:
-   * GET /version is public and frequent, and must not load the hub.
+   * The version last seen, asked again (and waited for) once it is older
+   * than `maxAgeMs`; GET /version uses knownVersion, which never waits.
    */
   async recentVersion(maxAgeMs = 60_000, deadline?: HubDeadline): Promise<string> {
     if (this.hubVersion && Date.now() - this.hubVersion.at < maxAgeMs) return this.hubVersion.version;
     return this.version(deadline);
+  }
+
+  /**
+   * The version last seen, undefined until the hub first answers, without
+   * waiting on the hub: a route that does not need the hub must not take
+   * as long as a slow or frozen one. Once the version is older than
+   * `maxAgeMs`, one refresh is asked in the background; while it is under
+   * way, and for VERSION_RETRY_MS after it was asked, no other one is.
+   */
+  knownVersion(maxAgeMs = 60_000): string | undefined {
+    const now = Date.now();
+    const stale = !this.hubVersion || now - this.hubVersion.at >= maxAgeMs;
+    if (stale && !this.versionRefresh && now - this.versionAskedAt >= Math.min(maxAgeMs, VERSION_RETRY_MS)) {
+      this.versionAskedAt = now;
+      this.versionRefresh = this.version()
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => (this.versionRefresh = undefined));
+    }
+    return this.hubVersion?.version;
   }
 
   /** Whether the hub is at least this major version (4: single-server GET, 5: /shares). */
@@ -233,7 +259,7 @@ export class JupyterHubService {
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     try {
-      const res = await this.http.request({method, url: path, data, ...options, ...bounded});
+      const res = await this.http.request({method, url: path, data, ...options, headers: withRequestId(options.headers), ...bounded});
       // A 4xx is an answer the caller reads (no such user, already exists); 5xx and refused credentials are the hub failing.
       const failed = res.status >= 500 || res.status === 401 || res.status === 403;
       this.metrics.hubRequest(operation, failed ? 'hub_error' : 'ok', seconds());
@@ -258,6 +284,19 @@ export class JupyterHubService {
     return peerError('hub', new HttpErrors.BadGateway(message));
   }
 }
+
+/**
+ * Adds the id of the request being handled, so the hub's log lines of a
+ * call can be matched with the API's; calls of no request (the
+ * reconciler's) go without.
+ */
+function withRequestId(headers: AxiosRequestConfig['headers']): AxiosRequestConfig['headers'] {
+  const scope = currentRequestScope();
+  return scope ? {...headers, [REQUEST_ID_HEADER]: scope.requestId} : headers;
+}
+
+/** How long knownVersion waits, after asking the hub in vain, before asking again. */
+const VERSION_RETRY_MS = 5000;
 
 const OUTCOME_OF: Record<string, HubOutcome> = {hub_timeout: 'timeout', hub_unavailable: 'unavailable'};
 
