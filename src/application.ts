@@ -39,6 +39,7 @@ import {DRAIN_OBSERVER_GROUP} from './observers/drain.observer';
 import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
 import {ErrorResponsesSpecEnhancer} from './enhancers/error-responses.spec-enhancer';
 import {FrameworkNotesSpecEnhancer} from './enhancers/framework-notes.spec-enhancer';
+import {LicenseSpecEnhancer} from './enhancers/license.spec-enhancer';
 import {ServersSpecEnhancer} from './enhancers/servers.spec-enhancer';
 import {RequestIdSpecEnhancer} from './enhancers/request-id.spec-enhancer';
 import {TagDescriptionsSpecEnhancer} from './enhancers/tag-descriptions.spec-enhancer';
@@ -129,7 +130,7 @@ export class NotebooksHubApplication extends BootMixin(
     this.bind(CoreBindings.LIFE_CYCLE_OBSERVER_OPTIONS).to({parallel: true, orderedGroups: ['server', DRAIN_OBSERVER_GROUP]});
     this.bind(AppBindings.CONFIG).to(config);
     this.bind(AppBindings.PACKAGE).to({name: pkg.name, version: pkg.version});
-    // The OpenAPI info block (title, version, description) is read from it.
+    // The OpenAPI info block (title, version, description, license) is read from it.
     this.setMetadata(pkg);
     this.service(LoggerService);
 
@@ -159,6 +160,7 @@ export class NotebooksHubApplication extends BootMixin(
     this.add(createBindingFromClass(TagDescriptionsSpecEnhancer));
     this.add(createBindingFromClass(FrameworkNotesSpecEnhancer));
     this.add(createBindingFromClass(ServersSpecEnhancer));
+    this.add(createBindingFromClass(LicenseSpecEnhancer));
 
     this.configure(AuthorizationBindings.COMPONENT).to({
       precedence: AuthorizationDecision.DENY,

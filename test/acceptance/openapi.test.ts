@@ -62,6 +62,14 @@ describe('openapi.json', () => {
     }
   });
 
+  it('names the license of package.json and of the LICENSE file', async () => {
+    const spec = (await served(api)) as Spec & {info: {license?: unknown}};
+    const root = path.resolve(__dirname, '../../..');
+    expect(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).license).to.equal('MIT');
+    expect(spec.info.license).to.deepEqual({name: 'MIT', url: 'https://spdx.org/licenses/MIT.html'});
+    expect(readFileSync(path.join(root, 'LICENSE'), 'utf8')).to.match(/^MIT License\n\nCopyright \(c\) 2026 Notebooks Hub contributors\n/);
+  });
+
   it('declares the bearer scheme on protected routes and only there, and the spawner\'s token on its route alone', async () => {
     const spec = (await served(api)) as Spec & {components: {securitySchemes: object}};
     expect(spec.components.securitySchemes).to.deepEqual({
