@@ -34,6 +34,7 @@ import {OpenbisSessionStrategy} from './authentication/openbis-session.strategy'
 import {SpawnerTokenStrategy} from './authentication/spawner-token.strategy';
 import {ResourceAccessAuthorizer} from './authorization/resource-access.authorizer';
 import {explorerSecurityHeaders} from './interceptors/explorer-security-headers.interceptor';
+import {explorerSpecForPeople} from './interceptors/explorer-spec.interceptor';
 import {elnCors} from './middleware/eln-cors.middleware';
 import {DRAIN_OBSERVER_GROUP} from './observers/drain.observer';
 import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
@@ -84,6 +85,8 @@ debugFactory.inspectOpts.colors ??= tty.isatty(process.stderr.fd);
 // with the headers that keep the page out of frames.
 authenticate.skip()(ExplorerController);
 intercept(explorerSecurityHeaders)(ExplorerController);
+// Its page loads its own copy of the spec (/explorer/openapi.json), the one people see.
+intercept(explorerSpecForPeople)(ExplorerController.prototype, 'spec', Object.getOwnPropertyDescriptor(ExplorerController.prototype, 'spec'));
 
 export class NotebooksHubApplication extends BootMixin(
   ServiceMixin(RepositoryMixin(RestApplication)),

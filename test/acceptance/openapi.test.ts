@@ -88,6 +88,20 @@ describe('openapi.json', () => {
     expect(withSpawnerToken.map(([route]) => route)).to.deepEqual(['/hub/servers/{hubUser}/{serverName}/launch']);
   });
 
+  it('keeps the spawner\'s route and scheme out of the explorer\'s copy, which people authorize in', async () => {
+    const page = await supertest(api.url).get('/explorer/').expect(200);
+    expect(page.text).to.containEql('./openapi.json');
+    const explorer = (await supertest(api.url).get('/explorer/openapi.json').expect(200)).body as Spec & {components: {securitySchemes: object}};
+    expect(explorer.components.securitySchemes).to.deepEqual({bearerAuth: {type: 'http', scheme: 'bearer', bearerFormat: 'JWT'}});
+    expect(JSON.stringify(explorer.paths)).not.to.containEql('spawnerToken');
+    expect(explorer.paths).not.to.have.property('/hub/servers/{hubUser}/{serverName}/launch');
+    // Everything else is the full spec's.
+    const full = await served(api);
+    const withoutLaunch = Object.keys(full.paths).filter(route => route !== '/hub/servers/{hubUser}/{serverName}/launch');
+    expect(Object.keys(explorer.paths)).to.deepEqual(withoutLaunch);
+    expect(explorer.paths['/whoami']).to.deepEqual(full.paths['/whoami']);
+  });
+
   type Operation = {operationId?: string; tags?: string[]; summary?: string; security?: unknown[]; parameters?: unknown[]; responses: Record<string, {$ref?: string}>};
   const operationsOf = (spec: Spec) =>
     Object.entries(spec.paths).flatMap(([route, item]) => Object.entries(item).map(([verb, op]) => ({route, verb, op: op as Operation})));
