@@ -102,6 +102,17 @@ describe('openapi.json', () => {
     expect(explorer.paths['/whoami']).to.deepEqual(full.paths['/whoami']);
   });
 
+  it('declares the progress stream as text of server-sent events, each event\'s data a ServerProgressEvent component', async () => {
+    const spec = (await served(api)) as Spec & {components: {schemas: Record<string, unknown>}};
+    const ok = (spec.paths['/servers/{id}/progress'].get as {responses: Record<string, {content: Record<string, {schema: Record<string, unknown>}>}>}).responses['200'];
+    expect(Object.keys(ok.content)).to.deepEqual(['text/event-stream']);
+    const {schema} = ok.content['text/event-stream'];
+    expect(schema).to.containDeep({type: 'string', 'x-event-data': {$ref: '#/components/schemas/ServerProgressEvent'}});
+    expect(schema).not.to.have.property('items');
+    expect(schema.description).to.containEql('#/components/schemas/ServerProgressEvent');
+    expect(spec.components.schemas.ServerProgressEvent).to.containDeep({type: 'object', required: ['progress', 'message']});
+  });
+
   type Operation = {operationId?: string; tags?: string[]; summary?: string; security?: unknown[]; parameters?: unknown[]; responses: Record<string, {$ref?: string}>};
   const operationsOf = (spec: Spec) =>
     Object.entries(spec.paths).flatMap(([route, item]) => Object.entries(item).map(([verb, op]) => ({route, verb, op: op as Operation})));
