@@ -113,11 +113,8 @@ export class FastSequence implements SequenceHandler {
         Object.assign(err as object, {statusCode: 401});
       }
       // No API route and no Express route took the request: maybe the path is the API's, with another method.
-      if ((err as {statusCode?: number}).statusCode === 404 && !(seen.route instanceof BaseRoute)) {
-        const refusal = this.methodNotAllowed(request, seen);
-        if (refusal) err = refusal;
-      }
-      this.reject(context, err as Error);
+      const unrouted = (err as {statusCode?: number}).statusCode === 404 && !(seen.route instanceof BaseRoute);
+      this.reject(context, (unrouted ? this.methodNotAllowed(request, seen) : undefined) ?? (err as Error));
     }
   }
 
