@@ -34,12 +34,14 @@ import {OpenbisSessionStrategy} from './authentication/openbis-session.strategy'
 import {SpawnerTokenStrategy} from './authentication/spawner-token.strategy';
 import {ResourceAccessAuthorizer} from './authorization/resource-access.authorizer';
 import {explorerSecurityHeaders} from './interceptors/explorer-security-headers.interceptor';
+import {explorerSpecForPeople} from './interceptors/explorer-spec.interceptor';
 import {elnCors} from './middleware/eln-cors.middleware';
 import {writeOrigin} from './middleware/write-origin.middleware';
 import {DRAIN_OBSERVER_GROUP} from './observers/drain.observer';
 import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
 import {ErrorResponsesSpecEnhancer} from './enhancers/error-responses.spec-enhancer';
 import {FrameworkNotesSpecEnhancer} from './enhancers/framework-notes.spec-enhancer';
+import {LicenseSpecEnhancer} from './enhancers/license.spec-enhancer';
 import {ServersSpecEnhancer} from './enhancers/servers.spec-enhancer';
 import {RequestIdSpecEnhancer} from './enhancers/request-id.spec-enhancer';
 import {TagDescriptionsSpecEnhancer} from './enhancers/tag-descriptions.spec-enhancer';
@@ -84,6 +86,8 @@ debugFactory.inspectOpts.colors ??= tty.isatty(process.stderr.fd);
 // with the headers that keep the page out of frames.
 authenticate.skip()(ExplorerController);
 intercept(explorerSecurityHeaders)(ExplorerController);
+// Its page loads its own copy of the spec (/explorer/openapi.json), the one people see.
+intercept(explorerSpecForPeople)(ExplorerController.prototype, 'spec', Object.getOwnPropertyDescriptor(ExplorerController.prototype, 'spec'));
 
 export class NotebooksHubApplication extends BootMixin(
   ServiceMixin(RepositoryMixin(RestApplication)),
@@ -130,7 +134,7 @@ export class NotebooksHubApplication extends BootMixin(
     this.bind(CoreBindings.LIFE_CYCLE_OBSERVER_OPTIONS).to({parallel: true, orderedGroups: ['server', DRAIN_OBSERVER_GROUP]});
     this.bind(AppBindings.CONFIG).to(config);
     this.bind(AppBindings.PACKAGE).to({name: pkg.name, version: pkg.version});
-    // The OpenAPI info block (title, version, description) is read from it.
+    // The OpenAPI info block (title, version, description, license) is read from it.
     this.setMetadata(pkg);
     this.service(LoggerService);
 
@@ -165,6 +169,7 @@ export class NotebooksHubApplication extends BootMixin(
     this.add(createBindingFromClass(TagDescriptionsSpecEnhancer));
     this.add(createBindingFromClass(FrameworkNotesSpecEnhancer));
     this.add(createBindingFromClass(ServersSpecEnhancer));
+    this.add(createBindingFromClass(LicenseSpecEnhancer));
 
     this.configure(AuthorizationBindings.COMPONENT).to({
       precedence: AuthorizationDecision.DENY,

@@ -11,6 +11,7 @@ import {
   OASEnhancer,
   OpenApiSpec,
   OperationObject,
+  PathsObject,
 } from '@loopback/rest';
 import {SPAWNER_TOKEN_STRATEGY} from '../keys';
 
@@ -58,4 +59,23 @@ export class BearerSecuritySpecEnhancer implements OASEnhancer {
     };
     return spec;
   }
+}
+
+/**
+ * The spec as the explorer shows it to people: without the spawner's
+ * operations and scheme, which only the hub uses, so its Authorize dialog
+ * asks for the sign-in token alone. /openapi.json keeps both for the hub's
+ * clients.
+ */
+export function withoutSpawnerScheme(spec: OpenApiSpec): OpenApiSpec {
+  const paths: PathsObject = {};
+  for (const [route, pathItem] of Object.entries(spec.paths)) {
+    const kept = Object.entries(pathItem).filter(
+      ([, operation]) => !(operation as OperationObject).security?.some(requirement => SPAWNER_SCHEME in requirement),
+    );
+    if (kept.length > 0) paths[route] = Object.fromEntries(kept);
+  }
+  const securitySchemes = {...spec.components?.securitySchemes};
+  delete securitySchemes[SPAWNER_SCHEME];
+  return {...spec, paths, components: {...spec.components, securitySchemes}};
 }

@@ -17,6 +17,19 @@ import {jsonBody, jsonResponse, TEMPLATE_EXAMPLE} from './json-spec.helpers';
 
 const SERVER = getModelSchemaRef(Server);
 const NEW_SERVER = getModelSchemaRef(Template, {title: 'NewServerTemplate', exclude: ['_id', 'implicit']});
+const PROGRESS_EVENT = getModelSchemaRef(ServerProgressEvent);
+/**
+ * The progress stream is text, not JSON, and OpenAPI 3.0 cannot give the
+ * schema of each event's data: the string's description names it and
+ * `x-event-data` refers to it, a component for clients that parse the
+ * events. The `definitions` make LoopBack add it to the components.
+ */
+const PROGRESS_STREAM = {
+  type: 'string',
+  description: `Server-sent events; each event's \`data:\` is one ServerProgressEvent (${PROGRESS_EVENT.$ref}) as JSON`,
+  'x-event-data': {$ref: PROGRESS_EVENT.$ref},
+  definitions: PROGRESS_EVENT.definitions,
+} as const;
 const START = param.query.boolean('start', {description: 'Start the server at once (default true)'});
 
 @oas.tags('Servers')
@@ -92,7 +105,7 @@ export class ServerController {
     responses: {
       '200': {
         description: 'Server-sent events, each `data:` line one ServerProgressEvent as JSON; `:` lines are heartbeats. The last event has `ready`, `failed` or `reconnect` (the API stopped; open the stream again).',
-        content: {'text/event-stream': {schema: {type: 'array', format: 'event-stream', items: getModelSchemaRef(ServerProgressEvent)}}},
+        content: {'text/event-stream': {schema: PROGRESS_STREAM}},
       },
     },
   })

@@ -2,7 +2,7 @@ import {inject, injectable, BindingScope} from '@loopback/core';
 import {HandlerContext, HttpErrors, Reject} from '@loopback/rest';
 import {ErrorWriterOptions, writeErrorToResponse} from 'strong-error-handler';
 import {ObservabilityBindings} from '../keys';
-import {errorCodeOf} from '../utils/api-error.util';
+import {errorCodeOf, FieldProblem, namingField} from '../utils/api-error.util';
 import {storageError} from '../utils/confined-folder.util';
 import {databaseUnavailable} from '../utils/database-unavailable.util';
 import {LoggerService} from '../services/logger.service';
@@ -22,6 +22,7 @@ type HttpLikeError = Error & {
   status?: number;
   code?: string;
   headers?: Record<string, string>;
+  details?: unknown;
 };
 
 /**
@@ -45,6 +46,7 @@ export class JsonRejectProvider {
       if (err.code === 'VALIDATION_FAILED') {
         err.statusCode = 400;
         err.name = 'BadRequestError';
+        if (Array.isArray(err.details)) err.details = (err.details as FieldProblem[]).map(namingField);
       }
       // A storage failure (disk full, read-only, not writable) is the
       // operator's to fix; the caller gets a clear message, not an errno.

@@ -7,12 +7,14 @@ import {
 import {BindingScope, Context, inject, injectable, service} from '@loopback/core';
 import {
   BaseRoute,
+  HttpErrors,
   HttpHandler,
   InvokeMiddleware,
   MiddlewareView,
   ParseParams,
   Reject,
   RequestContext,
+  Request,
   ResolvedRoute,
   RestBindings,
   RestTags,
@@ -110,8 +112,33 @@ export class FastSequence implements SequenceHandler {
       if (code === AUTHENTICATION_STRATEGY_NOT_FOUND || code === USER_PROFILE_NOT_FOUND) {
         Object.assign(err as object, {statusCode: 401});
       }
-      this.reject(context, err as Error);
+      // No API route and no Express route took the request: maybe the path is the API's, with another method.
+      const unrouted = (err as {statusCode?: number}).statusCode === 404 && !(seen.route instanceof BaseRoute);
+      this.reject(context, (unrouted ? this.methodNotAllowed(request, seen) : undefined) ?? (err as Error));
     }
+  }
+
+  /**
+   * A 405 naming the methods the API has for the request's path in `Allow`,
+   * or undefined when it has none. Asked only once a request found no
+   * route, so answered requests pay nothing for it; the router itself
+   * matches each method, so templates and trailing slashes count as in
+   * routing.
+   */
+  private methodNotAllowed({method, path}: Request, seen: Seen): HttpErrors.HttpError | undefined {
+    const allowed: ResolvedRoute[] = [];
+    for (const other of HTTP_METHODS) {
+      if (other === method) continue;
+      const route = this.handler.findRoute({method: other, path} as Request);
+      if (route instanceof BaseRoute) allowed.push(route);
+    }
+    if (allowed.length === 0) return undefined;
+    // Counted under the path's template, like the requests it does take.
+    seen.route = allowed[0];
+    const allow = allowed.map(route => route.verb.toUpperCase()).join(', ');
+    return Object.assign(new HttpErrors.MethodNotAllowed(`Method ${method} is not allowed on ${path}; it allows ${allow}.`), {
+      headers: {Allow: allow},
+    });
   }
 
   /**
@@ -162,6 +189,9 @@ interface Seen {
   route?: ResolvedRoute;
   byMiddleware?: true;
 }
+
+/** The methods a path may have, in the order `Allow` lists them. */
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 /** The endpoints of the spec, answered by the action middleware. */
 const SPEC_ENDPOINTS = new Set(['/openapi.json', '/openapi.yaml']);

@@ -79,6 +79,17 @@ export interface FieldProblem {
 }
 
 /**
+ * A schema check's problem with its path naming the field: a missing or an
+ * unknown property is reported at the object that lacks or has it (`""` for
+ * the body), which tells a client nothing, so the property is appended.
+ */
+export function namingField<P extends {path: string; info?: unknown}>(problem: P): P {
+  const info = (problem.info ?? {}) as {missingProperty?: unknown; additionalProperty?: unknown};
+  const field = info.missingProperty ?? info.additionalProperty;
+  return typeof field === 'string' ? {...problem, path: problem.path + fieldPointer(field)} : problem;
+}
+
+/**
  * A 400 validation_failed for a rule no schema can say (it depends on the
  * configuration, the stored record or a list kept elsewhere): the message
  * names the fields, and `details` lists them as the schema check does.

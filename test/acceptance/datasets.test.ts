@@ -6,6 +6,9 @@ import {folderTree} from '../fixtures/folder-tree';
 import {ApiWorld, PEOPLE, seedSharedResources, unique} from '../fixtures/api-world';
 
 
+/** Each field a schema check refused, as `path code`. */
+const schemaProblems = (body: {error: {details?: Array<{path: string; code: string}>}}) => (body.error.details ?? []).map(d => `${d.path} ${d.code}`);
+
 describe('Datasets', () => {
   let world: ApiWorld;
   let root: string;
@@ -34,6 +37,12 @@ describe('Datasets', () => {
     expect(res.body.error.message).to.match(/Only administrators/);
   });
 
+  it('refuses a body without a name with 400 naming the missing field', async () => {
+    const res = await (await world.as('owner')).post('/datasets').send({description: 'no name'}).expect(400);
+    expect(res.body.error.code).to.equal('validation_failed');
+    expect(schemaProblems(res.body)).to.deepEqual(['/name required']);
+  });
+
   for (const [label, name] of [
     ['a slash', 'a/b'],
     ['a backslash', 'a\\b'],
@@ -52,9 +61,10 @@ describe('Datasets', () => {
     });
   }
 
-  it('refuses unknown fields and an over-long description with 400', async () => {
+  it('refuses unknown fields and an over-long description with 400, naming an unknown field', async () => {
     const owner = await world.as('owner');
-    await owner.post('/datasets').send({name: 'ok', path: '/etc'}).expect(400);
+    const unknown = await owner.post('/datasets').send({name: 'ok', path: '/etc'}).expect(400);
+    expect(schemaProblems(unknown.body)).to.deepEqual(['/path additionalProperties']);
     await owner.post('/datasets').send({name: 'ok', description: 'x'.repeat(2001)}).expect(400);
   });
 

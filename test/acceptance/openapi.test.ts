@@ -62,6 +62,14 @@ describe('openapi.json', () => {
     }
   });
 
+  it('names the license of package.json and of the LICENSE file', async () => {
+    const spec = (await served(api)) as Spec & {info: {license?: unknown}};
+    const root = path.resolve(__dirname, '../../..');
+    expect(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).license).to.equal('MIT');
+    expect(spec.info.license).to.deepEqual({name: 'MIT', url: 'https://spdx.org/licenses/MIT.html'});
+    expect(readFileSync(path.join(root, 'LICENSE'), 'utf8')).to.match(/^MIT License\n\nCopyright \(c\) 2026 Notebooks Hub contributors\n/);
+  });
+
   it('declares the bearer scheme on protected routes and only there, and the spawner\'s token on its route alone', async () => {
     const spec = (await served(api)) as Spec & {components: {securitySchemes: object}};
     expect(spec.components.securitySchemes).to.deepEqual({
@@ -78,6 +86,31 @@ describe('openapi.json', () => {
       Object.values(item).some(op => JSON.stringify((op as {security?: unknown}).security ?? []).includes('spawnerToken')),
     );
     expect(withSpawnerToken.map(([route]) => route)).to.deepEqual(['/hub/servers/{hubUser}/{serverName}/launch']);
+  });
+
+  it('keeps the spawner\'s route and scheme out of the explorer\'s copy, which people authorize in', async () => {
+    const page = await supertest(api.url).get('/explorer/').expect(200);
+    expect(page.text).to.containEql('./openapi.json');
+    const explorer = (await supertest(api.url).get('/explorer/openapi.json').expect(200)).body as Spec & {components: {securitySchemes: object}};
+    expect(explorer.components.securitySchemes).to.deepEqual({bearerAuth: {type: 'http', scheme: 'bearer', bearerFormat: 'JWT'}});
+    expect(JSON.stringify(explorer.paths)).not.to.containEql('spawnerToken');
+    expect(explorer.paths).not.to.have.property('/hub/servers/{hubUser}/{serverName}/launch');
+    // Everything else is the full spec's.
+    const full = await served(api);
+    const withoutLaunch = Object.keys(full.paths).filter(route => route !== '/hub/servers/{hubUser}/{serverName}/launch');
+    expect(Object.keys(explorer.paths)).to.deepEqual(withoutLaunch);
+    expect(explorer.paths['/whoami']).to.deepEqual(full.paths['/whoami']);
+  });
+
+  it('declares the progress stream as text of server-sent events, each event\'s data a ServerProgressEvent component', async () => {
+    const spec = (await served(api)) as Spec & {components: {schemas: Record<string, unknown>}};
+    const ok = (spec.paths['/servers/{id}/progress'].get as {responses: Record<string, {content: Record<string, {schema: Record<string, unknown>}>}>}).responses['200'];
+    expect(Object.keys(ok.content)).to.deepEqual(['text/event-stream']);
+    const {schema} = ok.content['text/event-stream'];
+    expect(schema).to.containDeep({type: 'string', 'x-event-data': {$ref: '#/components/schemas/ServerProgressEvent'}});
+    expect(schema).not.to.have.property('items');
+    expect(schema.description).to.containEql('#/components/schemas/ServerProgressEvent');
+    expect(spec.components.schemas.ServerProgressEvent).to.containDeep({type: 'object', required: ['progress', 'message']});
   });
 
   type Operation = {operationId?: string; tags?: string[]; summary?: string; security?: unknown[]; parameters?: unknown[]; responses: Record<string, {$ref?: string}>};

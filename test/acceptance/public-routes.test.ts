@@ -84,6 +84,25 @@ describe('Public routes, errors and health', () => {
     });
   });
 
+  it('answers a method a path does not have with 405, listing the ones it has in Allow', async () => {
+    const version = await client.delete('/version').expect(405);
+    expect(version.headers.allow).to.equal('GET');
+    expect(version.body).to.deepEqual({
+      error: {
+        statusCode: 405,
+        name: 'MethodNotAllowedError',
+        message: 'Method DELETE is not allowed on /version; it allows GET.',
+        code: 'method_not_allowed',
+      },
+    });
+    const datasets = await client.put('/datasets').send({}).expect(405);
+    expect(datasets.headers.allow).to.equal('GET, POST');
+    expect(datasets.body.error.code).to.equal('method_not_allowed');
+    // A templated path counts as in routing; a path no route has stays 404 with any method.
+    expect((await client.post('/datasets/some-id').expect(405)).headers.allow).to.equal('GET, PATCH, DELETE');
+    await client.delete('/no/such/route').expect(404);
+  });
+
   it('answers a malformed JSON body with a 400 JSON error and no stack trace', async () => {
     const res = await client
       .post('/auth/token')
