@@ -202,7 +202,12 @@ export class NotebooksHubApplication extends BootMixin(
 
   override async boot(): Promise<void> {
     const {dataDir, datasetsRoot, modulesRoot, homesRoot} = this.config;
-    for (const folder of [dataDir, datasetsRoot, modulesRoot, homesRoot]) {
+    // DATA_DIR holds keys and the database: no one else may even pass through it, so that
+    // a hard link to its files cannot be made from a home.
+    await fs.mkdir(dataDir, {recursive: true, mode: 0o700});
+    const own = await fs.stat(dataDir);
+    if (own.uid === process.getuid?.() && (own.mode & 0o777) !== 0o700) await fs.chmod(dataDir, 0o700);
+    for (const folder of [datasetsRoot, modulesRoot, homesRoot]) {
       await fs.mkdir(folder, {recursive: true});
     }
     await super.boot();
