@@ -47,6 +47,7 @@ import {RESOURCE_DESCRIPTORS} from './descriptors';
 import {AppBindings, HealthBindings, OIDC_BEARER_STRATEGY, ResourceBindings, SecretBindings} from './keys';
 import {ERROR_WRITER_OPTIONS, JsonRejectProvider} from './providers/json-reject.provider';
 import {QuietTrieRouter} from './routers/quiet-trie.router';
+import {DepthLimitedJsonBodyParser} from './body-parsers/depth-limited-json.body-parser';
 import {FastSequence} from './sequences/fast.sequence';
 import {DatabaseHealthCheck} from './services/health/database-health-check.service';
 import {
@@ -128,6 +129,7 @@ export class NotebooksHubApplication extends BootMixin(
     this.getBinding(`${CoreBindings.SERVERS}.RestServer`).tag({[CoreTags.LIFE_CYCLE_OBSERVER_GROUP]: 'server'});
     this.bind(CoreBindings.LIFE_CYCLE_OBSERVER_OPTIONS).to({parallel: true, orderedGroups: ['server', DRAIN_OBSERVER_GROUP]});
     this.bind(AppBindings.CONFIG).to(config);
+    this.bodyParser(DepthLimitedJsonBodyParser, RestBindings.REQUEST_BODY_PARSER_JSON);
     this.bind(AppBindings.PACKAGE).to({name: pkg.name, version: pkg.version});
     // The OpenAPI info block (title, version, description) is read from it.
     this.setMetadata(pkg);
