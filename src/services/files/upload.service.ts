@@ -92,15 +92,7 @@ export class UploadService {
     await fs.mkdir(folder, {mode: 0o700}).catch((err: unknown) => {
       if (errnoOf(err) === 'EEXIST') return;
       // The system's message would name the folder's absolute path.
-      throw (
-        storageError(err) ??
-        peerError(
-          'storage',
-          new HttpErrors.ServiceUnavailable(
-            `The uploads folder in DATA_DIR cannot be made (${errnoOf(err) ?? 'unknown error'}); an operator must fix DATA_DIR`,
-          ),
-        )
-      );
+      throw storageError(err) ?? peerError('storage', new HttpErrors.ServiceUnavailable(`The uploads folder in DATA_DIR cannot be made (${errnoOf(err) ?? 'unknown error'}); an operator must fix DATA_DIR`));
     });
     const file = path.join(folder, randomBytes(12).toString('hex'));
     let busboy: Busboy.Busboy;
@@ -184,9 +176,7 @@ export class UploadService {
         }
         if (zip.entryCount > zipMaxEntries) {
           zip.close();
-          reject(
-            new HttpErrors.BadRequest(`The bundle has ${zip.entryCount} entries; at most ZIP_MAX_ENTRIES (${zipMaxEntries}) are unpacked`),
-          );
+          reject(new HttpErrors.BadRequest(`The bundle has ${zip.entryCount} entries; at most ZIP_MAX_ENTRIES (${zipMaxEntries}) are unpacked`));
           return;
         }
         const files: string[] = [];
