@@ -50,6 +50,7 @@ import {RESOURCE_DESCRIPTORS} from './descriptors';
 import {AppBindings, HealthBindings, OIDC_BEARER_STRATEGY, ResourceBindings, SecretBindings} from './keys';
 import {ERROR_WRITER_OPTIONS, JsonRejectProvider} from './providers/json-reject.provider';
 import {QuietTrieRouter} from './routers/quiet-trie.router';
+import {DepthLimitedJsonBodyParser} from './body-parsers/depth-limited-json.body-parser';
 import {FastSequence} from './sequences/fast.sequence';
 import {DatabaseHealthCheck} from './services/health/database-health-check.service';
 import {
@@ -133,6 +134,7 @@ export class NotebooksHubApplication extends BootMixin(
     this.getBinding(`${CoreBindings.SERVERS}.RestServer`).tag({[CoreTags.LIFE_CYCLE_OBSERVER_GROUP]: 'server'});
     this.bind(CoreBindings.LIFE_CYCLE_OBSERVER_OPTIONS).to({parallel: true, orderedGroups: ['server', DRAIN_OBSERVER_GROUP]});
     this.bind(AppBindings.CONFIG).to(config);
+    this.bodyParser(DepthLimitedJsonBodyParser, RestBindings.REQUEST_BODY_PARSER_JSON);
     this.bind(AppBindings.PACKAGE).to({name: pkg.name, version: pkg.version});
     // The OpenAPI info block (title, version, description, license) is read from it.
     this.setMetadata(pkg);
@@ -213,7 +215,12 @@ export class NotebooksHubApplication extends BootMixin(
 
   override async boot(): Promise<void> {
     const {dataDir, datasetsRoot, modulesRoot, homesRoot} = this.config;
-    for (const folder of [dataDir, datasetsRoot, modulesRoot, homesRoot]) {
+    // DATA_DIR holds keys and the database: no one else may even pass through it, so that
+    // a hard link to its files cannot be made from a home.
+    await fs.mkdir(dataDir, {recursive: true, mode: 0o700});
+    const own = await fs.stat(dataDir);
+    if (own.uid === process.getuid?.() && (own.mode & 0o777) !== 0o700) await fs.chmod(dataDir, 0o700);
+    for (const folder of [datasetsRoot, modulesRoot, homesRoot]) {
       await fs.mkdir(folder, {recursive: true});
     }
     await super.boot();

@@ -8,6 +8,7 @@ import {
   RestBindings,
   TextBodyParser,
 } from '@loopback/rest';
+import {assertJsonDepth} from '../utils/json-depth.util';
 
 /**
  * The openBIS ELN's JupyterUtil.js posts the notebook with jQuery's default
@@ -32,6 +33,7 @@ export class ElnNotebookBodyParser implements BodyParser {
 
   async parse(request: Request): Promise<RequestBody> {
     const {value} = await this.text.parse(request);
+    assertJsonDepth(value as string);
     try {
       return {value: JSON.parse(value as string)};
     } catch {

@@ -12,6 +12,8 @@ const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 const NAME_MAX_BYTES = 255;
 const CHUNK_BYTES = 64 * 1024;
 const LINK_ATTEMPTS = 5;
+/** Looks at a hard link to a file of the API's 5 times, over 150 ms, before refusing it. */
+const OWN_LINK_ATTEMPTS = 5;
 /** Deeper trees than this are left alone by removeTree: each level holds one descriptor. */
 const REMOVE_MAX_DEPTH = 128;
 
@@ -164,8 +166,19 @@ export class ConfinedFolder {
     return entries;
   }
 
-  /** Opens a regular file for reading: a symlink, a device, a FIFO or a folder is refused. */
+  /** Opens a regular file for reading: a symlink, a device, a FIFO, a folder or a hard link to a file of the API is refused. */
   async openFile(name: string, maxBytes?: number): Promise<{handle: FileHandle; stats: Stats}> {
+    for (let attempt = 1; ; attempt++) {
+      const opened = await this.openOnce(name, maxBytes, attempt === OWN_LINK_ATTEMPTS);
+      if (opened) return opened;
+      // The API's own write links the file it replaces as a checkpoint for as long as the
+      // new content takes to write: then the name holds a file of one name again.
+      await new Promise(resolve => setTimeout(resolve, 5 * 2 ** attempt));
+    }
+  }
+
+  /** Undefined, while `last` is false, for a file of the API's with another name. */
+  private async openOnce(name: string, maxBytes: number | undefined, last: boolean): Promise<{handle: FileHandle; stats: Stats} | undefined> {
     let handle: FileHandle;
     try {
       handle = await fs.open(this.entry(name), READ_FLAGS);
@@ -173,11 +186,17 @@ export class ConfinedFolder {
       throw fileError(err, this.describe(name));
     }
     const stats = await handle.stat();
+    if (!last && isForeignNameOfOwnFile(stats)) {
+      await handle.close();
+      return undefined;
+    }
     const problem = !stats.isFile()
       ? new HttpErrors.Conflict(`${this.describe(name)} is ${stats.isDirectory() ? 'a folder' : 'not a regular file'}`)
-      : maxBytes !== undefined && stats.size > maxBytes
-        ? new HttpErrors.PayloadTooLarge(`${this.describe(name)} is larger than FILE_READ_MAX_BYTES (${maxBytes} bytes)`)
-        : undefined;
+      : isForeignNameOfOwnFile(stats)
+        ? new HttpErrors.Forbidden(`${this.describe(name)} is a hard link to a file owned by the API (it has ${stats.nlink} names): it is neither read nor copied`)
+        : maxBytes !== undefined && stats.size > maxBytes
+          ? new HttpErrors.PayloadTooLarge(`${this.describe(name)} is larger than FILE_READ_MAX_BYTES (${maxBytes} bytes)`)
+          : undefined;
     if (problem) {
       await handle.close();
       throw problem;
@@ -377,6 +396,17 @@ export function errnoOf(err: unknown): string | undefined {
 
 const STORAGE_FULL = new Set(['ENOSPC', 'EDQUOT']);
 const STORAGE_REFUSED = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+/**
+ * Whether an opened regular file is the API's own and has another name: a
+ * hard link someone made in a home to a file of DATA_DIR (a key, the
+ * database) would otherwise be read back or copied. Files the API writes
+ * have one name, except for a moment while a checkpoint links one before
+ * the write that replaces it.
+ */
+export function isForeignNameOfOwnFile(stats: Stats): boolean {
+  return stats.isFile() && stats.nlink > 1 && stats.uid === process.getuid?.();
+}
 
 /**
  * An HTTP error for a storage failure (full: 507; not writable: 503), with

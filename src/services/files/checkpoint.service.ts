@@ -2,7 +2,7 @@ import {BindingScope, inject, injectable} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
-import {ConfinedFolder, readChunks, timeOrderedId, writeAll} from '../../utils/confined-folder.util';
+import {ConfinedFolder, isForeignNameOfOwnFile, readChunks, timeOrderedId, writeAll} from '../../utils/confined-folder.util';
 
 /** Name of the folder, beside each file, that holds its checkpoints: `.checkpoints/{name}/{id}`. */
 export const CHECKPOINTS = '.checkpoints';
@@ -110,6 +110,9 @@ export class CheckpointService {
    * the API does not own, under protected_hardlinks), it is copied.
    */
   private async keep(parent: ConfinedFolder, name: string, checkpoints: ConfinedFolder): Promise<void> {
+    // A hard link to a file of the API's is not the person's content: it is replaced, not kept.
+    const stats = await parent.lstat(name);
+    if (stats && isForeignNameOfOwnFile(stats)) return;
     if (!(await parent.link(name, checkpoints, timeOrderedId()))) await this.copy(parent, name, checkpoints);
   }
 

@@ -7,6 +7,7 @@ import v42 from '../../schemas/nbformat/nbformat.v4.2.schema.json';
 import v43 from '../../schemas/nbformat/nbformat.v4.3.schema.json';
 import v44 from '../../schemas/nbformat/nbformat.v4.4.schema.json';
 import v45 from '../../schemas/nbformat/nbformat.v4.5.schema.json';
+import {assertJsonDepth, indentationCost} from '../../utils/json-depth.util';
 
 export type Notebook = Record<string, unknown> & {nbformat: number; nbformat_minor: number};
 
@@ -29,6 +30,7 @@ export class NotebookValidatorService {
   parse(content: unknown): Notebook {
     let notebook = content;
     if (typeof content === 'string') {
+      assertJsonDepth(content, '/content');
       try {
         notebook = JSON.parse(content);
       } catch (err) {
@@ -54,5 +56,15 @@ export class NotebookValidatorService {
       );
     }
     return notebook as Notebook;
+  }
+
+  /**
+   * The file of a notebook: indented by one space as Jupyter writes it,
+   * unless the indentation would more than double its size (deep nesting
+   * costs one space per level on every line), then compact.
+   */
+  serialise(notebook: Notebook): string {
+    const compact = JSON.stringify(notebook);
+    return `${indentationCost(compact) <= compact.length ? JSON.stringify(notebook, null, 1) : compact}\n`;
   }
 }

@@ -2,12 +2,14 @@ import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {HttpErrors, Request} from '@loopback/rest';
 import Busboy from 'busboy';
 import {randomBytes} from 'node:crypto';
-import {createWriteStream, promises as fs} from 'node:fs';
+import {once} from 'node:events';
+import {createWriteStream, promises as fs, WriteStream} from 'node:fs';
 import path from 'node:path';
 import {pipeline} from 'node:stream/promises';
 import yauzl from 'yauzl';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
+import {peerError} from '../../utils/api-error.util';
 import {ConfinedFolder, errnoOf, storageError, writeAll} from '../../utils/confined-folder.util';
 import {segmentsOf, VolumeRoot, VolumeService} from './volume.service';
 
@@ -59,10 +61,39 @@ export class UploadService {
     }
   }
 
+  /** Where uploads are received, one file per upload in flight. */
+  get receivingFolder(): string {
+    return path.join(this.config.dataDir, 'uploads');
+  }
+
+  /**
+   * Removes received files nobody has written to for `idleMs`: those of
+   * uploads cut by a crash or a stop. Younger ones may be uploads in flight
+   * in another process on the same DATA_DIR. Answers how many were removed.
+   */
+  async sweepLeftovers(idleMs: number, now = Date.now()): Promise<number> {
+    const folder = this.receivingFolder;
+    const names = await fs.readdir(folder).catch(() => [] as string[]);
+    let removed = 0;
+    for (const name of names) {
+      const file = path.join(folder, name);
+      const stats = await fs.lstat(file).catch(() => undefined);
+      if (!stats?.isFile() || now - stats.mtimeMs < idleMs) continue;
+      await fs.rm(file, {force: true});
+      removed++;
+    }
+    return removed;
+  }
+
   /** Streams the `file` field to a temporary file; 413 past UPLOAD_MAX_BYTES. */
   private async receive(request: Request): Promise<{file: string; filename: string}> {
-    const folder = path.join(this.config.dataDir, 'uploads');
-    await fs.mkdir(folder, {recursive: true, mode: 0o700});
+    const folder = this.receivingFolder;
+    // Not recursive: DATA_DIR exists from the start, and a recursive mkdir says ENOENT for EROFS.
+    await fs.mkdir(folder, {mode: 0o700}).catch((err: unknown) => {
+      if (errnoOf(err) === 'EEXIST') return;
+      // The system's message would name the folder's absolute path.
+      throw storageError(err) ?? peerError('storage', new HttpErrors.ServiceUnavailable(`The uploads folder in DATA_DIR cannot be made (${errnoOf(err) ?? 'unknown error'}); an operator must fix DATA_DIR`));
+    });
     const file = path.join(folder, randomBytes(12).toString('hex'));
     let busboy: Busboy.Busboy;
     try {
@@ -72,6 +103,7 @@ export class UploadService {
     }
     return new Promise((resolve, reject) => {
       let received: Promise<{file: string; filename: string}> | undefined;
+      let sink: WriteStream | undefined;
       busboy.on('file', (field, stream, info) => {
         if (field !== 'file') {
           stream.resume();
@@ -79,7 +111,8 @@ export class UploadService {
         }
         let truncated = false;
         stream.on('limit', () => (truncated = true));
-        received = pipeline(stream, createWriteStream(file, {mode: 0o600})).then(() => {
+        sink = createWriteStream(file, {mode: 0o600});
+        received = pipeline(stream, sink).then(() => {
           if (truncated) {
             throw new HttpErrors.PayloadTooLarge(`The upload is larger than UPLOAD_MAX_BYTES (${this.config.files.uploadMaxBytes} bytes)`);
           }
@@ -90,6 +123,20 @@ export class UploadService {
       busboy.on('close', () => {
         if (!received) reject(new HttpErrors.BadRequest('The form has no field "file"'));
         else received.then(resolve, err => fs.rm(file, {force: true}).then(() => reject(err)));
+      });
+      // A client that cuts the connection mid-body leaves busboy waiting forever: the partial file must go now.
+      request.once('close', () => {
+        if (request.complete) return;
+        const cut = new HttpErrors.BadRequest('The upload was cut off before its end');
+        request.unpipe(busboy);
+        busboy.destroy();
+        const writer = sink;
+        if (writer && !writer.closed) writer.destroy(cut);
+        const closed = writer && !writer.closed ? once(writer, 'close').catch(() => undefined) : Promise.resolve();
+        Promise.all([closed, received?.catch(() => undefined)])
+          .then(() => fs.rm(file, {force: true}))
+          .finally(() => reject(cut))
+          .catch(() => undefined);
       });
       request.pipe(busboy);
     });

@@ -275,7 +275,7 @@ export class VolumeService {
 
   private contentOf(request: FileRequest): string | Buffer | undefined {
     if (request.type === 'directory') return undefined;
-    if (request.type === 'notebook') return `${JSON.stringify(this.notebooks.parse(request.content), null, 1)}\n`;
+    if (request.type === 'notebook') return this.notebooks.serialise(this.notebooks.parse(request.content));
     if (typeof request.content !== 'string') throw new HttpErrors.BadRequest('A file\'s content must be a string');
     return request.format === 'base64' ? Buffer.from(request.content, 'base64') : request.content;
   }
