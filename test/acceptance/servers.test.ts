@@ -169,7 +169,7 @@ describe('Templates and servers on a real JupyterHub', () => {
     const hubUser = await hub.api<{servers: object}>('GET', `/users/${PEOPLE.owner}?include_stopped_servers=1`);
     expect(Object.keys(hubUser.body.servers)).to.not.containEql(created.body.name);
     await owner.get(`/servers/${id}`).expect(404);
-    await owner.get(`/template?id=${created.body.templateId}`).expect(404);
+    await owner.get(`/templates/${created.body.templateId}`).expect(404);
     const templates = await owner.get('/templates').expect(200);
     expect(templates.body.map((t: {_id: string}) => t._id)).to.not.containEql(created.body.templateId);
   });
