@@ -14,25 +14,29 @@ const CLOSE_BRACE = 0x7d;
 const CLOSE_BRACKET = 0x5d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
 
 /**
  * Whether JSON text nests objects and arrays deeper than `max`, scanned
  * without parsing (text that is not JSON is left to the parser to refuse).
- * Bytes of UTF-8 are scanned as they are: the characters counted are ASCII.
+ * Strings, most of a notebook, are skipped with indexOf; the characters
+ * counted are ASCII, so UTF-8 bytes are scanned as they are.
  */
 export function nestsDeeperThan(text: string | Buffer, max: number): boolean {
-  const at = typeof text === 'string' ? (i: number) => text.charCodeAt(i) : (i: number) => text[i];
+  return typeof text === 'string'
+    ? deeperThan(text.length, i => text.charCodeAt(i), from => text.indexOf('"', from), max)
+    : deeperThan(text.length, i => text[i], from => text.indexOf(QUOTE, from), max);
+}
+
+function deeperThan(length: number, at: (i: number) => number, nextQuote: (from: number) => number, max: number): boolean {
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = 0; i < length; i++) {
     const c = at(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) {
-      inString = true;
+    if (c === QUOTE) {
+      // The closing quote: the next one not escaped by an odd run of backslashes.
+      let end = nextQuote(i + 1);
+      while (end > 0 && escaped(at, end)) end = nextQuote(end + 1);
+      if (end < 0) return false;
+      i = end;
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (++depth > max) return true;
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
@@ -40,6 +44,12 @@ export function nestsDeeperThan(text: string | Buffer, max: number): boolean {
     }
   }
   return false;
+}
+
+function escaped(at: (i: number) => number, quote: number): boolean {
+  let backslashes = 0;
+  for (let i = quote - 1; at(i) === BACKSLASH; i--) backslashes++;
+  return backslashes % 2 === 1;
 }
 
 /** A 400 validation_failed, naming the field at `path` (a JSON Pointer; the body: ''), for JSON text nested deeper than JSON_MAX_DEPTH. */
@@ -56,34 +66,16 @@ export function assertJsonDepth(text: string | Buffer, path = ''): void {
 
 /**
  * How many characters JSON.stringify(value, null, 1) adds to the compact
- * text of the same value, counted from the compact text alone: a line
- * break and one space per level before every member and every closing
- * bracket of a non-empty container, and a space after every colon.
+ * text of a JSON value: before each member of a non-empty container a line
+ * break and one space per level, before its closing bracket a line break
+ * and its own level's spaces, and a space after every colon. Counted on the
+ * value, whose strings are single nodes, not on its text.
  */
-export function indentationCost(compact: string): number {
-  let depth = 0;
-  let cost = 0;
-  let inString = false;
-  for (let i = 0; i < compact.length; i++) {
-    const c = compact.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) {
-      inString = true;
-    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      depth++;
-      const next = compact.charCodeAt(i + 1);
-      if (next !== CLOSE_BRACE && next !== CLOSE_BRACKET) cost += 1 + depth;
-    } else if (c === COMMA) {
-      cost += 1 + depth;
-    } else if (c === COLON) {
-      cost += 1;
-    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      const previous = compact.charCodeAt(i - 1);
-      if (previous !== OPEN_BRACE && previous !== OPEN_BRACKET) cost += depth;
-      depth--;
-    }
-  }
+export function indentationCost(value: unknown, depth = 0): number {
+  if (value === null || typeof value !== 'object') return 0;
+  const members = Array.isArray(value) ? value : Object.values(value);
+  if (members.length === 0) return 0;
+  let cost = members.length * (depth + 2) + depth + 1 + (Array.isArray(value) ? 0 : members.length);
+  for (const member of members) cost += indentationCost(member, depth + 1);
   return cost;
 }

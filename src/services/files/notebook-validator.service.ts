@@ -64,7 +64,8 @@ export class NotebookValidatorService {
    * costs one space per level on every line), then compact.
    */
   serialise(notebook: Notebook): string {
-    const compact = JSON.stringify(notebook);
-    return `${indentationCost(compact) <= compact.length ? JSON.stringify(notebook, null, 1) : compact}\n`;
+    const indented = JSON.stringify(notebook, null, 1);
+    // The indentation is more than half the indented text: it more than doubles the compact one.
+    return `${2 * indentationCost(notebook) <= indented.length ? indented : JSON.stringify(notebook)}\n`;
   }
 }
