@@ -6,42 +6,30 @@ was minted for that user and server; 403 otherwise, as the API does.  Every
 request is recorded (path, Authorization header, parsed body)."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
+from helpers import JsonHandler, LoopbackServer
 
-class LaunchApi:
+
+class LaunchApi(LoopbackServer):
     def __init__(self, token: str):
         self.token = token
         self.tickets: dict[str, tuple[str, str, dict]] = {}
         self.requests: list[tuple[str, str | None, object]] = []
         double = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_POST(self):  # noqa: N802 (http.server naming)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length)
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
                     body = json.loads(raw)
                 except ValueError:
                     body = None
                 auth = self.headers.get("Authorization")
                 double.requests.append((self.path, auth, body))
-                status, answer = double.answer(self.path, auth, body)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.reply(*double.answer(self.path, auth, body))
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        super().__init__(Handler)
 
     def mint(self, ticket: str, hub_user: str, server_name: str, plan: dict) -> str:
         """Register the plan ``ticket`` redeems, bound to one server."""
@@ -58,11 +46,3 @@ class LaunchApi:
         if path != f"/hub/servers/{quote(hub_user, safe='')}/{quote(server_name, safe='')}/launch":
             return 403, {"error": "forbidden"}
         return 200, plan
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()

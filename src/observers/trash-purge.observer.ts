@@ -50,10 +50,15 @@ export class TrashPurgeObserver implements LifeCycleObserver {
     this.timer.unref();
   }
 
+  /** Resolves once no sweep is under way. */
+  async idle(): Promise<void> {
+    await this.sweeping;
+  }
+
   /** Stops sweeping, waits for a sweep under way (the database closes after this) and hands the lease over. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.sweeping;
+    await this.idle();
     await this.leases.release(TRASH_PURGE_LEASE).catch(() => undefined);
     this.logger.info('shutdown: trash purge stopped');
   }

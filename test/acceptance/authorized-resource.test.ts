@@ -1,6 +1,7 @@
 import {expect} from '@loopback/testlab';
 import {DbDataSource} from '../../src/datasources/db.datasource';
 import {ApiWorld} from '../fixtures/api-world';
+import {TrashPurgeObserver} from '../../src/observers/trash-purge.observer';
 
 type AllCall = (model: string, filter: object, options: object, callback: (...args: unknown[]) => void) => void;
 
@@ -17,6 +18,8 @@ describe('The resource a route acts on is read once', () => {
 
   before(async () => {
     world = await ApiWorld.start({HUB_PUBLIC_URL: 'http://hub.example'});
+    // The sweep at start reads datasets too: counting begins once it is done.
+    await (await world.api.app.get<TrashPurgeObserver>('lifeCycleObservers.TrashPurgeObserver')).idle();
     const db = await world.api.app.get<DbDataSource>('datasources.db');
     connector = db.connector as unknown as {all: AllCall};
     original = connector.all;

@@ -4,17 +4,8 @@ import {promises as fs} from 'node:fs';
 import path from 'node:path';
 import {ApiWorld, PEOPLE} from '../fixtures/api-world';
 import {folderTree} from '../fixtures/folder-tree';
+import {canMount} from '../fixtures/can-mount';
 import {temporaryFolder} from '../fixtures/test-app';
-
-/** Whether this machine lets the tests mount a file system (tried in a mount namespace of its own). */
-function canMount(): boolean {
-  try {
-    execFileSync('unshare', ['--mount', 'sh', '-c', 'mount -t tmpfs tmpfs /mnt'], {stdio: 'pipe'});
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Homes on a real, small tmpfs: full (ENOSPC) and then remounted read-only

@@ -8,19 +8,10 @@ import type {AppConfig} from '../../src/config';
 import {UploadService} from '../../src/services/files/upload.service';
 import {VolumeRoot, VolumeService} from '../../src/services/files/volume.service';
 import {ApiWorld} from '../fixtures/api-world';
+import {canMount} from '../fixtures/can-mount';
 import {temporaryFolder} from '../fixtures/test-app';
 
 const pause = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
-
-/** Whether this machine lets the tests mount a file system (tried in a mount namespace of its own). */
-function canMount(): boolean {
-  try {
-    execFileSync('unshare', ['--mount', 'sh', '-c', 'mount -t tmpfs tmpfs /mnt'], {stdio: 'pipe'});
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Sends the head of a multipart upload, waits until the API holds its partial file, then cuts the connection. */
 async function cutUpload(world: ApiWorld): Promise<void> {
