@@ -1,5 +1,5 @@
 import {BindingScope, injectable, service} from '@loopback/core';
-import {repository, Where} from '@loopback/repository';
+import {Entity, repository, Where} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import type {AuthorizedResource} from '../../authorization/authorized-resource';
 import {Grant, ShareableKind} from '../../models/grant.model';
@@ -50,6 +50,27 @@ export class AccessService {
     @service(ResourceRegistryService) private readonly registry: ResourceRegistryService,
     @service(ResourceLookupService) private readonly lookup: ResourceLookupService,
   ) {}
+
+  /**
+   * Of `ids` (duplicates once, in order), the resources that exist and the
+   * caller may read, with the caller's level on each; and the ids that do
+   * not exist or are not readable.
+   */
+  async readableReferences<T extends Entity>(
+    caller: Caller,
+    kind: ShareableKind,
+    ids: readonly string[] | undefined,
+  ): Promise<{readable: Array<{record: Plain<T>; level: AccessLevel}>; unreadable: string[]}> {
+    const readable: Array<{record: Plain<T>; level: AccessLevel}> = [];
+    const unreadable: string[] = [];
+    for (const id of new Set(ids ?? [])) {
+      const resource = await this.lookup.find<T>(kind, id);
+      const level = resource ? await this.levelOf(caller, kind, resource.subject) : 'none';
+      if (resource && level !== 'none') readable.push({record: resource.record, level});
+      else unreadable.push(id);
+    }
+    return {readable, unreadable};
+  }
 
   async levelOf(caller: Caller, kind: ResourceKind, resource: OwnedResource): Promise<AccessLevel> {
     if (caller.admin || resource.owner === caller.email) return 'owner';

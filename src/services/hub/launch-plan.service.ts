@@ -1,5 +1,5 @@
 import {BindingScope, injectable, service} from '@loopback/core';
-import {Entity, repository} from '@loopback/repository';
+import {repository} from '@loopback/repository';
 import {Dataset} from '../../models/dataset.model';
 import {Module} from '../../models/module.model';
 import type {Plain} from '../../models/plain';
@@ -7,9 +7,7 @@ import {Secret} from '../../models/secret.model';
 import {Server} from '../../models/server.model';
 import {TemplateRepository} from '../../repositories/template.repository';
 import {isModuleOwner, isRelativePath, isSettableEnvName, secretFilePath} from '../../utils/launch-plan.util';
-import {AccessLevel, AccessService, atLeast, ResourceKind} from '../access/access.service';
-import {ResourceLookupService} from '../access/resource-lookup.service';
-import type {Caller} from '../identity/identity.service';
+import {AccessService, atLeast} from '../access/access.service';
 import {UserDirectoryService} from '../identity/user-directory.service';
 import {LoggerService} from '../logger.service';
 import {SecretService} from '../secrets/secret.service';
@@ -47,11 +45,6 @@ export interface LaunchPlan {
   secrets: PlannedSecret[];
 }
 
-interface Readable<T extends Entity> {
-  record: Plain<T>;
-  level: AccessLevel;
-}
-
 /**
  * The launch plan of a starting server, decided when its spawner redeems
  * the ticket, from what its owner may read and write at that moment: a
@@ -64,7 +57,6 @@ export class LaunchPlanService {
     @repository(TemplateRepository) private readonly templates: TemplateRepository,
     @service(UserDirectoryService) private readonly users: UserDirectoryService,
     @service(AccessService) private readonly access: AccessService,
-    @service(ResourceLookupService) private readonly resources: ResourceLookupService,
     @service(SecretService) private readonly secrets: SecretService,
     @service(HardwareService) private readonly hardware: HardwareService,
     @service(LoggerService) private readonly logger: LoggerService,
@@ -86,12 +78,12 @@ export class LaunchPlanService {
     };
     if (template.filePath !== undefined && isRelativePath(template.filePath)) plan.filePath = template.filePath;
 
-    for (const {record, level} of await this.readable<Dataset>(owner, 'dataset', template.datasets)) {
+    for (const {record, level} of (await this.access.readableReferences<Dataset>(owner, 'dataset', template.datasets)).readable) {
       // The flag says whether the dataset may be written at all; only those who may write it get it writable.
       const writable = (record.write_access ?? false) && atLeast(level, 'write');
       plan.datasets.push({id: record._id!, name: record.name, source: record._id!, access: writable ? 'write' : 'read'});
     }
-    for (const {record} of await this.readable<Module>(owner, 'module', template.modules)) {
+    for (const {record} of (await this.access.readableReferences<Module>(owner, 'module', template.modules)).readable) {
       if (!isModuleOwner(record.owner ?? '')) {
         this.logger.warn('left a module out of a launch plan: its owner cannot name a modulefile folder', {module: record._id});
         continue;
@@ -99,7 +91,7 @@ export class LaunchPlanService {
       plan.modules.push({id: record._id!, owner: record.owner!, name: record.name, version: record.version});
     }
     const paths = new Set<string>();
-    for (const {record} of await this.readable<Secret>(owner, 'secret', template.secrets)) {
+    for (const {record} of (await this.access.readableReferences<Secret>(owner, 'secret', template.secrets)).readable) {
       const planned = await this.plannedSecret(record, paths);
       if (planned) plan.secrets.push(planned);
     }
@@ -125,18 +117,6 @@ export class LaunchPlanService {
     }
     this.logger.warn('left a secret out of a launch plan: its value is not one a server can take', {secret: id});
     return undefined;
-  }
-
-  /** The referenced resources that still exist and `owner` may still read, in the template's order. */
-  private async readable<T extends Entity>(owner: Caller, kind: ResourceKind, ids: string[] | undefined): Promise<Array<Readable<T>>> {
-    const found: Array<Readable<T>> = [];
-    for (const id of new Set(ids ?? [])) {
-      const resource = await this.resources.find<T>(kind, id);
-      if (!resource) continue;
-      const level = await this.access.levelOf(owner, kind, resource.subject);
-      if (level !== 'none') found.push({record: resource.record, level});
-    }
-    return found;
   }
 
 }

@@ -7,12 +7,11 @@ import type {Page, PageOf} from '../../models/page';
 import {Template} from '../../models/template.model';
 import {ServerRepository} from '../../repositories/server.repository';
 import {TemplateRepository} from '../../repositories/template.repository';
-import {AccessLevel, AccessService} from '../access/access.service';
+import {AccessService} from '../access/access.service';
 import {HardwareService} from './hardware.service';
 import type {Caller} from '../identity/identity.service';
-import {ResourceLookupService} from '../access/resource-lookup.service';
 import {invalidFields} from '../../utils/api-error.util';
-import {RELATIVE_PATH_MAX_LENGTH, RELATIVE_PATH_PATTERN} from '../../validation';
+import {isRelativePath} from '../../utils/launch-plan.util';
 import {ApplicationService} from './application.service';
 import {TemplateView, TemplateViewService} from './template-view.service';
 
@@ -26,8 +25,6 @@ const SETTABLE: Array<keyof TemplateInput> = [
   'name', 'description', 'applicationType', 'hardware', 'type', 'public',
   'datasets', 'modules', 'secrets', 'filePath', 'tags', 'featuredImage',
 ];
-
-const RELATIVE_PATH = new RegExp(RELATIVE_PATH_PATTERN);
 
 /** Draws of a random serverName suffix before a create gives up: one in 16 million repeats a given one. */
 const SERVER_NAME_DRAWS = 5;
@@ -44,7 +41,6 @@ export class TemplateService {
     @repository(TemplateRepository) private readonly templates: TemplateRepository,
     @repository(ServerRepository) private readonly servers: ServerRepository,
     @service(AccessService) private readonly access: AccessService,
-    @service(ResourceLookupService) private readonly resources: ResourceLookupService,
     @service(HardwareService) private readonly hardware: HardwareService,
     @service(ApplicationService) private readonly applications: ApplicationService,
     @service(TemplateViewService) private readonly views: TemplateViewService,
@@ -131,43 +127,22 @@ export class TemplateService {
     await this.references(caller, input);
   }
 
-  /** The referenced resources with the caller's level on each, or 400 naming every id that is missing or unreadable. */
-  private async references(
-    caller: Caller,
-    input: Partial<Pick<TemplateInput, 'datasets' | 'modules' | 'secrets'>>,
-  ): Promise<Record<'dataset' | 'module' | 'secret', Reference[]>> {
-    const found: Record<'dataset' | 'module' | 'secret', Reference[]> = {dataset: [], module: [], secret: []};
+  /** 400 naming every referenced id, of every kind, that is missing or the caller cannot read. */
+  private async references(caller: Caller, input: Partial<Pick<TemplateInput, 'datasets' | 'modules' | 'secrets'>>): Promise<void> {
     const offending: string[] = [];
-    const kinds: Array<['dataset' | 'module' | 'secret', string[] | undefined]> = [
-      ['dataset', input.datasets],
-      ['module', input.modules],
-      ['secret', input.secrets],
-    ];
-    for (const [kind, ids] of kinds) {
-      const missing: string[] = [];
-      for (const id of new Set(ids ?? [])) {
-        const resource = await this.resources.find(kind, id);
-        const level = resource ? await this.access.levelOf(caller, kind, resource.subject) : 'none';
-        if (resource && level !== 'none') found[kind].push({resource: resource.record, level});
-        else missing.push(id);
-      }
-      if (missing.length > 0) offending.push(`${kind}s ${missing.join(', ')}`);
+    for (const [kind, ids] of [['dataset', input.datasets], ['module', input.modules], ['secret', input.secrets]] as const) {
+      const {unreadable} = await this.access.readableReferences(caller, kind, ids);
+      if (unreadable.length > 0) offending.push(`${kind}s ${unreadable.join(', ')}`);
     }
     if (offending.length > 0) {
       throw new HttpErrors.BadRequest(`These do not exist or are not readable: ${offending.join('; ')}`);
     }
-    return found;
   }
-}
-
-interface Reference {
-  resource: object;
-  level: AccessLevel;
 }
 
 /** 400 naming filePath unless it stays inside the home folder: relative, no `..` segment, no control character. */
 function assertRelativePath(filePath: string): void {
-  if (filePath.length > RELATIVE_PATH_MAX_LENGTH || !RELATIVE_PATH.test(filePath)) {
+  if (!isRelativePath(filePath)) {
     throw invalidFields([
       {path: '/filePath', code: 'pattern', message: 'must be relative to the home folder, without a leading /, a .. segment or control characters'},
     ]);
