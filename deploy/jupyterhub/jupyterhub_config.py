@@ -96,6 +96,12 @@ elif spawner == "local":
 else:
     raise SystemExit(f"NOTEBOOKS_HUB_SPAWNER must be local or kubernetes, not {spawner!r}")
 
+# The hub answers a spawn or a stop still under way with 202 after these
+# seconds. The API waits HUB_TIMEOUT_MS (10 s by default) for each hub call and
+# follows a 202 itself (progress stream, reconciler), so both must be well under
+# it: otherwise a slow pod start or stop reaches people as 504.
+c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 3, "slow_stop_timeout": 3}
+
 # --- The Notebooks Hub API as a hub service, and what people may do ----------
 from notebooks_hub_spawner.hub_roles import USER_ROLE  # noqa: E402 (the hub image installs the package)
 
