@@ -64,8 +64,9 @@ export function defineOwnedResourceController<T extends Entity & {_id?: string; 
       @param.query.string('name') name?: string,
       @pageParam.offset() offset?: number,
       @pageParam.limit() limit?: number,
+      @pageParam.after() after?: string,
     ): Promise<Array<Plain<T>> | Envelope<Plain<T>>> {
-      return this.pages.answer({offset, limit}, request, page => this.resources.list(caller, {owner, name}, page));
+      return this.pages.answer({offset, limit, after}, request, page => this.resources.list(caller, {owner, name}, page));
     }
 
     @post(basePath, {operationId: `create${singular}`, summary: `Create a ${kind}`, description: texts.create, ...jsonResponse(`The new ${kind}`, item)})

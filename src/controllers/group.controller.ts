@@ -32,8 +32,9 @@ export class GroupController {
     @param.query.string('name') name?: string,
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
+    @pageParam.after() after?: string,
   ): Promise<Array<Plain<Group>> | Envelope<Plain<Group>>> {
-    return this.pages.answer({offset, limit}, request, page => this.groups.list(caller, {owner, name}, page));
+    return this.pages.answer({offset, limit, after}, request, page => this.groups.list(caller, {owner, name}, page));
   }
 
   @post('/groups', {operationId: 'createGroup', summary: 'Create a group', ...jsonResponse('The new group; its owner is its first member', GROUP)})

@@ -70,8 +70,9 @@ export class SecretController {
     @param.query.string('name', {description: 'Only secrets with this secretName'}) name?: string,
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
+    @pageParam.after() after?: string,
   ): Promise<Array<Plain<Secret>> | Envelope<Plain<Secret>>> {
-    return this.pages.answer({offset, limit}, request, page => this.secrets.list(caller, {owner, type, name}, page));
+    return this.pages.answer({offset, limit, after}, request, page => this.secrets.list(caller, {owner, type, name}, page));
   }
 
   @post('/secrets', {operationId: 'createSecret', summary: 'Store a secret', description: 'Stores the value in the secret store and the metadata in the database: both or neither.',

@@ -51,8 +51,9 @@ export class ServerController {
     @param.query.string('name', {description: 'Only the server with this hub name'}) name?: string,
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
+    @pageParam.after() after?: string,
   ): Promise<Array<Plain<Server>> | Envelope<Plain<Server>>> {
-    return this.pages.answer({offset, limit}, request, page => this.servers.list(caller, {owner, type, name}, page));
+    return this.pages.answer({offset, limit, after}, request, page => this.servers.list(caller, {owner, type, name}, page));
   }
 
   @post('/servers', {operationId: 'createServer', summary: 'Launch a server from a template given in the body', description: 'Creates a private template from the body and a server on it, started unless start=false.',

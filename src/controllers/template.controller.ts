@@ -43,8 +43,9 @@ export class TemplateController {
     @EMAIL_FILTER email?: string,
     @pageParam.offset() offset?: number,
     @pageParam.limit() limit?: number,
+    @pageParam.after() after?: string,
   ): Promise<TemplateView[] | Envelope<TemplateView>> {
-    return this.pages.answer({offset, limit}, request, page => this.templates.list(caller, {type, email}, page));
+    return this.pages.answer({offset, limit, after}, request, page => this.templates.list(caller, {type, email}, page));
   }
 
   @get('/templates/tags', {operationId: 'listTemplateTags', summary: 'List the tags of readable templates with their counts', ...jsonResponse('Tags of the readable templates with their counts, most used first', {

@@ -1,33 +1,66 @@
 import {HttpErrors} from '@loopback/rest';
 import {closeSync, openSync, promises as fs, readFileSync, unlinkSync, writeSync} from 'node:fs';
 import path from 'node:path';
-import {
-  applyFilter,
-  FileTask,
-  Memory,
-  MemoryCallback,
-  MemoryFilter,
-} from 'loopback-datasource-juggler/lib/connectors/memory';
+import {FileTask, Memory, MemoryCallback, MemoryFilter} from 'loopback-datasource-juggler/lib/connectors/memory';
 import {nearFilter} from 'loopback-datasource-juggler/lib/geo';
 import {selectFields} from 'loopback-datasource-juggler/lib/utils';
 import {duplicateKeyError, IndexDeclaration} from '../utils/duplicate-key.util';
 import {peerError} from '../utils/api-error.util';
+import {compareRows, compileWhere, countRows, findRows, IndexedRows, parseOrder, SortKey, ValueType} from './query-planner';
+import {IndexKey, SortedIndex, StoredRow} from './sorted-index';
 
 type Row = Record<string, unknown>;
-interface ParsedRow {
-  json: string;
-  row: Row;
-  stored?: Row;
+type PropertyDefinition = {type?: unknown; jsonSchema?: {type?: unknown; items?: {type?: unknown}}};
+
+/**
+ * One model's rows, each parsed once per stored version, and its indexes:
+ * by id, and each index its model settings declare (the ones MongoDB
+ * creates). Kept in step with the model's collection by every write.
+ */
+class ModelRows implements IndexedRows {
+  private readonly rows = new Map<string, StoredRow>();
+  readonly indexes: SortedIndex[];
+
+  constructor(
+    readonly idName: string,
+    private readonly types: Map<string, ValueType>,
+    indexes: SortedIndex[],
+    entries: StoredRow[],
+  ) {
+    for (const entry of entries) this.rows.set(entry.key, entry);
+    this.indexes = indexes;
+    for (const index of indexes) index.build(entries);
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  get(key: string): StoredRow | undefined {
+    return this.rows.get(key);
+  }
+
+  valueType(field: string): ValueType | undefined {
+    return this.types.get(field);
+  }
+
+  index(name: string): SortedIndex | undefined {
+    return this.indexes.find(index => index.name === name);
+  }
+
+  add(entry: StoredRow): void {
+    this.rows.set(entry.key, entry);
+    for (const index of this.indexes) index.insert(entry);
+  }
+
+  remove(entry: StoredRow): void {
+    this.rows.delete(entry.key);
+    for (const index of this.indexes) index.remove(entry);
+  }
 }
-interface SortKey {
-  keyPath: string[];
-  direction: 1 | -1;
-}
-/** A row a write would leave: its id (none yet for a create without one) and its value of each field. */
-interface RowChange {
-  id: unknown;
-  valueOf(field: string): unknown;
-}
+
+/** The name of the index by id every model has. */
+const PRIMARY_INDEX = '_id_';
 
 /**
  * LoopBack's memory connector, persisted to its file the way a database
@@ -35,15 +68,14 @@ interface RowChange {
  * renamed over the previous one, so a crash leaves the old or the new
  * snapshot and never a truncated file. Writes queued while one is in flight
  * are folded into the next snapshot, since every snapshot holds everything.
+ *
+ * Queries and counts are answered from indexes (see query-planner), kept
+ * sorted on every write: a page costs about the rows it answers, not the
+ * rows stored.
  */
 export class DurableMemory extends Memory {
-  /**
-   * Per model, each stored row parsed once per stored version (the stored
-   * JSON text): typed as the connector types it (dates as Date), for filters
-   * and sorting, and, once asked for, as stored (dates as the ISO strings
-   * they serialise to), for shared readers.
-   */
-  private readonly parsedRows = new Map<string, Map<string, ParsedRow>>();
+  /** Per model, its rows and indexes; made from the collection when first used, then kept by every write. */
+  private readonly modelRows = new Map<string, ModelRows>();
 
   private lockFile?: string;
   /** Disconnected: the API is stopping, and another process may take DATA_DIR now. */
@@ -133,26 +165,43 @@ export class DurableMemory extends Memory {
     return this.fileQueue;
   }
 
-  /**
-   * The stock query parses and sorts every stored row of the model for each
-   * query, a lookup by id included: most of a request's time once there are
-   * a few hundred rows. Same answers with less work: a lookup by id reads its
-   * one row, filters and sorting read rows parsed once per stored version,
-   * and only the rows answered are parsed afresh, since the juggler changes
-   * the objects it is given. Filtering before a stable sort keeps the order
-   * the stock sort-then-filter gives.
-   */
-  override _findAllSkippingIncludes(model: string, filter?: MemoryFilter): Row[] {
-    if (!filter || nearFilter(filter.where)) return super._findAllSkippingIncludes(model, filter);
-    const collection = this.collection(model);
-    return this.query(model, filter, key => this.fromDb(model, collection[key]));
+  /** Loading replaces every collection: the rows and indexes are made anew from them. */
+  override parseAndLoad(data: string | undefined, callback: (err?: Error) => void): void {
+    super.parseAndLoad(data, err => {
+      this.modelRows.clear();
+      callback(err);
+    });
+  }
+
+  /** Every collection back to a snapshot's (a save that failed is undone). */
+  restore({ids, models}: {ids: Memory['ids']; models: Memory['cache']}): void {
+    this.ids = ids;
+    this.cache = models;
+    this.modelRows.clear();
+  }
+
+  /** A collection replaced as a whole (created, or emptied) gets its rows and indexes anew. */
+  override collection(model: string, value?: Record<string, string>): Record<string, string> {
+    if (value === undefined) return super.collection(model);
+    this.modelRows.delete(model);
+    return super.collection(model, value);
   }
 
   /**
-   * With the `SHARED_ROWS` option the rows answered are frozen rows as
-   * stored, dates as ISO strings, shared by every such reader: for readers
-   * that only serialise them (JSON.stringify writes a string several times
-   * faster than it converts a Date).
+   * Same answers as the stock query, from the indexes; a lookup by id reads
+   * its one row. Only the rows answered are parsed afresh, since the juggler
+   * changes the objects it is given.
+   */
+  override _findAllSkippingIncludes(model: string, filter?: MemoryFilter): Row[] {
+    if (!filter || nearFilter(filter.where)) return super._findAllSkippingIncludes(model, filter);
+    return this.query(model, filter, entry => this.fromDb(model, entry.json));
+  }
+
+  /**
+   * With the `SHARED_ROWS` option the rows answered are the store's own
+   * frozen rows, dates as ISO strings, shared by every such reader: for
+   * readers that only serialise them (JSON.stringify writes a string several
+   * times faster than it converts a Date).
    */
   override all(
     model: string,
@@ -164,46 +213,77 @@ export class DurableMemory extends Memory {
       super.all(model, filter, options, callback);
       return;
     }
-    const collection = this.collection(model);
-    const rows = this.query(model, filter, key => this.storedRow(model, key, collection[key]));
+    const rows = this.query(model, filter, storedRow);
     process.nextTick(() => callback(null, rows));
   }
 
+  /** Counted from the indexes, with the filter queries use. */
+  override count(
+    model: string,
+    where: Row | undefined,
+    options: Record<string, unknown> | undefined,
+    callback: (err: Error | null, count?: number) => void,
+  ): void {
+    const count = countRows(this.rowsOf(model), where);
+    process.nextTick(() => callback(null, count));
+  }
+
   /*
-   * The unique indexes declared in model settings hold here as on MongoDB:
-   * every write is checked against the stored rows and applied in the same
-   * synchronous step (the connector runs one call at a time in this process),
-   * so no other write comes between the check and the write. A refused write
-   * changes nothing and answers MongoDB's duplicate key error (code 11000).
+   * Every write below changes the collection as the stock connector does,
+   * then the model's rows and indexes. The unique indexes declared in model
+   * settings hold here as on MongoDB: every write is checked against the
+   * stored rows and applied in the same synchronous step (the connector runs
+   * one call at a time in this process), so no other write comes between
+   * the check and the write. A refused write changes nothing and answers
+   * MongoDB's duplicate key error (code 11000).
    */
 
   override _createSync(model: string, data: Row, callback: (err: Error | null, id?: unknown) => void): void {
-    const refused = this.duplicateOf(model, () => [{id: this.getIdValue(model, data), valueOf: field => data[field]}]);
-    if (refused) callback(refused);
-    else super._createSync(model, data, callback);
+    const refused = this.duplicateOf(model, () => [{id: this.getIdValue(model, data), row: data}]);
+    if (refused) {
+      callback(refused);
+      return;
+    }
+    super._createSync(model, data, (err, id) => {
+      if (!err) this.rowWritten(model, String(id));
+      callback(err, id);
+    });
   }
 
   /** Also the write of updateAttributes and of each row of updateAll: the stored row with `data` merged in. */
   override save(model: string, data: Row, options: object, callback: MemoryCallback): void {
     const id = this.getIdValue(model, data);
-    const json = this.collection(model)[String(id)];
-    const stored = json === undefined ? {} : this.parsedRow(model, String(id), json);
-    const refused = this.duplicateOf(model, () => [{id, valueOf: field => (field in data ? data[field] : stored[field])}]);
-    if (refused) process.nextTick(() => callback(refused));
-    else super.save(model, data, options, callback);
+    const stored = this.rowsOf(model).get(String(id));
+    const refused = this.duplicateOf(model, () => [{id, row: {...stored?.row, ...ownAndInherited(data)}}]);
+    if (refused) {
+      process.nextTick(() => callback(refused));
+      return;
+    }
+    super.save(model, data, options, callback);
+    this.rowWritten(model, String(id));
   }
 
   /** All or nothing: refused when any updated row would collide with another row, updated or not. */
   override updateAll(model: string, where: Row | undefined, data: Row, options: object, callback: MemoryCallback): void {
-    const refused = this.duplicateOf(model, () => {
-      const collection = this.collection(model);
-      return this.query(model, {where: where ?? {}}, key => this.parsedRow(model, key, collection[key])).map(row => ({
-        id: this.getIdValue(model, row),
-        valueOf: field => (field in data ? data[field] : row[field]),
-      }));
-    });
-    if (refused) process.nextTick(() => callback(refused));
-    else super.updateAll(model, where, data, options, callback);
+    const matching = this.matchingRows(model, where);
+    const refused = this.duplicateOf(model, () => matching.map(({row}) => ({id: this.getIdValue(model, row), row: {...row, ...data}})));
+    if (refused) {
+      process.nextTick(() => callback(refused));
+      return;
+    }
+    let pending = matching.length;
+    let failed = false;
+    const done = () => this.saveToFile({count: matching.length}, callback);
+    if (pending === 0) done();
+    for (const {row} of matching) {
+      this.updateAttributes(model, this.getIdValue(model, row), data, options, err => {
+        if (failed) return;
+        if (err) {
+          failed = true;
+          callback(err);
+        } else if (--pending === 0) done();
+      });
+    }
   }
 
   override update(model: string, where: Row | undefined, data: Row, options: object, callback: MemoryCallback): void {
@@ -212,21 +292,47 @@ export class DurableMemory extends Memory {
 
   override replaceById(model: string, id: unknown, data: Row, options: object, callback: MemoryCallback): void {
     const refused = this.replacementRefused(model, id, data);
-    if (refused) process.nextTick(() => callback(refused));
-    else super.replaceById(model, id, data, options, callback);
+    if (refused) {
+      process.nextTick(() => callback(refused));
+      return;
+    }
+    super.replaceById(model, id, data, options, callback);
+    this.rowWritten(model, String(id));
   }
 
   /** A replacement of a stored row is checked here; a create is checked by _createSync. */
   override replaceOrCreate(model: string, data: Row, options: object, callback: MemoryCallback): void {
-    const refused = this.replacementRefused(model, this.getIdValue(model, data), data);
-    if (refused) process.nextTick(() => callback(refused));
-    else super.replaceOrCreate(model, data, options, callback);
+    const id = this.getIdValue(model, data);
+    const refused = this.replacementRefused(model, id, data);
+    if (refused) {
+      process.nextTick(() => callback(refused));
+      return;
+    }
+    super.replaceOrCreate(model, data, options, callback);
+    this.rowWritten(model, String(id));
+  }
+
+  override destroy(model: string, id: unknown, options: object, callback: MemoryCallback): void {
+    super.destroy(model, id, options, callback);
+    this.rowWritten(model, String(id));
+  }
+
+  /** The rows matching `where` (all without one) found from the indexes, not by parsing every row. */
+  override destroyAll(model: string, where: Row | undefined, options: object, callback: MemoryCallback): void {
+    const collection = this.collection(model);
+    const matching = this.matchingRows(model, where);
+    for (const {key} of matching) {
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
+      delete collection[key];
+      this.rowWritten(model, key);
+    }
+    this.saveToFile({count: matching.length}, callback);
   }
 
   private replacementRefused(model: string, id: unknown, data: Row): Error | undefined {
     // No stored row: nothing is replaced, and the stock connector answers as it does.
-    if (this.collection(model)[String(id)] === undefined) return undefined;
-    return this.duplicateOf(model, () => [{id, valueOf: field => data[field]}]);
+    if (this.rowsOf(model).get(String(id)) === undefined) return undefined;
+    return this.duplicateOf(model, () => [{id, row: data}]);
   }
 
   /**
@@ -235,101 +341,156 @@ export class DurableMemory extends Memory {
    * rows; undefined when they break none. A missing field counts as null, as
    * on MongoDB. `changes` is asked for only when the model has unique indexes.
    */
-  private duplicateOf(model: string, changes: () => RowChange[]): Error | undefined {
-    const indexes = uniqueIndexes(this._models[model]?.settings.indexes);
-    if (indexes.length === 0) return undefined;
-    const changed = changes();
+  private duplicateOf(model: string, changes: () => Array<{id: unknown; row: Row}>): Error | undefined {
+    const unique = uniqueIndexes(this._models[model]?.settings.indexes);
+    if (unique.length === 0) return undefined;
+    const rows = this.rowsOf(model);
+    // Each row as it would be stored, typed as stored rows are.
+    const changed = changes().map(({id, row}) => ({id, row: this.fromDb(model, JSON.stringify(row))}));
     const replaced = new Set(changed.flatMap(({id}) => (id === undefined ? [] : [String(id)])));
-    const collection = this.collection(model);
-    for (const {name, fields} of indexes) {
-      const taken = new Set<string>();
-      for (const key of Object.keys(collection)) {
-        if (replaced.has(key)) continue;
-        const row = this.parsedRow(model, key, collection[key]);
-        taken.add(indexKey(fields, field => row[field]));
-      }
-      for (const {valueOf} of changed) {
-        const key = indexKey(fields, valueOf);
-        if (taken.has(key)) return duplicateKeyError(model, name, Object.fromEntries(fields.map(field => [field, valueOf(field) ?? null])));
-        taken.add(key);
+    for (const {name, fields} of unique) {
+      const index = rows.index(name)!;
+      const claimed = new Set<string>();
+      for (const {row} of changed) {
+        const values = fields.map(field => row[field] ?? null);
+        const key = JSON.stringify(values);
+        const [from, to] = index.range(values);
+        let taken = claimed.has(key);
+        for (let position = from; !taken && position < to; position++) taken = !replaced.has(index.at(position).key);
+        if (taken) return duplicateKeyError(model, name, Object.fromEntries(fields.map((field, i) => [field, values[i]])));
+        claimed.add(key);
       }
     }
     return undefined;
   }
 
-  /**
-   * The stock count parses every stored row of the model for each count, a
-   * list's total included: this one matches the rows parsed once per stored
-   * version, with the filter queries use.
-   */
-  override count(
-    model: string,
-    where: Row | undefined,
-    options: Record<string, unknown> | undefined,
-    callback: (err: Error | null, count?: number) => void,
-  ): void {
-    const count = this.matchingRows(model, where).length;
-    process.nextTick(() => callback(null, count));
-  }
-
-  private query(model: string, filter: MemoryFilter, answer: (key: string) => Row): Row[] {
-    const rows = this.matchingRows(model, filter.where);
-    const sortKeys = parseOrder(filter.order ?? this.idNames(model));
-    if (sortKeys.length > 0) rows.sort((a, b) => compareRows(a.row, b.row, sortKeys));
+  private query(model: string, filter: MemoryFilter, answer: (entry: StoredRow) => Row): Row[] {
+    const rows = this.rowsOf(model);
+    const order = parseOrder(filter.order ?? this.idNames(model));
     // A zero skip or limit counts as none, as in the stock connector.
     // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
     const skip = filter.skip || filter.offset || 0;
     // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
-    const limit = filter.limit || rows.length;
-    const answered = rows.slice(skip, skip + limit).map(({key}) => answer(key));
+    const limit = filter.limit || undefined;
+    const found = findRows(rows, {where: filter.where, order, skip, limit}) ?? this.sortedScan(model, filter.where, order, skip, limit);
+    const answered = found.map(answer);
     return filter.fields ? answered.map(selectFields(filter.fields)) : answered;
   }
 
-  /** The rows matching the where clause, with their keys in the collection, in stored order. */
-  private matchingRows(model: string, where: Row | undefined): Array<{key: string; row: Row}> {
-    const collection = this.collection(model);
-    const id = lookedUpId(where, this.idNames(model));
-    const keys = id === undefined ? Object.keys(collection) : id in collection ? [id] : [];
+  /**
+   * An order the indexes cannot serve (no id key to break ties): every row
+   * tested, and sorted as the stock connector sorts, ties in stored order.
+   */
+  private sortedScan(model: string, where: Row | undefined, order: SortKey[], skip: number, limit?: number): StoredRow[] {
+    const matching = this.matchingRows(model, where);
+    if (order.length > 0) matching.sort((a, b) => compareRows(a.row, b.row, order));
+    return matching.slice(skip, limit === undefined ? undefined : skip + limit);
+  }
+
+  /** The rows matching the where clause, in stored order. */
+  private matchingRows(model: string, where: Row | undefined): StoredRow[] {
+    const rows = this.rowsOf(model);
     const matches = where ? compileWhere(where) : () => true;
-    const rows: Array<{key: string; row: Row}> = [];
-    for (const key of keys) {
-      const row = this.parsedRow(model, key, collection[key]);
-      if (matches(row)) rows.push({key, row});
+    const keys = Object.keys(this.collection(model));
+    return keys.flatMap(key => {
+      const entry = rows.get(key)!;
+      return matches(entry.row) ? [entry] : [];
+    });
+  }
+
+  private rowsOf(model: string): ModelRows {
+    let rows = this.modelRows.get(model);
+    if (!rows) {
+      const collection = this.collection(model) ?? {};
+      const entries = Object.keys(collection).map(key => this.entryOf(model, key, collection[key]));
+      rows = new ModelRows(this.idNames(model)[0], ...this.indexDefinitions(model), entries);
+      this.modelRows.set(model, rows);
     }
-    if (id === undefined) this.forgetRemovedRows(model, collection, keys.length);
     return rows;
   }
 
-  private parsedRow(model: string, key: string, json: string): Row {
-    return this.cachedRow(model, key, json).row;
-  }
-
-  private storedRow(model: string, key: string, json: string): Row {
-    const cached = this.cachedRow(model, key, json);
-    cached.stored ??= deepFreeze(JSON.parse(json) as Row);
-    return cached.stored;
-  }
-
-  private cachedRow(model: string, key: string, json: string): ParsedRow {
-    let rows = this.parsedRows.get(model);
-    if (!rows) this.parsedRows.set(model, (rows = new Map()));
-    let cached = rows.get(key);
-    if (cached?.json !== json) {
-      cached = {json, row: deepFreeze(this.fromDb(model, json))};
-      rows.set(key, cached);
+  /** The model's property types that indexes look up, and its indexes (empty). */
+  private indexDefinitions(model: string): [Map<string, ValueType>, SortedIndex[]] {
+    const {properties, settings} = this._models[model];
+    const idName = this.idNames(model)[0];
+    const types = new Map<string, ValueType>();
+    const arrays = new Set<string>();
+    for (const [field, property] of Object.entries(properties as Record<string, PropertyDefinition>)) {
+      const typed = valueTypeOf(property);
+      if (typed) types.set(field, typed.type);
+      if (typed?.array) arrays.add(field);
     }
-    return cached;
+    const indexes = [new SortedIndex(PRIMARY_INDEX, [{field: idName, direction: 1}], idName)];
+    for (const [name, declared] of Object.entries((settings.indexes ?? {}) as Record<string, IndexDeclaration>)) {
+      const keys = Object.entries(declared.keys ?? {}).map(([field, direction]): IndexKey => ({field, direction: direction === -1 ? -1 : 1}));
+      if (keys.length === 0) continue;
+      indexes.push(new SortedIndex(name, keys, idName, keys.find(({field}) => arrays.has(field))?.field));
+    }
+    return [types, indexes];
   }
 
-  private forgetRemovedRows(model: string, collection: Record<string, string>, stored: number): void {
-    const rows = this.parsedRows.get(model);
-    if (!rows || rows.size <= stored) return;
-    for (const key of rows.keys()) if (!(key in collection)) rows.delete(key);
+  private entryOf(model: string, key: string, json: string): StoredRow {
+    return {key, json, row: deepFreeze(this.fromDb(model, json))};
+  }
+
+  /** The collection's row `key` was written or removed: its rows and indexes follow. */
+  private rowWritten(model: string, key: string): void {
+    const rows = this.modelRows.get(model);
+    // Not made yet: made from the collection when first used.
+    if (!rows) return;
+    const json = this.collection(model)?.[key];
+    const previous = rows.get(key);
+    if (previous?.json === json) return;
+    if (previous) rows.remove(previous);
+    if (json !== undefined) rows.add(this.entryOf(model, key, json));
   }
 }
 
 /** The `all()` option asking for the store's own frozen rows as stored instead of copies. */
 export const SHARED_ROWS = 'sharedRows';
+
+/** A row for shared readers: its dates as the ISO strings they serialise to; the typed row itself when it has none. */
+function storedRow(entry: StoredRow): Row {
+  if (!entry.stored) {
+    const hasDates = Object.values(entry.row).some(value => value instanceof Date);
+    entry.stored = hasDates
+      ? Object.freeze(Object.fromEntries(Object.entries(entry.row).map(([field, value]) => [field, value instanceof Date ? value.toJSON() : value])))
+      : entry.row;
+  }
+  return entry.stored;
+}
+
+/** What an index looks up in a property: the type of its values, or of its elements (`array`). */
+function valueTypeOf({type, jsonSchema}: PropertyDefinition): {type: ValueType; array: boolean} | undefined {
+  const scalar = (declared: unknown): ValueType | undefined => {
+    switch (declared) {
+      case String:
+      case 'string':
+        return 'string';
+      case Number:
+      case 'number':
+        return 'number';
+      case Boolean:
+      case 'boolean':
+        return 'boolean';
+      case Date:
+        return 'date';
+      default:
+        return undefined;
+    }
+  };
+  if (Array.isArray(type)) {
+    const element = scalar(type[0]);
+    return element && {type: element, array: true};
+  }
+  // Arrays declared as `any` with their JSON schema (the juggler then leaves them as they are).
+  if (jsonSchema?.type === 'array') {
+    const element = scalar(jsonSchema.items?.type);
+    return element && {type: element, array: true};
+  }
+  const value = scalar(type);
+  return value && {type: value, array: false};
+}
 
 /** The unique indexes of `indexes: {name: {keys, options: {unique: true}}}` in model settings, with their fields. */
 function uniqueIndexes(declared: unknown): Array<{name: string; fields: string[]}> {
@@ -338,104 +499,18 @@ function uniqueIndexes(declared: unknown): Array<{name: string; fields: string[]
     .map(([name, index]) => ({name, fields: Object.keys(index.keys!)}));
 }
 
-/** The values of an index's fields as one comparable string: dates as their ISO text, whether stored or given. */
-function indexKey(fields: string[], valueOf: (field: string) => unknown): string {
-  return JSON.stringify(fields.map(field => valueOf(field) ?? null));
+/** The properties an update's data gives, its prototype's included (updateAttributes hands a data object inheriting them). */
+function ownAndInherited(data: Row): Row {
+  const all: Row = {};
+  // eslint-disable-next-line guard-for-in
+  for (const field in data) all[field] = data[field];
+  return all;
 }
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const nested of Object.values(value)) deepFreeze(nested);
-  }
-  return value;
-}
-
-/**
- * The stock filter for a where clause, with its and/or clauses compiled once
- * per query instead of once per row and clause (the stock filter builds
- * them anew for each row). Each other condition is the stock one's.
- */
-function compileWhere(where: Row): (row: Row) => boolean {
-  if (typeof where !== 'object' || where === null) return applyFilter({where});
-  const conditions = Object.entries(where).map(([key, condition]): ((row: Row) => boolean) => {
-    if ((key === 'and' || key === 'or') && Array.isArray(condition)) {
-      const clauses = (condition as Row[]).map(compileWhere);
-      return key === 'and' ? row => clauses.every(clause => clause(row)) : row => clauses.some(clause => clause(row));
-    }
-    return compileCondition(key, condition);
-  });
-  return row => conditions.every(condition => condition(row));
-}
-
-/**
- * The stock filter for one condition. The conditions of access filters (a
- * property equal to a value, null or listed in `inq`) are tested on the
- * property directly, as the stock filter tests them but without splitting
- * the key and walking the path for each row: most of a count's time over
- * thousands of rows. Array properties, matched element by element, and
- * every other condition go to the stock filter.
- */
-function compileCondition(key: string, condition: unknown): (row: Row) => boolean {
-  const stock = applyFilter({where: {[key]: condition}});
-  const test = key.includes('.') ? undefined : valueTest(condition);
-  if (!test) return stock;
-  return row => {
-    const value = row[key];
-    return Array.isArray(value) ? stock(row) : test(value);
-  };
-}
-
-/** The stock filter's test of a value against a condition, for the conditions it is written for here. */
-function valueTest(condition: unknown): ((value: unknown) => boolean) | undefined {
-  // The stock filter compares with == too.
-  /* eslint-disable eqeqeq */
-  if (condition === null || condition === undefined) return value => value == null;
-  if (typeof condition === 'string' || typeof condition === 'number' || typeof condition === 'boolean') return value => condition == value;
-  const listed = (condition as {inq?: unknown}).inq;
-  if (Object.keys(condition).length !== 1 || !Array.isArray(listed)) return undefined;
-  // A string equals (==) only the same string among strings.
-  const strings = listed.every(item => typeof item === 'string') ? new Set<unknown>(listed) : undefined;
-  return value => (strings && typeof value === 'string' ? strings.has(value) : listed.some(item => item == value));
-  /* eslint-enable eqeqeq */
-}
-
-/** The id a where clause of the form {id: value} looks up, as the collection's key. */
-function lookedUpId(where: Row | undefined, idNames: string[]): string | undefined {
-  if (!where || idNames.length !== 1) return undefined;
-  const keys = Object.keys(where);
-  if (keys.length !== 1 || keys[0] !== idNames[0]) return undefined;
-  const value = where[keys[0]];
-  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
-}
-
-/** `'name DESC'`-style order clauses, as the stock connector reads them. */
-function parseOrder(order: string | string[]): SortKey[] {
-  return (typeof order === 'string' ? [order] : order).map(clause => {
-    const direction = /\s+(A|DE)SC$/i.exec(clause);
-    return {
-      keyPath: clause.replace(/\s+(A|DE)SC/i, '').split('.'),
-      direction: direction?.[1].toLowerCase() === 'de' ? -1 : 1,
-    };
-  });
-}
-
-/** The stock connector's comparison: an undefined value sorts before any defined one. */
-function compareRows(a: Row, b: Row, sortKeys: SortKey[]): number {
-  for (const {keyPath, direction} of sortKeys) {
-    const left = valueAt(a, keyPath) as string | number;
-    const right = valueAt(b, keyPath) as string | number;
-    if ((right === undefined && left !== undefined) || left > right) return direction;
-    if ((left === undefined && right !== undefined) || left < right) return -direction;
-  }
-  return 0;
-}
-
-function valueAt(row: Row, keyPath: string[]): unknown {
-  let value: unknown = row;
-  for (const key of keyPath) {
-    value = (value as Row)[key];
-    if (value === null || value === undefined) return value;
   }
   return value;
 }
@@ -502,9 +577,7 @@ class SnapshotQueue {
    */
   private undo(err: NodeJS.ErrnoException): Error {
     if (this.saved !== undefined) {
-      const {ids, models} = JSON.parse(this.saved) as {ids: DurableMemory['ids']; models: DurableMemory['cache']};
-      this.connector.ids = ids;
-      this.connector.cache = models;
+      this.connector.restore(JSON.parse(this.saved) as {ids: DurableMemory['ids']; models: DurableMemory['cache']});
     }
     const failure = peerError('database', new HttpErrors.ServiceUnavailable(
       `Storage unavailable: the API's database in DATA_DIR could not be saved (${err.code ?? err.message}); ` +

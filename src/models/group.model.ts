@@ -11,7 +11,13 @@ import {EMAIL_PATTERN, NAME_PATTERN} from '../validation';
     strict: true,
     strictObjectIDCoercion: true,
     hiddenProperties: ['nameKey'],
-    indexes: {uniqueName: {keys: {owner: 1, nameKey: 1}, options: {unique: true}}},
+    indexes: {
+      uniqueName: {keys: {owner: 1, nameKey: 1}, options: {unique: true}},
+      // The list's: groups of an owner, groups of a member (also whose grants reach a caller), all, in its order (name, then id).
+      listByOwner: {keys: {owner: 1, name: 1, _id: 1}},
+      listByMember: {keys: {members: 1, name: 1, _id: 1}},
+      listAll: {keys: {name: 1, _id: 1}},
+    },
   },
 })
 export class Group extends Entity {

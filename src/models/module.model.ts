@@ -35,7 +35,13 @@ export const LUA_CALLS_MAX = 200;
   settings: {
     strict: true,
     strictObjectIDCoercion: true,
-    indexes: {uniqueLiveModule: {keys: {owner: 1, name: 1, version: 1, deletedAt: 1}, options: {unique: true}}},
+    indexes: {
+      uniqueLiveModule: {keys: {owner: 1, name: 1, version: 1, deletedAt: 1}, options: {unique: true}},
+      // The list's: live modules of an owner, featured ones, and all live ones, in its order (name, version, then id).
+      listByOwner: {keys: {owner: 1, deletedAt: 1, name: 1, version: 1, _id: 1}},
+      listFeatured: {keys: {featured: 1, deletedAt: 1, name: 1, version: 1, _id: 1}},
+      listAll: {keys: {deletedAt: 1, name: 1, version: 1, _id: 1}},
+    },
   },
 })
 export class Module extends MountedResource {

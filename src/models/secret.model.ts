@@ -10,7 +10,18 @@ export type SecretType = (typeof SECRET_TYPES)[number];
  * written, `deleting` while being removed: such records are hidden and
  * cleaned up if the API stopped half-way).
  */
-@model({settings: {strict: true, strictObjectIDCoercion: true, hiddenProperties: ['state']}})
+@model({
+  settings: {
+    strict: true,
+    strictObjectIDCoercion: true,
+    hiddenProperties: ['state'],
+    // The list's: ready secrets of an owner, and all ready ones, in its order (name, then id).
+    indexes: {
+      listByOwner: {keys: {owner: 1, state: 1, secretName: 1, _id: 1}},
+      listAll: {keys: {state: 1, secretName: 1, _id: 1}},
+    },
+  },
+})
 export class Secret extends Entity {
   @property({type: 'string', id: true, defaultFn: 'uuidv4'})
   _id?: string;

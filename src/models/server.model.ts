@@ -10,9 +10,11 @@ export type ServerStatus = (typeof SERVER_STATUSES)[number];
     strictObjectIDCoercion: true,
     // The name is the JupyterHub named server's: one per owner's hub account.
     indexes: {
-      byOwner: {keys: {owner: 1}},
       byStatus: {keys: {status: 1}},
       uniqueName: {keys: {owner: 1, name: 1}, options: {unique: true}},
+      // The list's: servers of an owner (also their other lookups by owner), and all, in its order (oldest first, then id).
+      listByOwner: {keys: {owner: 1, createdAt: 1, _id: 1}},
+      listAll: {keys: {createdAt: 1, _id: 1}},
     },
   },
 })

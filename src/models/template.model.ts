@@ -18,7 +18,13 @@ const ID_LIST = {type: 'array' as const, maxItems: 100, items: {type: 'string' a
     strictObjectIDCoercion: true,
     hiddenProperties: ['implicit'],
     // Its servers' names start with serverName: two templates of one creator sharing it would share server names.
-    indexes: {uniqueServerName: {keys: {creator: 1, serverName: 1}, options: {unique: true}}},
+    indexes: {
+      uniqueServerName: {keys: {creator: 1, serverName: 1}, options: {unique: true}},
+      // The list's: templates of a creator, public ones, and all, in its order (newest first, then id).
+      listByCreator: {keys: {creator: 1, timestamp: -1, _id: 1}},
+      listPublic: {keys: {public: 1, timestamp: -1, _id: 1}},
+      listAll: {keys: {timestamp: -1, _id: 1}},
+    },
   },
 })
 export class Template extends Entity {

@@ -2,6 +2,7 @@ import {Count, DataObject, DefaultCrudRepository, Entity, Filter, Options, Where
 import type {Page, PageOf} from '../models/page';
 import type {Plain} from '../models/plain';
 import {conflictFromDuplicateKey} from '../utils/duplicate-key.util';
+import {invalidCursor} from '../services/pagination.service';
 import {countPlain, findPlain, findPlainById} from './plain-find';
 
 /**
@@ -26,18 +27,50 @@ export class PlainCrudRepository<T extends Entity, ID> extends DefaultCrudReposi
   /**
    * One page of the rows matching `where` in `order`, read by the store
    * (skip and limit in the query, so only the page's rows are read out),
-   * with how many match in all when the page is counted. Ties are broken by
-   * id: with a total order, consecutive pages neither overlap nor skip a row.
+   * with how many match in all when the page is counted, and then the sort
+   * key of its last row when rows follow it (one row more is read to know).
+   * Ties are broken by id: with a total order, consecutive pages neither
+   * overlap nor skip a row, and a page that starts after a sort key
+   * (`page.after`, a keyset condition in the where clause) starts at the
+   * same row whatever was created or deleted before it.
    */
   async findPage(where: Where<T>, order: string[], page: Page): Promise<PageOf<Plain<T>>> {
     const idName = this.entityClass.getIdProperties()[0];
-    const [items, total] = await Promise.all([
-      findPlain(this, {where, order: [...order, `${idName} ASC`], skip: page.offset, limit: page.limit}),
+    const sort = [...order, `${idName} ASC`];
+    const keys = sort.map(clause => {
+      const [field, direction] = clause.split(/\s+/);
+      return {field, descending: direction?.toUpperCase() === 'DESC'};
+    });
+    const paged = page.after ? ({and: [where, this.keysetAfter(keys, page.after)]} as Where<T>) : where;
+    const [rows, total] = await Promise.all([
+      findPlain(this, {where: paged, order: sort, skip: page.offset, limit: page.limit + (page.counted ? 1 : 0)}),
       page.counted ? countPlain(this, where) : undefined,
     ]);
-    return {items, total};
+    const items = rows.slice(0, page.limit);
+    const last = items[items.length - 1] as Record<string, unknown> | undefined;
+    const next = last && rows.length > page.limit ? keys.map(({field}) => last[field] ?? null) : undefined;
+    return {items, total, next};
   }
 
+  /**
+   * The rows after the sort key `after` in the order of `keys`: a greater
+   * first key, or an equal one and a greater second key, and so on. Null
+   * and missing values come first, as both stores sort them. 400 when
+   * `after` does not fit the keys (from another list, or made up).
+   */
+  private keysetAfter(keys: Array<{field: string; descending: boolean}>, after: unknown[]): Where<T> {
+    const {properties} = this.entityClass.definition;
+    if (after.length !== keys.length) throw invalidCursor();
+    const values = keys.map(({field}, i) => typedCursorValue(after[i], properties[field]?.type));
+    const branches = keys.flatMap(({field, descending}, i) => {
+      const value = values[i];
+      let later: object | undefined;
+      if (!descending) later = {[field]: value === null ? {neq: null} : {gt: value}};
+      else if (value !== null) later = {or: [{[field]: {lt: value}}, {[field]: null}]};
+      return later ? [{and: [...keys.slice(0, i).map((key, j) => ({[key.field]: values[j]})), later]}] : [];
+    });
+    return {or: branches} as Where<T>;
+  }
   override create(entity: DataObject<T>, options?: Options): Promise<T> {
     return this.unique(super.create(entity, options));
   }
@@ -60,4 +93,13 @@ export class PlainCrudRepository<T extends Entity, ID> extends DefaultCrudReposi
       throw conflictFromDuplicateKey(err, name, settings.indexes);
     });
   }
+}
+
+/** A cursor's value as the property holds it (dates as Date); 400 when it is not of the property's type. */
+function typedCursorValue(value: unknown, type: unknown): unknown {
+  if (value === null) return null;
+  const expected = typeof type === 'string' ? type.toLowerCase() : typeof type === 'function' ? type.name.toLowerCase() : undefined;
+  if (expected === 'date' && typeof value === 'string' && !Number.isNaN(Date.parse(value))) return new Date(value);
+  if (expected !== 'date' && typeof value === expected) return value;
+  throw invalidCursor();
 }

@@ -14,13 +14,17 @@ declare module 'loopback-datasource-juggler/lib/connectors/memory' {
     parseAndLoad(data: string | undefined, callback: (err?: Error) => void): void;
     connect(callback: (err?: Error) => void): void;
     setupFileQueue(): {push(task: FileTask): void};
-    collection(model: string): Record<string, string>;
+    collection(model: string, value?: Record<string, string>): Record<string, string>;
     idNames(model: string): string[];
     fromDb(model: string, data: string): Record<string, unknown>;
-    _models: Record<string, {settings: {indexes?: unknown}}>;
+    _models: Record<string, {settings: {indexes?: unknown}; properties: Record<string, unknown>}>;
     getIdValue(model: string, data: object): unknown;
     _createSync(model: string, data: Record<string, unknown>, callback: (err: Error | null, id?: unknown) => void): void;
     save(model: string, data: Record<string, unknown>, options: object, callback: MemoryCallback): void;
+    saveToFile(result: unknown, callback: MemoryCallback): void;
+    updateAttributes(model: string, id: unknown, data: Record<string, unknown>, options: object, callback: MemoryCallback): void;
+    destroy(model: string, id: unknown, options: object, callback: MemoryCallback): void;
+    destroyAll(model: string, where: Record<string, unknown> | undefined, options: object, callback: MemoryCallback): void;
     update(model: string, where: Record<string, unknown> | undefined, data: Record<string, unknown>, options: object, callback: MemoryCallback): void;
     updateAll(model: string, where: Record<string, unknown> | undefined, data: Record<string, unknown>, options: object, callback: MemoryCallback): void;
     replaceById(model: string, id: unknown, data: Record<string, unknown>, options: object, callback: MemoryCallback): void;
@@ -50,7 +54,7 @@ declare module 'loopback-datasource-juggler/lib/connectors/memory' {
     limit?: number;
     include?: unknown;
   }
-  export function applyFilter(filter: {where: Record<string, unknown>}): (row: object) => boolean;
+  export function applyFilter(filter: {where: unknown}): (row: object) => boolean;
 }
 declare module 'loopback-datasource-juggler/lib/geo' {
   export function nearFilter(where: unknown): false | object[];
