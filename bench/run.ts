@@ -21,8 +21,8 @@ const ROUTE_FILTER = new RegExp(process.env.BENCH_ROUTES ?? '.');
 const CONNECTIONS = 10;
 const ROOT = path.resolve(__dirname, '../..');
 const BENCH_USER = 'bench@lab.org';
-/** Datasets of the bench user in the large store, written into its file before that API starts. */
-const LARGE_STORE_DATASETS = 10_000;
+/** Datasets of the bench user in each large store, written into its file before that store's API starts. */
+const LARGE_STORES = [10_000, 100_000];
 
 interface LargeStoreRoute {
   label: string;
@@ -30,11 +30,13 @@ interface LargeStoreRoute {
   accept?: string;
 }
 
-/** First pages of the large store's dataset list, as a plain array and as the envelope, whose total counts every readable row. */
-const LARGE_STORE_ROUTES: LargeStoreRoute[] = [
-  {label: `GET /datasets?limit=50 (${LARGE_STORE_DATASETS} datasets)`, route: '/datasets?limit=50'},
-  {label: `GET /datasets?limit=50 envelope (${LARGE_STORE_DATASETS} datasets)`, route: '/datasets?limit=50', accept: PAGINATION_MEDIA_TYPE},
-];
+/** First pages of a large store's dataset list, as a plain array and as the envelope, whose total counts every readable row. */
+function largeStoreRoutes(datasets: number): LargeStoreRoute[] {
+  return [
+    {label: `GET /datasets?limit=50 (${datasets} datasets)`, route: '/datasets?limit=50'},
+    {label: `GET /datasets?limit=50 envelope (${datasets} datasets)`, route: '/datasets?limit=50', accept: PAGINATION_MEDIA_TYPE},
+  ];
+}
 
 interface Measurement {
   route: string;
@@ -168,7 +170,7 @@ async function main(): Promise<void> {
     peakRssMb = await peakRss(api.pid!);
     api.kill('SIGTERM');
     reference.kill('SIGTERM');
-    results.push(...(await measureLargeStore(provider, token, largeStorePort)));
+    for (const datasets of LARGE_STORES) results.push(...(await measureLargeStore(provider, token, largeStorePort, datasets)));
   } finally {
     api.kill('SIGTERM');
     reference?.kill('SIGTERM');
@@ -229,13 +231,13 @@ async function startReference(
 }
 
 /**
- * The large-store routes against an API whose store holds
- * LARGE_STORE_DATASETS datasets of the bench user. Creating them through the
- * API would rewrite the whole store file for each: the API writes one, and
- * its row is copied in the store file while the API is stopped.
+ * The large-store routes against an API whose store holds `datasets`
+ * datasets of the bench user. Creating them through the API would rewrite
+ * the whole store file for each: the API writes one, and its row is copied
+ * in the store file while the API is stopped.
  */
-async function measureLargeStore(provider: TestIdentityProvider, token: string, port: number): Promise<Measurement[]> {
-  const routes = LARGE_STORE_ROUTES.filter(r => ROUTE_FILTER.test(r.label));
+async function measureLargeStore(provider: TestIdentityProvider, token: string, port: number, datasets: number): Promise<Measurement[]> {
+  const routes = largeStoreRoutes(datasets).filter(r => ROUTE_FILTER.test(r.label));
   if (routes.length === 0) return [];
   const dataDir = await temporaryFolder('bench-large');
   const seeding = await startApi(port, provider, dataDir);
@@ -245,7 +247,7 @@ async function measureLargeStore(provider: TestIdentityProvider, token: string, 
   const store = JSON.parse(await fs.readFile(file, 'utf8')) as {ids: Record<string, number>; models: Record<string, Record<string, string>>};
   const [row] = Object.values(store.models.Dataset).map(json => JSON.parse(json) as object);
   store.models.Dataset = {};
-  for (let i = 0; i < LARGE_STORE_DATASETS; i++) {
+  for (let i = 0; i < datasets; i++) {
     const _id = randomUUID();
     store.models.Dataset[_id] = JSON.stringify({...row, _id, name: `Bench ${i}`});
   }

@@ -391,7 +391,8 @@ export class DurableMemory extends Memory {
   private matchingRows(model: string, where: Row | undefined): StoredRow[] {
     const rows = this.rowsOf(model);
     const matches = where ? compileWhere(where) : () => true;
-    const keys = Object.keys(this.collection(model));
+    // A model the loaded file has no rows of has no collection until its first write.
+    const keys = Object.keys(this.collection(model) ?? {});
     return keys.flatMap(key => {
       const entry = rows.get(key)!;
       return matches(entry.row) ? [entry] : [];

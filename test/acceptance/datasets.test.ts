@@ -161,12 +161,8 @@ describe('Datasets', () => {
         .query({limit: 2})
         .set('Accept', 'application/jupyterhub-pagination+json')
         .expect(200);
-      expect(first.body._pagination).to.deepEqual({
-        offset: 0,
-        limit: 2,
-        total: 5,
-        next: {offset: 2, limit: 2, url: '/datasets?limit=2&offset=2'},
-      });
+      expect(first.body._pagination).to.containDeep({offset: 0, limit: 2, total: 5, next: {offset: 2, limit: 2}});
+      expect(first.body._pagination.next.url).to.match(/^\/datasets\?limit=2&after=[\w-]+$/);
       const last = await lister
         .get('/datasets')
         .query({offset: 4, limit: 2})

@@ -72,12 +72,17 @@ describe('List pages', () => {
 
       const envelope = await reader.get(path).query({offset: 1, limit: 2}).set('Accept', PAGINATION_MEDIA_TYPE).expect(200);
       expect(envelope.body.items).to.deepEqual(full.slice(1, 3));
-      expect(envelope.body._pagination).to.deepEqual({
-        offset: 1,
-        limit: 2,
-        total: full.length,
-        next: 3 < full.length ? {offset: 3, limit: 2, url: `${path}?offset=3&limit=2`} : null,
-      });
+      const {next, ...position} = envelope.body._pagination;
+      expect(position).to.deepEqual({offset: 1, limit: 2, total: full.length});
+      if (full.length <= 3) expect(next).to.be.null();
+      else {
+        // The next page after the last row of this one: by its cursor, and at the offset it is at.
+        expect(next).to.containDeep({offset: 3, limit: 2});
+        expect(next.url).to.match(new RegExp(`^${path}\\?limit=2&after=[\\w-]+$`));
+        const followed = await reader.get(next.url).set('Accept', PAGINATION_MEDIA_TYPE).expect(200);
+        expect(followed.body.items).to.deepEqual(full.slice(3, 5));
+        expect(followed.body._pagination).to.containDeep({offset: 3, limit: 2, total: full.length});
+      }
 
       const admin = await world.as('admin');
       const all: Item[] = (await admin.get(path).query({limit: 1000}).expect(200)).body;
@@ -92,6 +97,69 @@ describe('List pages', () => {
     const reader = await world.as('group');
     const {body} = await reader.get('/datasets').query({limit: 1}).set('Accept', PAGINATION_MEDIA_TYPE).expect(200);
     expect(body._pagination.total).to.equal(seeded.length);
+  });
+
+  describe('while others create and delete', () => {
+    const ORG = 'paging.org';
+    let writer: Awaited<ReturnType<ApiWorld['as']>>;
+    let reader: Awaited<ReturnType<ApiWorld['as']>>;
+
+    before(async () => {
+      writer = await world.as(`writer@${ORG}`);
+      reader = await world.as(`reader@${ORG}`);
+    });
+
+    /** A dataset of the writer that everyone at the organisation reads. */
+    const shared = async (name: string): Promise<string> => {
+      const {body} = await writer.post('/datasets').send({name}).expect(200);
+      await writer.post(`/datasets/${body._id}/share`).send({relation: 'read', orgArray: [ORG]}).expect(200);
+      return body._id;
+    };
+    const names = async () =>
+      new Map(((await reader.get('/datasets').query({limit: 1000}).expect(200)).body as Array<{_id: string; name: string}>).map(d => [d._id, d.name]));
+
+    it('a reader following next.url sees no row twice, and every row that stayed once, in list order', async () => {
+      const stayed: string[] = [];
+      const removable: string[] = [];
+      for (let i = 0; i < 12; i++) stayed.push(await shared(`m-${String(i).padStart(2, '0')}`));
+      for (let i = 0; i < 6; i++) removable.push(await shared(`m-${String(i).padStart(2, '0')}-gone`));
+      const seen: string[] = [];
+      let url: string | undefined = '/datasets?limit=3';
+      for (let round = 0; url; round++) {
+        const page: {body: {items: Item[]; _pagination: {next: {url: string} | null}}} = await reader
+          .get(url)
+          .set('Accept', PAGINATION_MEDIA_TYPE)
+          .expect(200);
+        seen.push(...ids(page.body.items));
+        // Between two pages: rows created before and after the reader's place, rows it saw and rows it has not seen deleted.
+        await shared(`a-${round}`);
+        await shared(`z-${round}`);
+        const gone = removable.shift();
+        if (gone) await writer.delete(`/datasets/${gone}`).expect(204);
+        url = page.body._pagination.next?.url;
+      }
+      expect(new Set(seen).size).to.equal(seen.length);
+      expect(seen).to.containDeep(stayed);
+      const named = await names();
+      const order = seen.filter(id => named.has(id)).map(id => [named.get(id)!, id].join('\u0000'));
+      expect(order).to.deepEqual([...order].sort());
+    });
+
+    it('offset pages move when rows are created before them: the last row of one page is the first of the next', async () => {
+      const first = await reader.get('/datasets').query({offset: 0, limit: 3}).expect(200);
+      await shared('0-sorts-first');
+      const second = await reader.get('/datasets').query({offset: 3, limit: 3}).expect(200);
+      expect(second.body[0]).to.deepEqual(first.body[2]);
+    });
+
+    it('refuses an `after` that is not a cursor of the list with 400', async () => {
+      const modules = await reader.get('/modules').query({limit: 1}).set('Accept', PAGINATION_MEDIA_TYPE).expect(200);
+      const fromModules = new URL(modules.body._pagination.next.url, 'http://x').searchParams.get('after');
+      for (const after of ['not a cursor', Buffer.from('[-1,"a","b"]').toString('base64url'), Buffer.from('{"o":1}').toString('base64url'), fromModules!]) {
+        const res = await reader.get('/datasets').query({after}).expect(400);
+        expect(res.body.error.message).to.match(/`after` is not a cursor of this list/);
+      }
+    });
   });
 
   describe('in the store', () => {
