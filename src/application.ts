@@ -1,3 +1,5 @@
+// Before the explorer is loaded: see the module.
+import './utils/swagger-ui-folder.util';
 import {
   authenticate,
   AuthenticationBindings,

@@ -9,12 +9,15 @@ import {
   TextBodyParser,
 } from '@loopback/rest';
 import {assertJsonDepth} from '../utils/json-depth.util';
+import {assertAllowedKeys} from '../utils/json-keys.util';
+import {awaitLargeBodyTurn} from '../utils/large-bodies.util';
 
 /**
  * The openBIS ELN's JupyterUtil.js posts the notebook with jQuery's default
  * content type, `application/x-www-form-urlencoded; charset=UTF-8`, and the
  * notebook's JSON as the raw body: read as text (within MAX_BODY_SIZE, in
- * the body's charset) and parsed as JSON, not as a form.
+ * the body's charset) and parsed as JSON, not as a form. Large bodies
+ * wait their turn as JSON bodies do.
  */
 export class ElnNotebookBodyParser implements BodyParser {
   readonly name = 'eln-notebook';
@@ -32,12 +35,17 @@ export class ElnNotebookBodyParser implements BodyParser {
   }
 
   async parse(request: Request): Promise<RequestBody> {
+    await awaitLargeBodyTurn(request);
     const {value} = await this.text.parse(request);
     assertJsonDepth(value as string);
+    let notebook: unknown;
     try {
-      return {value: JSON.parse(value as string)};
+      notebook = JSON.parse(value as string);
     } catch {
       throw new HttpErrors.BadRequest('The ELN form\'s body must be the notebook as JSON');
     }
+    // The keys the JSON body parser refuses.
+    assertAllowedKeys(notebook);
+    return {value: notebook};
   }
 }

@@ -10,6 +10,8 @@ import {compareRows, compileWhere, countRows, findRows, IndexedRows, parseOrder,
 import {IndexKey, SortedIndex, StoredRow} from './sorted-index';
 
 type Row = Record<string, unknown>;
+/** Per model, per changed row, its stored JSON before its first change (undefined: it was not there). */
+type UnsavedRows = Map<string, Map<string, string | undefined>>;
 type PropertyDefinition = {type?: unknown; jsonSchema?: {type?: unknown; items?: {type?: unknown}}};
 
 /**
@@ -76,6 +78,8 @@ const PRIMARY_INDEX = '_id_';
 export class DurableMemory extends Memory {
   /** Per model, its rows and indexes; made from the collection when first used, then kept by every write. */
   private readonly modelRows = new Map<string, ModelRows>();
+  /** The rows changed since the last snapshot was taken: what a snapshot that cannot be saved must undo. */
+  private unsaved: UnsavedRows = new Map();
 
   private lockFile?: string;
   /** Disconnected: the API is stopping, and another process may take DATA_DIR now. */
@@ -169,14 +173,37 @@ export class DurableMemory extends Memory {
   override parseAndLoad(data: string | undefined, callback: (err?: Error) => void): void {
     super.parseAndLoad(data, err => {
       this.modelRows.clear();
+      this.unsaved = new Map();
       callback(err);
     });
   }
 
-  /** Every collection back to a snapshot's (a save that failed is undone). */
-  restore({ids, models}: {ids: Memory['ids']; models: Memory['cache']}): void {
+  /** The rows changed since the last call (for the snapshot being taken); later changes are collected anew. */
+  takeUnsaved(): UnsavedRows {
+    const taken = this.unsaved;
+    this.unsaved = new Map();
+    return taken;
+  }
+
+  /**
+   * Back to the last snapshot on disk, when the next one could not be
+   * saved: every row changed since (those `taken` for that snapshot, and
+   * those changed while it was being written) as it was then, and the ids.
+   */
+  undoUnsaved(ids: Memory['ids'], taken: UnsavedRows): void {
+    // The earlier value of a row changed in both is the one on disk: applied last.
+    for (const changes of [this.unsaved, taken]) {
+      for (const [model, rows] of changes) {
+        const collection = this.collection(model);
+        for (const [key, before] of rows) {
+          // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
+          if (before === undefined) delete collection[key];
+          else collection[key] = before;
+        }
+      }
+    }
     this.ids = ids;
-    this.cache = models;
+    this.unsaved = new Map();
     this.modelRows.clear();
   }
 
@@ -244,8 +271,9 @@ export class DurableMemory extends Memory {
       callback(refused);
       return;
     }
+    // A create of a stored id is refused: a created row was not there before.
     super._createSync(model, data, (err, id) => {
-      if (!err) this.rowWritten(model, String(id));
+      if (!err) this.rowWritten(model, String(id), undefined);
       callback(err, id);
     });
   }
@@ -260,12 +288,12 @@ export class DurableMemory extends Memory {
       return;
     }
     super.save(model, data, options, callback);
-    this.rowWritten(model, String(id));
+    this.rowWritten(model, String(id), stored?.json);
   }
 
   /** All or nothing: refused when any updated row would collide with another row, updated or not. */
   override updateAll(model: string, where: Row | undefined, data: Row, options: object, callback: MemoryCallback): void {
-    const matching = this.matchingRows(model, where);
+    const matching = this.indexedMatches(model, where);
     const refused = this.duplicateOf(model, () => matching.map(({row}) => ({id: this.getIdValue(model, row), row: {...row, ...data}})));
     if (refused) {
       process.nextTick(() => callback(refused));
@@ -296,8 +324,9 @@ export class DurableMemory extends Memory {
       process.nextTick(() => callback(refused));
       return;
     }
+    const before = this.collection(model)?.[String(id)];
     super.replaceById(model, id, data, options, callback);
-    this.rowWritten(model, String(id));
+    this.rowWritten(model, String(id), before);
   }
 
   /** A replacement of a stored row is checked here; a create is checked by _createSync. */
@@ -308,23 +337,25 @@ export class DurableMemory extends Memory {
       process.nextTick(() => callback(refused));
       return;
     }
+    const before = this.collection(model)?.[String(id)];
     super.replaceOrCreate(model, data, options, callback);
-    this.rowWritten(model, String(id));
+    this.rowWritten(model, String(id), before);
   }
 
   override destroy(model: string, id: unknown, options: object, callback: MemoryCallback): void {
+    const before = this.collection(model)?.[String(id)];
     super.destroy(model, id, options, callback);
-    this.rowWritten(model, String(id));
+    this.rowWritten(model, String(id), before);
   }
 
   /** The rows matching `where` (all without one) found from the indexes, not by parsing every row. */
   override destroyAll(model: string, where: Row | undefined, options: object, callback: MemoryCallback): void {
     const collection = this.collection(model);
-    const matching = this.matchingRows(model, where);
-    for (const {key} of matching) {
+    const matching = this.indexedMatches(model, where);
+    for (const {key, json} of matching) {
       // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
       delete collection[key];
-      this.rowWritten(model, key);
+      this.rowWritten(model, key, json);
     }
     this.saveToFile({count: matching.length}, callback);
   }
@@ -387,7 +418,12 @@ export class DurableMemory extends Memory {
     return matching.slice(skip, limit === undefined ? undefined : skip + limit);
   }
 
-  /** The rows matching the where clause, in stored order. */
+  /** The rows matching the where clause, found from the indexes (in id order). */
+  private indexedMatches(model: string, where: Row | undefined): StoredRow[] {
+    return findRows(this.rowsOf(model), {where, order: [{keyPath: this.idNames(model), direction: 1}], skip: 0})!;
+  }
+
+  /** The rows matching the where clause, every one tested, in stored order. */
   private matchingRows(model: string, where: Row | undefined): StoredRow[] {
     const rows = this.rowsOf(model);
     const matches = where ? compileWhere(where) : () => true;
@@ -434,12 +470,20 @@ export class DurableMemory extends Memory {
     return {key, json, row: deepFreeze(this.fromDb(model, json))};
   }
 
-  /** The collection's row `key` was written or removed: its rows and indexes follow. */
-  private rowWritten(model: string, key: string): void {
+  /**
+   * The collection's row `key` was written or removed (stored as `before`
+   * until then): the change is noted for the next snapshot, and the rows and
+   * indexes follow.
+   */
+  private rowWritten(model: string, key: string, before: string | undefined): void {
+    const json = this.collection(model)?.[key];
+    if (json === before) return;
+    let unsaved = this.unsaved.get(model);
+    if (!unsaved) this.unsaved.set(model, (unsaved = new Map()));
+    if (!unsaved.has(key)) unsaved.set(key, before);
     const rows = this.modelRows.get(model);
     // Not made yet: made from the collection when first used.
     if (!rows) return;
-    const json = this.collection(model)?.[key];
     const previous = rows.get(key);
     if (previous?.json === json) return;
     if (previous) rows.remove(previous);
@@ -525,8 +569,8 @@ interface Batch {
 class SnapshotQueue {
   private tail: Promise<void> = Promise.resolve();
   private nextWrite?: Batch;
-  /** The last snapshot on disk: what memory goes back to when a save fails. */
-  private saved?: string;
+  /** The ids of the last snapshot on disk, which memory goes back to (with the rows changed since) when a save fails. */
+  private savedIds?: string;
   private closed = false;
 
   constructor(private readonly connector: DurableMemory) {}
@@ -563,7 +607,7 @@ class SnapshotQueue {
         try {
           await this.writeSnapshot();
         } catch (err) {
-          failure = this.undo(err as NodeJS.ErrnoException);
+          failure = this.failed(err as NodeJS.ErrnoException);
         }
       }
       for (const queued of batch.tasks) queued.callback?.(failure, queued.data);
@@ -571,15 +615,12 @@ class SnapshotQueue {
   }
 
   /**
-   * A snapshot that could not be written: memory goes back to the last one
-   * on disk, so what the caller is told failed is not seen by later reads nor
-   * saved by a later write; changes made meanwhile are undone with it and
-   * fail too.
+   * A snapshot that could not be written (memory went back to the last one
+   * on disk, so that what the caller is told failed is not seen by later
+   * reads nor saved by a later write): the error its writes and those made
+   * meanwhile, undone with it, fail with.
    */
-  private undo(err: NodeJS.ErrnoException): Error {
-    if (this.saved !== undefined) {
-      this.connector.restore(JSON.parse(this.saved) as {ids: DurableMemory['ids']; models: DurableMemory['cache']});
-    }
+  private failed(err: NodeJS.ErrnoException): Error {
     const failure = peerError('database', new HttpErrors.ServiceUnavailable(
       `Storage unavailable: the API's database in DATA_DIR could not be saved (${err.code ?? err.message}); ` +
         'nothing was changed. An operator must make DATA_DIR writable.',
@@ -607,7 +648,7 @@ class SnapshotQueue {
     }
     await new Promise<void>(resolve =>
       this.connector.parseAndLoad(data, err => {
-        if (!err) this.saved = JSON.stringify({ids: this.connector.ids, models: this.connector.cache});
+        if (!err) this.savedIds = JSON.stringify(this.connector.ids);
         task.callback?.(
           err &&
             new Error(`The data file ${this.file} is not valid JSON: ${err.message}`),
@@ -618,10 +659,9 @@ class SnapshotQueue {
   }
 
   private async writeSnapshot(): Promise<void> {
-    const snapshot = JSON.stringify({
-      ids: this.connector.ids,
-      models: this.connector.cache,
-    });
+    const ids = JSON.stringify(this.connector.ids);
+    const snapshot = `{"ids":${ids},"models":${JSON.stringify(this.connector.cache)}}`;
+    const changes = this.connector.takeUnsaved();
     const temporary = path.join(
       path.dirname(this.file),
       `.${path.basename(this.file)}.${process.pid}.tmp`,
@@ -637,9 +677,10 @@ class SnapshotQueue {
       await fs.rename(temporary, this.file);
     } catch (err) {
       await fs.unlink(temporary).catch(() => undefined);
+      this.connector.undoUnsaved(JSON.parse(this.savedIds!) as DurableMemory['ids'], changes);
       throw err;
     }
-    this.saved = snapshot;
+    this.savedIds = ids;
   }
 
   private get file(): string {

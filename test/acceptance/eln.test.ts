@@ -130,7 +130,7 @@ describe('The openBIS ELN writes a notebook into a user\'s home (seed 000)', () 
     await expect(fs.access(path.join(hub.homesRoot, EMAIL, FOLDER, 'elsewhere.ipynb'))).to.be.rejected();
   });
 
-  it('refuses a urlencoded body that is not the notebook\'s JSON, and one without an ELN token', async () => {
+  it('refuses a urlencoded body that is not the notebook\'s JSON, or holds a __proto__ key, and one without an ELN token', async () => {
     const token = openbis.login(USER);
     const bad = await world.client
       .post('/volume/file')
@@ -139,6 +139,13 @@ describe('The openBIS ELN writes a notebook into a user\'s home (seed 000)', () 
       .send('cells=1&metadata=2');
     expect(bad.status).to.equal(400);
     expect(bad.body.error.message).to.match(/notebook as JSON/);
+    const polluting = await world.client
+      .post('/volume/file')
+      .query({token, folder: FOLDER, filename: 'bad.ipynb'})
+      .set('Content-Type', FORM_TYPE)
+      .send(JSON.stringify({...SEED_NOTEBOOK, metadata: JSON.parse('{"__proto__": {"polluted": true}}')}));
+    expect(polluting.status).to.equal(400);
+    expect(polluting.body.error.message).to.match(/cannot contain "__proto__"/);
     const user = await world.as(EMAIL);
     const noToken = await user.post('/volume/file').set('Content-Type', FORM_TYPE).send(JSON.stringify({type: 'file', name: 'x.txt', content: 'x'}));
     expect(noToken.status).to.be.within(400, 415);

@@ -80,4 +80,22 @@ describe('JSON nested too deep, and notebook files that indentation would blow u
     expect(stored.length).to.be.below(2 * text.length);
     expect(JSON.parse(stored)).to.deepEqual(JSON.parse(text));
   });
+
+  it('refuses a body with a __proto__ key, or a constructor holding prototype, at any level, with 400 and stores nothing', async () => {
+    const owner = await world.as('owner');
+    for (const body of [
+      '{"__proto__": {"admin": true}, "name": "proto"}',
+      '{"name": "proto", "description": "x", "nested": {"list": [{"__proto__": {}}]}}',
+      '{"name": "proto", "constructor": {"prototype": {"admin": true}}}',
+      '{"name": "proto", "constructor": {"prototype.admin": true}}',
+      '{"name": "proto", "\\u005f_proto__": {}}',
+    ]) {
+      const res = await owner.post('/datasets').set('content-type', 'application/json').send(body);
+      expect({status: res.status, code: res.body.error?.code, message: res.body.error?.message}).to.containDeep({status: 400, code: 'bad_request'});
+      expect(res.body.error.message).to.match(/JSON string cannot contain "(__proto__|constructor\.prototype|constructor)" key/);
+    }
+    expect((await owner.get('/datasets').query({name: 'proto'}).expect(200)).body).to.deepEqual([]);
+    // A key merely named so inside a string value is data.
+    await owner.post('/datasets').send({name: 'proto', description: '{"__proto__": 1}'}).expect(200);
+  });
 });

@@ -67,17 +67,24 @@ describe('The embedded store answers from its indexes exactly what a scan of eve
     ['score ASC', 'owner DESC'],
   ];
 
+  const stores: juggler.DataSource[] = [];
+  after(async () => {
+    for (const store of stores) await store.disconnect();
+  });
+
   for (const seed of [1, 2, 3]) {
     it(`answers and counts the same for random queries between random writes (seed ${seed})`, async () => {
       const random = seededRandom(seed);
       const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
       const some = <T>(list: readonly T[]): T[] => list.filter(() => random() < 0.4);
       const stock = new juggler.DataSource({name: 'stock', connector: 'memory'}).createModel('Thing', properties, settings) as ModelClass;
-      const indexed = new juggler.DataSource({
+      const store = new juggler.DataSource({
         name: 'indexed',
         connector: durableMemory,
         file: path.join(await temporaryFolder('durable-indexes'), 'db.json'),
-      }).createModel('Thing', properties, settings) as ModelClass;
+      });
+      stores.push(store);
+      const indexed = store.createModel('Thing', properties, settings) as ModelClass;
       let created = 0;
 
       // Sort fields are left out rather than null: the stock sort orders null inconsistently against values.

@@ -103,6 +103,34 @@ describe('The embedded store (memory connector persisted to DATA_DIR/db.json)', 
     expect((await fs.readdir(api.dataDir)).filter(name => name.endsWith('.tmp'))).to.deepEqual([]);
   });
 
+  it('undoes every change it could not save, updates and deletes too, and those made while the snapshot was written', async () => {
+    api = await startApp();
+    const users = await repositoryOf(api);
+    const kept = await users.create(aUser('kept@example.org'));
+    const removed = await users.create(aUser('removed@example.org'));
+    const file = path.join(api.dataDir, 'db.json');
+    const before = await fs.readFile(file, 'utf8');
+    await fs.rename(file, `${file}.aside`);
+    await fs.mkdir(file);
+    // Sent at once: the first snapshot is being written while the others change rows.
+    const outcomes = await Promise.allSettled([
+      users.updateById(kept._id, {username: 'renamed'}),
+      users.deleteById(removed._id),
+      users.create(aUser('lost@example.org')),
+      users.updateAll({lastSeen: new Date('2027-01-01T00:00:00Z')}, {email: 'kept@example.org'}),
+    ]);
+    expect(outcomes.map(outcome => outcome.status)).to.deepEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    await fs.rmdir(file);
+    await fs.rename(`${file}.aside`, file);
+    const rows = (await users.find({order: ['email ASC']})).map(user => user.toJSON());
+    expect(rows).to.deepEqual([kept.toJSON(), removed.toJSON()]);
+    expect(await users.count({username: 'renamed'})).to.deepEqual({count: 0});
+    expect(await fs.readFile(file, 'utf8')).to.equal(before);
+    // A later write saves the store as it was, and itself.
+    await users.create(aUser('later@example.org'));
+    expect((await users.find({order: ['email ASC']})).map(user => user.email)).to.deepEqual(['kept@example.org', 'later@example.org', 'removed@example.org']);
+  });
+
   it('closes only once the writes still queued are on disk, then releases DATA_DIR and refuses later writes with 503', async () => {
     api = await startApp();
     const users = await repositoryOf(api);
