@@ -19,19 +19,15 @@ const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
 /** Measure only the routes whose label matches (e.g. BENCH_ROUTES='servers' while profiling). */
 const ROUTE_FILTER = new RegExp(process.env.BENCH_ROUTES ?? '.');
 const CONNECTIONS = 10;
+/** Seconds of load on a route before it is measured. */
+const WARMUP_S = 1;
 const ROOT = path.resolve(__dirname, '../..');
 const BENCH_USER = 'bench@lab.org';
 /** Datasets of the bench user in each large store, written into its file before that store's API starts. */
 const LARGE_STORES = [10_000, 100_000];
 
-interface LargeStoreRoute {
-  label: string;
-  route: string;
-  accept?: string;
-}
-
 /** First pages of a large store's dataset list, as a plain array and as the envelope, whose total counts every readable row. */
-function largeStoreRoutes(datasets: number): LargeStoreRoute[] {
+function largeStoreRoutes(datasets: number): Route[] {
   return [
     {label: `GET /datasets?limit=50 (${datasets} datasets)`, route: '/datasets?limit=50'},
     {label: `GET /datasets?limit=50 envelope (${datasets} datasets)`, route: '/datasets?limit=50', accept: PAGINATION_MEDIA_TYPE},
@@ -95,14 +91,16 @@ async function measure(
   token: string,
   {post, accept = 'application/json'}: {post?: string; accept?: string} = {},
 ): Promise<Measurement> {
-  const result = await autocannon({
+  const load = {
     url,
     connections: CONNECTIONS,
-    duration: DURATION_S,
-    method: post ? 'POST' : 'GET',
+    method: post ? ('POST' as const) : ('GET' as const),
     body: post,
     headers: {Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: accept},
-  });
+  };
+  // Unmeasured: the route's code compiled and optimised, as in a process that has served it before.
+  await autocannon({...load, duration: WARMUP_S});
+  const result = await autocannon({...load, duration: DURATION_S});
   return {
     route,
     target,
@@ -115,68 +113,125 @@ async function measure(
   };
 }
 
+/** An API and its bare Node reference, serving the same answers. */
+interface Target {
+  api: ChildProcess;
+  apiUrl: string;
+  reference: {child: ChildProcess; url: string};
+}
+
+/** A route as measured: label, path, and the Accept header or the body it is sent with. */
+interface Route {
+  label: string;
+  route: string;
+  accept?: string;
+  post?: string;
+}
+
 async function main(): Promise<void> {
-  const [apiPort, largeStorePort] = await freePorts(2);
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const ports = await freePorts(1 + LARGE_STORES.length);
+  const urls = ports.map(port => `http://127.0.0.1:${port}`);
   const provider = await TestIdentityProvider.start({
     clientId: 'notebooks-hub',
     audience: 'notebooks-hub',
-    redirectUris: [`${apiUrl}/`, `http://127.0.0.1:${largeStorePort}/`],
-    postLogoutRedirectUris: [`${apiUrl}/`],
+    redirectUris: urls.map(url => `${url}/`),
+    postLogoutRedirectUris: [`${urls[0]}/`],
   });
-  const started = Date.now();
-  const api = await startApi(apiPort, provider, await temporaryFolder('bench'));
-  const startupMs = Date.now() - started;
+  const children: ChildProcess[] = [];
   const results: Measurement[] = [];
   let peakRssMb = 0;
   let seededRssMb = 0;
-  let reference: ChildProcess | undefined;
+  let startupMs = 0;
+  const largePeaks: Record<string, number> = {};
   try {
     const token = await provider.sign(provider.accessTokenClaims(BENCH_USER));
-    const template = (await call(`${apiUrl}/template`, token, {
-      method: 'POST',
-      body: JSON.stringify({name: 'Bench', description: 'Bench', applicationType: 'JupyterLab', hardware: 'small', type: 'custom', public: false, tags: ['bench']}),
-    })) as {_id: string};
-    for (let i = 0; i < 199; i++) {
-      await call(`${apiUrl}/template`, token, {
-        method: 'POST',
-        body: JSON.stringify({name: `Bench ${i}`, description: 'Bench', applicationType: 'JupyterLab', hardware: 'small', type: 'custom', public: false}),
-      });
+    // The large stores are written and their APIs started first, so that their pages are measured right after the 200-dataset list.
+    const large: Array<{datasets: number; target: Target; routes: Route[]}> = [];
+    for (const [i, datasets] of LARGE_STORES.entries()) {
+      const routes = largeStoreRoutes(datasets).filter(r => ROUTE_FILTER.test(r.label));
+      if (routes.length === 0) continue;
+      const api = await startLargeStore(provider, token, ports[1 + i], datasets);
+      children.push(api);
+      const reference = await startReferenceFor(provider, urls[1 + i], token, routes);
+      children.push(reference.child);
+      large.push({datasets, target: {api, apiUrl: urls[1 + i], reference}, routes});
     }
-    for (let i = 0; i < 200; i++) {
-      await call(`${apiUrl}/servers?templateId=${template._id}&start=false`, token, {method: 'PUT'});
-    }
-    for (let i = 0; i < 200; i++) {
-      await call(`${apiUrl}/datasets`, token, {method: 'POST', body: JSON.stringify({name: `Bench ${i}`})});
-    }
+
+    const started = Date.now();
+    const api = await startApi(ports[0], provider, await temporaryFolder('bench'));
+    startupMs = Date.now() - started;
+    children.push(api);
+    const apiUrl = urls[0];
+    await seed(apiUrl, token);
     seededRssMb = await peakRss(api.pid!);
     const [firstServer] = (await call(`${apiUrl}/servers?limit=1`, token)) as Array<{_id: string}>;
-    const routes = [`/servers/${firstServer._id}`, '/servers', '/templates', '/datasets', '/version'];
-    const bodies: Record<string, unknown> = {};
-    for (const route of routes) bodies[route] = await call(`${apiUrl}${route}`, token);
-    const referenceSetup = await startReference(provider, {bodies, public: ['/version']});
-    reference = referenceSetup.child;
-    const label = (route: string) => (route.startsWith('/servers/') ? 'GET /servers/{id}' : `GET ${route}`);
-    for (const route of routes.filter(r => ROUTE_FILTER.test(label(r)))) {
-      results.push({...(await measure(label(route), 'api', `${apiUrl}${route}`, token)), peakRssMb: await peakRss(api.pid!)});
-      results.push(await measure(label(route), 'reference', `${referenceSetup.url}${route}`, token));
-    }
-    const upload = 'POST /volume/file (1 MB notebook)';
-    if (ROUTE_FILTER.test(upload)) {
-      const notebook = JSON.stringify({type: 'notebook', name: 'bench.ipynb', content: megabyteNotebook()});
-      results.push({...(await measure(upload, 'api', `${apiUrl}/volume/file`, token, {post: notebook})), peakRssMb: await peakRss(api.pid!)});
-      results.push(await measure(upload, 'reference', `${referenceSetup.url}/volume/file`, token, {post: notebook}));
+    const notebook = JSON.stringify({type: 'notebook', name: 'bench.ipynb', content: megabyteNotebook()});
+    const routeOf = (label: string, route: string, more: Partial<Route> = {}): Route => ({label, route, ...more});
+    const before: Route[] = [
+      routeOf('GET /servers/{id}', `/servers/${firstServer._id}`),
+      routeOf('GET /servers', '/servers'),
+      routeOf('GET /templates', '/templates'),
+      routeOf('GET /datasets', '/datasets'),
+    ];
+    const after: Route[] = [routeOf('GET /version', '/version'), routeOf('POST /volume/file (1 MB notebook)', '/volume/file', {post: notebook})];
+    const mainRoutes = [...before, ...after].filter(r => ROUTE_FILTER.test(r.label));
+    const reference = await startReferenceFor(provider, apiUrl, token, mainRoutes, ['/version']);
+    children.push(reference.child);
+    const mainTarget: Target = {api, apiUrl, reference};
+
+    const plan: Array<{target: Target; route: Route}> = [
+      ...before.filter(r => mainRoutes.includes(r)).map(route => ({target: mainTarget, route})),
+      ...large.flatMap(({target, routes}) => routes.map(route => ({target, route}))),
+      ...after.filter(r => mainRoutes.includes(r)).map(route => ({target: mainTarget, route})),
+    ];
+    for (const {target, route} of plan) {
+      const options = {accept: route.accept, post: route.post};
+      results.push({...(await measure(route.label, 'api', `${target.apiUrl}${route.route}`, token, options)), peakRssMb: await peakRss(target.api.pid!)});
+      results.push(await measure(route.label, 'reference', `${target.reference.url}${route.route}`, token, options));
     }
     peakRssMb = await peakRss(api.pid!);
-    api.kill('SIGTERM');
-    reference.kill('SIGTERM');
-    for (const datasets of LARGE_STORES) results.push(...(await measureLargeStore(provider, token, largeStorePort, datasets)));
+    for (const {datasets, target} of large) largePeaks[String(datasets)] = await peakRss(target.api.pid!);
   } finally {
-    api.kill('SIGTERM');
-    reference?.kill('SIGTERM');
+    for (const child of children) child.kill('SIGTERM');
     await provider.stop();
   }
-  report(results, startupMs, peakRssMb, seededRssMb);
+  report(results, startupMs, peakRssMb, seededRssMb, largePeaks);
+}
+
+/** The bench user's 200 templates, 200 (stopped) servers of the first one, and 200 datasets. */
+async function seed(apiUrl: string, token: string): Promise<void> {
+  const template = (await call(`${apiUrl}/template`, token, {
+    method: 'POST',
+    body: JSON.stringify({name: 'Bench', description: 'Bench', applicationType: 'JupyterLab', hardware: 'small', type: 'custom', public: false, tags: ['bench']}),
+  })) as {_id: string};
+  for (let i = 0; i < 199; i++) {
+    await call(`${apiUrl}/template`, token, {
+      method: 'POST',
+      body: JSON.stringify({name: `Bench ${i}`, description: 'Bench', applicationType: 'JupyterLab', hardware: 'small', type: 'custom', public: false}),
+    });
+  }
+  for (let i = 0; i < 200; i++) {
+    await call(`${apiUrl}/servers?templateId=${template._id}&start=false`, token, {method: 'PUT'});
+  }
+  for (let i = 0; i < 200; i++) {
+    await call(`${apiUrl}/datasets`, token, {method: 'POST', body: JSON.stringify({name: `Bench ${i}`})});
+  }
+}
+
+/** The reference for an API's GET routes (their answers read from the API first) and uploads. */
+async function startReferenceFor(
+  provider: TestIdentityProvider,
+  apiUrl: string,
+  token: string,
+  routes: Route[],
+  publicRoutes: string[] = [],
+): Promise<{child: ChildProcess; url: string}> {
+  const bodies: Record<string, unknown> = {};
+  const envelopes: Record<string, unknown> = {};
+  for (const {route, accept, post} of routes) {
+    if (!post) (accept ? envelopes : bodies)[route] = await call(`${apiUrl}${route}`, token, {}, accept);
+  }
+  return startReference(provider, {bodies, envelopes, public: publicRoutes});
 }
 
 function startApi(port: number, provider: TestIdentityProvider, dataDir: string): Promise<ChildProcess> {
@@ -231,14 +286,12 @@ async function startReference(
 }
 
 /**
- * The large-store routes against an API whose store holds `datasets`
- * datasets of the bench user. Creating them through the API would rewrite
- * the whole store file for each: the API writes one, and its row is copied
- * in the store file while the API is stopped.
+ * An API whose store holds `datasets` datasets of the bench user. Creating
+ * them through the API would rewrite the whole store file for each: the API
+ * writes one, and its row is copied in the store file while the API is
+ * stopped.
  */
-async function measureLargeStore(provider: TestIdentityProvider, token: string, port: number, datasets: number): Promise<Measurement[]> {
-  const routes = largeStoreRoutes(datasets).filter(r => ROUTE_FILTER.test(r.label));
-  if (routes.length === 0) return [];
+async function startLargeStore(provider: TestIdentityProvider, token: string, port: number, datasets: number): Promise<ChildProcess> {
   const dataDir = await temporaryFolder('bench-large');
   const seeding = await startApi(port, provider, dataDir);
   await call(`http://127.0.0.1:${port}/datasets`, token, {method: 'POST', body: JSON.stringify({name: 'Bench', description: 'Bench dataset'})});
@@ -252,25 +305,7 @@ async function measureLargeStore(provider: TestIdentityProvider, token: string, 
     store.models.Dataset[_id] = JSON.stringify({...row, _id, name: `Bench ${i}`});
   }
   await fs.writeFile(file, JSON.stringify(store));
-  const api = await startApi(port, provider, dataDir);
-  const url = `http://127.0.0.1:${port}`;
-  let reference: ChildProcess | undefined;
-  try {
-    const bodies: Record<string, unknown> = {};
-    const envelopes: Record<string, unknown> = {};
-    for (const {route, accept} of routes) (accept ? envelopes : bodies)[route] = await call(`${url}${route}`, token, {}, accept);
-    const referenceSetup = await startReference(provider, {bodies, envelopes});
-    reference = referenceSetup.child;
-    const results: Measurement[] = [];
-    for (const {label, route, accept} of routes) {
-      results.push({...(await measure(label, 'api', `${url}${route}`, token, {accept})), peakRssMb: await peakRss(api.pid!)});
-      results.push(await measure(label, 'reference', `${referenceSetup.url}${route}`, token, {accept}));
-    }
-    return results;
-  } finally {
-    api.kill('SIGTERM');
-    reference?.kill('SIGTERM');
-  }
+  return startApi(port, provider, dataDir);
 }
 
 /** A valid nbformat 4.5 notebook of about 1 MB. */
@@ -294,14 +329,15 @@ async function peakRss(pid: number): Promise<number> {
   return Math.round(kb / 1024);
 }
 
-function report(results: Measurement[], startupMs: number, peakRssMb: number, seededRssMb: number): void {
+function report(results: Measurement[], startupMs: number, peakRssMb: number, seededRssMb: number, largePeaks: Record<string, number>): void {
   const rows = results.map(r => {
     const ref = results.find(o => o.route === r.route && o.target === 'reference')!;
     return {...r, ratioToReference: Number((r.requestsPerSecond / ref.requestsPerSecond).toFixed(3))};
   });
   console.log(
     `\nNotebooks Hub API benchmark: ${CONNECTIONS} connections, ${DURATION_S} s per route; ` +
-      `API start to listening ${startupMs} ms, API peak RSS ${peakRssMb} MB (${seededRssMb} MB once seeded)\n`,
+      `API start to listening ${startupMs} ms, API peak RSS ${peakRssMb} MB (${seededRssMb} MB once seeded); ` +
+      `peak RSS of the large stores' APIs: ${Object.entries(largePeaks).map(([datasets, mb]) => `${mb} MB (${datasets} datasets)`).join(', ') || 'not run'}\n`,
   );
   console.log('| route | target | req/s | p50 ms | p99 ms | ratio | errors | non-2xx | bytes | peak RSS MB |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
@@ -313,7 +349,11 @@ function report(results: Measurement[], startupMs: number, peakRssMb: number, se
     .then(() =>
       fs.writeFile(
         file,
-        JSON.stringify({date: new Date().toISOString(), connections: CONNECTIONS, durationSeconds: DURATION_S, startupMs, peakRssMb, seededRssMb, results: rows}, null, 2),
+        JSON.stringify(
+          {date: new Date().toISOString(), connections: CONNECTIONS, durationSeconds: DURATION_S, startupMs, peakRssMb, seededRssMb, largeStorePeakRssMb: largePeaks, results: rows},
+          null,
+          2,
+        ),
       ),
     )
     .then(() => console.log(`\nWritten to ${path.relative(ROOT, file)}`))
