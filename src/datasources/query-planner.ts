@@ -48,6 +48,12 @@ export interface PageQuery {
 export function findRows(rows: IndexedRows, query: PageQuery): StoredRow[] | undefined {
   const order = totalOrder(query.order, rows.idName);
   if (!order) return undefined;
+  // A lookup by id, most queries: its one row, with no plan to make.
+  const id = lookedUpId(query.where, rows.idName);
+  if (id !== undefined) {
+    const found = rows.get(id);
+    return found && query.skip === 0 ? [found] : [];
+  }
   const need = query.limit === undefined ? Infinity : query.skip + query.limit;
   const matches = compileWhere(query.where ?? {});
   const plans = termsOf(query.where ?? {}).map(term => cheapestPlan(rows, term, order, {need}));
@@ -96,6 +102,15 @@ export function countRows(rows: IndexedRows, where: Row | undefined): number {
     earlier.push(inTerm);
   }
   return count;
+}
+
+/** The id a where clause of the form {id: value} looks up, as the rows' key. */
+function lookedUpId(where: Row | undefined, idName: string): string | undefined {
+  if (!where) return undefined;
+  const keys = Object.keys(where);
+  if (keys.length !== 1 || keys[0] !== idName) return undefined;
+  const value = where[idName];
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
 }
 
 /** The sort keys up to and including the id key; undefined without one. */
@@ -212,6 +227,7 @@ function planOn(rows: IndexedRows, index: SortedIndex, term: Term, order: SortKe
   }
   // An array's rows are in the index once per element: read for one element value only.
   if (index.multikeyAt >= 0 && (prefix.length <= index.multikeyAt || prefix[index.multikeyAt].length > 1)) return undefined;
+  const ordered = servesOrder(index, prefix.length, order);
   const exact = () => term.faithful && used.size === term.conditions.length;
   if (prefix.length > 0 && index.keys[0].field === rows.idName) {
     const lookedUp = [...new Set(prefix[0].map(String))].flatMap(key => rows.get(key) ?? []);
@@ -223,6 +239,8 @@ function planOn(rows: IndexedRows, index: SortedIndex, term: Term, order: SortKe
   if (lower) used.add(lower.found);
   const upper = type && findCondition(term, used, next!, condition => boundOf(condition, type, 'upper'));
   if (upper) used.add(upper.found);
+  // Every row, out of order: what the index by id reads already.
+  if (prefix.length === 0 && !lower && !upper && !ordered && index !== rows.indexes[0]) return undefined;
 
   const runsFound = combinations(prefix)
     .map(values => index.range(values, lower?.values, upper?.values))
@@ -232,7 +250,7 @@ function planOn(rows: IndexedRows, index: SortedIndex, term: Term, order: SortKe
     index,
     runs: runsFound,
     size: runsFound.reduce((sum, [from, to]) => sum + to - from, 0),
-    ordered: servesOrder(index, prefix.length, order),
+    ordered,
     exact: exact(),
   };
 }

@@ -255,11 +255,13 @@ export class ConfinedFolder {
    * Replaces `name` atomically: a temporary file in this folder, flushed,
    * then renamed over it. Content is bytes, text, or a stream.
    */
-  async writeFile(name: string, content: string | Buffer | AsyncIterable<Uint8Array>): Promise<void> {
+  async writeFile(name: string, content: FileContent): Promise<void> {
     const temporary = `.~${randomBytes(8).toString('hex')}.tmp`;
     await this.createFile(temporary, async handle => {
-      if (typeof content === 'string' || Buffer.isBuffer(content)) await handle.writeFile(content);
-      else await writeAll(handle, content);
+      if (Buffer.isBuffer(content)) await handle.writeFile(content);
+      else if (typeof content === 'string') await writeText(handle, content);
+      else if (Array.isArray(content)) for (const part of content as readonly string[]) await writeText(handle, part);
+      else await writeAll(handle, content as AsyncIterable<Uint8Array>);
     });
     try {
       await fs.rename(this.entry(temporary), this.entry(name));
@@ -367,6 +369,25 @@ export async function* readChunks(handle: FileHandle, maxBytes: number): AsyncGe
 }
 
 /** Writes every chunk of `source` at the end of what `handle` holds. */
+/** What writeFile writes: bytes, text, text in parts (written one after the other), or a stream. */
+export type FileContent = string | readonly string[] | Buffer | AsyncIterable<Uint8Array>;
+
+/**
+ * Writes text as UTF-8 from the string itself: Node encodes it into a
+ * buffer freed once written, where a Buffer of it (writeFile's way) stays
+ * for the garbage collector, a megabyte for a notebook. A short write goes
+ * on from the bytes written.
+ */
+async function writeText(handle: FileHandle, text: string): Promise<void> {
+  const length = Buffer.byteLength(text);
+  let written = (await handle.write(text, null, 'utf8')).bytesWritten;
+  let bytes: Buffer | undefined;
+  while (written < length) {
+    bytes ??= Buffer.from(text);
+    written += (await handle.write(bytes, written)).bytesWritten;
+  }
+}
+
 export async function writeAll(handle: FileHandle, source: AsyncIterable<Uint8Array>): Promise<void> {
   for await (const chunk of source) {
     let written = 0;

@@ -61,11 +61,13 @@ export class NotebookValidatorService {
   /**
    * The file of a notebook: indented by one space as Jupyter writes it,
    * unless the indentation would more than double its size (deep nesting
-   * costs one space per level on every line), then compact.
+   * costs one space per level on every line), then compact; and a newline.
+   * In two parts, written one after the other: joined, the text of a large
+   * notebook would be copied once more.
    */
-  serialise(notebook: Notebook): string {
+  serialise(notebook: Notebook): readonly string[] {
     const indented = JSON.stringify(notebook, null, 1);
     // The indentation is more than half the indented text: it more than doubles the compact one.
-    return `${2 * indentationCost(notebook) <= indented.length ? indented : JSON.stringify(notebook)}\n`;
+    return [2 * indentationCost(notebook) <= indented.length ? indented : JSON.stringify(notebook), '\n'];
   }
 }

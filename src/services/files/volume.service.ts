@@ -12,7 +12,7 @@ import {IdentityService} from '../identity/identity.service';
 import {JupyterHubService} from '../hub/jupyterhub.service';
 import {NotebookValidatorService} from './notebook-validator.service';
 import {Checkpoint, CHECKPOINTS, CheckpointService} from './checkpoint.service';
-import {ConfinedFolder, isAbandonedTemporary} from '../../utils/confined-folder.util';
+import {ConfinedFolder, FileContent, isAbandonedTemporary} from '../../utils/confined-folder.util';
 import {FileSystemService, TRASH_FOLDER} from './file-system.service';
 import {FileTrashService, TrashedFile} from './file-trash.service';
 
@@ -273,7 +273,7 @@ export class VolumeService {
     return root.homeOf === undefined ? null : this.link(root.homeOf, segments);
   }
 
-  private contentOf(request: FileRequest): string | Buffer | undefined {
+  private contentOf(request: FileRequest): FileContent | undefined {
     if (request.type === 'directory') return undefined;
     if (request.type === 'notebook') return this.notebooks.serialise(this.notebooks.parse(request.content));
     if (typeof request.content !== 'string') throw new HttpErrors.BadRequest('A file\'s content must be a string');
