@@ -105,7 +105,7 @@ PORT="$PORT" PUBLIC_URL="$API_URL" DATA_DIR="$STATE/api" \
   SPAWNER_TOKEN="$SPAWNER_TOKEN" \
   OIDC_REDIRECT_URIS="$API_URL/,$HUB_URL/hub/oauth_callback" \
   FILE_LINK_PATH='notebooks/{path}' \
-  node --experimental-async-context-frame dist/src/index.js >>"$STATE/api.log" 2>&1 &
+  node --experimental-async-context-frame --heap-growing-percent=100 --max-semi-space-size=8 dist/src/index.js >>"$STATE/api.log" 2>&1 &
 pids+=($!)
 names+=(api)
 
