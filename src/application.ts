@@ -263,7 +263,7 @@ export class NotebooksHubApplication extends BootMixin(
       handle(request, response).catch(() => {});
     });
     logger.warn(
-      `The embedded development OpenID provider serves ${oidc.issuer}: it signs in the test users alice, bob, carol (@example.org) and dave@partner.org with any password. Set OIDC_ISSUER for anything but development.`,
+      `The embedded development OpenID provider serves ${oidc.issuer}: it signs in the test users alice, bob, carol (@example.org) and dave@partner.org with any password; erin@example.org's address is not verified, so every client refuses her. Set OIDC_ISSUER for anything but development.`,
     );
   }
 }

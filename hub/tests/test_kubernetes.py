@@ -160,7 +160,7 @@ def test_the_pod_is_built_from_the_plan():
 
     env = {e.name: e for e in c.env}
     assert env["JUPYTERHUB_API_TOKEN"].value == "hub-token"  # KubeSpawner's entries stay
-    assert env["JUPYTERHUB_SINGLEUSER_APP"].value == "jupyter_server.serverapp.ServerApp"
+    assert "JUPYTERHUB_SINGLEUSER_APP" not in env  # JupyterLab is an extension of the one Jupyter Server
     assert env["MODULEPATH"].value == "/opt/modules/modulefiles"
     assert env["JUPYTERHUB_DEFAULT_URL"].value == "/lab/tree/analysis/run%201.ipynb"
     assert env["MEM_LIMIT"].value == env["MEM_GUARANTEE"].value == str(8 * 1024**3)

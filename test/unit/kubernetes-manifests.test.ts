@@ -555,17 +555,16 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       }
     });
 
-    it('registers the API as a hub service with the scopes deploy/jupyterhub/jupyterhub_config.py gives it on JupyterHub 5, its token from the API Secret', () => {
+    it('registers the API as a hub service with the scopes deploy/jupyterhub/jupyterhub_config.py gives it, its token from the API Secret', () => {
       expect(Object.keys(values.hub.services)).to.eql(['notebooks-hub-api']);
       // No token in the values: the hub reads the API's own from its Secret.
       expect(values.hub.services['notebooks-hub-api']).to.not.have.properties(['apiToken', 'api_token']);
       const hubConfig = readRepoText('deploy/jupyterhub/jupyterhub_config.py');
       const scopes = [...(/^scopes = \[([^\]]*)\]/m.exec(hubConfig)?.[1] ?? '').matchAll(/"([^"]+)"/g)].map(m => m[1]);
       expect(scopes).to.not.be.empty();
-      expect(/scopes\.append\("shares"\)/.test(hubConfig)).to.be.true();
       const role = values.hub.loadRoles['notebooks-hub-api'];
       expect(role.services).to.eql(['notebooks-hub-api']);
-      expect([...role.scopes].sort()).to.eql([...scopes, 'shares'].sort());
+      expect([...role.scopes].sort()).to.eql([...scopes].sort());
 
       const secret = secretTemplate();
       const fromSecret = (name: string) => (env[name].valueFrom as {secretKeyRef: {name: string; key: string}}).secretKeyRef;
@@ -574,7 +573,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       const config = Object.values(values.hub.extraConfig).join('\n');
       expect(config).to.match(/service\["api_token"\] = os\.environ\["NOTEBOOKS_HUB_API_SERVICE_TOKEN"\]/);
       expect(config).to.match(/c\.KubeSpawner\.modify_pod_hook = make_modify_pod_hook\(KubeSettings\.from_env\(\)\)/);
-      expect(values.hub.config.JupyterHub.authenticator_class).to.equal('notebooks_hub_spawner.auth.NotebooksHubOIDCAuthenticator');
+      expect(values.hub.config.JupyterHub.authenticator_class).to.equal('generic-oauth');
 
       // The API reaches the chart's `hub` Service, and the hub reaches the API's.
       const apiConfig = configData(builds.production);
