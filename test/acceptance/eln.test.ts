@@ -28,8 +28,6 @@ describe('The openBIS ELN writes a notebook into a user\'s home (seed 000)', () 
       OPENBIS_URL: openbis.url,
       OPENBIS_USER_DOMAIN: 'lab.org',
       ELN_ORIGINS: ELN_ORIGIN,
-      // The test hub runs the classic Notebook server (Debian has no JupyterLab).
-      FILE_LINK_PATH: 'notebooks/{path}',
     });
     ({hub, world} = hubWorld);
   });
@@ -72,15 +70,16 @@ describe('The openBIS ELN writes a notebook into a user\'s home (seed 000)', () 
     expect(res.body).to.containDeep({name: FILENAME, path: `${FOLDER}/${FILENAME}`, root: 'home', type: 'notebook'});
     const written = JSON.parse(await fs.readFile(path.join(hub.homesRoot, EMAIL, FOLDER, FILENAME), 'utf8'));
     expect(written).to.deepEqual(SEED_NOTEBOOK);
-    expect(res.body.link).to.equal(`${hub.publicUrl}/user/${EMAIL}/${server.body.name}/notebooks/${FOLDER}/${FILENAME}`);
+    expect(res.body.link).to.equal(`${hub.publicUrl}/user/${EMAIL}/${server.body.name}/lab/tree/${FOLDER}/${FILENAME}`);
 
     const browser = new HeadlessBrowser();
-    const login = await browser.open(`${hub.publicUrl}/hub/login`, {username: EMAIL, password: 'any'});
-    expect(login.status).to.equal(200);
+    await hub.signInAs(browser, EMAIL);
     const page = await browser.open(res.body.link);
     expect(page.status).to.equal(200);
     expect(page.url).to.equal(res.body.link);
-    expect(page.body).to.containEql(FILENAME);
+    // JupyterLab's page, which opens the notebook the link names once its scripts run.
+    expect(page.body).to.match(/<title>JupyterLab<\/title>/);
+    expect(page.body).to.containEql(`"treePath": "${FOLDER}/${FILENAME}"`);
   });
 
   it('overwrites an existing notebook, keeping the old one as a checkpoint', async () => {

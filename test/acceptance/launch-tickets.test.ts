@@ -159,7 +159,7 @@ describe("Launch tickets: the hub's spawner gets the plan the API decides, once"
       hubUser: PEOPLE.owner,
       serverName: server.body.name,
       owner: PEOPLE.owner,
-      application: 'Notebook',
+      application: 'JupyterLab',
       filePath: 'work/analysis.ipynb',
       hardware: {name: 'small', cpu: 2, memory: 2 * GIB},
       datasets: [{id: dataset.body._id, name: 'Read only', source: dataset.body._id, access: 'read'}],
