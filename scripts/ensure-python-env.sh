@@ -39,7 +39,9 @@ if [ "${1:-}" = "--lock" ]; then
   trap 'rm -rf "$tools"' EXIT
   "$PYTHON" -m venv "$tools"
   "$tools/bin/pip" install --quiet --disable-pip-version-check "${PIP_TOOLS[@]}"
-  "$tools/bin/pip-compile" --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+  # Left out (see hub/requirements.in): rfc3987-syntax and its parser lark.
+  "$tools/bin/pip-compile" --quiet --generate-hashes --strip-extras --no-emit-index-url \
+    --unsafe-package rfc3987-syntax --unsafe-package lark \
     --output-file "$REQUIREMENTS" hub/requirements.in
   echo "Compiled $REQUIREMENTS from hub/requirements.in"
   exit 0

@@ -173,8 +173,8 @@ export class ServerService {
     await this.lock.run(id, async () => {
       const server = await this.servers.findById(id);
       const deadline = this.hub.deadline();
-      // JupyterHub 3.0 answers 500 for a server of a user it never had.
-      if (await this.hub.user(server.hubUser, deadline)) await this.hub.stopServer(server.hubUser, server.name, true, deadline);
+      // A server of a user the hub never had is answered 404: already gone.
+      await this.hub.stopServer(server.hubUser, server.name, true, deadline);
       await this.servers.deleteById(id);
       await this.launchTickets.forgetServer(id);
       this.spawnsAskedAt.delete(id);
