@@ -44,6 +44,7 @@ import {FrameworkNotesSpecEnhancer} from './enhancers/framework-notes.spec-enhan
 import {LicenseSpecEnhancer} from './enhancers/license.spec-enhancer';
 import {ServersSpecEnhancer} from './enhancers/servers.spec-enhancer';
 import {RequestIdSpecEnhancer} from './enhancers/request-id.spec-enhancer';
+import {ResourceIdsSpecEnhancer} from './enhancers/resource-ids.spec-enhancer';
 import {TagDescriptionsSpecEnhancer} from './enhancers/tag-descriptions.spec-enhancer';
 import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
 import {RESOURCE_DESCRIPTORS} from './descriptors';
@@ -170,6 +171,7 @@ export class NotebooksHubApplication extends BootMixin(
     this.add(createBindingFromClass(RequestIdSpecEnhancer));
     this.add(createBindingFromClass(TagDescriptionsSpecEnhancer));
     this.add(createBindingFromClass(FrameworkNotesSpecEnhancer));
+    this.add(createBindingFromClass(ResourceIdsSpecEnhancer));
     this.add(createBindingFromClass(ServersSpecEnhancer));
     this.add(createBindingFromClass(LicenseSpecEnhancer));
 

@@ -1,6 +1,8 @@
 import {expect} from '@loopback/testlab';
 import createClient, {Middleware} from 'openapi-fetch';
-import type {paths} from '../generated/notebooks-hub-api';
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
+import type {components, paths} from '../generated/notebooks-hub-api';
 import {disagreement} from '../fixtures/contract-hook';
 import {signIn} from '../fixtures/sign-in';
 import {RunningApp, startApp} from '../fixtures/test-app';
@@ -21,6 +23,23 @@ const contract: Middleware = {
   },
 };
 
+/** Whether A and B are the same type, not merely assignable one to the other. */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Schemas = components['schemas'];
+
+/** The resources as answered. Checked by the compiler: an `_id` typed `string | undefined` fails the build. */
+const RESOURCE_IDS_ARE_STRINGS: {[Name in 'Dataset' | 'TrashedDataset' | 'Module' | 'TrashedModule' | 'Group' | 'Secret' | 'SecretWithValue' | 'Server' | 'Template']: Same<Schemas[Name]['_id'], string>} = {
+  Dataset: true,
+  TrashedDataset: true,
+  Module: true,
+  TrashedModule: true,
+  Group: true,
+  Secret: true,
+  SecretWithValue: true,
+  Server: true,
+  Template: true,
+};
+
 /**
  * A client as integrators make one: types generated from openapi.json by
  * openapi-typescript during the build (test/generated, not committed),
@@ -38,6 +57,14 @@ describe('A client generated from openapi.json (openapi-typescript + openapi-fet
     await api?.stop();
   });
 
+  it('types the `_id` of every resource schema as a string (the compiler checks each; here, that none is left out)', () => {
+    const spec = JSON.parse(readFileSync(path.resolve(__dirname, '../../../openapi.json'), 'utf8')) as {
+      components: {schemas: Record<string, {properties?: object}>};
+    };
+    const withIds = Object.entries(spec.components.schemas).filter(([, schema]) => schema.properties && '_id' in schema.properties);
+    expect(Object.keys(RESOURCE_IDS_ARE_STRINGS).sort()).to.deepEqual(withIds.map(([name]) => name).sort());
+  });
+
   it('signs in through the embedded provider and drives the main journey, errors typed', async () => {
     const anonymous = createClient<paths>({baseUrl: api.url});
     anonymous.use(contract);
@@ -52,7 +79,7 @@ describe('A client generated from openapi.json (openapi-typescript + openapi-fet
 
     const dataset = await bob.POST('/datasets', {body: {name: 'Typed', description: 'From the generated client'}});
     expect(dataset.data?.name).to.equal('Typed');
-    const datasetId = dataset.data!._id!;
+    const datasetId = dataset.data!._id;
     const access = await bob.POST('/datasets/{id}/share', {params: {path: {id: datasetId}}, body: {relation: 'read', userArray: ['carol@example.org']}});
     expect(access.data?.map(entry => entry.entity)).to.deepEqual(['bob@example.org', 'carol@example.org']);
 
@@ -62,7 +89,7 @@ describe('A client generated from openapi.json (openapi-typescript + openapi-fet
     expect(module.data?.owner).to.equal('bob@example.org');
 
     const secret = await bob.POST('/secrets', {body: {secretName: 'typed', type: 'env_var', value: {TOKEN: 'typed-value'}}});
-    const read = await bob.GET('/secret/{id}', {params: {path: {id: secret.data!._id!}}});
+    const read = await bob.GET('/secret/{id}', {params: {path: {id: secret.data!._id}}});
     expect(read.data?.value).to.deepEqual({TOKEN: 'typed-value'});
     expect(read.response.headers.get('cache-control')).to.equal('no-store');
 
@@ -75,11 +102,11 @@ describe('A client generated from openapi.json (openapi-typescript + openapi-fet
         type: 'custom',
         public: false,
         datasets: [datasetId],
-        modules: [module.data!._id!],
-        secrets: [secret.data!._id!],
+        modules: [module.data!._id],
+        secrets: [secret.data!._id],
       },
     });
-    const fetched = await bob.GET('/templates/{id}', {params: {path: {id: template.data!._id!}}});
+    const fetched = await bob.GET('/templates/{id}', {params: {path: {id: template.data!._id}}});
     expect(fetched.data?.datasets).to.deepEqual([datasetId]);
 
     const written = await bob.POST('/volume/file', {body: {type: 'file', name: 'typed.txt', content: 'hello'}});

@@ -2,6 +2,7 @@ import {expect, supertest} from '@loopback/testlab';
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import {ERROR_CODES} from '../../src/utils/api-error.util';
+import {signIn} from '../fixtures/sign-in';
 import {RunningApp, startApp} from '../fixtures/test-app';
 
 const COMMITTED = path.resolve(__dirname, '../../../openapi.json');
@@ -152,6 +153,35 @@ describe('openapi.json', () => {
         });
       }
     }
+  });
+
+  it('answers every stored resource with its `_id`: required and read-only in each resource schema, in no request body', async () => {
+    type Schema = {properties?: Record<string, {readOnly?: boolean}>; required?: string[]; $ref?: string};
+    const spec = (await served(api)) as Spec & {components: {schemas: Record<string, Schema>}};
+    const resources = Object.entries(spec.components.schemas).filter(([, schema]) => schema.properties?._id);
+    expect(resources.map(([name]) => name).sort()).to.deepEqual(
+      ['Dataset', 'Group', 'Module', 'Secret', 'SecretWithValue', 'Server', 'Template', 'TrashedDataset', 'TrashedModule'],
+    );
+    for (const [name, schema] of resources) {
+      expect({name, required: schema.required?.includes('_id'), readOnly: schema.properties!._id.readOnly}).to.deepEqual({name, required: true, readOnly: true});
+    }
+    const bodies = operationsOf(spec).flatMap(({op}) =>
+      Object.values((op as {requestBody?: {content: Record<string, {schema: Schema}>}}).requestBody?.content ?? {}).map(media => media.schema),
+    );
+    const named = (schema: Schema): Schema[] => {
+      if (schema.$ref) return named(spec.components.schemas[schema.$ref.replace('#/components/schemas/', '')]);
+      const members = (schema as {anyOf?: Schema[]}).anyOf ?? [];
+      return [schema, ...members.flatMap(named)];
+    };
+    expect(bodies.flatMap(named).filter(schema => schema.properties?._id !== undefined || schema.required?.includes('_id'))).to.deepEqual([]);
+  });
+
+  it('refuses an `_id` sent in a body, naming it, and stores nothing: the store gives every id', async () => {
+    const {access_token: token} = await signIn(api.url, 'bob@example.org');
+    const res = await supertest(api.url).post('/datasets').auth(token, {type: 'bearer'}).send({name: 'Chosen id', _id: 'mine'}).expect(400);
+    expect(res.body.error).to.containDeep({code: 'validation_failed', details: [{path: '/_id'}]});
+    const listed = await supertest(api.url).get('/datasets').auth(token, {type: 'bearer'}).expect(200);
+    expect(listed.body).to.deepEqual([]);
   });
 
   it('names its schemas as clients should see them: no framework artefacts, no internal classes', async () => {
