@@ -45,6 +45,7 @@ import {LicenseSpecEnhancer} from './enhancers/license.spec-enhancer';
 import {ServersSpecEnhancer} from './enhancers/servers.spec-enhancer';
 import {RequestIdSpecEnhancer} from './enhancers/request-id.spec-enhancer';
 import {ResourceIdsSpecEnhancer} from './enhancers/resource-ids.spec-enhancer';
+import {SharedResponsesSpecEnhancer} from './enhancers/shared-responses.spec-enhancer';
 import {TagDescriptionsSpecEnhancer} from './enhancers/tag-descriptions.spec-enhancer';
 import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
 import {RESOURCE_DESCRIPTORS} from './descriptors';
@@ -167,7 +168,8 @@ export class NotebooksHubApplication extends BootMixin(
     this.add(createBindingFromClass(BearerSecuritySpecEnhancer));
     // After the bearer enhancer: which operations are secured decides their error statuses.
     this.add(createBindingFromClass(ErrorResponsesSpecEnhancer));
-    // After the error answers, which it declares the header on too.
+    this.add(createBindingFromClass(SharedResponsesSpecEnhancer));
+    // After the error and shared answers, which it declares the header on too.
     this.add(createBindingFromClass(RequestIdSpecEnhancer));
     this.add(createBindingFromClass(TagDescriptionsSpecEnhancer));
     this.add(createBindingFromClass(FrameworkNotesSpecEnhancer));

@@ -12,6 +12,7 @@ import {parseCookies} from '../utils/cookie.util';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
 const TOKEN_SET_SCHEMA: SchemaObject = {
+  title: 'TokenSet',
   type: 'object',
   required: ['access_token', 'expires_at', 'expires_in', 'id_token', 'scope', 'token_type'],
   properties: {
@@ -26,6 +27,17 @@ const TOKEN_SET_SCHEMA: SchemaObject = {
 };
 
 const TOKEN = {type: 'string', minLength: 1, maxLength: 8192} as const;
+
+/** Tokens as the provider issues them: the JWTs here are shortened, not valid. */
+const TOKEN_SET_EXAMPLE = {
+  access_token: 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImV4YW1wbGUifQ.eyJlbWFpbCI6ImJvYkBleGFtcGxlLm9yZyJ9.c2lnbmF0dXJl',
+  expires_at: 1772445600,
+  expires_in: 300,
+  id_token: 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImV4YW1wbGUifQ.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJl',
+  refresh_token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJl',
+  scope: 'openid email profile offline_access',
+  token_type: 'Bearer',
+};
 
 /** Sign-in through the configured OpenID provider (authorization code with PKCE). */
 @authenticate.skip()
@@ -43,15 +55,21 @@ export class AuthController {
   @post('/auth/authorize', {operationId: 'startSignIn', summary: 'Start a sign-in at the OpenID provider', ...jsonResponse(
       'The URL to send the browser to. Its `state` carries the signed, short-lived sign-in transaction: send it back with the code to POST /auth/token. The answer sets an HttpOnly cookie (path /auth) holding the sign-in\'s PKCE verifier: POST /auth/token succeeds only with it, so only the client that started a sign-in can finish it.',
       {
+        title: 'SignInStart',
         type: 'object',
         required: ['authorizationUrl'],
         properties: {authorizationUrl: {type: 'string', format: 'uri'}},
+      },
+      {
+        authorizationUrl:
+          'https://login.example.org/realms/lab/protocol/openid-connect/auth?client_id=notebooks-hub&response_type=code&scope=openid%20email%20profile&redirect_uri=https%3A%2F%2Fnotebooks.example.org%2F&state=eyJhbGciOiJIUzI1NiJ9.c3RhdGU.c2lnbmF0dXJl&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256',
       },
     )})
   async authorize(
     @requestBody(
       jsonBody(
         {
+          title: 'SignInRequest',
           type: 'object',
           additionalProperties: false,
           properties: {
@@ -85,11 +103,12 @@ export class AuthController {
     operationId: 'finishSignIn',
     summary: 'Exchange the redirect\'s code for tokens',
     description: 'Needs the sign-in cookie POST /auth/authorize set (400 `sign_in_not_bound` without it); 403 `email_not_verified` when the tokens do not say the email is verified.',
-    responses: {...jsonResponse('Tokens for the signed-in user', TOKEN_SET_SCHEMA).responses, '403': errorResponseRef(403)},
+    responses: {...jsonResponse('Tokens for the signed-in user', TOKEN_SET_SCHEMA, TOKEN_SET_EXAMPLE).responses, '403': errorResponseRef(403)},
   })
   async token(
     @requestBody(
       jsonBody({
+        title: 'CodeExchange',
         type: 'object',
         required: ['code', 'state'],
         additionalProperties: false,
@@ -121,11 +140,12 @@ export class AuthController {
     operationId: 'refreshTokens',
     summary: 'Refresh expired tokens',
     description: '403 `email_not_verified` when the fresh tokens do not say the email is verified: a refresh is held to the rules of a sign-in.',
-    responses: {...jsonResponse('Fresh tokens', TOKEN_SET_SCHEMA).responses, '403': errorResponseRef(403)},
+    responses: {...jsonResponse('Fresh tokens', TOKEN_SET_SCHEMA, TOKEN_SET_EXAMPLE).responses, '403': errorResponseRef(403)},
   })
   async refresh(
     @requestBody(
       jsonBody({
+        title: 'TokenRefresh',
         type: 'object',
         required: ['refresh_token'],
         additionalProperties: false,
@@ -145,14 +165,20 @@ export class AuthController {
   @post('/auth/logout', {operationId: 'signOut', summary: 'Get the provider URL that ends the sign-on session', ...jsonResponse(
       'The provider URL that ends the single sign-on session, then returns to OIDC_POST_LOGOUT_REDIRECT_URI',
       {
+        title: 'SignOut',
         type: 'object',
         required: ['logoutUrl'],
         properties: {logoutUrl: {type: 'string', format: 'uri'}},
+      },
+      {
+        logoutUrl:
+          'https://login.example.org/realms/lab/protocol/openid-connect/logout?id_token_hint=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJl&post_logout_redirect_uri=https%3A%2F%2Fnotebooks.example.org%2F',
       },
     )})
   async logout(
     @requestBody(
       jsonBody({
+        title: 'SignOutRequest',
         type: 'object',
         required: ['id_token'],
         additionalProperties: false,

@@ -20,7 +20,7 @@ export class ResourceIdsSpecEnhancer implements OASEnhancer {
     for (const schema of Object.values(spec.components?.schemas ?? {}) as Array<SchemaObject | ReferenceObject>) {
       if ('$ref' in schema || !schema.properties?.[ID]) continue;
       schema.properties[ID] = {...schema.properties[ID], readOnly: true};
-      schema.required = [ID, ...(schema.required ?? []).filter(name => name !== ID)];
+      schema.required = [ID, ...(schema.required ?? []).filter(field => field !== ID)];
     }
     return spec;
   }

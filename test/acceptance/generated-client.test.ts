@@ -23,9 +23,12 @@ const contract: Middleware = {
   },
 };
 
-/** Whether A and B are the same type, not merely assignable one to the other. */
-type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** Whether A and B are the same type: each assignable to the other (a union with `undefined` is not `string`). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Schemas = components['schemas'];
+/** A type-level assertion: compiles only when its argument is `true`; does nothing at run time. */
+function compilerAccepts<Holds extends true>(..._none: Holds[]): void {}
+const PAGINATION = 'application/jupyterhub-pagination+json';
 
 /** The resources as answered. Checked by the compiler: an `_id` typed `string | undefined` fails the build. */
 const RESOURCE_IDS_ARE_STRINGS: {[Name in 'Dataset' | 'TrashedDataset' | 'Module' | 'TrashedModule' | 'Group' | 'Secret' | 'SecretWithValue' | 'Server' | 'Template']: Same<Schemas[Name]['_id'], string>} = {
@@ -63,6 +66,36 @@ describe('A client generated from openapi.json (openapi-typescript + openapi-fet
     };
     const withIds = Object.entries(spec.components.schemas).filter(([, schema]) => schema.properties && '_id' in schema.properties);
     expect(Object.keys(RESOURCE_IDS_ARE_STRINGS).sort()).to.deepEqual(withIds.map(([name]) => name).sort());
+  });
+
+  it('has one type for the access list, which every access, share and revoke operation answers', () => {
+    const generated = readFileSync(path.resolve(__dirname, '../../../test/generated/notebooks-hub-api.d.ts'), 'utf8');
+    expect(generated.match(/^\s*entity: string;$/gm)).to.have.length(1);
+    expect(generated.match(/200: components\["responses"\]\["AccessList"\];/g)).to.have.length(15);
+  });
+
+  it('types a list as what the client asks for: the plain array as application/json, JupyterHub\'s envelope as its media type', async () => {
+    const tokens = await signIn(api.url, 'carol@example.org');
+    const headers = {Authorization: `Bearer ${tokens.access_token}`};
+    const plain = createClient<paths, 'application/json'>({baseUrl: api.url, headers});
+    const pages = createClient<paths, typeof PAGINATION>({baseUrl: api.url, headers: {...headers, Accept: PAGINATION}});
+    plain.use(contract);
+    pages.use(contract);
+    for (const name of ['First', 'Second']) await plain.POST('/datasets', {body: {name}});
+
+    const listed = await plain.GET('/datasets');
+    const page = await pages.GET('/datasets', {params: {query: {limit: 1}}});
+    // Checked by the compiler: each client's data is the one type it asked for, not the union of both.
+    compilerAccepts<Same<NonNullable<typeof listed.data>, Array<Schemas['Dataset']>>>();
+    compilerAccepts<Same<NonNullable<typeof page.data>, Schemas['DatasetPage']>>();
+
+    expect(listed.response.headers.get('content-type')).to.match(/^application\/json/);
+    expect(listed.data!.map(dataset => dataset.name)).to.deepEqual(['First', 'Second']);
+    expect(page.response.headers.get('content-type')).to.match(/^application\/jupyterhub-pagination\+json/);
+    const {items, _pagination: pagination} = page.data!;
+    expect(items.map(dataset => dataset.name)).to.deepEqual(['First']);
+    const total: number = pagination.total;
+    expect({total, next: pagination.next?.offset}).to.deepEqual({total: 2, next: 1});
   });
 
   it('signs in through the embedded provider and drives the main journey, errors typed', async () => {

@@ -2,6 +2,7 @@ import {expect, supertest} from '@loopback/testlab';
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import {ERROR_CODES} from '../../src/utils/api-error.util';
+import {exampleDisagreement} from '../fixtures/contract-hook';
 import {signIn} from '../fixtures/sign-in';
 import {RunningApp, startApp} from '../fixtures/test-app';
 
@@ -182,6 +183,79 @@ describe('openapi.json', () => {
     expect(res.body.error).to.containDeep({code: 'validation_failed', details: [{path: '/_id'}]});
     const listed = await supertest(api.url).get('/datasets').auth(token, {type: 'bearer'}).expect(200);
     expect(listed.body).to.deepEqual([]);
+  });
+
+  type Media = {schema?: {$ref?: string; type?: string; properties?: object; items?: unknown}; example?: unknown};
+  type Answer = {$ref?: string; content?: Record<string, Media>};
+  /** Each operation's success answers, shared ones (components.responses) resolved. */
+  const successesOf = (spec: Spec & {components: {responses: Record<string, Answer>}}) =>
+    operationsOf(spec).flatMap(({route, verb, op}) =>
+      Object.entries(op.responses as Record<string, Answer>)
+        .filter(([status]) => Number(status) < 300)
+        .map(([status, answer]) => ({
+          where: `${verb.toUpperCase()} ${route} ${status}`,
+          route,
+          verb,
+          status,
+          shared: answer.$ref,
+          answer: answer.$ref ? spec.components.responses[answer.$ref.replace('#/components/responses/', '')] : answer,
+        })),
+    );
+
+  it('names every object it answers or takes: none inline, no inline schema twice, one shared answer for every access list', async () => {
+    const spec = (await served(api)) as Spec & {components: {responses: Record<string, Answer>}};
+    const bodies = operationsOf(spec).map(({route, verb, op}) => ({
+      where: `${verb.toUpperCase()} ${route} body`,
+      content: (op as {requestBody?: {content: Record<string, Media>}}).requestBody?.content ?? {},
+    }));
+    // A shared answer is declared once, however many operations give it.
+    const answers = successesOf(spec).filter(({shared}, index, all) => !shared || all.findIndex(other => other.shared === shared) === index);
+    const inline = [...bodies, ...answers.map(({where, answer}) => ({where, content: answer.content ?? {}}))].flatMap(({where, content}) =>
+      Object.entries(content)
+        .filter(([, media]) => media.schema && !media.schema.$ref)
+        .map(([type, media]) => ({where: `${where} ${type}`, schema: media.schema!})),
+    );
+    // An object is a named component: directly, or as the items of an array.
+    const objects = inline.filter(({schema}) => schema.properties ?? (schema.items as {properties?: object} | undefined)?.properties);
+    expect(objects.map(({where}) => where)).to.deepEqual([]);
+    const seen = new Map<string, string>();
+    const repeated = inline.flatMap(({where, schema}) => {
+      const text = JSON.stringify(schema);
+      const first = seen.get(text);
+      seen.set(text, first ?? where);
+      return first ? [`${where} repeats ${first}`] : [];
+    });
+    expect(repeated).to.deepEqual([]);
+
+    const accessLists = successesOf(spec).filter(({shared}) => shared === '#/components/responses/AccessList');
+    const kinds = ['Dataset', 'Module', 'Secret', 'Server', 'Template'];
+    expect(accessLists.map(({route, verb}) => (spec.paths[route][verb] as Operation).operationId).sort()).to.deepEqual(
+      kinds.flatMap(kind => [`list${kind}Access`, `share${kind}`, `revoke${kind}Access`]).sort(),
+    );
+  });
+
+  it('gives every success answer with a JSON body an example, which the contract check accepts as that answer', async () => {
+    const spec = (await served(api)) as Spec & {components: {responses: Record<string, Answer>}};
+    const checked: string[] = [];
+    const problems: string[] = [];
+    for (const {where, route, verb, status, answer} of successesOf(spec)) {
+      for (const [type, media] of Object.entries(answer.content ?? {}).filter(([name]) => /[/+]json$/.test(name))) {
+        if (media.example === undefined) {
+          problems.push(`${where} ${type} has no example`);
+          continue;
+        }
+        const text = JSON.stringify(media.example);
+        const found = exampleDisagreement(verb.toUpperCase(), route, {status: Number(status), headers: {'content-type': type}, text, body: media.example});
+        if (found) problems.push(`${where} ${type}: ${found}`);
+        checked.push(`${where} ${type}`);
+      }
+    }
+    expect(problems).to.deepEqual([]);
+    // Only text (the metrics, the progress stream) and empty answers (204) were not checked.
+    const unchecked = operationsOf(spec).filter(({route, verb}) => !checked.some(where => where.startsWith(`${verb.toUpperCase()} ${route} `)));
+    expect(unchecked.map(({op}) => op.operationId).sort()).to.deepEqual(
+      ['deleteCheckpoint', 'deleteDataset', 'deleteGroup', 'deleteModule', 'deleteSecret', 'deleteServer', 'deleteTemplate', 'getMetrics', 'streamServerProgress'],
+    );
   });
 
   it('names its schemas as clients should see them: no framework artefacts, no internal classes', async () => {
