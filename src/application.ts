@@ -38,7 +38,7 @@ import {explorerSpecForPeople} from './interceptors/explorer-spec.interceptor';
 import {elnCors} from './middleware/eln-cors.middleware';
 import {writeOrigin} from './middleware/write-origin.middleware';
 import {DRAIN_OBSERVER_GROUP} from './observers/drain.observer';
-import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
+import {SecuritySchemesSpecEnhancer} from './authentication/security-schemes.spec-enhancer';
 import {ErrorResponsesSpecEnhancer} from './enhancers/error-responses.spec-enhancer';
 import {FrameworkNotesSpecEnhancer} from './enhancers/framework-notes.spec-enhancer';
 import {LicenseSpecEnhancer} from './enhancers/license.spec-enhancer';
@@ -165,8 +165,8 @@ export class NotebooksHubApplication extends BootMixin(
     registerAuthenticationStrategy(this, OidcBearerStrategy);
     registerAuthenticationStrategy(this, OpenbisSessionStrategy);
     registerAuthenticationStrategy(this, SpawnerTokenStrategy);
-    this.add(createBindingFromClass(BearerSecuritySpecEnhancer));
-    // After the bearer enhancer: which operations are secured decides their error statuses.
+    this.add(createBindingFromClass(SecuritySchemesSpecEnhancer));
+    // After the security schemes: which operations are secured decides their error statuses.
     this.add(createBindingFromClass(ErrorResponsesSpecEnhancer));
     this.add(createBindingFromClass(SharedResponsesSpecEnhancer));
     // After the error and shared answers, which it declares the header on too.

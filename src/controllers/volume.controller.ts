@@ -142,7 +142,7 @@ export class VolumeController {
   @post('/volume/file', {operationId: 'writeFile', summary: 'Write a notebook, a file or a folder', description:
       'Writes a notebook (validated as nbformat 4), a file or a folder into your home or a dataset you may write. ' +
       'An existing file is overwritten and its previous content kept as a checkpoint; writes are atomic. ' +
-      'ELN form (seed 000): `?token=<openBIS session token>&folder=&filename=` with the notebook as the body writes into that user\'s home; ' +
+      'ELN form: `?token=<openBIS session token>&folder=&filename=` (the `openbisToken` scheme) with the notebook as the body writes into that user\'s home; ' +
       'the body may come as JSON or, as the openBIS ELN\'s jQuery sends it, under `application/x-www-form-urlencoded` with the JSON as the raw body. ' +
       'The ELN form answers `fileName` too, and allows the origins of ELN_ORIGINS (CORS).',
     responses: {'200': jsonAnswer('The file, with the link that opens it', FILE_MODEL, FILE_EXAMPLE)},
@@ -161,7 +161,7 @@ export class VolumeController {
     })
     body: FileRequest | Record<string, unknown>,
     @inject(RestBindings.Http.REQUEST) request: Request,
-    @param.query.string('token', {description: 'openBIS session token (ELN form)'}) token?: string,
+    @param.query.string('token', {description: 'openBIS session token (ELN form): the `openbisToken` scheme, here for clients that set query parameters alone'}) token?: string,
     @param.query.string('folder', {description: 'Folder in the home (ELN form)'}) folder?: string,
     @param.query.string('filename', {description: 'Notebook file name (ELN form)'}) filename?: string,
     @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,

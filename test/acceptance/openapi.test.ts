@@ -72,36 +72,63 @@ describe('openapi.json', () => {
     expect(readFileSync(path.join(root, 'LICENSE'), 'utf8')).to.match(/^MIT License\n\nCopyright \(c\) 2026 Notebooks Hub contributors\n/);
   });
 
-  it('declares the bearer scheme on protected routes and only there, and the spawner\'s token on its route alone', async () => {
+  it('declares each way in as a security scheme: bearer on protected routes, the openBIS token beside it on the ELN\'s, the sign-in cookie on the code exchange, the spawner\'s token on its route alone', async () => {
     const spec = (await served(api)) as Spec & {components: {securitySchemes: object}};
     expect(spec.components.securitySchemes).to.deepEqual({
       bearerAuth: {type: 'http', scheme: 'bearer', bearerFormat: 'JWT'},
+      openbisToken: {
+        type: 'apiKey',
+        in: 'query',
+        name: 'token',
+        description: 'An openBIS session token, checked against OPENBIS_URL: the openBIS ELN\'s way in, on POST /volume/file alone',
+      },
+      signInCookie: {
+        type: 'apiKey',
+        in: 'cookie',
+        name: 'nbh_signin',
+        description:
+          'Set by POST /auth/authorize (HttpOnly, Path=/auth): the PKCE verifiers of the sign-ins this client started, so that only it ' +
+          'can finish them. Browsers send it by themselves; other clients send back what they were given.',
+      },
       spawnerToken: {type: 'http', scheme: 'bearer', description: 'SPAWNER_TOKEN, shared by the API and the hub\'s spawner'},
     });
     const security = (route: string, verb: string) => (spec.paths[route][verb] as {security?: unknown}).security;
     expect(security('/whoami', 'get')).to.deepEqual([{bearerAuth: []}]);
     expect(security('/healthcheck', 'get')).to.deepEqual([{bearerAuth: []}]);
     expect(security('/version', 'get')).to.deepEqual([]);
-    expect(security('/auth/token', 'post')).to.deepEqual([]);
+    expect(security('/auth/authorize', 'post')).to.deepEqual([]);
+    expect(security('/auth/token', 'post')).to.deepEqual([{signInCookie: []}]);
+    expect(security('/volume/file', 'post')).to.deepEqual([{bearerAuth: []}, {openbisToken: []}]);
     expect(security('/hub/servers/{hubUser}/{serverName}/launch', 'post')).to.deepEqual([{spawnerToken: []}]);
-    const withSpawnerToken = Object.entries(spec.paths).filter(([, item]) =>
-      Object.values(item).some(op => JSON.stringify((op as {security?: unknown}).security ?? []).includes('spawnerToken')),
-    );
-    expect(withSpawnerToken.map(([route]) => route)).to.deepEqual(['/hub/servers/{hubUser}/{serverName}/launch']);
+    const using = (scheme: string) =>
+      operationsOf(spec)
+        .filter(({op}) => JSON.stringify(op.security ?? []).includes(`"${scheme}"`))
+        .map(({route, verb}) => `${verb.toUpperCase()} ${route}`);
+    expect(using('spawnerToken')).to.deepEqual(['POST /hub/servers/{hubUser}/{serverName}/launch']);
+    expect(using('openbisToken')).to.deepEqual(['POST /volume/file']);
+    expect(using('signInCookie')).to.deepEqual(['POST /auth/token']);
+    // The cookie is set, and its redeemed sign-in taken out, as response headers.
+    type Headed = {responses: Record<string, {headers?: Record<string, {description: string}>}>};
+    expect((spec.paths['/auth/authorize'].post as Headed).responses['200'].headers?.['Set-Cookie'].description).to.match(/^The sign-in cookie \(nbh_signin, HttpOnly/);
+    expect((spec.paths['/auth/token'].post as Headed).responses['200'].headers?.['Set-Cookie'].description).to.match(/without the redeemed sign-in/);
   });
 
-  it('keeps the spawner\'s route and scheme out of the explorer\'s copy, which people authorize in', async () => {
+  it('keeps the spawner\'s route and scheme and the sign-in cookie out of the explorer\'s copy, which people authorize in', async () => {
     const page = await supertest(api.url).get('/explorer/').expect(200);
     expect(page.text).to.containEql('./openapi.json');
     const explorer = (await supertest(api.url).get('/explorer/openapi.json').expect(200)).body as Spec & {components: {securitySchemes: object}};
-    expect(explorer.components.securitySchemes).to.deepEqual({bearerAuth: {type: 'http', scheme: 'bearer', bearerFormat: 'JWT'}});
+    expect(Object.keys(explorer.components.securitySchemes)).to.deepEqual(['bearerAuth', 'openbisToken']);
     expect(JSON.stringify(explorer.paths)).not.to.containEql('spawnerToken');
+    expect(JSON.stringify(explorer.paths)).not.to.containEql('signInCookie');
     expect(explorer.paths).not.to.have.property('/hub/servers/{hubUser}/{serverName}/launch');
+    // The explorer's browser sends the cookie by itself after POST /auth/authorize: nothing to authorize.
+    expect((explorer.paths['/auth/token'].post as {security?: unknown}).security).to.deepEqual([]);
     // Everything else is the full spec's.
     const full = await served(api);
     const withoutLaunch = Object.keys(full.paths).filter(route => route !== '/hub/servers/{hubUser}/{serverName}/launch');
     expect(Object.keys(explorer.paths)).to.deepEqual(withoutLaunch);
     expect(explorer.paths['/whoami']).to.deepEqual(full.paths['/whoami']);
+    expect(explorer.paths['/volume/file']).to.deepEqual(full.paths['/volume/file']);
   });
 
   it('declares the progress stream as text of server-sent events, each event\'s data a ServerProgressEvent component', async () => {
@@ -141,7 +168,9 @@ describe('openapi.json', () => {
     for (const {route, verb, op} of operationsOf(spec)) {
       const statuses = Object.keys(op.responses);
       const where = `${verb.toUpperCase()} ${route}`;
-      const expected = ['500', ...((op.security?.length ?? 0) > 0 ? ['401', '403'] : []), ...(route.includes('{') ? ['404'] : [])];
+      // A token proves who calls (401 without it); the sign-in cookie binds a sign-in, whose absence is a 400.
+      const authenticated = (op.security ?? []).some(requirement => Object.keys(requirement as object).some(scheme => scheme !== 'signInCookie'));
+      const expected = ['500', ...(authenticated ? ['401', '403'] : []), ...(route.includes('{') ? ['404'] : [])];
       expect({where, missing: expected.filter(status => !statuses.includes(status))}).to.deepEqual({where, missing: []});
       // An operation's own error answer (the health check's 503 lists its checks) is its own schema; the rest share Error.
       for (const status of statuses.filter(s => Number(s) >= 400 && op.responses[s].$ref !== undefined)) {
