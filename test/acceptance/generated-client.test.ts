@@ -2,6 +2,9 @@ import {expect} from '@loopback/testlab';
 import createClient, {Middleware} from 'openapi-fetch';
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
+import {Readable} from 'node:stream';
+import type {ReadableStream as WebReadableStream} from 'node:stream/web';
+import {readEvents} from '../../src/utils/event-stream.util';
 import type {components, paths} from '../generated/notebooks-hub-api';
 import {disagreement} from '../fixtures/contract-hook';
 import {signIn} from '../fixtures/sign-in';
@@ -96,6 +99,27 @@ describe('A client generated from openapi.json (openapi-typescript + openapi-fet
     expect(items.map(dataset => dataset.name)).to.deepEqual(['First']);
     const total: number = pagination.total;
     expect({total, next: pagination.next?.offset}).to.deepEqual({total: 2, next: 1});
+  });
+
+  it('reads a server\'s progress through the generated client as server-sent events, each a ServerProgressEvent', async () => {
+    const tokens = await signIn(api.url, 'dave@partner.org');
+    const dave = createClient<paths>({baseUrl: api.url, headers: {Authorization: `Bearer ${tokens.access_token}`}});
+    dave.use(contract);
+    const server = await dave.POST('/servers', {
+      params: {query: {start: false}},
+      body: {name: 'Streamed', description: 'Never started', applicationType: 'JupyterLab', hardware: 'small', type: 'custom', public: false},
+    });
+    // Checked by the compiler: the answer is declared as text of server-sent events, not as JSON.
+    compilerAccepts<Same<paths['/servers/{id}/progress']['get']['responses'][200]['content']['text/event-stream'], string>>();
+
+    // A server that is not starting answers its state from its record at once, and the stream ends.
+    const progress = await dave.GET('/servers/{id}/progress', {params: {path: {id: server.data!._id}}, parseAs: 'stream'});
+    expect(progress.response.headers.get('content-type')).to.equal('text/event-stream');
+    const events: Array<Schemas['ServerProgressEvent']> = [];
+    await readEvents(Readable.fromWeb(progress.data! as WebReadableStream), data => {
+      events.push(data as Schemas['ServerProgressEvent']);
+    });
+    expect(events).to.deepEqual([{progress: 100, failed: true, message: 'The server is stopped'}]);
   });
 
   it('signs in through the embedded provider and drives the main journey, errors typed', async () => {
