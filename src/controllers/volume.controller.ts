@@ -14,7 +14,7 @@ import {Checkpoint} from '../services/files/checkpoint.service';
 import {TrashedFile} from '../services/files/file-trash.service';
 import {FILE_FORMATS, FILE_TYPES, FileContentModel, FileModel, FileRequest, VolumeService} from '../services/files/volume.service';
 import {LUA_FUNCTIONS, LuaFunction} from '../services/files/lua-modulefile.service';
-import {jsonResponse} from './json-spec.helpers';
+import {jsonAnswer, jsonResponse} from './json-spec.helpers';
 
 const FILE_ENTRY_PROPERTIES: Record<string, SchemaObject> = {
   name: {type: 'string'},
@@ -27,6 +27,7 @@ const FILE_ENTRY_PROPERTIES: Record<string, SchemaObject> = {
 const LINK: SchemaObject = {type: 'string', nullable: true, description: 'Opens the file in the owner\'s server through the hub (home files)'};
 
 const FILE_MODEL: SchemaObject = {
+  title: 'FileEntry',
   type: 'object',
   required: ['name', 'path', 'root', 'type', 'size', 'last_modified'],
   properties: {
@@ -38,6 +39,7 @@ const FILE_MODEL: SchemaObject = {
 };
 
 const FILE_CONTENT_MODEL: SchemaObject = {
+  title: 'FileWithContent',
   type: 'object',
   required: ['name', 'path', 'root', 'type', 'size', 'last_modified', 'content', 'format', 'mimetype'],
   properties: {
@@ -58,12 +60,14 @@ const FILE_CONTENT_MODEL: SchemaObject = {
 };
 
 const CHECKPOINT: SchemaObject = {
+  title: 'Checkpoint',
   type: 'object',
   required: ['id', 'size', 'last_modified'],
   properties: {id: {type: 'string'}, size: {type: 'integer'}, last_modified: {type: 'string', format: 'date-time'}},
 };
 
 const TRASHED_FILE: SchemaObject = {
+  title: 'TrashedFile',
   type: 'object',
   required: ['id', 'path', 'type', 'deleted_at'],
   properties: {
@@ -104,6 +108,20 @@ const ELN_NOTEBOOK: SchemaObject = {
   additionalProperties: true,
 };
 
+/** A notebook in a home as the file routes answer it. */
+const FILE_EXAMPLE = {
+  name: 'analysis.ipynb',
+  path: 'analysis.ipynb',
+  root: 'home',
+  type: 'notebook',
+  size: 72,
+  last_modified: '2026-03-02T09:30:00.000Z',
+  content: null,
+  link: 'https://hub.example.org/hub/user-redirect/lab/tree/analysis.ipynb',
+};
+const CHECKPOINT_EXAMPLE = {id: '2026-03-02T09-45-00-000Z-a67e1e', size: 72, last_modified: '2026-03-02T09:30:00.000Z'};
+const TRASHED_EXAMPLE = {id: '2026-03-02T10-00-00-000Z-9c89d1', path: 'old/analysis.ipynb', type: 'file', deleted_at: '2026-03-02T10:00:00.000Z'};
+
 const ROOT_IN_QUERY: IdParam = {in: 'query', name: 'root'};
 const ROOT_IN_BODY: IdParam = {in: 'body', name: 'root'};
 const ROOT = param.query.string('root', {description: '`home` (default) or a dataset id'});
@@ -124,10 +142,10 @@ export class VolumeController {
   @post('/volume/file', {operationId: 'writeFile', summary: 'Write a notebook, a file or a folder', description:
       'Writes a notebook (validated as nbformat 4), a file or a folder into your home or a dataset you may write. ' +
       'An existing file is overwritten and its previous content kept as a checkpoint; writes are atomic. ' +
-      'ELN form (seed 000): `?token=<openBIS session token>&folder=&filename=` with the notebook as the body writes into that user\'s home; ' +
+      'ELN form: `?token=<openBIS session token>&folder=&filename=` (the `openbisToken` scheme) with the notebook as the body writes into that user\'s home; ' +
       'the body may come as JSON or, as the openBIS ELN\'s jQuery sends it, under `application/x-www-form-urlencoded` with the JSON as the raw body. ' +
       'The ELN form answers `fileName` too, and allows the origins of ELN_ORIGINS (CORS).',
-    responses: {'200': {description: 'The file, with the link that opens it', content: {'application/json': {schema: FILE_MODEL}}}},
+    responses: {'200': jsonAnswer('The file, with the link that opens it', FILE_MODEL, FILE_EXAMPLE)},
   })
   async writeFile(
     @inject(SecurityBindings.USER) caller: Caller,
@@ -143,7 +161,7 @@ export class VolumeController {
     })
     body: FileRequest | Record<string, unknown>,
     @inject(RestBindings.Http.REQUEST) request: Request,
-    @param.query.string('token', {description: 'openBIS session token (ELN form)'}) token?: string,
+    @param.query.string('token', {description: 'openBIS session token (ELN form): the `openbisToken` scheme, here for clients that set query parameters alone'}) token?: string,
     @param.query.string('folder', {description: 'Folder in the home (ELN form)'}) folder?: string,
     @param.query.string('filename', {description: 'Notebook file name (ELN form)'}) filename?: string,
     @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
@@ -164,7 +182,14 @@ export class VolumeController {
   @get('/volume/file', {operationId: 'readFile', summary: 'Read a file or folder with its content', description:
       'A file or folder with its content, as the Jupyter contents API answers it: notebooks as JSON, text as text, ' +
       'other files in base64 (at most FILE_READ_MAX_BYTES, else 413), folders as their entries; `content=0` for the model alone (addition).',
-    responses: {'200': {description: 'The file or folder', content: {'application/json': {schema: FILE_CONTENT_MODEL}}}},
+    responses: {
+      '200': jsonAnswer('The file or folder', FILE_CONTENT_MODEL, {
+        ...FILE_EXAMPLE,
+        content: {cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5},
+        format: 'json',
+        mimetype: null,
+      }),
+    },
   })
   async readFile(
     @inject(SecurityBindings.USER) caller: Caller,
@@ -178,7 +203,7 @@ export class VolumeController {
 
   @requireRootAccess('write', ROOT_IN_QUERY)
   @del('/volume/file', {operationId: 'deleteFile', summary: 'Move a file or folder to the trash', description: 'Moves a file or folder to the root\'s trash (`.trash`), from where it can be restored until TRASH_RETENTION_DAYS have passed (addition).',
-    responses: {'200': {description: 'The trash entry', content: {'application/json': {schema: TRASHED_FILE}}}},
+    responses: {'200': jsonAnswer('The trash entry', TRASHED_FILE, TRASHED_EXAMPLE)},
   })
   async deleteFile(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<TrashedFile> {
     return this.volumes.remove(this.volumes.root(caller, dataset), filePath);
@@ -186,7 +211,13 @@ export class VolumeController {
 
   @requireRootAccess('write', ROOT_IN_QUERY)
   @patch('/volume/file', {operationId: 'moveFile', summary: 'Rename or move a file or folder', description: 'Renames or moves a file or folder within its root; the target must not exist (409). Its checkpoints go along (addition).',
-    responses: {'200': {description: 'The file at its new path', content: {'application/json': {schema: FILE_MODEL}}}},
+    responses: {
+      '200': jsonAnswer('The file at its new path', FILE_MODEL, {
+        ...FILE_EXAMPLE,
+        path: 'archive/analysis.ipynb',
+        link: 'https://hub.example.org/hub/user-redirect/lab/tree/archive/analysis.ipynb',
+      }),
+    },
   })
   async moveFile(
     @inject(SecurityBindings.USER) caller: Caller,
@@ -215,7 +246,7 @@ export class VolumeController {
 
   @requireRootAccess('read', ROOT_IN_QUERY)
   @get('/volume/trash', {operationId: 'listFileTrash', summary: 'List what can be restored from a root\'s trash', description: 'What was deleted from the root and can still be restored, newest first (addition).',
-    responses: {'200': {description: 'Trash entries', content: {'application/json': {schema: {type: 'array', items: TRASHED_FILE}}}}},
+    responses: {'200': jsonAnswer('Trash entries', {type: 'array', items: TRASHED_FILE}, [TRASHED_EXAMPLE])},
   })
   async listTrash(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<TrashedFile[]> {
     return this.volumes.listTrash(this.volumes.root(caller, dataset));
@@ -223,7 +254,7 @@ export class VolumeController {
 
   @requireRootAccess('write', ROOT_IN_QUERY)
   @post('/volume/trash/restore', {operationId: 'restoreFileFromTrash', summary: 'Put a trashed file back', description: 'Puts a trash entry back where it was; 409 if something is there now (addition).',
-    responses: {'200': {description: 'The restored entry', content: {'application/json': {schema: TRASHED_FILE}}}},
+    responses: {'200': jsonAnswer('The restored entry', TRASHED_FILE, TRASHED_EXAMPLE)},
   })
   async restoreFromTrash(
     @inject(SecurityBindings.USER) caller: Caller,
@@ -239,18 +270,16 @@ export class VolumeController {
       'Uploads as the Jupyter dashboards server takes them: a multipart field `file` holding a notebook (.ipynb) or a bundle (.zip), ' +
       'unpacked into `path` within UPLOAD_MAX_BYTES, ZIP_MAX_ENTRIES and ZIP_MAX_BYTES, no entry leaving the root (addition).',
     responses: {
-      '200': {
-        description: 'What was written',
-        content: {
-          'application/json': {
-            schema: {
-              type: 'object',
-              required: ['message', 'files'],
-              properties: {message: {type: 'string'}, files: {type: 'array', items: {type: 'string'}}, link: {type: 'string', nullable: true}},
-            },
-          },
+      '200': jsonAnswer(
+        'What was written',
+        {
+          title: 'UploadResult',
+          type: 'object',
+          required: ['message', 'files'],
+          properties: {message: {type: 'string'}, files: {type: 'array', items: {type: 'string'}}, link: {type: 'string', nullable: true}},
         },
-      },
+        {message: 'Uploaded analysis.ipynb', files: ['analysis.ipynb'], link: FILE_EXAMPLE.link},
+      ),
     },
   })
   async upload(
@@ -260,7 +289,7 @@ export class VolumeController {
       content: {
         'multipart/form-data': {
           'x-parser': 'stream',
-          schema: {type: 'object', properties: {file: {type: 'string', format: 'binary'}}},
+          schema: {title: 'FileUpload', type: 'object', properties: {file: {type: 'string', format: 'binary'}}},
         },
       },
     })
@@ -274,10 +303,10 @@ export class VolumeController {
 
   @requireRootAccess('read', ROOT_IN_QUERY, 'email')
   @get('/volume/files', {operationId: 'listFiles', summary: 'List a folder', responses: {
-      '200': {
-        description: 'The folder\'s files and folders (hidden ones left out)',
-        content: {'application/json': {schema: {type: 'array', items: FILE_MODEL}}},
-      },
+      '200': jsonAnswer('The folder\'s files and folders (hidden ones left out)', {type: 'array', items: FILE_MODEL}, [
+        {name: 'analysis.ipynb', path: 'analysis.ipynb', root: 'home', type: 'notebook', size: 72, last_modified: '2026-03-02T09:30:00.000Z'},
+        {name: 'archive', path: 'archive', root: 'home', type: 'directory', size: 4096, last_modified: '2026-03-01T17:45:00.000Z'},
+      ]),
     },
   })
   async listFiles(
@@ -292,7 +321,7 @@ export class VolumeController {
 
   @requireRootAccess('read', ROOT_IN_QUERY)
   @get('/volume/checkpoints', {operationId: 'listCheckpoints', summary: 'List a file\'s checkpoints', description: 'Earlier versions kept of a file, newest first (addition).',
-    responses: {'200': {description: 'Checkpoints', content: {'application/json': {schema: {type: 'array', items: CHECKPOINT}}}}},
+    responses: {'200': jsonAnswer('Checkpoints', {type: 'array', items: CHECKPOINT}, [CHECKPOINT_EXAMPLE])},
   })
   async checkpoints(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<Checkpoint[]> {
     return this.volumes.checkpoints(this.volumes.root(caller, dataset), filePath);
@@ -300,7 +329,7 @@ export class VolumeController {
 
   @requireRootAccess('write', ROOT_IN_QUERY)
   @post('/volume/checkpoints', {operationId: 'createCheckpoint', summary: 'Keep a checkpoint of a file', description: 'Keeps a copy of the file as it is now (at most FILE_READ_MAX_BYTES); the oldest beyond CHECKPOINTS_KEPT go (addition).',
-    responses: {'200': {description: 'The new checkpoint', content: {'application/json': {schema: CHECKPOINT}}}},
+    responses: {'200': jsonAnswer('The new checkpoint', CHECKPOINT, CHECKPOINT_EXAMPLE)},
   })
   async createCheckpoint(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<Checkpoint> {
     return this.volumes.createCheckpoint(this.volumes.root(caller, dataset), filePath);
@@ -322,7 +351,7 @@ export class VolumeController {
 
   @requireRootAccess('write', ROOT_IN_QUERY)
   @post('/volume/checkpoints/restore', {operationId: 'restoreCheckpoint', summary: 'Put a checkpoint back', description: 'Puts a checkpoint back; the content it replaces becomes a checkpoint (addition).',
-    responses: {'200': {description: 'The restored file', content: {'application/json': {schema: FILE_MODEL}}}},
+    responses: {'200': jsonAnswer('The restored file', FILE_MODEL, FILE_EXAMPLE)},
   })
   async restore(
     @inject(SecurityBindings.USER) caller: Caller,
@@ -337,6 +366,7 @@ export class VolumeController {
   @get('/volume/hardware', {operationId: 'listHardwareOptions', summary: 'List the hardware a template may name', ...jsonResponse('The hardware options a template may name (HARDWARE_FILE), with the sizes a server of each gets', {
       type: 'array',
       items: {
+        title: 'HardwareOption',
         type: 'object',
         required: ['name'],
         properties: {
@@ -347,12 +377,12 @@ export class VolumeController {
           gpu: {type: 'integer', minimum: 1, description: 'Whole GPUs; absent: none'},
         },
       },
-    })})
+    }, [{name: 'small', description: '1 CPU, 2 GB memory', cpu: 1, memory: 2147483648}, {name: 'gpu', description: '8 CPUs, 64 GB memory, 1 GPU', cpu: 8, memory: 68719476736, gpu: 1}])})
   hardwareOptions(): Promise<HardwareOption[]> {
     return this.hardware.options();
   }
 
-  @get('/volume/applications', {operationId: 'listApplications', summary: 'List the applications a template may name', ...jsonResponse('The applications the hub offers (HUB_APPLICATIONS), as a template\'s applicationType names them', {type: 'array', items: {type: 'string'}})})
+  @get('/volume/applications', {operationId: 'listApplications', summary: 'List the applications a template may name', ...jsonResponse('The applications the hub offers (HUB_APPLICATIONS), as a template\'s applicationType names them', {type: 'array', items: {type: 'string'}}, ['JupyterLab', 'Notebook'])})
   applicationOptions(): string[] {
     return this.applications.names();
   }
@@ -360,6 +390,7 @@ export class VolumeController {
   @get('/volume/lua', {operationId: 'listModulefileFunctions', summary: 'List the functions a modulefile may call', ...jsonResponse('The functions a modulefile may call (luaModuleFile[].id) and their arguments', {
       type: 'array',
       items: {
+        title: 'ModulefileFunction',
         type: 'object',
         required: ['id', 'description', 'arguments', 'minArguments', 'maxArguments'],
         properties: {
@@ -381,7 +412,7 @@ export class VolumeController {
           },
         },
       },
-    })})
+    }, LUA_FUNCTIONS.slice(0, 1))})
   lua(): readonly LuaFunction[] {
     return LUA_FUNCTIONS;
   }
