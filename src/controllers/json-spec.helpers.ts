@@ -20,6 +20,7 @@ export const TEMPLATE_EXAMPLE = {
   type: 'custom',
   public: false,
   tags: ['python'],
+  idleTimeoutMinutes: 120,
 };
 
 /** Operation spec with one 200 JSON response, for @get/@post and friends. */
