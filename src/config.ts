@@ -387,9 +387,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const distinct = new Set(applications.map(application => application.toLowerCase()));
   if (distinct.size < applications.length) read.problems.push('HUB_APPLICATIONS names an application twice (names are matched whatever their case)');
   const maxLimit = read.integer('LIST_MAX_LIMIT', 1000, 1, 100000);
+  const idleTimeoutMaxMinutes = read.decimal('IDLE_TIMEOUT_MAX_MINUTES', 1440, 0.001, IDLE_MINUTES_LIMIT);
   const culling: CullingConfig = {
-    idleTimeoutMinutes: read.decimal('IDLE_TIMEOUT_MINUTES', 60, 0, IDLE_MINUTES_LIMIT),
-    idleTimeoutMaxMinutes: read.decimal('IDLE_TIMEOUT_MAX_MINUTES', 1440, 0.001, IDLE_MINUTES_LIMIT),
+    idleTimeoutMinutes: read.decimal('IDLE_TIMEOUT_MINUTES', Math.min(60, idleTimeoutMaxMinutes), 0, IDLE_MINUTES_LIMIT),
+    idleTimeoutMaxMinutes,
     maxLifetimeHours: read.decimal('MAX_LIFETIME_HOURS', 0, 0, LIFETIME_HOURS_LIMIT),
   };
   if (culling.idleTimeoutMinutes > culling.idleTimeoutMaxMinutes) {

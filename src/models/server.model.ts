@@ -55,7 +55,7 @@ export class Server extends Entity {
   @property({type: 'date'})
   createdAt?: Date;
 
-  @property({type: 'date', description: 'When the API last asked the hub to start it: its lifetime counts from here', jsonSchema: {nullable: true}})
+  @property({type: 'date', description: 'When the API last asked the hub to start it: its lifetime counts from here'})
   startedAt?: Date;
 
   @property({

@@ -14,7 +14,7 @@ const hubServer = (times: {started?: string | null; last_activity?: string | nul
   ready: true,
   pending: null,
   url: '/user/u/s/',
-  ...Object.fromEntries(Object.entries(times).map(([k, v]) => [k, v && v.replace('Z', '123Z')])),
+  ...Object.fromEntries(Object.entries(times).map(([k, v]) => [k, typeof v === 'string' ? v.replace('Z', '123Z') : v])),
 });
 
 describe('ServerLimitsService', () => {
