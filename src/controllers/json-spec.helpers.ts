@@ -21,6 +21,7 @@ export const TEMPLATE_EXAMPLE = {
   type: 'custom',
   public: false,
   tags: ['python'],
+  idleTimeoutMinutes: 120,
 };
 
 /** A JSON answer with the example the explorer shows and generated clients document: one the API could send. */

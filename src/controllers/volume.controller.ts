@@ -19,10 +19,11 @@ import {jsonAnswer, jsonResponse} from './json-spec.helpers';
 const FILE_ENTRY_PROPERTIES: Record<string, SchemaObject> = {
   name: {type: 'string'},
   path: {type: 'string', description: 'Relative to the root'},
-  root: {type: 'string', description: '`home` or a dataset id'},
+  root: {type: 'string', description: '`home`, a dataset id or `module:{id}`'},
   type: {type: 'string', enum: [...FILE_TYPES]},
   size: {type: 'integer'},
   last_modified: {type: 'string', format: 'date-time'},
+  executable: {type: 'boolean', description: 'Files in a module\'s binaries (root `module:{id}`) only: whether it runs as a program (0755) or not (0644)'},
 };
 const LINK: SchemaObject = {type: 'string', nullable: true, description: 'Opens the file in the owner\'s server through the hub (home files)'};
 
@@ -87,9 +88,16 @@ const FILE_REQUEST: SchemaObject = {
     type: {type: 'string', enum: [...FILE_TYPES]},
     name: {type: 'string', minLength: 1, maxLength: 255},
     path: {type: 'string', maxLength: 4096, description: 'Folder under the root; missing folders are created'},
-    root: {type: 'string', description: '`home` (default) or the id of a dataset you may write'},
+    root: {
+      type: 'string',
+      description: '`home` (default), the id of a dataset you may write, or `module:{id}`: the binaries folder of a module you may write, which its modulefile puts on PATH',
+    },
     content: {description: 'notebook: an nbformat 4 object or its JSON text; file: text (or base64 with format)'},
     format: {type: 'string', enum: ['text', 'base64']},
+    executable: {
+      type: 'boolean',
+      description: 'type file in a module\'s binaries only: true writes it runnable by everyone (0755), false or absent readable only (0644); never setuid',
+    },
   },
 };
 
@@ -124,7 +132,7 @@ const TRASHED_EXAMPLE = {id: '2026-03-02T10-00-00-000Z-9c89d1', path: 'old/analy
 
 const ROOT_IN_QUERY: IdParam = {in: 'query', name: 'root'};
 const ROOT_IN_BODY: IdParam = {in: 'body', name: 'root'};
-const ROOT = param.query.string('root', {description: '`home` (default) or a dataset id'});
+const ROOT = param.query.string('root', {description: '`home` (default), a dataset id, or `module:{id}` (a module\'s binaries folder)'});
 const FILE_PATH = param.query.string('path', {required: true, description: 'The file or folder, relative to the root'});
 
 @oas.tags('Files')
@@ -140,7 +148,8 @@ export class VolumeController {
   @requireRootAccess('write', ROOT_IN_BODY)
   @authenticate(OPENBIS_SESSION_STRATEGY, OIDC_BEARER_STRATEGY)
   @post('/volume/file', {operationId: 'writeFile', summary: 'Write a notebook, a file or a folder', description:
-      'Writes a notebook (validated as nbformat 4), a file or a folder into your home or a dataset you may write. ' +
+      'Writes a notebook (validated as nbformat 4), a file or a folder into your home, a dataset you may write, ' +
+      'or the binaries folder of a module you may write (root `module:{id}`; `executable` makes a file a program on the module\'s PATH). ' +
       'An existing file is overwritten and its previous content kept as a checkpoint; writes are atomic. ' +
       'ELN form: `?token=<openBIS session token>&folder=&filename=` (the `openbisToken` scheme) with the notebook as the body writes into that user\'s home; ' +
       'the body may come as JSON or, as the openBIS ELN\'s jQuery sends it, under `application/x-www-form-urlencoded` with the JSON as the raw body. ' +
@@ -164,7 +173,7 @@ export class VolumeController {
     @param.query.string('token', {description: 'openBIS session token (ELN form): the `openbisToken` scheme, here for clients that set query parameters alone'}) token?: string,
     @param.query.string('folder', {description: 'Folder in the home (ELN form)'}) folder?: string,
     @param.query.string('filename', {description: 'Notebook file name (ELN form)'}) filename?: string,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ): Promise<FileModel & {fileName?: string}> {
     if (token !== undefined) {
       const model = await this.volumes.writeForEln(caller, body, folder, filename);
@@ -175,7 +184,7 @@ export class VolumeController {
       throw new HttpErrors.BadRequest('Give {type, name, path?, root?, content} as JSON, or use the ELN form with ?token=&filename=');
     }
     const fileRequest = body as FileRequest;
-    return this.volumes.write(this.volumes.root(caller, dataset), fileRequest);
+    return this.volumes.write(this.volumes.root(caller, rootResource), fileRequest);
   }
 
   @requireRootAccess('read', ROOT_IN_QUERY)
@@ -196,17 +205,17 @@ export class VolumeController {
     @ROOT root: string | undefined,
     @param.query.string('path', {description: 'The file or folder, relative to the root (empty: the root)'}) filePath: string | undefined,
     @param.query.integer('content', {description: '1 (default): with the content; 0: the model alone'}) content?: number,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ): Promise<FileContentModel> {
-    return this.volumes.read(this.volumes.root(caller, dataset), filePath, content !== 0);
+    return this.volumes.read(this.volumes.root(caller, rootResource), filePath, content !== 0);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
   @del('/volume/file', {operationId: 'deleteFile', summary: 'Move a file or folder to the trash', description: 'Moves a file or folder to the root\'s trash (`.trash`), from where it can be restored until TRASH_RETENTION_DAYS have passed (addition).',
     responses: {'200': jsonAnswer('The trash entry', TRASHED_FILE, TRASHED_EXAMPLE)},
   })
-  async deleteFile(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<TrashedFile> {
-    return this.volumes.remove(this.volumes.root(caller, dataset), filePath);
+  async deleteFile(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource): Promise<TrashedFile> {
+    return this.volumes.remove(this.volumes.root(caller, rootResource), filePath);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
@@ -239,17 +248,17 @@ export class VolumeController {
       },
     })
     body: {newPath: string},
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ): Promise<FileModel> {
-    return this.volumes.move(this.volumes.root(caller, dataset), filePath, body.newPath);
+    return this.volumes.move(this.volumes.root(caller, rootResource), filePath, body.newPath);
   }
 
   @requireRootAccess('read', ROOT_IN_QUERY)
   @get('/volume/trash', {operationId: 'listFileTrash', summary: 'List what can be restored from a root\'s trash', description: 'What was deleted from the root and can still be restored, newest first (addition).',
     responses: {'200': jsonAnswer('Trash entries', {type: 'array', items: TRASHED_FILE}, [TRASHED_EXAMPLE])},
   })
-  async listTrash(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<TrashedFile[]> {
-    return this.volumes.listTrash(this.volumes.root(caller, dataset));
+  async listTrash(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource): Promise<TrashedFile[]> {
+    return this.volumes.listTrash(this.volumes.root(caller, rootResource));
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
@@ -260,15 +269,16 @@ export class VolumeController {
     @inject(SecurityBindings.USER) caller: Caller,
     @ROOT root: string | undefined,
     @param.query.string('id', {required: true}) id: string,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ): Promise<TrashedFile> {
-    return this.volumes.restoreFromTrash(this.volumes.root(caller, dataset), id);
+    return this.volumes.restoreFromTrash(this.volumes.root(caller, rootResource), id);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
   @post('/volume/upload', {operationId: 'uploadFiles', summary: 'Upload a notebook or a zip bundle', description:
       'Uploads as the Jupyter dashboards server takes them: a multipart field `file` holding a notebook (.ipynb) or a bundle (.zip), ' +
-      'unpacked into `path` within UPLOAD_MAX_BYTES, ZIP_MAX_ENTRIES and ZIP_MAX_BYTES, no entry leaving the root (addition).',
+      'unpacked into `path` within UPLOAD_MAX_BYTES, ZIP_MAX_ENTRIES and ZIP_MAX_BYTES, no entry leaving the root; ' +
+      'into a module\'s binaries (root `module:{id}`), entries the bundle marks executable (Unix mode) become programs (0755) (addition).',
     responses: {
       '200': jsonAnswer(
         'What was written',
@@ -296,9 +306,9 @@ export class VolumeController {
     request: Request,
     @ROOT root: string | undefined,
     @param.query.string('path', {description: 'Folder under the root'}) folder: string | undefined,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ): Promise<UploadResult> {
-    return this.uploads.upload(this.volumes.root(caller, dataset), folder, request);
+    return this.uploads.upload(this.volumes.root(caller, rootResource), folder, request);
   }
 
   @requireRootAccess('read', ROOT_IN_QUERY, 'email')
@@ -314,25 +324,25 @@ export class VolumeController {
     @ROOT root?: string,
     @param.query.string('path', {description: 'Folder under the root'}) folder?: string,
     @param.query.string('email', {description: 'Another person\'s home (admins)'}) email?: string,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ) {
-    return this.volumes.list(this.volumes.root(caller, dataset, email), folder);
+    return this.volumes.list(this.volumes.root(caller, rootResource, email), folder);
   }
 
   @requireRootAccess('read', ROOT_IN_QUERY)
   @get('/volume/checkpoints', {operationId: 'listCheckpoints', summary: 'List a file\'s checkpoints', description: 'Earlier versions kept of a file, newest first (addition).',
     responses: {'200': jsonAnswer('Checkpoints', {type: 'array', items: CHECKPOINT}, [CHECKPOINT_EXAMPLE])},
   })
-  async checkpoints(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<Checkpoint[]> {
-    return this.volumes.checkpoints(this.volumes.root(caller, dataset), filePath);
+  async checkpoints(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource): Promise<Checkpoint[]> {
+    return this.volumes.checkpoints(this.volumes.root(caller, rootResource), filePath);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
   @post('/volume/checkpoints', {operationId: 'createCheckpoint', summary: 'Keep a checkpoint of a file', description: 'Keeps a copy of the file as it is now (at most FILE_READ_MAX_BYTES); the oldest beyond CHECKPOINTS_KEPT go (addition).',
     responses: {'200': jsonAnswer('The new checkpoint', CHECKPOINT, CHECKPOINT_EXAMPLE)},
   })
-  async createCheckpoint(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<Checkpoint> {
-    return this.volumes.createCheckpoint(this.volumes.root(caller, dataset), filePath);
+  async createCheckpoint(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource): Promise<Checkpoint> {
+    return this.volumes.createCheckpoint(this.volumes.root(caller, rootResource), filePath);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
@@ -344,9 +354,9 @@ export class VolumeController {
     @ROOT root: string | undefined,
     @FILE_PATH filePath: string,
     @param.query.string('id', {required: true}) id: string,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ): Promise<void> {
-    await this.volumes.deleteCheckpoint(this.volumes.root(caller, dataset), filePath, id);
+    await this.volumes.deleteCheckpoint(this.volumes.root(caller, rootResource), filePath, id);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
@@ -358,9 +368,9 @@ export class VolumeController {
     @ROOT root: string | undefined,
     @FILE_PATH filePath: string,
     @param.query.string('id', {required: true}) id: string,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ): Promise<FileModel> {
-    return this.volumes.restore(this.volumes.root(caller, dataset), filePath, id);
+    return this.volumes.restore(this.volumes.root(caller, rootResource), filePath, id);
   }
 
   @get('/volume/hardware', {operationId: 'listHardwareOptions', summary: 'List the hardware a template may name', ...jsonResponse('The hardware options a template may name (HARDWARE_FILE), with the sizes a server of each gets', {
