@@ -24,3 +24,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# kustomize, kubeconform and the Kubernetes schemas the manifests test runs.
+bash "$(dirname "$0")/ensure-kube-tools.sh"
