@@ -10,12 +10,13 @@ nothing else in them is believed: three hooks, wired in
   (:mod:`.api`, ``limitsEnforced`` true: Kubernetes enforces requests and
   limits), parses the launch plan (:func:`.plan.parse_launch_plan`, bound to
   this hub user and server), checks it can be built, writes the server's
-  Kubernetes Secret and keeps the plan on the spawner
-  (``spawner.notebooks_hub_plan``).  Without a valid ticket it raises
+  Kubernetes Secret, sets KubeSpawner's ``image`` and ``default_url`` and
+  keeps the plan on the spawner (``spawner.notebooks_hub_plan``).  Without a valid ticket it raises
   SpawnError(:data:`.api.NOT_FROM_THE_API`) and builds nothing.
 * :func:`make_modify_pod_hook` (``c.KubeSpawner.modify_pod_hook``): edits the
   ``notebook`` container of the pod KubeSpawner built, from that plan only
-  (no plan on the spawner, or a plan for another server: refused).
+  (no plan on the spawner, a plan for another server, or a pod not running
+  the plan's image: refused).
 * :func:`post_stop_hook` (``c.KubeSpawner.post_stop_hook``, async): deletes
   the server's Secret and forgets the plan.  JupyterHub also runs it after a
   failed start.
@@ -63,9 +64,9 @@ set per start, so KubeSpawner writes it into the container and into
 ``JUPYTER_IMAGE``; the default URL likewise (JupyterHub exports
 ``JUPYTERHUB_DEFAULT_URL``).  A subclass would override ``start``,
 ``get_pod_manifest`` and ``stop``, internals whose signatures moved between
-KubeSpawner majors, to do the same.  What a subclass would add, that no other
-configuration can replace the hooks, is checked instead by the deploy
-configuration's tests (``hub/tests/test_deploy_config.py``).
+KubeSpawner majors, to do the same.  The one thing a subclass would add (no
+later configuration could replace the hooks) is covered by the deploy
+configuration's tests, which check that both configurations wire all three.
 
 The pod hook builds ``kubernetes_asyncio`` models, the client library of
 KubeSpawner 6 and later; the tests check the manifest KubeSpawner 7's own
