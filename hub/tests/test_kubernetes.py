@@ -212,14 +212,15 @@ def env_of(container):
 # --------------------------------------------------------------------------
 
 
-def test_the_image_is_the_applications_in_the_container_and_in_kubespawners_env(monkeypatch):
-    images = json.loads(yaml.safe_load(open(VALUES))["hub"]["extraEnv"]["NOTEBOOKS_HUB_IMAGES"])
-    for plan, key in ((PLAN, "jupyterlab"), (PLAIN, "notebook")):
-        _, pod, _ = start(monkeypatch, plan)
-        c = notebook(pod)
-        assert c["image"] == images[key]
-        env = env_of(c)
-        assert env["JUPYTER_IMAGE"]["value"] == env["JUPYTER_IMAGE_SPEC"]["value"] == images[key]
+@pytest.mark.parametrize("application,image", [
+    ("JupyterLab", "lab:4"), ("jupyterlab", "lab:4"), ("notebook", "nb:7"), ("NOTEBOOK", "nb:7")])
+def test_the_image_is_the_applications_in_the_container_and_in_kubespawners_env(monkeypatch, application, image):
+    images = '{"JupyterLab": "lab:4", "Notebook": "nb:7"}'  # one image each, unlike the example values
+    _, pod, _ = start(monkeypatch, {**PLAIN, "application": application}, env={"NOTEBOOKS_HUB_IMAGES": images})
+    c = notebook(pod)
+    assert c["image"] == image
+    env = env_of(c)
+    assert env["JUPYTER_IMAGE"]["value"] == env["JUPYTER_IMAGE_SPEC"]["value"] == image
 
 
 def test_modules_are_loaded_before_the_server_starts(monkeypatch):
