@@ -19,3 +19,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 bash "$(dirname "$0")/ensure-python-env.sh"
+# kustomize, kubeconform and the Kubernetes schemas the manifests test runs.
+bash "$(dirname "$0")/ensure-kube-tools.sh"
