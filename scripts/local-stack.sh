@@ -104,7 +104,6 @@ PORT="$PORT" PUBLIC_URL="$API_URL" DATA_DIR="$STATE/api" \
   HUB_API_URL="http://127.0.0.1:${HUB_API_PORT}/hub/api" HUB_API_TOKEN="$HUB_API_TOKEN" HUB_PUBLIC_URL="$HUB_URL" \
   SPAWNER_TOKEN="$SPAWNER_TOKEN" \
   OIDC_REDIRECT_URIS="$API_URL/,$HUB_URL/hub/oauth_callback" \
-  FILE_LINK_PATH='notebooks/{path}' \
   node --experimental-async-context-frame dist/src/index.js >>"$STATE/api.log" 2>&1 &
 pids+=($!)
 names+=(api)

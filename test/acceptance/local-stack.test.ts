@@ -88,12 +88,14 @@ describe('The local stack: npm run local-stack', () => {
     // The hub signs the same person in through the API's provider, then sends them to the UI.
     const browser = new HeadlessBrowser();
     await browser.navigate(`${hub}/hub/oauth_login`, `${api}/`, {login: person, password: 'any password'});
-    const link = (await call('POST', '/volume/file', {type: 'notebook', name: 'first-steps.ipynb', content: notebook})).link;
-    expect(link).to.equal(`${hub}/user/${person}/${server.name}/notebooks/first-steps.ipynb`);
-    expect(file.name).to.equal('first-steps.ipynb');
-    const page = await browser.open(link);
+    expect(file.link).to.equal(`${api}/?open=first-steps.ipynb`);
+    const opened = (await call('POST', '/volume/open?path=first-steps.ipynb')) as unknown as {url: string; server: {_id: string}};
+    expect(opened.server._id).to.equal(server._id);
+    const inServer = `${hub}/user/${person}/${server.name}/notebooks/first-steps.ipynb`;
+    expect(opened.url).to.equal(inServer);
+    const page = await browser.open(opened.url);
     expect(page.status).to.equal(200);
-    expect(page.url).to.equal(link);
+    expect(page.url).to.equal(inServer);
     expect(page.body).to.containEql('first-steps.ipynb');
   });
 });
