@@ -11,8 +11,10 @@ application and limits (the `notebooks_hub_spawner` package).
 Environment (required ones say so):
   JUPYTERHUB_API_TOKEN          token of the notebooks-hub-api service (required;
                                 the API's HUB_API_TOKEN)
-  NOTEBOOKS_HUB_UI_URL          where a signed-in user lands (the API's UI);
-                                default: the hub's own home page
+  NOTEBOOKS_HUB_UI_URL          the launcher (the API's PUBLIC_URL, with a
+                                trailing /): where a signed-in user lands, and
+                                where the hub's not-running and error pages
+                                send people; default: the hub's own pages
   NOTEBOOKS_HUB_SPAWNER         local (each person's servers run as their own
                                 unprivileged system account, made when first
                                 needed, with a home under HOMES_ROOT; the hub
@@ -66,11 +68,13 @@ if env.get("JUPYTERHUB_PROXY_API_URL"):
 # --- Servers: the API's named servers, and nothing else ----------------------
 c.JupyterHub.allow_named_servers = True
 c.JupyterHub.named_server_limit_per_user = 0
-# A login lands on the UI (or the hub's home page), never on a spawn of the
-# unnamed default server, which the spawner refuses anyway.
+# A login lands on the launcher (or the hub's home page), never on a spawn of
+# the unnamed default server, which the spawner refuses anyway.
 c.JupyterHub.redirect_to_server = False
 if env.get("NOTEBOOKS_HUB_UI_URL"):
-    c.JupyterHub.default_url = env["NOTEBOOKS_HUB_UI_URL"]
+    from notebooks_hub_spawner.hub_pages import send_pages_to_launcher
+
+    send_pages_to_launcher(c, env["NOTEBOOKS_HUB_UI_URL"])
 
 spawner = env.get("NOTEBOOKS_HUB_SPAWNER", "local")
 if spawner == "kubernetes":
@@ -128,6 +132,8 @@ if auth == "oidc":
     c.JupyterHub.authenticator_class = "notebooks_hub_spawner.auth.NotebooksHubOIDCAuthenticator"
     # A plain-http provider only where the operator says so (a local Keycloak).
     c.NotebooksHubOIDCAuthenticator.allow_http = env.get("NOTEBOOKS_HUB_OIDC_ALLOW_HTTP", "") == "true"
+    # One way in: the hub's login page would only offer the one button to it.
+    c.Authenticator.auto_login = True
 elif auth == "dummy":
     c.JupyterHub.authenticator_class = "jupyterhub.auth.DummyAuthenticator"
 else:
