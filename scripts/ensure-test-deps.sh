@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that tests run for real, when they are missing:
 # Lmod (generated modulefiles are loaded with `module load`), JupyterHub 3
-# with local single-user servers (servers are spawned on a real hub), and
-# pytest with the Kubernetes models and jsonschema for the spawner package.
+# with local single-user servers (servers are spawned on a real hub),
+# pytest with the Kubernetes models and jsonschema for the spawner package,
+# and Chromium for the launcher's browser tests.
 set -euo pipefail
 
 missing=()
@@ -16,6 +17,8 @@ missing=()
 /usr/bin/python3 -c 'import kubernetes' 2>/dev/null || missing+=(python3-kubernetes)
 # The spawner validates launch plans against their JSON Schema.
 /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || missing+=(python3-jsonschema)
+# The launcher's browser tests drive Debian's Chromium (playwright-core downloads no browser).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing Debian packages for the tests: ${missing[*]}"

@@ -164,6 +164,10 @@ describe('The launcher in Chromium, on the real hub', () => {
     await toLauncher.waitFor();
     expect(await toLauncher.getAttribute('href')).to.equal(world.launcherUrl);
     await screenshot(page, '06-hub-not-running');
+    // So does its 404, where a stale or expired link lands.
+    await page.goto(`${world.hub.publicUrl}/hub/no-such-page`);
+    expect(await page.locator('#launcher').getAttribute('href')).to.equal(world.launcherUrl);
+    await screenshot(page, '06-hub-404');
     await page.close();
   });
 

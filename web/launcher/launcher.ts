@@ -276,7 +276,9 @@ async function launchTemplate(template: Template, button: HTMLButtonElement): Pr
 async function loadServers(): Promise<void> {
   servers = await call<Server[]>('GET', `/servers?owner=${encodeURIComponent(me!.email)}`);
   renderServers();
-  for (const server of servers) if (server.status === 'starting') void watchStart(server, false);
+  for (const server of servers) {
+    if (server.status === 'starting') watchStart(server, false).catch((err: Error) => showError(err.message));
+  }
 }
 
 function mergeServer(server: Server): void {
