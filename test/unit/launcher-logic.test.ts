@@ -130,6 +130,9 @@ describe("The launcher's logic (web/launcher/launcher-logic.ts)", () => {
     expect(serverActions(server('stopping'))).to.deepEqual([]);
     expect(isSettling([server('running'), server('stopping')])).to.be.true();
     expect(isSettling([server('running'), server('stopped')])).to.be.false();
+    // A stop asked for, even one the hub did not answer in time, is followed until the server is stopped.
+    expect(isSettling([server('running')], new Set(['s']))).to.be.true();
+    expect(isSettling([server('stopped')], new Set(['s']))).to.be.false();
   });
 
   it("shows the API's error message and code, or the status when the answer has none", () => {

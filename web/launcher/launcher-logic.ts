@@ -164,9 +164,16 @@ export function statusLabel(status: ServerStatus): string {
   return STATUS_WORDS[status];
 }
 
-/** Whether a list of servers has one whose status is about to change by itself: it is read again soon. */
-export function isSettling(servers: Server[]): boolean {
-  return servers.some(server => server.status === 'starting' || server.status === 'stopping');
+/**
+ * Whether a list of servers has one whose status is about to change by
+ * itself, so it is read again soon: one starting or stopping, or one asked
+ * to stop (`stopAsked`) that is not stopped yet; a stop the hub did not
+ * answer in time (504) may still be carried out, and the API then shows it.
+ */
+export function isSettling(servers: Server[], stopAsked: ReadonlySet<string> = new Set()): boolean {
+  return servers.some(
+    server => server.status === 'starting' || server.status === 'stopping' || (stopAsked.has(server._id) && server.status !== 'stopped'),
+  );
 }
 
 /** The message of an API error answer (`{error: {message, code}}`), or what the status says. */

@@ -188,6 +188,8 @@ const progressOf = new Map<string, ProgressEvent>();
 /** A file waiting for a server: opened once a launch from this page is ready. */
 let fileWaiting: string | undefined;
 let settlingTimer: number | undefined;
+/** Servers asked to stop from this page, followed until they are stopped. */
+const stopAsked = new Set<string>();
 
 async function showSignedIn(): Promise<void> {
   element('signed-out').hidden = true;
@@ -385,8 +387,14 @@ async function act(action: ServerAction, server: Server, button: HTMLButtonEleme
       announce(`Starting ${server.name}…`);
       await watchStart(server, true);
     } else if (action === 'stop') {
-      mergeServer(await call<Server>('PUT', `/servers/${encodeURIComponent(server._id)}/stop`));
+      stopAsked.add(server._id);
       announce(`Stopping ${server.name}…`);
+      try {
+        mergeServer(await call<Server>('PUT', `/servers/${encodeURIComponent(server._id)}/stop`));
+      } finally {
+        // Followed whatever the answer: a hub too slow to answer may stop it all the same.
+        scheduleSettlingRefresh();
+      }
     } else if (action === 'delete') {
       await call<null>('DELETE', `/servers/${encodeURIComponent(server._id)}`);
       servers = servers.filter(known => known._id !== server._id);
@@ -401,7 +409,8 @@ async function act(action: ServerAction, server: Server, button: HTMLButtonEleme
 
 /** While a server is starting or stopping, the list is read again until it settles. */
 function scheduleSettlingRefresh(): void {
-  if (settlingTimer !== undefined || !isSettling(servers)) return;
+  for (const server of servers) if (server.status === 'stopped') stopAsked.delete(server._id);
+  if (settlingTimer !== undefined || !isSettling(servers, stopAsked)) return;
   settlingTimer = window.setTimeout(() => {
     settlingTimer = undefined;
     loadServers().catch((err: Error) => showError(err.message));
