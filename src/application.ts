@@ -38,12 +38,14 @@ import {explorerSpecForPeople} from './interceptors/explorer-spec.interceptor';
 import {elnCors} from './middleware/eln-cors.middleware';
 import {writeOrigin} from './middleware/write-origin.middleware';
 import {DRAIN_OBSERVER_GROUP} from './observers/drain.observer';
-import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
+import {SecuritySchemesSpecEnhancer} from './authentication/security-schemes.spec-enhancer';
 import {ErrorResponsesSpecEnhancer} from './enhancers/error-responses.spec-enhancer';
 import {FrameworkNotesSpecEnhancer} from './enhancers/framework-notes.spec-enhancer';
 import {LicenseSpecEnhancer} from './enhancers/license.spec-enhancer';
 import {ServersSpecEnhancer} from './enhancers/servers.spec-enhancer';
 import {RequestIdSpecEnhancer} from './enhancers/request-id.spec-enhancer';
+import {ResourceIdsSpecEnhancer} from './enhancers/resource-ids.spec-enhancer';
+import {SharedResponsesSpecEnhancer} from './enhancers/shared-responses.spec-enhancer';
 import {TagDescriptionsSpecEnhancer} from './enhancers/tag-descriptions.spec-enhancer';
 import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
 import {RESOURCE_DESCRIPTORS} from './descriptors';
@@ -163,13 +165,15 @@ export class NotebooksHubApplication extends BootMixin(
     registerAuthenticationStrategy(this, OidcBearerStrategy);
     registerAuthenticationStrategy(this, OpenbisSessionStrategy);
     registerAuthenticationStrategy(this, SpawnerTokenStrategy);
-    this.add(createBindingFromClass(BearerSecuritySpecEnhancer));
-    // After the bearer enhancer: which operations are secured decides their error statuses.
+    this.add(createBindingFromClass(SecuritySchemesSpecEnhancer));
+    // After the security schemes: which operations are secured decides their error statuses.
     this.add(createBindingFromClass(ErrorResponsesSpecEnhancer));
-    // After the error answers, which it declares the header on too.
+    this.add(createBindingFromClass(SharedResponsesSpecEnhancer));
+    // After the error and shared answers, which it declares the header on too.
     this.add(createBindingFromClass(RequestIdSpecEnhancer));
     this.add(createBindingFromClass(TagDescriptionsSpecEnhancer));
     this.add(createBindingFromClass(FrameworkNotesSpecEnhancer));
+    this.add(createBindingFromClass(ResourceIdsSpecEnhancer));
     this.add(createBindingFromClass(ServersSpecEnhancer));
     this.add(createBindingFromClass(LicenseSpecEnhancer));
 

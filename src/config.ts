@@ -1,6 +1,6 @@
 import {isIP} from 'node:net';
 import path from 'node:path';
-import {APPLICATION_MAX_LENGTH, APPLICATION_PATTERN, normaliseEmail} from './validation';
+import {APPLICATION_MAX_LENGTH, APPLICATION_PATTERN, IDLE_MINUTES_LIMIT, LIFETIME_HOURS_LIMIT, normaliseEmail} from './validation';
 
 /**
  * Every setting of the service, read from the environment (and an optional
@@ -110,6 +110,20 @@ export interface HubConfig {
   launchTicketTtlSeconds: number;
   /** The template a person's file opens in when none of their servers runs; undefined: the last one they launched. */
   defaultTemplateId?: string;
+  culling: CullingConfig;
+}
+
+/**
+ * When the API stops running servers by itself. Minutes and hours may be
+ * fractions (0.05 minutes is 3 seconds): tests run in seconds.
+ */
+export interface CullingConfig {
+  /** Idle minutes after which a server of a template that sets none is stopped; 0: never for idleness. */
+  idleTimeoutMinutes: number;
+  /** The longest idle timeout a template may set. */
+  idleTimeoutMaxMinutes: number;
+  /** Hours after its start a server of a template that sets none is stopped, and the most one may set; 0: no limit. */
+  maxLifetimeHours: number;
 }
 
 export interface OidcConfig {
@@ -180,6 +194,18 @@ class SettingsReader {
       this.problems.push(
         `${name} must be a whole number from ${min} to ${max}, got "${raw}"`,
       );
+      return fallback;
+    }
+    return value;
+  }
+
+  /** A number that may have a fraction (0.05), from `min` to `max`. */
+  decimal(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max) {
+      this.problems.push(`${name} must be a number from ${min} to ${max} (fractions allowed), got "${raw}"`);
       return fallback;
     }
     return value;
@@ -375,6 +401,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const distinct = new Set(applications.map(application => application.toLowerCase()));
   if (distinct.size < applications.length) read.problems.push('HUB_APPLICATIONS names an application twice (names are matched whatever their case)');
   const maxLimit = read.integer('LIST_MAX_LIMIT', 1000, 1, 100000);
+  const idleTimeoutMaxMinutes = read.decimal('IDLE_TIMEOUT_MAX_MINUTES', 1440, 0.001, IDLE_MINUTES_LIMIT);
+  const culling: CullingConfig = {
+    idleTimeoutMinutes: read.decimal('IDLE_TIMEOUT_MINUTES', Math.min(60, idleTimeoutMaxMinutes), 0, IDLE_MINUTES_LIMIT),
+    idleTimeoutMaxMinutes,
+    maxLifetimeHours: read.decimal('MAX_LIFETIME_HOURS', 0, 0, LIFETIME_HOURS_LIMIT),
+  };
+  if (culling.idleTimeoutMinutes > culling.idleTimeoutMaxMinutes) {
+    read.problems.push('IDLE_TIMEOUT_MINUTES must not be above IDLE_TIMEOUT_MAX_MINUTES (the default idle timeout is one templates could set)');
+  }
   const config: AppConfig = {
     production,
     host: read.string('HOST', production ? '0.0.0.0' : '127.0.0.1'),
@@ -415,6 +450,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       applications,
       launchTicketTtlSeconds: read.integer('LAUNCH_TICKET_TTL_SECONDS', 300, 1, 3600),
       defaultTemplateId: read.optional('DEFAULT_TEMPLATE_ID'),
+      culling,
     },
     files: {
       linkPaths: read.linkPaths('FILE_LINK_PATH', ['JupyterLab=lab/tree/{path}', 'Notebook=notebooks/{path}']),

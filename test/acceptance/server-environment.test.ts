@@ -121,6 +121,43 @@ print(json.dumps(seen))
     await launcher.put(`/servers/${server.body._id}/stop`).expect(200);
   });
 
+  it('runs a program a module\'s writer put in its binaries folder, once the module is loaded inside the launched server', async () => {
+    const owner = await world.as('owner');
+    const module = await owner.post('/modules').send({name: 'e2e-programs', version: '2.0'}).expect(200);
+    await owner.post(`/modules/${module.body._id}/share`).send({relation: 'write', userArray: [PEOPLE.writer]}).expect(200);
+    await owner.post(`/modules/${module.body._id}/share`).send({relation: 'read', userArray: [PEOPLE.group]}).expect(200);
+    const program = '#!/bin/sh\necho "hello-nbhub ran as uid $(id -u) with $1"\n';
+    await (await world.as('writer'))
+      .post('/volume/file')
+      .send({type: 'file', root: `module:${module.body._id}`, name: 'hello-nbhub', content: program, executable: true})
+      .expect(200);
+
+    const launcher = await world.as('group');
+    const server = await launcher.post('/servers').send({...TEMPLATE_BODY, name: 'Programs', modules: [module.body._id]}).expect(200);
+    await eventually('the server runs', async () => {
+      const current = (await launcher.get(`/servers/${server.body._id}`).expect(200)).body;
+      if (current.status === 'stopped') throw new Error(`The spawn failed: ${current.lastError}\n${hub.logs.slice(-3000)}`);
+      return current.status === 'running';
+    }, 60000);
+
+    // A clean shell in the server: the program is not found until the module is loaded there.
+    const code = `
+import os, subprocess
+shell = subprocess.run(
+    ['env', '-i', 'PATH=/usr/bin:/bin', 'HOME=' + os.environ['HOME'], 'MODULEPATH=' + os.environ['MODULEPATH'], 'bash', '-c',
+     'source /usr/share/lmod/lmod/init/bash; command -v hello-nbhub || echo "not on PATH"; module load ${PEOPLE.owner}/e2e-programs/2.0 && hello-nbhub argument'],
+    capture_output=True, text=True)
+print(shell.stdout + shell.stderr)
+`;
+    const output = await runInKernel(`${hub.publicUrl}/user/${PEOPLE.group}/${server.body.name}`, hub.token, code);
+    const lines = output.trim().split('\n');
+    expect(lines[0]).to.equal('not on PATH');
+    const ran = /^hello-nbhub ran as uid (\d+) with argument$/.exec(lines[1]);
+    expect(ran).to.be.ok();
+    expect(Number(ran![1])).to.not.equal(0);
+    await launcher.put(`/servers/${server.body._id}/stop`).expect(200);
+  });
+
   it('fails a spawn of an application the API offers but the hub lacks, saying so in lastError', async () => {
     // HUB_APPLICATIONS offers JupyterLab; Debian's hub here has none: the hub finds out once it has the plan.
     const launcher = await world.as('direct');

@@ -99,6 +99,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({LAUNCH_TICKET_TTL_SECONDS: '0'})).to.throw(/LAUNCH_TICKET_TTL_SECONDS must be a whole number from 1 to 3600/);
   });
 
+  it('reads the idle timeout and lifetime settings in minutes and hours, fractions included, and refuses a default set above its cap', () => {
+    expect(loadConfig({}).hub.culling).to.deepEqual({idleTimeoutMinutes: 60, idleTimeoutMaxMinutes: 1440, maxLifetimeHours: 0});
+    const seconds = loadConfig({IDLE_TIMEOUT_MINUTES: '0.05', IDLE_TIMEOUT_MAX_MINUTES: '0.5', MAX_LIFETIME_HOURS: '0.002'}).hub.culling;
+    expect(seconds).to.deepEqual({idleTimeoutMinutes: 0.05, idleTimeoutMaxMinutes: 0.5, maxLifetimeHours: 0.002});
+    expect(() => loadConfig({IDLE_TIMEOUT_MINUTES: '-1'})).to.throw(/IDLE_TIMEOUT_MINUTES must be a number from 0 to 525600/);
+    expect(() => loadConfig({MAX_LIFETIME_HOURS: '1e3'})).to.throw(/MAX_LIFETIME_HOURS must be a number/);
+    expect(() => loadConfig({IDLE_TIMEOUT_MAX_MINUTES: '0'})).to.throw(/IDLE_TIMEOUT_MAX_MINUTES must be a number from 0.001/);
+    expect(() => loadConfig({IDLE_TIMEOUT_MINUTES: '90', IDLE_TIMEOUT_MAX_MINUTES: '30'})).to.throw(/IDLE_TIMEOUT_MINUTES must not be above IDLE_TIMEOUT_MAX_MINUTES/);
+    // Unset, the default idle timeout is an hour or the cap, whichever is shorter.
+    expect(loadConfig({IDLE_TIMEOUT_MAX_MINUTES: '30'}).hub.culling.idleTimeoutMinutes).to.equal(30);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({OIDC_ISSUER: '', PORT: ''}).oidc.embedded).to.be.true();
   });

@@ -10,7 +10,10 @@ import {IdentityService} from '../identity/identity.service';
 import {JupyterHubService} from '../hub/jupyterhub.service';
 import {NotebookValidatorService} from './notebook-validator.service';
 import {Checkpoint, CHECKPOINTS, CheckpointService} from './checkpoint.service';
-import {ConfinedFolder, isAbandonedTemporary} from '../../utils/confined-folder.util';
+import {ConfinedFolder, isAbandonedTemporary, isExecutable} from '../../utils/confined-folder.util';
+import {MODULE_ROOT_PREFIX} from '../../authorization/access-requirement';
+import {invalidFields} from '../../utils/api-error.util';
+import {binariesOf} from './module.service';
 import {FileSystemService, TRASH_FOLDER} from './file-system.service';
 import {FileTrashService, TrashedFile} from './file-trash.service';
 
@@ -28,6 +31,8 @@ export interface FileRequest {
   root?: string;
   content?: unknown;
   format?: 'text' | 'base64';
+  /** A file in a module's binaries: written runnable (0755) rather than 0644. */
+  executable?: boolean;
 }
 
 export interface FileEntry {
@@ -37,6 +42,8 @@ export interface FileEntry {
   type: FileType;
   size: number;
   last_modified: string;
+  /** Files in a module's binaries: whether they are runnable. */
+  executable?: boolean;
 }
 
 export interface FileModel extends FileEntry {
@@ -52,13 +59,15 @@ export interface FileContentModel extends FileEntry {
   link: string | null;
 }
 
-/** A root the caller may use: a home folder or a dataset's folder. */
+/** A root the caller may use: a home folder, a dataset's folder or a module's binaries folder. */
 export interface VolumeRoot {
   label: string;
-  /** The hub user whose home it is; undefined for datasets. */
+  /** The hub user whose home it is. */
   homeOf?: string;
-  /** The dataset whose folder it is; undefined for homes. */
+  /** The dataset whose folder it is. */
   datasetId?: string;
+  /** The module whose binaries folder it is. */
+  moduleId?: string;
 }
 
 const SEGMENT_MAX = 255;
@@ -87,11 +96,13 @@ export class VolumeService {
   ) {}
 
   /**
-   * The root a files route acts on: the dataset the authorizer decided on,
-   * or else a home: the caller's, or with `email` (admins) another person's.
+   * The root a files route acts on: the dataset or module the authorizer
+   * decided on, or else a home: the caller's, or with `email` (admins)
+   * another person's.
    */
-  root(caller: Caller, dataset: AuthorizedResource | undefined, email?: string): VolumeRoot {
-    if (dataset) return {label: dataset.id, datasetId: dataset.id};
+  root(caller: Caller, resource: AuthorizedResource | undefined, email?: string): VolumeRoot {
+    if (resource?.kind === 'module') return {label: `${MODULE_ROOT_PREFIX}${resource.id}`, moduleId: resource.id};
+    if (resource) return {label: resource.id, datasetId: resource.id};
     if (email === undefined) return {label: 'home', homeOf: caller.username};
     const person = normaliseEmail(email);
     if (!person) throw new HttpErrors.BadRequest(`email "${email}" is not an email`);
@@ -103,12 +114,18 @@ export class VolumeService {
     const folder = segmentsOf(request.path);
     const name = segmentsOf(request.name);
     if (name.length !== 1) throw new HttpErrors.BadRequest('name must be one file or folder name, without /');
+    const executable = request.executable === true;
+    if (executable && (request.type !== 'file' || root.moduleId === undefined)) {
+      throw invalidFields([
+        {path: '/executable', code: 'not_allowed', message: `only files in a module's binaries (root ${MODULE_ROOT_PREFIX}{id}) are made executable`},
+      ]);
+    }
     const data = this.contentOf(request);
     const segments = [...folder, ...name];
     const stats = await this.inRoot(root, true, dir =>
       dir.within(folder, {create: true}, async parent => {
         if (data === undefined) await (await parent.folder(name[0], {create: true})).close();
-        else await this.checkpointStore.replace(parent, name[0], () => parent.writeFile(name[0], data));
+        else await this.checkpointStore.replace(parent, name[0], () => parent.writeFile(name[0], data, {executable}));
         return (await parent.lstat(name[0]))!;
       }),
     );
@@ -258,9 +275,13 @@ export class VolumeService {
     return url.href;
   }
 
-  /** Runs `work` in the root's folder (a home is created on first write, with HOMES_MODE). */
+  /**
+   * Runs `work` in the root's folder (a home is created on first write, with
+   * HOMES_MODE; a module's binaries folder exists from the module's creation).
+   */
   inRoot<T>(root: VolumeRoot, create: boolean, work: (dir: ConfinedFolder) => Promise<T>): Promise<T> {
     if (root.homeOf !== undefined) return this.files.inHome(root.homeOf, {create}, work);
+    if (root.moduleId !== undefined) return this.files.inFolder(this.config.modulesRoot, binariesOf(root.moduleId), {create: false}, work);
     return this.files.inFolder(this.config.datasetsRoot, [root.datasetId!], {create}, work);
   }
 
@@ -309,6 +330,7 @@ export class VolumeService {
       type: type ?? (stats.isDirectory() ? 'directory' : name.endsWith('.ipynb') ? 'notebook' : 'file'),
       size: stats.size,
       last_modified: stats.mtime.toISOString(),
+      ...(root.moduleId !== undefined && stats.isFile() ? {executable: isExecutable(stats)} : {}),
     };
   }
 

@@ -14,7 +14,10 @@ export interface HubServer {
   ready: boolean;
   pending: 'spawn' | 'stop' | null;
   url: string;
-  started?: string;
+  /** When the hub last started it (ISO 8601, UTC). */
+  started?: string | null;
+  /** The latest activity the hub knows of: from the proxy's traffic and the server's own reports (ISO 8601, UTC). */
+  last_activity?: string | null;
 }
 
 export interface HubUser {
