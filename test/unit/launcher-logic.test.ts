@@ -12,6 +12,7 @@ import {
   Server,
   serverActions,
   signInStep,
+  stopNote,
   Template,
 } from '../../web/launcher/launcher-logic';
 
@@ -133,6 +134,18 @@ describe("The launcher's logic (web/launcher/launcher-logic.ts)", () => {
     // A stop asked for, even one the hub did not answer in time, is followed until the server is stopped.
     expect(isSettling([server('running')], new Set(['s']))).to.be.true();
     expect(isSettling([server('stopped')], new Set(['s']))).to.be.false();
+  });
+
+  it('says why the API stopped a server by itself, and nothing for one a person stopped', () => {
+    const day = (iso: string) => iso.slice(0, 10);
+    expect(stopNote({...server('stopped'), stoppedReason: 'idle', stoppedAt: '2026-03-02T10:00:00.000Z'}, day)).to.equal(
+      'Stopped for being idle on 2026-03-02.',
+    );
+    expect(stopNote({...server('stopped'), stoppedReason: 'lifetime', stoppedAt: null}, day)).to.equal(
+      'Stopped at the end of its lifetime.',
+    );
+    expect(stopNote({...server('stopped'), stoppedReason: null}, day)).to.be.undefined();
+    expect(stopNote({...server('running'), stoppedReason: 'idle'}, day)).to.be.undefined();
   });
 
   it("shows the API's error message and code, or the status when the answer has none", () => {

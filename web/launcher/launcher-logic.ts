@@ -34,6 +34,9 @@ export interface Server {
   status: ServerStatus;
   lastError?: string | null;
   url?: string;
+  /** Why the API stopped it by itself: idle past its template's timeout, or running past its lifetime. */
+  stoppedReason?: 'idle' | 'lifetime' | null;
+  stoppedAt?: string | null;
   statusChangedAt?: string;
 }
 
@@ -151,6 +154,13 @@ export function serverActions(server: Server): ServerAction[] {
     case 'stopping':
       return [];
   }
+}
+
+/** Why a stopped server was stopped by the API, in words; undefined when a person stopped it (or it never ran). */
+export function stopNote(server: Server, formatTime: (iso: string) => string): string | undefined {
+  if (server.status !== 'stopped' || !server.stoppedReason) return undefined;
+  const when = server.stoppedAt ? ` on ${formatTime(server.stoppedAt)}` : '';
+  return server.stoppedReason === 'idle' ? `Stopped for being idle${when}.` : `Stopped at the end of its lifetime${when}.`;
 }
 
 const STATUS_WORDS: Record<ServerStatus, string> = {

@@ -19,6 +19,7 @@ import {
   ServerAction,
   serverActions,
   signInStep,
+  stopNote,
   statusLabel,
   Template,
   Tokens,
@@ -294,6 +295,7 @@ interface ServerRow {
   item: HTMLLIElement;
   status: HTMLElement;
   meta: HTMLElement;
+  note: HTMLElement;
   error: HTMLElement;
   progressBox: HTMLElement;
   progress: HTMLProgressElement;
@@ -334,14 +336,15 @@ function serverRow(server: Server): ServerRow {
   const status = make('span', {class: 'badge'});
   head.append(make('h3', {id: headingId}, server.name), status);
   const meta = make('p', {class: 'meta'});
+  const note = make('p', {class: 'meta'});
   const error = make('p', {class: 'error'});
   const progressBox = make('div', {class: 'progress'});
   const progress = make('progress', {max: '100', value: '0', 'aria-label': `Start of ${server.name}`});
   const progressText = make('span');
   progressBox.append(progress, progressText);
   const actions = make('div', {class: 'actions', role: 'group', 'aria-labelledby': headingId});
-  item.append(head, meta, error, progressBox, actions);
-  return {item, status, meta, error, progressBox, progress, progressText, actions, actionsKey: ''};
+  item.append(head, meta, note, error, progressBox, actions);
+  return {item, status, meta, note, error, progressBox, progress, progressText, actions, actionsKey: ''};
 }
 
 function updateRow(row: ServerRow, server: Server): void {
@@ -349,6 +352,9 @@ function updateRow(row: ServerRow, server: Server): void {
   row.status.className = `badge ${server.status}`;
   const template = templates.find(known => known._id === server.templateId);
   row.meta.textContent = template ? `From ${template.name} (${template.applicationType}, ${template.hardware})` : '';
+  const note = stopNote(server, iso => new Date(iso).toLocaleString());
+  row.note.textContent = note ?? '';
+  row.note.hidden = !note;
   row.error.textContent = server.lastError ? `Last error: ${server.lastError}` : '';
   row.error.hidden = !server.lastError;
   const progress = progressOf.get(server._id);
