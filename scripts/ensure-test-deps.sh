@@ -4,11 +4,13 @@
 # Python environment from PyPI (JupyterHub 5 with JupyterLab and Notebook,
 # oauthenticator, the spawner package and its test libraries; see
 # scripts/ensure-python-env.sh). configurable-http-proxy comes from npm (a
-# dev dependency).
+# dev dependency). Chromium from Debian drives the launcher's browser tests.
 set -euo pipefail
 
 missing=()
 [ -f /usr/share/lmod/lmod/init/bash ] || missing+=(lmod)
+# The launcher's browser tests drive Debian's Chromium (playwright-core downloads no browser).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing Debian packages for the tests: ${missing[*]}"

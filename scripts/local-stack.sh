@@ -126,9 +126,10 @@ for _ in $(seq 1 240); do
   if ready "$API_URL/version" && ready "http://127.0.0.1:${HUB_API_PORT}/hub/api/"; then
     cat <<EOF
 Notebooks Hub is running.
-  API, explorer and sign-in: $API_URL/explorer (users: alice@example.org (admin), bob@example.org; any password)
-  JupyterHub:                $HUB_URL (signs in through the same provider)
-  Logs:                      $STATE/api.log, $STATE/hub.log
+  Launcher:    $API_URL/ (sign in as alice@example.org (admin) or bob@example.org; any password)
+  API explorer: $API_URL/explorer
+  JupyterHub:  $HUB_URL (signs in through the same provider)
+  Logs:        $STATE/api.log, $STATE/hub.log
 Stop with Ctrl-C.
 EOF
     status=0

@@ -69,7 +69,7 @@ import {REQUEST_ID_HEADER} from './utils/request-scope.util';
 import {routeProviderNotices} from './utils/provider-notices.util';
 import type {SecretStore} from './types/secret-store';
 import {SecretStoreHealthCheck} from './services/secrets/secret-store-health-check.service';
-import {START_PAGE_CSP, setPageSecurityHeaders} from './utils/page-security-headers.util';
+import {LAUNCHER_CSP, setPageSecurityHeaders} from './utils/page-security-headers.util';
 import {VaultSecretStoreService} from './services/secrets/vault-secret-store.service';
 
 const pkg = require('../../package.json') as {
@@ -188,9 +188,13 @@ export class NotebooksHubApplication extends BootMixin(
     this.component(RestExplorerComponent);
     this.static('/', path.join(__dirname, '../../public'), {
       setHeaders: (response, file) => {
-        if (file.endsWith('.html')) setPageSecurityHeaders(response, START_PAGE_CSP);
+        if (file.endsWith('.html')) setPageSecurityHeaders(response, LAUNCHER_CSP);
         else response.setHeader('X-Content-Type-Options', 'nosniff');
       },
+    });
+    // The launcher's scripts, compiled from web/launcher by `npm run build`.
+    this.static('/launcher', path.join(__dirname, '../public/launcher'), {
+      setHeaders: response => response.setHeader('X-Content-Type-Options', 'nosniff'),
     });
 
     const secretStore: Constructor<SecretStore> =

@@ -46,8 +46,11 @@ export interface AppConfig {
 }
 
 export interface FilesConfig {
-  /** Path in a server that opens a file, `{path}` replaced: JupyterLab's by default. */
-  linkPath: string;
+  /**
+   * Path in a server that opens a file, `{path}` replaced, by application
+   * (lower-cased applicationType); `*` for every application not named.
+   */
+  linkPaths: Record<string, string>;
   /** Older versions kept of each overwritten file. */
   checkpointsKept: number;
   uploadMaxBytes: number;
@@ -105,6 +108,8 @@ export interface HubConfig {
   applications: string[];
   /** Seconds a launch ticket stays redeemable after the API asked the hub to start its server. */
   launchTicketTtlSeconds: number;
+  /** The template a person's file opens in when none of their servers runs; undefined: the last one they launched. */
+  defaultTemplateId?: string;
   culling: CullingConfig;
 }
 
@@ -266,6 +271,18 @@ class SettingsReader {
     return entries;
   }
 
+  /** `Application=path` entries, or one bare path for every application; each path holds `{path}`. */
+  linkPaths(name: string, fallback: string[]): Record<string, string> {
+    const paths: Record<string, string> = {};
+    for (const entry of this.list(name, fallback)) {
+      const named = /^([^/={}]+)=(.*)$/.exec(entry);
+      const [application, linkPath] = named ? [named[1].trim(), named[2].trim()] : ['*', entry];
+      if (!linkPath.includes('{path}')) this.problems.push(`${name} must be a path holding {path}, or Application=path entries, got "${entry}"`);
+      paths[application.toLowerCase()] = linkPath.replace(/^\/+/, '');
+    }
+    return paths;
+  }
+
   list(name: string, fallback: string[]): string[] {
     const raw = this.optional(name);
     if (raw === undefined) return fallback;
@@ -367,9 +384,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (read.optional('VAULT_ROLE_ID') && !read.optional('VAULT_SECRET_ID')) {
     read.problems.push('VAULT_ROLE_ID needs VAULT_SECRET_ID');
   }
-  if (!read.string('FILE_LINK_PATH', 'lab/tree/{path}').includes('{path}')) {
-    read.problems.push('FILE_LINK_PATH must contain {path}');
-  }
   const secretsKey = read.optional('SECRETS_KEY');
   if (secretsKey !== undefined && Buffer.from(secretsKey, 'base64').length !== 32) {
     read.problems.push('SECRETS_KEY must be 32 bytes in base64 (openssl rand -base64 32)');
@@ -435,10 +449,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       spawnerToken,
       applications,
       launchTicketTtlSeconds: read.integer('LAUNCH_TICKET_TTL_SECONDS', 300, 1, 3600),
+      defaultTemplateId: read.optional('DEFAULT_TEMPLATE_ID'),
       culling,
     },
     files: {
-      linkPath: read.string('FILE_LINK_PATH', 'lab/tree/{path}'),
+      linkPaths: read.linkPaths('FILE_LINK_PATH', ['JupyterLab=lab/tree/{path}', 'Notebook=notebooks/{path}']),
       checkpointsKept: read.integer('CHECKPOINTS_KEPT', 10, 0, 1000),
       uploadMaxBytes: read.integer('UPLOAD_MAX_BYTES', 100 * 1024 * 1024, 1024, 10 * 1024 * 1024 * 1024),
       readMaxBytes: read.integer('FILE_READ_MAX_BYTES', 50 * 1024 * 1024, 1024, 10 * 1024 * 1024 * 1024),

@@ -11,8 +11,10 @@ server from the launch plan the API answers for its launch ticket (the
 Environment (required ones say so):
   JUPYTERHUB_API_TOKEN          token of the notebooks-hub-api service (required;
                                 the API's HUB_API_TOKEN)
-  NOTEBOOKS_HUB_UI_URL          where a signed-in user lands (the API's UI);
-                                default: the hub's own home page
+  NOTEBOOKS_HUB_UI_URL          the launcher (the API's PUBLIC_URL, with a
+                                trailing /): where a signed-in user lands, and
+                                where the hub's not-running and error pages
+                                send people; default: the hub's own pages
   NOTEBOOKS_HUB_SPAWNER         local (each person's servers run as their own
                                 unprivileged system account, made when first
                                 needed, with a home under HOMES_ROOT; the hub
@@ -82,11 +84,13 @@ if env.get("NOTEBOOKS_HUB_PROXY_COMMAND"):
 # --- Servers: the API's named servers, and nothing else ----------------------
 c.JupyterHub.allow_named_servers = True
 c.JupyterHub.named_server_limit_per_user = 0
-# A login lands on the UI (or the hub's home page), never on a spawn of the
-# unnamed default server, which the spawner refuses anyway.
+# A login lands on the launcher (or the hub's home page), never on a spawn of
+# the unnamed default server, which the spawner refuses anyway.
 c.JupyterHub.redirect_to_server = False
 if env.get("NOTEBOOKS_HUB_UI_URL"):
-    c.JupyterHub.default_url = env["NOTEBOOKS_HUB_UI_URL"]
+    from notebooks_hub_spawner.hub_pages import send_pages_to_launcher
+
+    send_pages_to_launcher(c, env["NOTEBOOKS_HUB_UI_URL"])
 
 spawner = env.get("NOTEBOOKS_HUB_SPAWNER", "local")
 if spawner == "kubernetes":
@@ -155,6 +159,8 @@ if auth == "oidc":
             parts = urlsplit(url)
             if parts.scheme != "https" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
                 raise SystemExit(f"{url} is not https: set NOTEBOOKS_HUB_OIDC_ALLOW_HTTP=true to accept it")
+    # One way in: the hub's login page would only offer the one button to it.
+    c.Authenticator.auto_login = True
 elif auth == "dummy":
     c.JupyterHub.authenticator_class = "jupyterhub.auth.DummyAuthenticator"
     c.Authenticator.allow_all = True

@@ -46,11 +46,26 @@ def test_the_api_service_gets_scopes_jupyterhub_knows_and_no_hub_sharing(monkeyp
     assert "shares" not in role["scopes"]
 
 
-def test_named_servers_only_and_logins_land_on_the_ui(monkeypatch, tmp_path):
+def test_named_servers_only_and_logins_land_on_the_launcher_as_the_hubs_pages_send_people_there(monkeypatch, tmp_path):
     config = load(monkeypatch, tmp_path, NOTEBOOKS_HUB_UI_URL="https://notebooks.example.org/")
     assert config.JupyterHub.allow_named_servers is True
     assert config.JupyterHub.redirect_to_server is False
     assert config.JupyterHub.default_url == "https://notebooks.example.org/"
+    # The not-running and error pages are the package's, which extend JupyterHub's own and link the launcher.
+    [templates] = config.JupyterHub.template_paths
+    assert config.JupyterHub.template_vars == {"notebooks_hub_launcher_url": "https://notebooks.example.org/"}
+    for page in ("not_running.html", "404.html", "error.html"):
+        with open(os.path.join(templates, page)) as f:
+            text = f.read()
+        assert "{{ notebooks_hub_launcher_url }}" in text
+        assert text.startswith('{% extends "templates/' + page + '" %}') or page == "404.html"
+
+
+def test_without_a_launcher_the_hub_keeps_its_own_pages_and_one_provider_is_entered_at_once(monkeypatch, tmp_path):
+    config = load(monkeypatch, tmp_path)
+    assert "default_url" not in config.JupyterHub
+    assert "template_paths" not in config.JupyterHub
+    assert config.Authenticator.auto_login is True
 
 
 @pytest.mark.parametrize("spawner,expected", [

@@ -81,6 +81,13 @@ export const SERVER_ANSWER = {
   statusChangedAt: '2026-03-02T09:30:12.000Z',
 };
 
+/** A file of a home and the server it opens in: a stopped one of its person, started again. */
+export const OPENED_FILE_ANSWER = {
+  path: 'eln/analysis.ipynb',
+  server: STARTING_SERVER_ANSWER,
+  url: `${SERVER_ANSWER.url}lab/tree/eln/analysis.ipynb`,
+};
+
 /** Who holds access to a resource: its owner first. */
 export const ACCESS_LIST_ANSWER = [
   {entity: OWNER, access: 'owner'},

@@ -1,11 +1,14 @@
 import {authenticate} from '@loopback/authentication';
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {del, get, HttpErrors, oas, param, patch, post, Request, requestBody, RestBindings, SchemaObject} from '@loopback/rest';
+import {del, get, getModelSchemaRef, HttpErrors, oas, param, patch, post, Request, requestBody, RestBindings, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import {IdParam, requireRootAccess} from '../authorization/access-requirement';
 import type {AuthorizedResource} from '../authorization/authorized-resource';
 import {OIDC_BEARER_STRATEGY, OPENBIS_SESSION_STRATEGY, ResourceBindings} from '../keys';
+import {errorResponseRef} from '../enhancers/error-responses.spec-enhancer';
+import {Server} from '../models/server.model';
 import {ApplicationService} from '../services/hub/application.service';
+import {FileOpeningService, OpenedFile} from '../services/hub/file-opening.service';
 import {HardwareOption, HardwareService} from '../services/hub/hardware.service';
 import type {Caller} from '../services/identity/identity.service';
 import {UploadResult, UploadService} from '../services/files/upload.service';
@@ -14,6 +17,7 @@ import {Checkpoint} from '../services/files/checkpoint.service';
 import {TrashedFile} from '../services/files/file-trash.service';
 import {FILE_FORMATS, FILE_TYPES, FileContentModel, FileModel, FileRequest, VolumeService} from '../services/files/volume.service';
 import {LUA_FUNCTIONS, LuaFunction} from '../services/files/lua-modulefile.service';
+import {OPENED_FILE_ANSWER} from './answer-examples';
 import {jsonAnswer, jsonResponse} from './json-spec.helpers';
 
 const FILE_ENTRY_PROPERTIES: Record<string, SchemaObject> = {
@@ -25,7 +29,22 @@ const FILE_ENTRY_PROPERTIES: Record<string, SchemaObject> = {
   last_modified: {type: 'string', format: 'date-time'},
   executable: {type: 'boolean', description: 'Files in a module\'s binaries (root `module:{id}`) only: whether it runs as a program (0755) or not (0644)'},
 };
-const LINK: SchemaObject = {type: 'string', nullable: true, description: 'Opens the file in the owner\'s server through the hub (home files)'};
+const LINK: SchemaObject = {
+  type: 'string',
+  nullable: true,
+  description: 'Home files: the launcher\'s page with `?open=<path>`, which opens the file in a server of the person, starting their default template when none runs (POST /volume/open)',
+};
+
+const OPENED_FILE: SchemaObject = {
+  title: 'OpenedFile',
+  type: 'object',
+  required: ['path', 'server', 'url'],
+  properties: {
+    path: {type: 'string', description: 'The file, relative to your home'},
+    server: getModelSchemaRef(Server),
+    url: {type: 'string', description: 'The file in the server\'s application (FILE_LINK_PATH); go there once the server runs'},
+  },
+};
 
 const FILE_MODEL: SchemaObject = {
   title: 'FileEntry',
@@ -125,7 +144,7 @@ const FILE_EXAMPLE = {
   size: 72,
   last_modified: '2026-03-02T09:30:00.000Z',
   content: null,
-  link: 'https://hub.example.org/hub/user-redirect/lab/tree/analysis.ipynb',
+  link: 'https://notebooks.example.org/?open=analysis.ipynb',
 };
 const CHECKPOINT_EXAMPLE = {id: '2026-03-02T09-45-00-000Z-a67e1e', size: 72, last_modified: '2026-03-02T09:30:00.000Z'};
 const TRASHED_EXAMPLE = {id: '2026-03-02T10-00-00-000Z-9c89d1', path: 'old/analysis.ipynb', type: 'file', deleted_at: '2026-03-02T10:00:00.000Z'};
@@ -143,6 +162,7 @@ export class VolumeController {
     @service(ApplicationService) private readonly applications: ApplicationService,
     @service(VolumeService) private readonly volumes: VolumeService,
     @service(UploadService) private readonly uploads: UploadService,
+    @service(FileOpeningService) private readonly opening: FileOpeningService,
   ) {}
 
   @requireRootAccess('write', ROOT_IN_BODY)
@@ -187,6 +207,20 @@ export class VolumeController {
     return this.volumes.write(this.volumes.root(caller, rootResource), fileRequest);
   }
 
+  @post('/volume/open', {operationId: 'openFile', summary: 'Open a file of your home in one of your servers', description:
+      'Answers a server of yours holding your home (a running one, else one starting) and where the file opens in it. ' +
+      'When none runs, your default template is started (DEFAULT_TEMPLATE_ID if you may read it, else the template you last launched), ' +
+      'on a stopped server of yours on it if there is one: follow GET /servers/{id}/progress, then go to `url`. ' +
+      'With no default template, 409 `no_default_template`. The launcher\'s `?open=` links (the `link` of POST /volume/file) call it (addition).',
+    responses: {'200': jsonAnswer('The file and the server it opens in', OPENED_FILE, OPENED_FILE_ANSWER), '404': errorResponseRef(404), '409': errorResponseRef(409)},
+  })
+  open(
+    @inject(SecurityBindings.USER) caller: Caller,
+    @param.query.string('path', {required: true, description: 'The file, relative to your home', schema: {type: 'string', minLength: 1, maxLength: 4096}}) filePath: string,
+  ): Promise<OpenedFile> {
+    return this.opening.open(caller, filePath);
+  }
+
   @requireRootAccess('read', ROOT_IN_QUERY)
   @get('/volume/file', {operationId: 'readFile', summary: 'Read a file or folder with its content', description:
       'A file or folder with its content, as the Jupyter contents API answers it: notebooks as JSON, text as text, ' +
@@ -224,7 +258,7 @@ export class VolumeController {
       '200': jsonAnswer('The file at its new path', FILE_MODEL, {
         ...FILE_EXAMPLE,
         path: 'archive/analysis.ipynb',
-        link: 'https://hub.example.org/hub/user-redirect/lab/tree/archive/analysis.ipynb',
+        link: 'https://notebooks.example.org/?open=archive%2Fanalysis.ipynb',
       }),
     },
   })

@@ -139,6 +139,8 @@ const MATRIX: Record<string, Row> = {
   'POST /volume/file': {path: () => '/volume/file', body: () => ({type: 'file', name: unique('f-'), content: 'x'}), expected: signedIn(200)},
   'GET /volume/files': {path: () => '/volume/files', expected: signedIn(200)},
   'GET /volume/checkpoints': {path: () => '/volume/checkpoints', query: () => ({path: 'nothing.txt'}), expected: signedIn(200)},
+  // Opens a file of the caller's own home, the only one it looks in: nothing.txt is in nobody's (nothing starts).
+  'POST /volume/open': {path: () => '/volume/open', query: () => ({path: 'nothing.txt'}), expected: signedIn(404)},
   'POST /volume/checkpoints/restore': {
     path: () => '/volume/checkpoints/restore',
     query: r => ({root: r.datasetId, path: 'seeded.txt', id: r.checkpointId}),

@@ -191,4 +191,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({HUB_APPLICATIONS: 'Lab;rm'})).to.throw(/HUB_APPLICATIONS holds "Lab;rm", which is no application name/);
     expect(() => loadConfig({HUB_APPLICATIONS: 'Notebook,notebook'})).to.throw(/HUB_APPLICATIONS names an application twice/);
   });
+
+  it('reads where a file opens per application: JupyterLab and the classic Notebook by default, one path for all, or Application=path entries', () => {
+    expect(loadConfig({}).files.linkPaths).to.deepEqual({jupyterlab: 'lab/tree/{path}', notebook: 'notebooks/{path}'});
+    expect(loadConfig({FILE_LINK_PATH: '/notebooks/{path}'}).files.linkPaths).to.deepEqual({'*': 'notebooks/{path}'});
+    expect(loadConfig({FILE_LINK_PATH: 'RStudio = files/{path}, lab/tree/{path}?reset=1'}).files.linkPaths).to.deepEqual({
+      rstudio: 'files/{path}',
+      '*': 'lab/tree/{path}?reset=1',
+    });
+    expect(() => loadConfig({FILE_LINK_PATH: 'JupyterLab=lab/tree'})).to.throw(/FILE_LINK_PATH must be a path holding \{path\}.*"JupyterLab=lab\/tree"/);
+  });
+
+  it('reads the default template files open in, unset by default', () => {
+    expect(loadConfig({}).hub.defaultTemplateId).to.be.undefined();
+    expect(loadConfig({DEFAULT_TEMPLATE_ID: 'a1b2'}).hub.defaultTemplateId).to.equal('a1b2');
+  });
 });

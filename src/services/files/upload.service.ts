@@ -168,7 +168,7 @@ export class UploadService {
       }
     });
     const notebook = files.find(f => f === 'index.ipynb') ?? files.find(f => f.endsWith('.ipynb'));
-    const link = notebook && root.homeOf ? await this.volumes.link(root.homeOf, [...folder, ...notebook.split('/')]) : null;
+    const link = notebook && root.homeOf ? this.volumes.link([...folder, ...notebook.split('/')]) : null;
     return {message: `Bundle unpacked: ${files.length} files`, files: files.map(f => [...folder, f].join('/')), link};
   }
 

@@ -1,11 +1,9 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {repository} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import type {Stats} from 'node:fs';
 import type {AuthorizedResource} from '../../authorization/authorized-resource';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
-import {ServerRepository} from '../../repositories/server.repository';
 import {normaliseEmail} from '../../validation';
 import type {Caller} from '../identity/identity.service';
 import {IdentityService} from '../identity/identity.service';
@@ -89,7 +87,6 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export class VolumeService {
   constructor(
     @inject(AppBindings.CONFIG) private readonly config: AppConfig,
-    @repository(ServerRepository) private readonly servers: ServerRepository,
     @service(FileSystemService) private readonly files: FileSystemService,
     @service(CheckpointService) private readonly checkpointStore: CheckpointService,
     @service(FileTrashService) private readonly trash: FileTrashService,
@@ -132,7 +129,7 @@ export class VolumeService {
         return (await parent.lstat(name[0]))!;
       }),
     );
-    return {...(await this.entryOf(root, segments, stats, request.type)), content: null, link: await this.linkIn(root, segments)};
+    return {...(await this.entryOf(root, segments, stats, request.type)), content: null, link: this.linkIn(root, segments)};
   }
 
   /**
@@ -164,7 +161,7 @@ export class VolumeService {
   /** A file or folder with its content (`withContent` false: the model alone). */
   async read(root: VolumeRoot, filePath: string | undefined, withContent: boolean): Promise<FileContentModel> {
     const segments = segmentsOf(filePath);
-    const link = await this.linkIn(root, segments);
+    const link = this.linkIn(root, segments);
     return this.inRoot(root, false, async dir => {
       if (segments.length === 0) return {...(await this.folderModel(root, dir, [], withContent)), link};
       return dir.within(segments.slice(0, -1), {}, async parent => {
@@ -237,7 +234,7 @@ export class VolumeService {
         }),
       ),
     );
-    return {...(await this.entryOf(root, to, stats)), content: null, link: await this.linkIn(root, to)};
+    return {...(await this.entryOf(root, to, stats)), content: null, link: this.linkIn(root, to)};
   }
 
   async checkpoints(root: VolumeRoot, filePath: string): Promise<Checkpoint[]> {
@@ -264,15 +261,18 @@ export class VolumeService {
       await this.checkpointStore.restore(parent, name, id);
       return (await parent.lstat(name))!;
     });
-    return {...(await this.entryOf(root, segments, stats)), content: null, link: await this.linkIn(root, segments)};
+    return {...(await this.entryOf(root, segments, stats)), content: null, link: this.linkIn(root, segments)};
   }
 
-  /** Opens the file in the owner's running server, or through the hub's user-redirect (login first). */
-  async link(username: string, segments: string[]): Promise<string> {
-    const filePath = this.config.files.linkPath.replace('{path}', segments.map(encodeURIComponent).join('/'));
-    const running = await this.servers.findOne({where: {hubUser: username, status: 'running'}, order: ['createdAt ASC']});
-    if (running) return this.hub.serverUrl(username, running.name, filePath);
-    return `${this.config.hub.publicUrl}/hub/user-redirect/${filePath}`;
+  /**
+   * Opens a file of a home: the launcher's page, which signs its person in,
+   * finds or starts a server of theirs (POST /volume/open) and goes to the
+   * file there. It names no server, so it works whether or not one runs.
+   */
+  link(segments: string[]): string {
+    const url = new URL(`${this.config.publicUrl}/`);
+    if (segments.length > 0) url.searchParams.set('open', segments.join('/'));
+    return url.href;
   }
 
   /**
@@ -290,8 +290,8 @@ export class VolumeService {
     return this.inRoot(root, false, dir => dir.within(segments.slice(0, -1), {}, parent => work(parent, segments[segments.length - 1])));
   }
 
-  private linkIn(root: VolumeRoot, segments: string[]): Promise<string | null> | null {
-    return root.homeOf === undefined ? null : this.link(root.homeOf, segments);
+  private linkIn(root: VolumeRoot, segments: string[]): string | null {
+    return root.homeOf === undefined ? null : this.link(segments);
   }
 
   private contentOf(request: FileRequest): string | Buffer | undefined {

@@ -138,6 +138,7 @@ export class ServerService {
       await this.transition(id, ['starting'], 'stopped', {lastError: (err as Error).message});
       throw err;
     }
+    if (caller.email === server.owner) await this.users.rememberLaunch(caller, server.templateId);
     return this.servers.findById(id);
   }
 
