@@ -24,3 +24,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# FerretDB, the MongoDB-protocol server the suites run against a second time.
+bash "$(dirname "${BASH_SOURCE[0]}")/ensure-ferretdb.sh"
