@@ -1,16 +1,20 @@
 /**
- * `npm run bench`: the API (production settings, embedded store) and a bare
- * Node reference doing the same work, measured in one run with autocannon
- * at 10 connections. Prints req/s, p50 and p99 per route and the ratio to
- * the reference, and writes the same as JSON under bench/results/. Figures
- * are printed, never asserted: the machine is shared and noisy.
+ * `npm run bench`: the API (production settings) on the embedded store, the
+ * same API on FerretDB (MongoDB's wire protocol, built by
+ * scripts/ensure-ferretdb.sh), and a bare Node reference doing the same
+ * work, measured in one run with autocannon at 10 connections. Prints req/s,
+ * p50 and p99 per route and the ratio to the reference, and writes the same
+ * as JSON under bench/results/. Figures are printed, never asserted: the
+ * machine is shared and noisy.
  */
 import autocannon from 'autocannon';
 import {ChildProcess, fork} from 'node:child_process';
 import {randomUUID} from 'node:crypto';
 import {promises as fs, readFileSync} from 'node:fs';
 import path from 'node:path';
+import {juggler} from '@loopback/repository';
 import {PAGINATION_MEDIA_TYPE} from '../src/services/pagination.service';
+import {FerretDb} from '../test/fixtures/ferretdb';
 import {freePort, freePorts} from '../test/fixtures/free-port';
 import {temporaryFolder} from '../test/fixtures/test-app';
 import {TestIdentityProvider} from '../test/fixtures/test-identity-provider';
@@ -36,9 +40,21 @@ const LARGE_STORE_ROUTES: LargeStoreRoute[] = [
   {label: `GET /datasets?limit=50 envelope (${LARGE_STORE_DATASETS} datasets)`, route: '/datasets?limit=50', accept: PAGINATION_MEDIA_TYPE},
 ];
 
+/** The API on the embedded store, the API on FerretDB, and the bare Node reference. */
+type Target = 'api' | 'api on FerretDB' | 'reference';
+type ApiTarget = Exclude<Target, 'reference'>;
+
+/** What a seeded API was measured at besides its routes. */
+interface ApiFigures {
+  target: ApiTarget;
+  startupMs: number;
+  peakRssMb: number;
+  seededRssMb: number;
+}
+
 interface Measurement {
   route: string;
-  target: 'api' | 'reference';
+  target: Target;
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -114,23 +130,50 @@ async function measure(
 }
 
 async function main(): Promise<void> {
-  const [apiPort, largeStorePort] = await freePorts(2);
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const [apiPort, ferretApiPort, largeStorePort] = await freePorts(3);
   const provider = await TestIdentityProvider.start({
     clientId: 'notebooks-hub',
     audience: 'notebooks-hub',
-    redirectUris: [`${apiUrl}/`, `http://127.0.0.1:${largeStorePort}/`],
-    postLogoutRedirectUris: [`${apiUrl}/`],
+    redirectUris: [apiPort, ferretApiPort, largeStorePort].map(port => `http://127.0.0.1:${port}/`),
+    postLogoutRedirectUris: [`http://127.0.0.1:${apiPort}/`],
   });
-  const started = Date.now();
-  const api = await startApi(apiPort, provider, await temporaryFolder('bench'));
-  const startupMs = Date.now() - started;
+  const ferretDb = await FerretDb.start();
   const results: Measurement[] = [];
-  let peakRssMb = 0;
-  let seededRssMb = 0;
-  let reference: ChildProcess | undefined;
+  const figures: ApiFigures[] = [];
   try {
     const token = await provider.sign(provider.accessTokenClaims(BENCH_USER));
+    const embedded = await measureSeededApi('api', apiPort, provider, token, {});
+    const onFerretDb = await measureSeededApi('api on FerretDB', ferretApiPort, provider, token, {MONGO_URL: `${ferretDb.url}bench`});
+    results.push(...embedded.results, ...onFerretDb.results);
+    figures.push(embedded.figures, onFerretDb.figures);
+    results.push(...(await measureLargeStore(provider, token, largeStorePort)));
+    results.push(...(await measureLargeStoreOnFerretDb(provider, token, largeStorePort, `${ferretDb.url}bench_large`)));
+  } finally {
+    await ferretDb.stop();
+    await provider.stop();
+  }
+  report(results, figures);
+}
+
+/**
+ * One user's 200 templates, 200 servers and 200 datasets seeded through the
+ * API on a fresh store, then its routes measured; on the embedded store the
+ * reference beside it, answering the bodies the API answered.
+ */
+async function measureSeededApi(
+  target: ApiTarget,
+  port: number,
+  provider: TestIdentityProvider,
+  token: string,
+  storeEnv: Record<string, string>,
+): Promise<{results: Measurement[]; figures: ApiFigures}> {
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+  const api = await startApi(port, provider, await temporaryFolder('bench'), storeEnv);
+  const startupMs = Date.now() - started;
+  const results: Measurement[] = [];
+  let reference: ChildProcess | undefined;
+  try {
     const template = (await call(`${apiUrl}/template`, token, {
       method: 'POST',
       body: JSON.stringify({name: 'Bench', description: 'Bench', applicationType: 'JupyterLab', hardware: 'small', type: 'custom', public: false, tags: ['bench']}),
@@ -147,37 +190,43 @@ async function main(): Promise<void> {
     for (let i = 0; i < 200; i++) {
       await call(`${apiUrl}/datasets`, token, {method: 'POST', body: JSON.stringify({name: `Bench ${i}`})});
     }
-    seededRssMb = await peakRss(api.pid!);
+    const seededRssMb = await peakRss(api.pid!);
     const [firstServer] = (await call(`${apiUrl}/servers?limit=1`, token)) as Array<{_id: string}>;
     const routes = [`/servers/${firstServer._id}`, '/servers', '/templates', '/datasets', '/version'];
-    const bodies: Record<string, unknown> = {};
-    for (const route of routes) bodies[route] = await call(`${apiUrl}${route}`, token);
-    const referenceSetup = await startReference(provider, {bodies, public: ['/version']});
-    reference = referenceSetup.child;
+    const withReference = target === 'api';
+    let referenceUrl = '';
+    if (withReference) {
+      const bodies: Record<string, unknown> = {};
+      for (const route of routes) bodies[route] = await call(`${apiUrl}${route}`, token);
+      const referenceSetup = await startReference(provider, {bodies, public: ['/version']});
+      reference = referenceSetup.child;
+      referenceUrl = referenceSetup.url;
+    }
     const label = (route: string) => (route.startsWith('/servers/') ? 'GET /servers/{id}' : `GET ${route}`);
     for (const route of routes.filter(r => ROUTE_FILTER.test(label(r)))) {
-      results.push({...(await measure(label(route), 'api', `${apiUrl}${route}`, token)), peakRssMb: await peakRss(api.pid!)});
-      results.push(await measure(label(route), 'reference', `${referenceSetup.url}${route}`, token));
+      results.push({...(await measure(label(route), target, `${apiUrl}${route}`, token)), peakRssMb: await peakRss(api.pid!)});
+      if (withReference) results.push(await measure(label(route), 'reference', `${referenceUrl}${route}`, token));
     }
     const upload = 'POST /volume/file (1 MB notebook)';
     if (ROUTE_FILTER.test(upload)) {
       const notebook = JSON.stringify({type: 'notebook', name: 'bench.ipynb', content: megabyteNotebook()});
-      results.push({...(await measure(upload, 'api', `${apiUrl}/volume/file`, token, {post: notebook})), peakRssMb: await peakRss(api.pid!)});
-      results.push(await measure(upload, 'reference', `${referenceSetup.url}/volume/file`, token, {post: notebook}));
+      results.push({...(await measure(upload, target, `${apiUrl}/volume/file`, token, {post: notebook})), peakRssMb: await peakRss(api.pid!)});
+      if (withReference) results.push(await measure(upload, 'reference', `${referenceUrl}/volume/file`, token, {post: notebook}));
     }
-    peakRssMb = await peakRss(api.pid!);
-    api.kill('SIGTERM');
-    reference.kill('SIGTERM');
-    results.push(...(await measureLargeStore(provider, token, largeStorePort)));
+    return {results, figures: {target, startupMs, peakRssMb: await peakRss(api.pid!), seededRssMb}};
   } finally {
-    api.kill('SIGTERM');
-    reference?.kill('SIGTERM');
-    await provider.stop();
+    await stopChild(api);
+    if (reference) await stopChild(reference);
   }
-  report(results, startupMs, peakRssMb, seededRssMb);
 }
 
-function startApi(port: number, provider: TestIdentityProvider, dataDir: string): Promise<ChildProcess> {
+/** SIGTERM, and once it has exited. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise(resolve => child.once('exit', resolve).kill('SIGTERM'));
+}
+
+function startApi(port: number, provider: TestIdentityProvider, dataDir: string, storeEnv: Record<string, string> = {}): Promise<ChildProcess> {
   const url = `http://127.0.0.1:${port}`;
   // At warn the API does not log that it listens: it is up once it answers.
   return startChild(path.join(ROOT, 'dist/src/index.js'), {
@@ -192,6 +241,7 @@ function startApi(port: number, provider: TestIdentityProvider, dataDir: string)
     AUTH_STATE_SECRET: 'bench-secret-bench-secret-bench-secret',
     // One user seeds hundreds of records and uploads for seconds on end: limited, the bench would time 429s.
     RATE_LIMIT_WRITES_PER_MINUTE: '0',
+    ...storeEnv,
   }, {live: `${url}/health/live`}, (process.env.BENCH_API_NODE_ARGS ?? startNodeArgs()).split(' ').filter(Boolean));
 }
 
@@ -250,24 +300,56 @@ async function measureLargeStore(provider: TestIdentityProvider, token: string, 
     store.models.Dataset[_id] = JSON.stringify({...row, _id, name: `Bench ${i}`});
   }
   await fs.writeFile(file, JSON.stringify(store));
-  const api = await startApi(port, provider, dataDir);
+  return measureLargeStoreRoutes(await startApi(port, provider, dataDir), routes, provider, token, port);
+}
+
+/** The large-store routes on FerretDB: the API writes one dataset, and its document is copied in the collection. */
+async function measureLargeStoreOnFerretDb(provider: TestIdentityProvider, token: string, port: number, mongoUrl: string): Promise<Measurement[]> {
+  const routes = LARGE_STORE_ROUTES.filter(r => ROUTE_FILTER.test(r.label));
+  if (routes.length === 0) return [];
+  const api = await startApi(port, provider, await temporaryFolder('bench-large'), {MONGO_URL: mongoUrl});
+  await call(`http://127.0.0.1:${port}/datasets`, token, {method: 'POST', body: JSON.stringify({name: 'Bench', description: 'Bench dataset'})});
+  const dataSource = new juggler.DataSource({connector: 'mongodb', url: mongoUrl});
+  try {
+    await dataSource.connect();
+    type Collection = {findOne(): Promise<object>; deleteMany(filter: object): Promise<unknown>; insertMany(rows: object[]): Promise<unknown>};
+    const datasets = (dataSource.connector as unknown as {db: {collection(name: string): Collection}}).db.collection('Dataset');
+    const row = await datasets.findOne();
+    await datasets.deleteMany({});
+    const copies = Array.from({length: LARGE_STORE_DATASETS}, (_, i) => ({...row, _id: randomUUID(), name: `Bench ${i}`}));
+    for (let i = 0; i < copies.length; i += 1000) await datasets.insertMany(copies.slice(i, i + 1000));
+  } finally {
+    await dataSource.disconnect();
+  }
+  return measureLargeStoreRoutes(api, routes, provider, token, port, 'api on FerretDB');
+}
+
+/** The large-store routes against `api` (stopped at the end), and the reference answering its bodies. */
+async function measureLargeStoreRoutes(
+  api: ChildProcess,
+  routes: LargeStoreRoute[],
+  provider: TestIdentityProvider,
+  token: string,
+  port: number,
+  target: ApiTarget = 'api',
+): Promise<Measurement[]> {
   const url = `http://127.0.0.1:${port}`;
   let reference: ChildProcess | undefined;
   try {
     const bodies: Record<string, unknown> = {};
     const envelopes: Record<string, unknown> = {};
     for (const {route, accept} of routes) (accept ? envelopes : bodies)[route] = await call(`${url}${route}`, token, {}, accept);
-    const referenceSetup = await startReference(provider, {bodies, envelopes});
-    reference = referenceSetup.child;
+    const referenceSetup = target === 'api' ? await startReference(provider, {bodies, envelopes}) : undefined;
+    reference = referenceSetup?.child;
     const results: Measurement[] = [];
     for (const {label, route, accept} of routes) {
-      results.push({...(await measure(label, 'api', `${url}${route}`, token, {accept})), peakRssMb: await peakRss(api.pid!)});
-      results.push(await measure(label, 'reference', `${referenceSetup.url}${route}`, token, {accept}));
+      results.push({...(await measure(label, target, `${url}${route}`, token, {accept})), peakRssMb: await peakRss(api.pid!)});
+      if (referenceSetup) results.push(await measure(label, 'reference', `${referenceSetup.url}${route}`, token, {accept}));
     }
     return results;
   } finally {
-    api.kill('SIGTERM');
-    reference?.kill('SIGTERM');
+    await stopChild(api);
+    if (reference) await stopChild(reference);
   }
 }
 
@@ -292,18 +374,18 @@ async function peakRss(pid: number): Promise<number> {
   return Math.round(kb / 1024);
 }
 
-function report(results: Measurement[], startupMs: number, peakRssMb: number, seededRssMb: number): void {
+function report(results: Measurement[], figures: ApiFigures[]): void {
   const rows = results.map(r => {
     const ref = results.find(o => o.route === r.route && o.target === 'reference')!;
     return {...r, ratioToReference: Number((r.requestsPerSecond / ref.requestsPerSecond).toFixed(3))};
   });
-  console.log(
-    `\nNotebooks Hub API benchmark: ${CONNECTIONS} connections, ${DURATION_S} s per route; ` +
-      `API start to listening ${startupMs} ms, API peak RSS ${peakRssMb} MB (${seededRssMb} MB once seeded)\n`,
-  );
+  const apis = figures.map(f => `${f.target}: start to listening ${f.startupMs} ms, peak RSS ${f.peakRssMb} MB (${f.seededRssMb} MB once seeded)`);
+  console.log(`\nNotebooks Hub API benchmark: ${CONNECTIONS} connections, ${DURATION_S} s per route; ${apis.join('; ')}\n`);
   console.log('| route | target | req/s | p50 ms | p99 ms | ratio | errors | non-2xx | bytes | peak RSS MB |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of rows) {
+  // Each route's rows together: the API on either store beside the reference.
+  const order = [...new Set(rows.map(r => r.route))];
+  for (const r of [...rows].sort((a, b) => order.indexOf(a.route) - order.indexOf(b.route))) {
     console.log(`| ${r.route} | ${r.target} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.ratioToReference} | ${r.errors} | ${r.non2xx} | ${r.bytesPerResponse} | ${r.peakRssMb ?? ''} |`);
   }
   const file = path.join(ROOT, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
@@ -311,7 +393,7 @@ function report(results: Measurement[], startupMs: number, peakRssMb: number, se
     .then(() =>
       fs.writeFile(
         file,
-        JSON.stringify({date: new Date().toISOString(), connections: CONNECTIONS, durationSeconds: DURATION_S, startupMs, peakRssMb, seededRssMb, results: rows}, null, 2),
+        JSON.stringify({date: new Date().toISOString(), connections: CONNECTIONS, durationSeconds: DURATION_S, apis: figures, results: rows}, null, 2),
       ),
     )
     .then(() => console.log(`\nWritten to ${path.relative(ROOT, file)}`))

@@ -23,3 +23,5 @@ fi
 bash "$(dirname "$0")/ensure-python-env.sh"
 # kustomize, kubeconform and the Kubernetes schemas the manifests test runs.
 bash "$(dirname "$0")/ensure-kube-tools.sh"
+# FerretDB, the MongoDB-protocol server the suites run against a second time.
+bash "$(dirname "${BASH_SOURCE[0]}")/ensure-ferretdb.sh"

@@ -125,7 +125,8 @@ export class NotebooksHubApplication extends BootMixin(
     this.projectRoot = __dirname;
     this.bootOptions = {
       controllers: {dirs: ['controllers'], extensions: ['.controller.js'], nested: true},
-      repositories: {dirs: ['repositories'], extensions: ['.repository.js'], nested: true},
+      // PlainCrudRepository is the base of the others, no repository of a model: bound, migrateSchema would build it.
+      repositories: {glob: '/repositories/**/!(plain-crud).repository.js'},
       datasources: {dirs: ['datasources'], extensions: ['.datasource.js'], nested: true},
       services: {dirs: ['services'], extensions: ['.service.js'], nested: true},
       observers: {dirs: ['observers'], extensions: ['.observer.js'], nested: true},
