@@ -28,14 +28,15 @@ describe('Two API processes on one MongoDB database and one hub', () => {
   before(async () => {
     const database = storeSettings(await temporaryFolder('replicas')).MONGO_URL;
     if (!database) throw new Error('This suite needs a MongoDB-protocol server: run it with --config .mocharc.mongodb.json');
-    hub = await JupyterHubHarness.start();
-    proxy = await CountingProxy.start(hub.apiUrl.replace('/hub/api', ''));
+    hub = await JupyterHubHarness.prepare();
     provider = await TestIdentityProvider.start({
       clientId: 'notebooks-hub',
       audience: 'notebooks-hub',
-      redirectUris: ['http://127.0.0.1/'],
+      redirectUris: ['http://127.0.0.1/', hub.callbackUrl],
       postLogoutRedirectUris: ['http://127.0.0.1/'],
     });
+    await hub.launch({issuer: provider.issuer, clientId: 'notebooks-hub'});
+    proxy = await CountingProxy.start(hub.apiUrl.replace('/hub/api', ''));
     const env = {
       MONGO_URL: database,
       OIDC_ISSUER: provider.issuer,
