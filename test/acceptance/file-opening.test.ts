@@ -61,8 +61,8 @@ describe("Opening a file of one's home in a server (POST /volume/open)", () => {
     await running(person, server._id);
     const opened = await person.post('/volume/open').query({path: 'eln/run.ipynb'}).expect(200);
     expect(opened.body).to.containDeep({path: 'eln/run.ipynb', server: {_id: server._id, status: 'running'}});
-    // TEMPLATE_BODY runs the classic Notebook: FILE_LINK_PATH's default for it.
-    expect(opened.body.url).to.equal(`${hub.publicUrl}/user/${email}/${server.name}/notebooks/eln/run.ipynb`);
+    // TEMPLATE_BODY runs JupyterLab: FILE_LINK_PATH's default for it.
+    expect(opened.body.url).to.equal(`${hub.publicUrl}/user/${email}/${server.name}/lab/tree/eln/run.ipynb`);
     expect((await person.get('/servers').query({owner: email}).expect(200)).body).to.have.length(1);
   });
 
@@ -83,7 +83,7 @@ describe("Opening a file of one's home in a server (POST /volume/open)", () => {
     expect(opened.body.server._id).to.equal(server._id);
     expect(opened.body.server.status).to.be.oneOf('starting', 'running');
     await running(person, server._id);
-    expect(opened.body.url).to.equal(`${hub.publicUrl}/user/${email}/${server.name}/notebooks/eln/run.ipynb`);
+    expect(opened.body.url).to.equal(`${hub.publicUrl}/user/${email}/${server.name}/lab/tree/eln/run.ipynb`);
     expect((await person.get('/servers').query({owner: email}).expect(200)).body).to.have.length(1);
   });
 
@@ -151,6 +151,6 @@ describe("Opening a file of one's home in a server (POST /volume/open)", () => {
     const opened = await openWithDefault(featured._id);
     expect(opened.server).to.containDeep({owner: email, templateId: featured._id});
     await running(person, opened.server._id);
-    expect(opened.url).to.equal(`${hub.publicUrl}/user/${email}/${opened.server.name}/notebooks/eln/run.ipynb`);
+    expect(opened.url).to.equal(`${hub.publicUrl}/user/${email}/${opened.server.name}/lab/tree/eln/run.ipynb`);
   });
 });

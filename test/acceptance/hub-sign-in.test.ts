@@ -84,7 +84,10 @@ describe("Signing in at the hub through the API's embedded OpenID provider", () 
     expect(callback.status).to.equal(403);
     expect(callback.body).to.match(/email address is not verified/);
     expect((await hubUser('erin@example.org')).status).to.equal(404);
-    expect((await browser.open(`${hub.publicUrl}/hub/home`)).url).to.match(/\/hub\/login/);
+    // Not signed in at the hub: its home sends her to the provider again (auto_login), whose answer the hub refuses once more.
+    const home = await browser.open(`${hub.publicUrl}/hub/home`);
+    expect(home.url).to.match(/\/hub\/oauth_callback\?/);
+    expect(home.status).to.equal(403);
   });
 
   it('keeps the tokens of a hub user the API made, who never signed in at the hub, working past the refresh age', async () => {
