@@ -1,21 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that tests run for real, when they are missing:
-# Lmod (generated modulefiles are loaded with `module load`), JupyterHub 3
-# with local single-user servers (servers are spawned on a real hub), and
-# pytest with the Kubernetes models and jsonschema for the spawner package.
+# Installs what tests run for real, when it is missing: Lmod from Debian
+# (generated modulefiles are loaded with `module load`), and the hub side's
+# Python environment from PyPI (JupyterHub 5 with JupyterLab and Notebook,
+# oauthenticator, the spawner package and its test libraries; see
+# scripts/ensure-python-env.sh). configurable-http-proxy comes from npm (a
+# dev dependency). Chromium from Debian drives the launcher's browser tests.
 set -euo pipefail
 
 missing=()
 [ -f /usr/share/lmod/lmod/init/bash ] || missing+=(lmod)
-[ -x /usr/bin/jupyterhub ] || missing+=(jupyterhub)
-[ -x /usr/bin/jupyterhub-singleuser ] || missing+=(python3-jupyter-server python3-notebook)
-[ -d /usr/share/nodejs/configurable-http-proxy ] || missing+=(node-configurable-http-proxy)
-# The hub side (hub/notebooks_hub_spawner): its pytest suite, and the
-# Kubernetes models its KubeSpawner hook's pod fields are checked with.
-/usr/bin/python3 -c 'import pytest' 2>/dev/null || missing+=(python3-pytest)
-/usr/bin/python3 -c 'import kubernetes' 2>/dev/null || missing+=(python3-kubernetes)
-# The spawner validates launch plans against their JSON Schema.
-/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || missing+=(python3-jsonschema)
+# The launcher's browser tests drive Debian's Chromium (playwright-core downloads no browser).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing Debian packages for the tests: ${missing[*]}"
@@ -24,3 +19,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+bash "$(dirname "$0")/ensure-python-env.sh"
+# kustomize, kubeconform and the Kubernetes schemas the manifests test runs.
+bash "$(dirname "$0")/ensure-kube-tools.sh"
+# FerretDB, the MongoDB-protocol server the suites run against a second time.
+bash "$(dirname "${BASH_SOURCE[0]}")/ensure-ferretdb.sh"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The whole product on one machine: Debian's JupyterHub with this repository's
-# spawner (hub/) and the API wired to it and to the API's embedded OpenID
-# provider, so hub users are the API's people. Installs what is missing (as
-# the tests do), keeps its state in LOCAL_STACK_DIR, runs until Ctrl-C.
+# The whole product on one machine: JupyterHub 5 from the project's venv
+# (scripts/ensure-python-env.sh) with this repository's spawner (hub/),
+# JupyterLab (the default application) and Notebook 7, configurable-http-proxy
+# from npm, and the API wired to it and to the API's embedded OpenID provider,
+# at which the hub signs people in (GenericOAuthenticator), so hub users are
+# the API's people. Installs what is missing (as the tests do), keeps its
+# state in LOCAL_STACK_DIR, runs until Ctrl-C.
 #
 # Must run as root: the spawner runs each person's servers as their own
 # unprivileged system account (made when first needed) and mounts each
@@ -48,16 +51,18 @@ chown root:root "$STATE" "$STATE/api" "$STATE/hub" "$STATE/homes" "$STATE/datase
 chmod 711 "$STATE" "$STATE/homes"
 chmod 700 "$STATE/api" "$STATE/hub" "$STATE/datasets"
 chmod 755 "$STATE/modules"
-# Tokens made once and kept: the hub's database remembers the service token.
+# Tokens made once and kept: the hub's database remembers the service token,
+# and its people's auth state is encrypted with the crypt key.
+token() { /usr/bin/python3 -c 'import secrets; print(secrets.token_hex(32))'; }
 if [ ! -f "$STATE/tokens.env" ]; then
-  umask 077
-  {
-    echo "HUB_API_TOKEN=$(/usr/bin/python3 -c 'import secrets; print(secrets.token_hex(32))')"
-    echo "SPAWNER_TOKEN=$(/usr/bin/python3 -c 'import secrets; print(secrets.token_hex(32))')"
-  } >"$STATE/tokens.env"
+  (umask 077 && : >"$STATE/tokens.env")
 fi
+for name in HUB_API_TOKEN SPAWNER_TOKEN JUPYTERHUB_CRYPT_KEY; do
+  grep -q "^$name=" "$STATE/tokens.env" || echo "$name=$(token)" >>"$STATE/tokens.env"
+done
 # shellcheck source=/dev/null
 source "$STATE/tokens.env"
+VENV_BIN="$PWD/.cache/hub-venv/bin"
 
 # Logs are appended (servers the hub adopts after a restart keep writing to
 # theirs) and set aside once past LOG_ROTATE_BYTES.
@@ -78,24 +83,26 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-env -i PATH="/usr/bin:/bin:/usr/sbin:/sbin" HOME="$STATE/hub" LANG=C.UTF-8 \
-  NODE_PATH=/usr/share/nodejs \
-  PYTHONPATH="$PWD/hub" \
+# The venv first on PATH: servers find its jupyter, python and pip.
+env -i PATH="$VENV_BIN:/usr/bin:/bin:/usr/sbin:/sbin" HOME="$STATE/hub" LANG=C.UTF-8 \
   JUPYTERHUB_API_TOKEN="$HUB_API_TOKEN" \
+  JUPYTERHUB_CRYPT_KEY="$JUPYTERHUB_CRYPT_KEY" \
   JUPYTERHUB_DATA_DIR="$STATE/hub" \
   JUPYTERHUB_BIND_URL="$HUB_URL" \
   JUPYTERHUB_HUB_BIND_URL="http://127.0.0.1:${HUB_API_PORT}" \
   JUPYTERHUB_PROXY_API_URL="http://127.0.0.1:${HUB_PROXY_API_PORT}" \
+  NOTEBOOKS_HUB_PROXY_COMMAND="$(printf '%q %q' "$(command -v node)" "$PWD/node_modules/configurable-http-proxy/bin/configurable-http-proxy")" \
   NOTEBOOKS_HUB_UI_URL="$API_URL/" \
   NOTEBOOKS_HUB_SPAWNER=local \
   NOTEBOOKS_HUB_AUTH=oidc \
-  NOTEBOOKS_HUB_OIDC_ISSUER="$API_URL/oidc" \
-  NOTEBOOKS_HUB_OIDC_CLIENT_ID=notebooks-hub \
-  NOTEBOOKS_HUB_OIDC_CALLBACK_URL="$HUB_URL/hub/oauth_callback" \
+  OAUTH2_AUTHORIZE_URL="$API_URL/oidc/auth" \
+  OAUTH2_TOKEN_URL="$API_URL/oidc/token" \
+  OAUTH_CLIENT_ID=notebooks-hub \
+  OAUTH_CALLBACK_URL="$HUB_URL/hub/oauth_callback" \
   NOTEBOOKS_HUB_API_URL="$API_URL" \
   NOTEBOOKS_HUB_SPAWNER_TOKEN="$SPAWNER_TOKEN" \
   HOMES_ROOT="$STATE/homes" DATASETS_ROOT="$STATE/datasets" MODULES_ROOT="$STATE/modules" \
-  /usr/bin/jupyterhub -f deploy/jupyterhub/jupyterhub_config.py >>"$STATE/hub.log" 2>&1 &
+  "$VENV_BIN/jupyterhub" -f deploy/jupyterhub/jupyterhub_config.py >>"$STATE/hub.log" 2>&1 &
 pids+=($!)
 names+=(hub)
 
@@ -104,7 +111,6 @@ PORT="$PORT" PUBLIC_URL="$API_URL" DATA_DIR="$STATE/api" \
   HUB_API_URL="http://127.0.0.1:${HUB_API_PORT}/hub/api" HUB_API_TOKEN="$HUB_API_TOKEN" HUB_PUBLIC_URL="$HUB_URL" \
   SPAWNER_TOKEN="$SPAWNER_TOKEN" \
   OIDC_REDIRECT_URIS="$API_URL/,$HUB_URL/hub/oauth_callback" \
-  FILE_LINK_PATH='notebooks/{path}' \
   node --experimental-async-context-frame --heap-growing-percent=100 --max-semi-space-size=8 dist/src/index.js >>"$STATE/api.log" 2>&1 &
 pids+=($!)
 names+=(api)
@@ -120,9 +126,10 @@ for _ in $(seq 1 240); do
   if ready "$API_URL/version" && ready "http://127.0.0.1:${HUB_API_PORT}/hub/api/"; then
     cat <<EOF
 Notebooks Hub is running.
-  API, explorer and sign-in: $API_URL/explorer (users: alice@example.org (admin), bob@example.org; any password)
-  JupyterHub:                $HUB_URL (signs in through the same provider)
-  Logs:                      $STATE/api.log, $STATE/hub.log
+  Launcher:    $API_URL/ (sign in as alice@example.org (admin) or bob@example.org; any password)
+  API explorer: $API_URL/explorer
+  JupyterHub:  $HUB_URL (signs in through the same provider)
+  Logs:        $STATE/api.log, $STATE/hub.log
 Stop with Ctrl-C.
 EOF
     status=0

@@ -40,12 +40,14 @@ import {explorerSpecForPeople} from './interceptors/explorer-spec.interceptor';
 import {elnCors} from './middleware/eln-cors.middleware';
 import {writeOrigin} from './middleware/write-origin.middleware';
 import {DRAIN_OBSERVER_GROUP} from './observers/drain.observer';
-import {BearerSecuritySpecEnhancer} from './authentication/bearer-security.spec-enhancer';
+import {SecuritySchemesSpecEnhancer} from './authentication/security-schemes.spec-enhancer';
 import {ErrorResponsesSpecEnhancer} from './enhancers/error-responses.spec-enhancer';
 import {FrameworkNotesSpecEnhancer} from './enhancers/framework-notes.spec-enhancer';
 import {LicenseSpecEnhancer} from './enhancers/license.spec-enhancer';
 import {ServersSpecEnhancer} from './enhancers/servers.spec-enhancer';
 import {RequestIdSpecEnhancer} from './enhancers/request-id.spec-enhancer';
+import {ResourceIdsSpecEnhancer} from './enhancers/resource-ids.spec-enhancer';
+import {SharedResponsesSpecEnhancer} from './enhancers/shared-responses.spec-enhancer';
 import {TagDescriptionsSpecEnhancer} from './enhancers/tag-descriptions.spec-enhancer';
 import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
 import {RESOURCE_DESCRIPTORS} from './descriptors';
@@ -69,7 +71,7 @@ import {REQUEST_ID_HEADER} from './utils/request-scope.util';
 import {routeProviderNotices} from './utils/provider-notices.util';
 import type {SecretStore} from './types/secret-store';
 import {SecretStoreHealthCheck} from './services/secrets/secret-store-health-check.service';
-import {START_PAGE_CSP, setPageSecurityHeaders} from './utils/page-security-headers.util';
+import {LAUNCHER_CSP, setPageSecurityHeaders} from './utils/page-security-headers.util';
 import {VaultSecretStoreService} from './services/secrets/vault-secret-store.service';
 
 const pkg = require('../../package.json') as {
@@ -125,7 +127,8 @@ export class NotebooksHubApplication extends BootMixin(
     this.projectRoot = __dirname;
     this.bootOptions = {
       controllers: {dirs: ['controllers'], extensions: ['.controller.js'], nested: true},
-      repositories: {dirs: ['repositories'], extensions: ['.repository.js'], nested: true},
+      // PlainCrudRepository is the base of the others, no repository of a model: bound, migrateSchema would build it.
+      repositories: {glob: '/repositories/**/!(plain-crud).repository.js'},
       datasources: {dirs: ['datasources'], extensions: ['.datasource.js'], nested: true},
       services: {dirs: ['services'], extensions: ['.service.js'], nested: true},
       observers: {dirs: ['observers'], extensions: ['.observer.js'], nested: true},
@@ -165,13 +168,15 @@ export class NotebooksHubApplication extends BootMixin(
     registerAuthenticationStrategy(this, OidcBearerStrategy);
     registerAuthenticationStrategy(this, OpenbisSessionStrategy);
     registerAuthenticationStrategy(this, SpawnerTokenStrategy);
-    this.add(createBindingFromClass(BearerSecuritySpecEnhancer));
-    // After the bearer enhancer: which operations are secured decides their error statuses.
+    this.add(createBindingFromClass(SecuritySchemesSpecEnhancer));
+    // After the security schemes: which operations are secured decides their error statuses.
     this.add(createBindingFromClass(ErrorResponsesSpecEnhancer));
-    // After the error answers, which it declares the header on too.
+    this.add(createBindingFromClass(SharedResponsesSpecEnhancer));
+    // After the error and shared answers, which it declares the header on too.
     this.add(createBindingFromClass(RequestIdSpecEnhancer));
     this.add(createBindingFromClass(TagDescriptionsSpecEnhancer));
     this.add(createBindingFromClass(FrameworkNotesSpecEnhancer));
+    this.add(createBindingFromClass(ResourceIdsSpecEnhancer));
     this.add(createBindingFromClass(ServersSpecEnhancer));
     this.add(createBindingFromClass(LicenseSpecEnhancer));
 
@@ -186,9 +191,13 @@ export class NotebooksHubApplication extends BootMixin(
     this.component(RestExplorerComponent);
     this.static('/', path.join(__dirname, '../../public'), {
       setHeaders: (response, file) => {
-        if (file.endsWith('.html')) setPageSecurityHeaders(response, START_PAGE_CSP);
+        if (file.endsWith('.html')) setPageSecurityHeaders(response, LAUNCHER_CSP);
         else response.setHeader('X-Content-Type-Options', 'nosniff');
       },
+    });
+    // The launcher's scripts, compiled from web/launcher by `npm run build`.
+    this.static('/launcher', path.join(__dirname, '../public/launcher'), {
+      setHeaders: response => response.setHeader('X-Content-Type-Options', 'nosniff'),
     });
 
     const secretStore: Constructor<SecretStore> =
@@ -265,7 +274,7 @@ export class NotebooksHubApplication extends BootMixin(
       handle(request, response).catch(() => {});
     });
     logger.warn(
-      `The embedded development OpenID provider serves ${oidc.issuer}: it signs in the test users alice, bob, carol (@example.org) and dave@partner.org with any password. Set OIDC_ISSUER for anything but development.`,
+      `The embedded development OpenID provider serves ${oidc.issuer}: it signs in the test users alice, bob, carol (@example.org) and dave@partner.org with any password; erin@example.org's address is not verified, so every client refuses her. Set OIDC_ISSUER for anything but development.`,
     );
   }
 }

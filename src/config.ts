@@ -1,6 +1,6 @@
 import {isIP} from 'node:net';
 import path from 'node:path';
-import {APPLICATION_MAX_LENGTH, APPLICATION_PATTERN, normaliseEmail} from './validation';
+import {APPLICATION_MAX_LENGTH, APPLICATION_PATTERN, IDLE_MINUTES_LIMIT, LIFETIME_HOURS_LIMIT, normaliseEmail} from './validation';
 
 /**
  * Every setting of the service, read from the environment (and an optional
@@ -46,8 +46,11 @@ export interface AppConfig {
 }
 
 export interface FilesConfig {
-  /** Path in a server that opens a file, `{path}` replaced: JupyterLab's by default. */
-  linkPath: string;
+  /**
+   * Path in a server that opens a file, `{path}` replaced, by application
+   * (lower-cased applicationType); `*` for every application not named.
+   */
+  linkPaths: Record<string, string>;
   /** Older versions kept of each overwritten file. */
   checkpointsKept: number;
   uploadMaxBytes: number;
@@ -105,6 +108,22 @@ export interface HubConfig {
   applications: string[];
   /** Seconds a launch ticket stays redeemable after the API asked the hub to start its server. */
   launchTicketTtlSeconds: number;
+  /** The template a person's file opens in when none of their servers runs; undefined: the last one they launched. */
+  defaultTemplateId?: string;
+  culling: CullingConfig;
+}
+
+/**
+ * When the API stops running servers by itself. Minutes and hours may be
+ * fractions (0.05 minutes is 3 seconds): tests run in seconds.
+ */
+export interface CullingConfig {
+  /** Idle minutes after which a server of a template that sets none is stopped; 0: never for idleness. */
+  idleTimeoutMinutes: number;
+  /** The longest idle timeout a template may set. */
+  idleTimeoutMaxMinutes: number;
+  /** Hours after its start a server of a template that sets none is stopped, and the most one may set; 0: no limit. */
+  maxLifetimeHours: number;
 }
 
 export interface OidcConfig {
@@ -180,6 +199,18 @@ class SettingsReader {
     return value;
   }
 
+  /** A number that may have a fraction (0.05), from `min` to `max`. */
+  decimal(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max) {
+      this.problems.push(`${name} must be a number from ${min} to ${max} (fractions allowed), got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  }
+
   boolean(name: string, fallback: boolean): boolean {
     const raw = this.optional(name)?.toLowerCase();
     if (raw === undefined) return fallback;
@@ -238,6 +269,18 @@ class SettingsReader {
       }
     }
     return entries;
+  }
+
+  /** `Application=path` entries, or one bare path for every application; each path holds `{path}`. */
+  linkPaths(name: string, fallback: string[]): Record<string, string> {
+    const paths: Record<string, string> = {};
+    for (const entry of this.list(name, fallback)) {
+      const named = /^([^/={}]+)=(.*)$/.exec(entry);
+      const [application, linkPath] = named ? [named[1].trim(), named[2].trim()] : ['*', entry];
+      if (!linkPath.includes('{path}')) this.problems.push(`${name} must be a path holding {path}, or Application=path entries, got "${entry}"`);
+      paths[application.toLowerCase()] = linkPath.replace(/^\/+/, '');
+    }
+    return paths;
   }
 
   list(name: string, fallback: string[]): string[] {
@@ -341,9 +384,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (read.optional('VAULT_ROLE_ID') && !read.optional('VAULT_SECRET_ID')) {
     read.problems.push('VAULT_ROLE_ID needs VAULT_SECRET_ID');
   }
-  if (!read.string('FILE_LINK_PATH', 'lab/tree/{path}').includes('{path}')) {
-    read.problems.push('FILE_LINK_PATH must contain {path}');
-  }
   const secretsKey = read.optional('SECRETS_KEY');
   if (secretsKey !== undefined && Buffer.from(secretsKey, 'base64').length !== 32) {
     read.problems.push('SECRETS_KEY must be 32 bytes in base64 (openssl rand -base64 32)');
@@ -361,6 +401,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const distinct = new Set(applications.map(application => application.toLowerCase()));
   if (distinct.size < applications.length) read.problems.push('HUB_APPLICATIONS names an application twice (names are matched whatever their case)');
   const maxLimit = read.integer('LIST_MAX_LIMIT', 1000, 1, 100000);
+  const idleTimeoutMaxMinutes = read.decimal('IDLE_TIMEOUT_MAX_MINUTES', 1440, 0.001, IDLE_MINUTES_LIMIT);
+  const culling: CullingConfig = {
+    idleTimeoutMinutes: read.decimal('IDLE_TIMEOUT_MINUTES', Math.min(60, idleTimeoutMaxMinutes), 0, IDLE_MINUTES_LIMIT),
+    idleTimeoutMaxMinutes,
+    maxLifetimeHours: read.decimal('MAX_LIFETIME_HOURS', 0, 0, LIFETIME_HOURS_LIMIT),
+  };
+  if (culling.idleTimeoutMinutes > culling.idleTimeoutMaxMinutes) {
+    read.problems.push('IDLE_TIMEOUT_MINUTES must not be above IDLE_TIMEOUT_MAX_MINUTES (the default idle timeout is one templates could set)');
+  }
   const config: AppConfig = {
     production,
     host: read.string('HOST', production ? '0.0.0.0' : '127.0.0.1'),
@@ -400,9 +449,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       spawnerToken,
       applications,
       launchTicketTtlSeconds: read.integer('LAUNCH_TICKET_TTL_SECONDS', 300, 1, 3600),
+      defaultTemplateId: read.optional('DEFAULT_TEMPLATE_ID'),
+      culling,
     },
     files: {
-      linkPath: read.string('FILE_LINK_PATH', 'lab/tree/{path}'),
+      linkPaths: read.linkPaths('FILE_LINK_PATH', ['JupyterLab=lab/tree/{path}', 'Notebook=notebooks/{path}']),
       checkpointsKept: read.integer('CHECKPOINTS_KEPT', 10, 0, 1000),
       uploadMaxBytes: read.integer('UPLOAD_MAX_BYTES', 100 * 1024 * 1024, 1024, 10 * 1024 * 1024 * 1024),
       readMaxBytes: read.integer('FILE_READ_MAX_BYTES', 50 * 1024 * 1024, 1024, 10 * 1024 * 1024 * 1024),

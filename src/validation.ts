@@ -44,3 +44,12 @@ export const SECRET_PATH_MAX_LENGTH = 255;
 /** A path relative to the home folder: not absolute, no `..` segment, no control character. */
 export const RELATIVE_PATH_PATTERN = '^(?!/)(?!.*(?:^|/)\\.\\.(?:/|$))[^\\u0000-\\u001f\\u007f]+$';
 export const RELATIVE_PATH_MAX_LENGTH = 1024;
+
+/**
+ * The largest idle timeout (a year) and lifetime (ten years) anything may
+ * name, whatever the operator's caps, and the smallest a template may name
+ * (fractions of minutes and hours, so tests can run in seconds).
+ */
+export const IDLE_MINUTES_LIMIT = 525600;
+export const LIFETIME_HOURS_LIMIT = 87600;
+export const SMALLEST_LIMIT = 0.0001;

@@ -10,12 +10,13 @@ nothing else in them is believed: three hooks, wired in
   (:mod:`.api`, ``limitsEnforced`` true: Kubernetes enforces requests and
   limits), parses the launch plan (:func:`.plan.parse_launch_plan`, bound to
   this hub user and server), checks it can be built, writes the server's
-  Kubernetes Secret and keeps the plan on the spawner
-  (``spawner.notebooks_hub_plan``).  Without a valid ticket it raises
+  Kubernetes Secret, sets KubeSpawner's ``image`` and ``default_url`` and
+  keeps the plan on the spawner (``spawner.notebooks_hub_plan``).  Without a valid ticket it raises
   SpawnError(:data:`.api.NOT_FROM_THE_API`) and builds nothing.
 * :func:`make_modify_pod_hook` (``c.KubeSpawner.modify_pod_hook``): edits the
   ``notebook`` container of the pod KubeSpawner built, from that plan only
-  (no plan on the spawner, or a plan for another server: refused).
+  (no plan on the spawner, a plan for another server, or a pod not running
+  the plan's image: refused).
 * :func:`post_stop_hook` (``c.KubeSpawner.post_stop_hook``, async): deletes
   the server's Secret and forgets the plan.  JupyterHub also runs it after a
   failed start.
@@ -52,23 +53,38 @@ spawner's own Kubernetes client (the chart's hub Role may get, create and
 delete Secrets in its namespace; it may not update them, so an existing
 Secret is deleted and created again).
 
-Nothing here imports kubespawner or a Kubernetes client: the pod hook builds
-its models from the package the pod it is given comes from
-(``kubernetes_asyncio.client.models`` in KubeSpawner 6+,
-``kubernetes.client.models`` in the tests).
+Hooks, not a KubeSpawner subclass (decision)
+--------------------------------------------
+The pod stays the one KubeSpawner builds from the chart's configuration
+(security context, home volume, labels, scheduling); the hooks add what the
+plan says at the three points KubeSpawner documents for it: before any
+Kubernetes object exists, on the pod it built, and after the pod is gone
+(also after a failed start).  The image is KubeSpawner's own ``image`` trait,
+set per start, so KubeSpawner writes it into the container and into
+``JUPYTER_IMAGE``; the default URL likewise (JupyterHub exports
+``JUPYTERHUB_DEFAULT_URL``).  A subclass would override ``start``,
+``get_pod_manifest`` and ``stop``, internals whose signatures moved between
+KubeSpawner majors, to do the same.  The one thing a subclass would add (no
+later configuration could replace the hooks) is covered by the deploy
+configuration's tests, which check that both configurations wire all three.
+
+The pod hook builds ``kubernetes_asyncio`` models, the client library of
+KubeSpawner 6 and later; the tests check the manifest KubeSpawner 7's own
+``get_pod_manifest`` builds with the hooks applied.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import importlib
 import json
 import math
 import os
 import shlex
 from dataclasses import dataclass, field
 from typing import Any, Mapping
+
+from kubernetes_asyncio.client import models as k8s
 
 from . import api
 from .errors import OptionsError, SpawnError
@@ -373,6 +389,7 @@ async def prepare(spawner, settings: KubeSettings) -> LaunchPlan:
     plan = parse_launch_plan(payload, spawner.user.name, spawner.name)
     pod = pod_plan(plan, settings)  # refuse what cannot be built before writing anything
     await store_secret(spawner.api, spawner.namespace, pod.secret_name, secret_manifest(plan))
+    spawner.image = pod.image  # KubeSpawner's container image and JUPYTER_IMAGE
     if pod.default_url:
         spawner.default_url = pod.default_url  # JupyterHub passes it as JUPYTERHUB_DEFAULT_URL
     setattr(spawner, PLAN_ATTRIBUTE, plan)
@@ -402,19 +419,6 @@ def planned(spawner) -> LaunchPlan:
     return plan
 
 
-def _models(pod):
-    """The models package of the pod's own client library."""
-    package = type(pod).__module__.rpartition(".")[0]
-    try:
-        module = importlib.import_module(package)
-        module.V1EnvVar  # noqa: B018 -- a models package, not something else
-        return module
-    except (ImportError, AttributeError):
-        from kubernetes.client import models
-
-        return models
-
-
 def _replace_env(existing, new_entries):
     names = {e.name for e in new_entries}
     return [e for e in (existing or []) if e.name not in names] + list(new_entries)
@@ -424,16 +428,14 @@ def modify_pod(spawner, pod, settings: KubeSettings):
     """Edit the notebook container of the pod KubeSpawner built, from the plan only."""
     plan = planned(spawner)
     p = pod_plan(plan, settings)
-    k8s = _models(pod)
     container = _notebook_container(pod)
-    container.image = p.image
+    if container.image != p.image:
+        # The pre_spawn_hook set KubeSpawner's image from this plan: anything else is not this start.
+        raise SpawnError("The pod KubeSpawner built does not run this server's application image")
     container.args = p.command + list(spawner.get_args())
     container.command = None  # the image's entrypoint (e.g. tini) stays in charge
 
-    env = dict(p.env)
-    if p.default_url:
-        env["JUPYTERHUB_DEFAULT_URL"] = p.default_url
-    entries = [k8s.V1EnvVar(name=k, value=v) for k, v in env.items()]
+    entries = [k8s.V1EnvVar(name=k, value=v) for k, v in p.env.items()]
     entries += [
         k8s.V1EnvVar(name=variable, value_from=k8s.V1EnvVarSource(
             secret_key_ref=k8s.V1SecretKeySelector(name=p.secret_name, key=key, optional=False)))
@@ -445,7 +447,7 @@ def modify_pod(spawner, pod, settings: KubeSettings):
         k8s.V1VolumeMount(name=m["name"], mount_path=m["mountPath"], sub_path=m.get("subPath"), read_only=m["readOnly"])
         for m in p.volume_mounts
     ]
-    pod.spec.volumes = list(pod.spec.volumes or []) + [_v1_volume(v, p, k8s) for v in p.volumes]
+    pod.spec.volumes = list(pod.spec.volumes or []) + [_v1_volume(v, p) for v in p.volumes]
 
     if p.resources:
         current = container.resources or k8s.V1ResourceRequirements()
@@ -463,7 +465,7 @@ def _notebook_container(pod):
     raise SpawnError("The pod KubeSpawner built has no 'notebook' container")
 
 
-def _v1_volume(volume: dict, p: PodPlan, k8s):
+def _v1_volume(volume: dict, p: PodPlan):
     if "secret" in volume:
         return k8s.V1Volume(name=volume["name"], secret=k8s.V1SecretVolumeSource(
             secret_name=volume["secret"], default_mode=SECRET_FILE_MODE, optional=False,

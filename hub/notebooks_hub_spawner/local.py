@@ -16,6 +16,7 @@ import importlib.util
 import os
 import shlex
 import shutil
+import sysconfig
 from subprocess import Popen
 
 from jupyterhub.spawner import LocalProcessSpawner
@@ -30,11 +31,22 @@ from . import wrapper
 from .wrapper import DEFAULT_LMOD_INIT, ROOT_ENV, UNSHARE, RunAs, WrapperPlan, payload, payload_descriptor, wrap_command
 
 
+def server_command(spec) -> list[str] | None:
+    """The application's command with its program as an absolute path, or
+    None when it is not installed. A bare name is looked up first among the
+    scripts of the hub's own Python environment (its venv's ``bin``), then on
+    PATH: on a local hub the single-user servers run on the hub's Python, so
+    JupyterHub and jupyterhub-singleuser are always of one version, whatever
+    PATH the hub was started with."""
+    cmd = list(spec.get("cmd") or [""])
+    search = os.pathsep.join([sysconfig.get_path("scripts"), os.environ.get("PATH", os.defpath)])
+    program = shutil.which(cmd[0], path=search)
+    return [program, *cmd[1:]] if program else None
+
+
 def application_installed(spec) -> bool:
-    """The command is on PATH and every required Python package importable.
-    (The hub and the single-user servers share one Python on a local hub.)"""
-    cmd = spec.get("cmd") or [""]
-    if not shutil.which(cmd[0]):
+    """The command exists and every required Python package is importable."""
+    if server_command(spec) is None:
         return False
     return all(importlib.util.find_spec(name) is not None for name in spec.get("requires", ()))
 
@@ -172,7 +184,7 @@ class NotebooksHubLocalSpawner(LocalProcessSpawner):
                 modules=lp.module_loads(plan),
                 lmod_init=self.lmod_init,
             )
-            cmd = wrap_command(wrapper, [*app.cmd, *self.get_args()])
+            cmd = wrap_command(wrapper, [*server_command(app.spec), *self.get_args()])
             # The argv holds no secret: logging it is safe and useful.
             self.log.info("Spawning %s", " ".join(shlex.quote(c) for c in cmd))
             self.proc = Popen(

@@ -131,17 +131,18 @@ class Application:
 #: lands and ``file_url`` (with ``{file_path}``) where filePath opens.
 #: ``requires`` lists Python packages that must be importable on the hub
 #: host for the local spawner to consider the application installed.
+#: JupyterLab 4 and Notebook 7 are both extensions of one Jupyter Server,
+#: which ``jupyterhub-singleuser`` runs: the application is the page a
+#: person lands on.
 DEFAULT_APPLICATIONS: dict[str, dict[str, Any]] = {
     "jupyterlab": {
         "cmd": ["jupyterhub-singleuser"],
-        "env": {"JUPYTERHUB_SINGLEUSER_APP": "jupyter_server.serverapp.ServerApp"},
         "default_url": "/lab",
         "file_url": "/lab/tree/{file_path}",
         "requires": ["jupyterlab"],
     },
     "notebook": {
         "cmd": ["jupyterhub-singleuser"],
-        "env": {"JUPYTERHUB_SINGLEUSER_APP": "notebook.notebookapp.NotebookApp"},
         "default_url": "/tree",
         "file_url": "/notebooks/{file_path}",
         "requires": ["notebook"],

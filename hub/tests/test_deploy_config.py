@@ -1,26 +1,34 @@
-"""deploy/jupyterhub/jupyterhub_config.py as JupyterHub 3, 4 and 5 would load
-it: the scopes the API's service gets exist in that version (JupyterHub 3
-and 4 refuse to start with an unknown scope such as `shares`), and the
-environment chooses spawner and authenticator. The file itself runs on the
-real Debian JupyterHub 3 in the local-stack acceptance test."""
+"""deploy/jupyterhub/jupyterhub_config.py as JupyterHub 5 loads it: the
+scopes it gives exist, the environment chooses spawner and authenticator,
+and the sign-in is GenericOAuthenticator with the package's policy. The file
+itself runs on a real JupyterHub 5 in the local-stack acceptance test."""
 
 import inspect
 import os
 
-import jupyterhub
 import pytest
+from jupyterhub.scopes import _check_scopes_exist
 from traitlets.config import Config
 
+from notebooks_hub_spawner import sign_in
 from notebooks_hub_spawner.errors import OptionsError
 
 CONFIG = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "jupyterhub", "jupyterhub_config.py")
-BASE_ENV = {"JUPYTERHUB_API_TOKEN": "t" * 64, "HOMES_ROOT": "/srv/homes"}
+ISSUER = "https://id.example.org/realms/notebooks/protocol/openid-connect"
+BASE_ENV = {
+    "JUPYTERHUB_API_TOKEN": "t" * 64,
+    "HOMES_ROOT": "/srv/homes",
+    "OAUTH2_AUTHORIZE_URL": ISSUER + "/auth",
+    "OAUTH2_TOKEN_URL": ISSUER + "/token",
+    "OAUTH_CLIENT_ID": "notebooks-hub",
+    "OAUTH_CALLBACK_URL": "https://hub.example.org/hub/oauth_callback",
+    "JUPYTERHUB_CRYPT_KEY": "c" * 64,
+}
 
 
-def load(monkeypatch, tmp_path, version=(3, 0, 0), **env):
-    monkeypatch.setattr(jupyterhub, "version_info", version)
+def load(monkeypatch, tmp_path, **env):
     for name in list(os.environ):
-        if name.startswith(("NOTEBOOKS_HUB_", "JUPYTERHUB_")):
+        if name.startswith(("NOTEBOOKS_HUB_", "JUPYTERHUB_", "OAUTH")):
             monkeypatch.delenv(name)
     for name, value in {**BASE_ENV, "JUPYTERHUB_DATA_DIR": str(tmp_path), **env}.items():
         monkeypatch.setenv(name, value)
@@ -30,20 +38,34 @@ def load(monkeypatch, tmp_path, version=(3, 0, 0), **env):
     return config
 
 
-@pytest.mark.parametrize("version,shares", [((3, 0, 0), False), ((4, 1, 6), False), ((5, 2, 1), True)])
-def test_the_api_service_gets_the_scopes_its_hub_version_has(monkeypatch, tmp_path, version, shares):
-    config = load(monkeypatch, tmp_path, version)
-    role = next(r for r in config.JupyterHub.load_roles if r["name"] == "notebooks-hub-api")
+def test_the_api_service_gets_scopes_jupyterhub_knows_and_no_hub_sharing(monkeypatch, tmp_path):
+    role = next(r for r in load(monkeypatch, tmp_path).JupyterHub.load_roles if r["name"] == "notebooks-hub-api")
     assert role["services"] == ["notebooks-hub-api"]
+    _check_scopes_exist(role["scopes"])
     assert {"admin:users", "admin:servers", "access:servers"} <= set(role["scopes"])
-    assert ("shares" in role["scopes"]) is shares
+    assert "shares" not in role["scopes"]
 
 
-def test_named_servers_only_and_logins_land_on_the_ui(monkeypatch, tmp_path):
+def test_named_servers_only_and_logins_land_on_the_launcher_as_the_hubs_pages_send_people_there(monkeypatch, tmp_path):
     config = load(monkeypatch, tmp_path, NOTEBOOKS_HUB_UI_URL="https://notebooks.example.org/")
     assert config.JupyterHub.allow_named_servers is True
     assert config.JupyterHub.redirect_to_server is False
     assert config.JupyterHub.default_url == "https://notebooks.example.org/"
+    # The not-running and error pages are the package's, which extend JupyterHub's own and link the launcher.
+    [templates] = config.JupyterHub.template_paths
+    assert config.JupyterHub.template_vars == {"notebooks_hub_launcher_url": "https://notebooks.example.org/"}
+    for page in ("not_running.html", "404.html", "error.html"):
+        with open(os.path.join(templates, page)) as f:
+            text = f.read()
+        assert "{{ notebooks_hub_launcher_url }}" in text
+        assert text.startswith('{% extends "templates/' + page + '" %}') or page == "404.html"
+
+
+def test_without_a_launcher_the_hub_keeps_its_own_pages_and_one_provider_is_entered_at_once(monkeypatch, tmp_path):
+    config = load(monkeypatch, tmp_path)
+    assert "default_url" not in config.JupyterHub
+    assert "template_paths" not in config.JupyterHub
+    assert config.Authenticator.auto_login is True
 
 
 @pytest.mark.parametrize("spawner,expected", [
@@ -86,10 +108,33 @@ def test_people_may_use_but_not_start_servers_at_the_hub(monkeypatch, tmp_path):
     assert "admin:servers" in roles["notebooks-hub-api"]["scopes"]
 
 
-def test_users_sign_in_through_the_apis_provider_by_default(monkeypatch, tmp_path):
+def test_users_sign_in_with_generic_oauthenticator_at_the_apis_provider_by_default(monkeypatch, tmp_path):
     config = load(monkeypatch, tmp_path)
-    assert config.JupyterHub.authenticator_class == "notebooks_hub_spawner.auth.NotebooksHubOIDCAuthenticator"
-    assert config.NotebooksHubOIDCAuthenticator.allow_http is False
+    assert config.JupyterHub.authenticator_class == "generic-oauth"
+    settings = config.GenericOAuthenticator
+    assert {name: settings[name] for name in sign_in.GENERIC_OAUTHENTICATOR} == sign_in.GENERIC_OAUTHENTICATOR
+    assert settings.enable_pkce is True and settings.username_claim == "email" and settings.refresh_pre_spawn is False
+    assert settings.modify_auth_state_hook is sign_in.require_verified_email
+
+
+@pytest.mark.parametrize("missing", ["OAUTH2_AUTHORIZE_URL", "OAUTH2_TOKEN_URL", "OAUTH_CLIENT_ID", "OAUTH_CALLBACK_URL", "JUPYTERHUB_CRYPT_KEY"])
+def test_the_sign_in_refuses_to_start_without_its_provider_client_or_crypt_key(monkeypatch, tmp_path, missing):
+    with pytest.raises(SystemExit, match=missing):
+        load(monkeypatch, tmp_path, **{missing: ""})
+
+
+def test_plain_http_provider_endpoints_only_on_this_machine_or_when_allowed(monkeypatch, tmp_path):
+    remote = {"OAUTH2_AUTHORIZE_URL": "http://keycloak:8080/auth", "OAUTH2_TOKEN_URL": "http://keycloak:8080/token"}
+    with pytest.raises(SystemExit, match="http://keycloak:8080/auth is not https"):
+        load(monkeypatch, tmp_path, **remote)
+    assert load(monkeypatch, tmp_path, NOTEBOOKS_HUB_OIDC_ALLOW_HTTP="true", **remote).GenericOAuthenticator.authorize_url is not None
+    local = {"OAUTH2_AUTHORIZE_URL": "http://127.0.0.1:3000/oidc/auth", "OAUTH2_TOKEN_URL": "http://localhost:3000/oidc/token"}
+    assert load(monkeypatch, tmp_path, **local).JupyterHub.authenticator_class == "generic-oauth"
+
+
+def test_a_proxy_command_from_the_environment(monkeypatch, tmp_path):
+    config = load(monkeypatch, tmp_path, NOTEBOOKS_HUB_PROXY_COMMAND="'/opt/node 22/bin/node' /srv/chp/configurable-http-proxy")
+    assert config.ConfigurableHTTPProxy.command == ["/opt/node 22/bin/node", "/srv/chp/configurable-http-proxy"]
 
 
 def test_it_refuses_to_start_without_the_service_token_or_with_an_unknown_choice(monkeypatch, tmp_path):
@@ -105,7 +150,8 @@ VALUES = os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "kubernet
 
 
 def values():
-    yaml = pytest.importorskip("yaml")
+    import yaml
+
     with open(VALUES) as f:
         return yaml.safe_load(f)
 
@@ -113,12 +159,12 @@ def values():
 def test_people_may_reach_their_servers_through_the_hub_but_not_start_stop_or_delete_them():
     from itertools import chain
 
-    from jupyterhub.scopes import _check_scopes_exist, _expand_scope
+    from jupyterhub.scopes import _expand_scope
 
     roles = values()["hub"]["loadRoles"]
     user = roles["user"]
     assert "users" not in user  # every hub user keeps the (redefined) default role
-    _check_scopes_exist(user["scopes"])  # names JupyterHub knows (3.0 here; 5 has them too)
+    _check_scopes_exist(user["scopes"])
     granted = {s.partition("!")[0] for s in chain.from_iterable(map(_expand_scope, user["scopes"]))}
     assert {"access:servers", "read:servers", "users:activity"} <= granted
     assert not granted & {"self", "servers", "delete:servers", "admin:servers", "users", "admin:users", "shares"}
@@ -147,6 +193,18 @@ def test_the_charts_hub_wires_the_three_hooks_and_no_vault_injector(monkeypatch)
     settings = inspect.getclosurevars(k.pre_spawn_hook).nonlocals["settings"]
     assert settings.api_url == hub["extraEnv"]["NOTEBOOKS_HUB_API_URL"] and settings.spawner_token == "from-the-secret"
     assert config.JupyterHub.services[0]["api_token"] == "from-the-secret"
+    assert config.GenericOAuthenticator.modify_auth_state_hook is sign_in.require_verified_email
+    assert config.GenericOAuthenticator.refresh_user_hook is sign_in.refresh_tokens
     with open(VALUES) as f:
         text = f.read()
     assert "vault.hashicorp.com" not in text and "VAULT" not in text and "HARDWARE_FILE" not in text
+
+
+def test_the_charts_hub_signs_people_in_with_the_same_policy():
+    config = values()["hub"]["config"]
+    assert config["JupyterHub"]["authenticator_class"] == "generic-oauth"
+    settings = config["GenericOAuthenticator"]
+    policy = {name: value for name, value in sign_in.GENERIC_OAUTHENTICATOR.items() if not callable(value)}
+    assert {name: settings.get(name) for name in policy} == policy
+    assert {"client_id", "oauth_callback_url", "authorize_url", "token_url"} <= set(settings)
+    assert all(settings[url].startswith("https://") for url in ("oauth_callback_url", "authorize_url", "token_url"))

@@ -179,3 +179,19 @@ def test_the_scripts_are_valid_bash(roots):
                                modulepath="/m/modulefiles", modules=["o@x/n/1"])
     for script in (wrapper.setup_script(plan), wrapper.start_script(plan)):
         assert subprocess.run(["bash", "-n", "-c", script]).returncode == 0
+
+
+def test_servers_run_the_hub_environments_own_jupyterhub_singleuser_whatever_path_says(monkeypatch):
+    import sysconfig
+
+    from notebooks_hub_spawner.plan import DEFAULT_APPLICATIONS
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    for application in ("jupyterlab", "notebook"):
+        assert local.server_command(DEFAULT_APPLICATIONS[application]) == [
+            os.path.join(sysconfig.get_path("scripts"), "jupyterhub-singleuser")
+        ]
+        assert local.application_installed(DEFAULT_APPLICATIONS[application])
+    assert local.server_command({"cmd": ["true", "-x"]}) == ["/usr/bin/true", "-x"]
+    assert local.server_command({"cmd": ["no-such-server-program"]}) is None
+    assert not local.application_installed({"cmd": ["true"], "requires": ["no_such_package"]})

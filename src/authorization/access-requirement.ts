@@ -7,6 +7,9 @@ export interface IdParam {
   name: string;
 }
 
+/** A files root naming a module's binaries folder: `module:{id}`. */
+export const MODULE_ROOT_PREFIX = 'module:';
+
 /** What a route needs, read by the ResourceAccessAuthorizer. */
 export interface AccessRequirement extends AuthorizationMetadata {
   resource?: ResourceKind;
@@ -14,8 +17,9 @@ export interface AccessRequirement extends AuthorizationMetadata {
   /** Where the resource id is: the path parameter `id` unless said otherwise. */
   idParam?: IdParam;
   /**
-   * The id may instead name a home (absent, empty or `home`): the caller's,
-   * or the one of the person in `personParam`, which only admins may name.
+   * The id names a files root: a home (absent, empty or `home`): the
+   * caller's, or the one of the person in `personParam`, which only admins
+   * may name; a module's binaries folder (`module:{id}`); else a dataset.
    */
   home?: {personParam?: string};
 }
@@ -27,8 +31,8 @@ export function requireAccess(kind: ResourceKind, level: Exclude<AccessLevel, 'n
 }
 
 /**
- * The route acts on files under a root: a home (see AccessRequirement.home)
- * or a dataset, on which it needs `level`.
+ * The route acts on files under a root: a home (see AccessRequirement.home),
+ * a module's binaries folder or a dataset, on which it needs `level`.
  */
 export function requireRootAccess(level: 'read' | 'write', root: IdParam, personParam?: string) {
   const requirement: AccessRequirement = {resource: 'dataset', scopes: [level], idParam: root, home: {personParam}};

@@ -12,7 +12,7 @@ import {AccessService, atLeast, ResourceKind} from '../services/access/access.se
 import type {Caller} from '../services/identity/identity.service';
 import {ResourceLookupService} from '../services/access/resource-lookup.service';
 import {normaliseEmail} from '../validation';
-import type {AccessRequirement, IdParam} from './access-requirement';
+import {AccessRequirement, IdParam, MODULE_ROOT_PREFIX} from './access-requirement';
 import {operationArgument} from './operation-argument';
 
 const DEFAULT_ID: IdParam = {in: 'path', name: 'id'};
@@ -56,18 +56,24 @@ export class ResourceAccessAuthorizer implements Provider<Authorizer> {
       const {personParam} = requirement.home;
       return selfOrAdmin(caller, personParam ? argumentOf(operation, invocation.args, {in: 'query', name: personParam}) : undefined);
     }
-    const kind = requirement.resource as ResourceKind;
-    const found = id === undefined ? undefined : await this.resources.find(kind, id);
+    const {kind, id: resourceId} = requirement.home ? rootResource(id) : {kind: requirement.resource as ResourceKind, id};
+    const found = resourceId === undefined ? undefined : await this.resources.find(kind, resourceId);
     const level = found ? await this.access.levelOf(caller, kind, found.subject) : 'none';
     if (!found || level === 'none') {
-      throw new HttpErrors.NotFound(`${capitalise(kind)} ${id ?? ''} not found`.trim());
+      throw new HttpErrors.NotFound(`${capitalise(kind)} ${resourceId ?? ''} not found`.trim());
     }
     if (!atLeast(level, required)) {
       throw new HttpErrors.Forbidden(`This needs ${required} access to the ${kind}; you have ${level} access`);
     }
-    invocation.bind(ResourceBindings.AUTHORIZED).to({kind, id: id!, level, ...found});
+    invocation.bind(ResourceBindings.AUTHORIZED).to({kind, id: resourceId!, level, ...found});
     return AuthorizationDecision.ALLOW;
   }
+}
+
+/** The resource a files root other than a home names: a module's binaries (`module:{id}`) or a dataset. */
+function rootResource(root: string | undefined): {kind: ResourceKind; id: string | undefined} {
+  if (root?.startsWith(MODULE_ROOT_PREFIX)) return {kind: 'module', id: root.slice(MODULE_ROOT_PREFIX.length) || undefined};
+  return {kind: 'dataset', id: root};
 }
 
 /** A non-empty string argument, or undefined. */

@@ -1,6 +1,7 @@
 import {DATASET_DESCRIPTOR} from '../descriptors/dataset.descriptor';
 import {Dataset} from '../models/dataset.model';
 import {DatasetService} from '../services/files/dataset.service';
+import {DATASET_ANSWER} from './answer-examples';
 import {defineOwnedResourceController} from './define-owned-resource-controller';
 
 export class DatasetController extends defineOwnedResourceController(DATASET_DESCRIPTOR, Dataset, DatasetService, {
@@ -11,5 +12,6 @@ export class DatasetController extends defineOwnedResourceController(DATASET_DES
   examples: {
     create: {name: 'Microscopy 2026', description: 'Raw images of the spring campaign', write_access: false},
     update: {description: 'Raw and calibrated images of the spring campaign'},
+    answer: DATASET_ANSWER,
   },
 }) {}

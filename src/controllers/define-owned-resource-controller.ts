@@ -26,8 +26,8 @@ export interface OwnedResourceTexts {
   create: string;
   update: string;
   remove: string;
-  /** Bodies the explorer offers, which a signed-in user can send as they are. */
-  examples: {create: object; update: object};
+  /** Bodies the explorer offers, which a signed-in user can send as they are, and a resource as answered. */
+  examples: {create: object; update: object; answer: object};
 }
 
 /**
@@ -56,7 +56,7 @@ export function defineOwnedResourceController<T extends Entity & {_id?: string; 
       @service(PaginationService) public readonly pages: PaginationService,
     ) {}
 
-    @get(basePath, {operationId: `list${tag}`, summary: `List the ${kind}s you may read`, ...listResponse(texts.list, item)})
+    @get(basePath, {operationId: `list${tag}`, summary: `List the ${kind}s you may read`, ...listResponse(basePath, texts.list, item, texts.examples.answer)})
     list(
       @inject(SecurityBindings.USER) caller: Caller,
       @inject(RestBindings.Http.REQUEST) request: Request,
@@ -69,19 +69,19 @@ export function defineOwnedResourceController<T extends Entity & {_id?: string; 
       return this.pages.answer({offset, limit, after}, request, page => this.resources.list(caller, {owner, name}, page));
     }
 
-    @post(basePath, {operationId: `create${singular}`, summary: `Create a ${kind}`, description: texts.create, ...jsonResponse(`The new ${kind}`, item)})
+    @post(basePath, {operationId: `create${singular}`, summary: `Create a ${kind}`, description: texts.create, ...jsonResponse(`The new ${kind}`, item, texts.examples.answer)})
     create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(created, texts.examples.create)) body: Input): Promise<T> {
       return this.resources.create(caller, body);
     }
 
     @requireAccess(kind, 'read')
-    @get(`${basePath}/{id}`, {operationId: `get${singular}`, summary: `Get a ${kind}`, ...jsonResponse(`The ${kind}`, item)})
+    @get(`${basePath}/{id}`, {operationId: `get${singular}`, summary: `Get a ${kind}`, ...jsonResponse(`The ${kind}`, item, texts.examples.answer)})
     findById(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) resource: AuthorizedResource<T>): Plain<T> {
       return resource.record;
     }
 
     @requireAccess(kind, 'write')
-    @patch(`${basePath}/{id}`, {operationId: `update${singular}`, summary: `Change a ${kind}`, ...jsonResponse(texts.update, item)})
+    @patch(`${basePath}/{id}`, {operationId: `update${singular}`, summary: `Change a ${kind}`, ...jsonResponse(texts.update, item, texts.examples.answer)})
     update(
       @inject(SecurityBindings.USER) caller: Caller,
       @param.path.string('id') id: string,

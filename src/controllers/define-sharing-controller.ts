@@ -6,9 +6,12 @@ import {namesOf, ShareableDescriptor, sharingPathsOf} from '../descriptors/resou
 import {ResourceBindings} from '../keys';
 import {EntityType} from '../models/grant.model';
 import {ACCESS_LIST_SCHEMA, AccessEntry, SHARE_REQUEST_SCHEMA, ShareRequest, SharingService} from '../services/access/sharing.service';
-import {jsonBody, jsonResponse, SHARE_EXAMPLE} from './json-spec.helpers';
+import {ACCESS_LIST_ANSWER} from './answer-examples';
+import {jsonAnswer, jsonBody, SHARE_EXAMPLE, sharedResponse} from './json-spec.helpers';
 
 const SHARE_BODY = jsonBody(SHARE_REQUEST_SCHEMA, SHARE_EXAMPLE);
+/** The answer of every kind's access list, share and revoke: one component, one type in generated clients. */
+const ACCESS_LIST = {responses: {'200': sharedResponse('AccessList', jsonAnswer('Who holds access to the resource, the owner first', ACCESS_LIST_SCHEMA, ACCESS_LIST_ANSWER))}};
 const ENTITY_TYPE: Partial<ParameterObject> = {
   schema: {type: 'string', enum: ['user', 'group', 'org'], default: 'user'},
 };
@@ -21,7 +24,6 @@ const ENTITY_TYPE: Partial<ParameterObject> = {
 export function defineSharingController(descriptor: ShareableDescriptor) {
   const {kind} = descriptor;
   const paths = sharingPathsOf(descriptor);
-  const accessList = jsonResponse(`Who holds access to the ${kind}, the owner first`, ACCESS_LIST_SCHEMA);
   const {tag, singular} = namesOf(descriptor);
 
   @oas.tags(tag)
@@ -30,7 +32,7 @@ export function defineSharingController(descriptor: ShareableDescriptor) {
     constructor(@service(SharingService) public readonly sharing: SharingService) {}
 
     @requireAccess(kind, 'read')
-    @get(paths.access, {operationId: `list${singular}Access`, summary: `List who holds access to a ${kind}`, ...accessList})
+    @get(paths.access, {operationId: `list${singular}Access`, summary: `List who holds access to a ${kind}`, ...ACCESS_LIST})
     access(
       @param.path.string('id') id: string,
       @param.query.string('type', ENTITY_TYPE) type: EntityType | undefined,
@@ -40,7 +42,7 @@ export function defineSharingController(descriptor: ShareableDescriptor) {
     }
 
     @requireAccess(kind, 'owner')
-    @post(paths.share, {operationId: `share${singular}`, summary: `Share a ${kind} with users, groups or organisations`, ...accessList})
+    @post(paths.share, {operationId: `share${singular}`, summary: `Share a ${kind} with users, groups or organisations`, ...ACCESS_LIST})
     async share(
       @param.path.string('id') id: string,
       @requestBody(SHARE_BODY) body: ShareRequest,
@@ -51,7 +53,7 @@ export function defineSharingController(descriptor: ShareableDescriptor) {
     }
 
     @requireAccess(kind, 'owner')
-    @post(paths.revoke, {operationId: `revoke${singular}Access`, summary: `Revoke access to a ${kind}`, ...accessList})
+    @post(paths.revoke, {operationId: `revoke${singular}Access`, summary: `Revoke access to a ${kind}`, ...ACCESS_LIST})
     async revoke(
       @param.path.string('id') id: string,
       @requestBody(SHARE_BODY) body: ShareRequest,

@@ -3,6 +3,7 @@ import {Entity} from '@loopback/repository';
 import {get, getModelSchemaRef, oas, param, post, SchemaObject} from '@loopback/rest';
 import {requireAdmin} from '../authorization/access-requirement';
 import {namesOf, ResourceDescriptor} from '../descriptors/resource-descriptor';
+import {trashed} from './answer-examples';
 import {jsonResponse} from './json-spec.helpers';
 
 /** A kind's service whose deletes go to a trash that admins can list and restore from. */
@@ -20,10 +21,12 @@ export function defineTrashController<T extends Entity & {deletedAt?: Date}>(
   descriptor: ResourceDescriptor,
   model: typeof Entity & {prototype: T},
   trashService: Constructor<Trash<T>>,
+  /** A resource of the kind as answered. */
+  example: object,
 ) {
   const {kind, basePath} = descriptor;
   const {tag, singular} = namesOf(descriptor);
-  const trashed: SchemaObject = {type: 'array', items: getModelSchemaRef(model, {title: `Trashed${model.modelName}`})};
+  const trashedList: SchemaObject = {type: 'array', items: getModelSchemaRef(model, {title: `Trashed${model.modelName}`})};
   const restored = getModelSchemaRef(model, {title: model.modelName, exclude: ['deletedAt']});
 
   @oas.tags(tag)
@@ -35,7 +38,7 @@ export function defineTrashController<T extends Entity & {deletedAt?: Date}>(
     @get(`${basePath}/trash`, {
       operationId: `list${singular}Trash`,
       summary: `List the ${kind}s in the trash (admins)`,
-      ...jsonResponse(`What is in the ${kind} trash, oldest first (admins)`, trashed),
+      ...jsonResponse(`What is in the ${kind} trash, oldest first (admins)`, trashedList, [trashed(example)]),
     })
     listTrash(): Promise<T[]> {
       return this.trash.listTrash();
@@ -45,7 +48,7 @@ export function defineTrashController<T extends Entity & {deletedAt?: Date}>(
     @post(`${basePath}/{id}/restore`, {
       operationId: `restore${singular}`,
       summary: `Restore a ${kind} from the trash (admins)`,
-      ...jsonResponse(`The ${kind}, back from the trash with its files (admins)`, restored),
+      ...jsonResponse(`The ${kind}, back from the trash with its files (admins)`, restored, example),
     })
     restore(@param.path.string('id') id: string): Promise<T> {
       return this.trash.restore(id);

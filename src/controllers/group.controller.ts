@@ -9,12 +9,18 @@ import {GroupService} from '../services/group.service';
 import type {Caller} from '../services/identity/identity.service';
 import type {Plain} from '../models/plain';
 import {Envelope, listResponse, pageParam, PaginationService} from '../services/pagination.service';
-import {jsonBody, jsonResponse} from './json-spec.helpers';
+import {GROUP_ANSWER} from './answer-examples';
+import {jsonAnswer, jsonBody, jsonResponse, sharedResponse} from './json-spec.helpers';
 
 // nameKey is the store's, for the unique index: never in answers or bodies.
 const GROUP = getModelSchemaRef(Group, {title: 'Group', exclude: ['nameKey']});
 const NAME_ONLY = getModelSchemaRef(Group, {partial: false, exclude: ['_id', 'owner', 'members', 'createdAt', 'nameKey'], title: 'GroupName'});
-const MEMBERS = {type: 'array', items: {type: 'string', format: 'email'}} as const;
+/** What the member routes answer: one component, one type in generated clients. */
+const MEMBERS = {
+  responses: {
+    '200': sharedResponse('GroupMembers', jsonAnswer('The group\'s members (emails), as they are now', {type: 'array', items: {type: 'string', format: 'email'}}, GROUP_ANSWER.members)),
+  },
+};
 
 @oas.tags('Groups')
 @injectable({scope: BindingScope.SINGLETON})
@@ -24,7 +30,7 @@ export class GroupController {
     @service(PaginationService) private readonly pages: PaginationService,
   ) {}
 
-  @get('/groups', {operationId: 'listGroups', summary: 'List the groups you own or belong to', ...listResponse('Groups the caller owns or belongs to (every group for admins)', GROUP)})
+  @get('/groups', {operationId: 'listGroups', summary: 'List the groups you own or belong to', ...listResponse('/groups', 'Groups the caller owns or belongs to (every group for admins)', GROUP, GROUP_ANSWER)})
   list(
     @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
@@ -37,19 +43,19 @@ export class GroupController {
     return this.pages.answer({offset, limit, after}, request, page => this.groups.list(caller, {owner, name}, page));
   }
 
-  @post('/groups', {operationId: 'createGroup', summary: 'Create a group', ...jsonResponse('The new group; its owner is its first member', GROUP)})
+  @post('/groups', {operationId: 'createGroup', summary: 'Create a group', ...jsonResponse('The new group; its owner is its first member', GROUP, GROUP_ANSWER)})
   create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NAME_ONLY, {name: 'Imaging team'})) body: Pick<Group, 'name'>): Promise<Group> {
     return this.groups.create(caller, body.name);
   }
 
   @requireAccess('group', 'read')
-  @get('/groups/{id}', {operationId: 'getGroup', summary: 'Get a group', ...jsonResponse('The group', GROUP)})
+  @get('/groups/{id}', {operationId: 'getGroup', summary: 'Get a group', ...jsonResponse('The group', GROUP, GROUP_ANSWER)})
   findById(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) group: AuthorizedResource<Group>): Plain<Group> {
     return group.record;
   }
 
   @requireAccess('group', 'owner')
-  @patch('/groups/{id}', {operationId: 'renameGroup', summary: 'Rename a group', ...jsonResponse('The renamed group', GROUP)})
+  @patch('/groups/{id}', {operationId: 'renameGroup', summary: 'Rename a group', ...jsonResponse('The renamed group', GROUP, GROUP_ANSWER)})
   rename(
     @param.path.string('id') id: string,
     @requestBody(jsonBody(NAME_ONLY, {name: 'Imaging and analysis team'})) body: Pick<Group, 'name'>,
@@ -64,13 +70,13 @@ export class GroupController {
   }
 
   @requireAccess('group', 'read')
-  @get('/groups/{id}/members', {operationId: 'listGroupMembers', summary: 'List a group\'s members', ...jsonResponse('The members\' emails', MEMBERS)})
+  @get('/groups/{id}/members', {operationId: 'listGroupMembers', summary: 'List a group\'s members', ...MEMBERS})
   members(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) group: AuthorizedResource<Group>): readonly string[] {
     return group.record.members;
   }
 
   @requireAccess('group', 'owner')
-  @post('/groups/{id}/members', {operationId: 'addGroupMember', summary: 'Add a member to a group', ...jsonResponse('The members after adding (adding a member twice changes nothing)', MEMBERS)})
+  @post('/groups/{id}/members', {operationId: 'addGroupMember', summary: 'Add a member to a group', description: 'Adding a member twice changes nothing.', ...MEMBERS})
   addMember(
     @param.path.string('id') id: string,
     @param.query.string('memberEmail', {required: true, description: 'Trimmed and lower-cased before use'}) memberEmail: string,
@@ -79,7 +85,7 @@ export class GroupController {
   }
 
   @requireAccess('group', 'owner')
-  @del('/groups/{id}/members/{memberEmail}', {operationId: 'removeGroupMember', summary: 'Remove a member from a group', ...jsonResponse('The members after removing', MEMBERS)})
+  @del('/groups/{id}/members/{memberEmail}', {operationId: 'removeGroupMember', summary: 'Remove a member from a group', ...MEMBERS})
   removeMember(
     @param.path.string('id') id: string,
     @param.path.string('memberEmail') memberEmail: string,

@@ -12,6 +12,7 @@ export class HubUserController {
   @requireSelfOrAdmin()
   @put('/initialize', {operationId: 'initializeUser', summary: 'Create your hub user and home', description: 'Creates the JupyterHub user and the home folder of a person if missing; idempotent. Only the person or an admin.',
     ...jsonResponse('What exists now and what was created', {
+      title: 'InitializedUser',
       type: 'object',
       required: ['email', 'username', 'hubUserCreated', 'homeCreated'],
       properties: {
@@ -20,7 +21,7 @@ export class HubUserController {
         hubUserCreated: {type: 'boolean'},
         homeCreated: {type: 'boolean'},
       },
-    }),
+    }, {email: 'bob@example.org', username: 'bob@example.org', hubUserCreated: true, homeCreated: true}),
   })
   initialize(@param.query.string('email', {required: true}) email: string): Promise<InitializedUser> {
     return this.hubUsers.initialize(email);

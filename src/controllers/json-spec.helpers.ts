@@ -1,4 +1,5 @@
-import {RequestBodyObject, SchemaObject} from '@loopback/rest';
+import {ReferenceObject, RequestBodyObject, ResponseObject, SchemaObject} from '@loopback/rest';
+import {SHARED_RESPONSE} from '../enhancers/shared-responses.spec-enhancer';
 
 /**
  * A JSON request body of the given schema, for @requestBody, with the
@@ -20,11 +21,24 @@ export const TEMPLATE_EXAMPLE = {
   type: 'custom',
   public: false,
   tags: ['python'],
+  idleTimeoutMinutes: 120,
 };
 
-/** Operation spec with one 200 JSON response, for @get/@post and friends. */
-export function jsonResponse(description: string, schema: SchemaObject) {
-  return {
-    responses: {'200': {description, content: {'application/json': {schema}}}},
-  };
+/** A JSON answer with the example the explorer shows and generated clients document: one the API could send. */
+export function jsonAnswer(description: string, schema: SchemaObject | ReferenceObject, example: unknown): ResponseObject {
+  return {description, content: {'application/json': {schema, example}}};
+}
+
+/** Operation spec with one 200 JSON response and its example, for @get/@post and friends. */
+export function jsonResponse(description: string, schema: SchemaObject | ReferenceObject, example: unknown) {
+  return {responses: {'200': jsonAnswer(description, schema, example)}};
+}
+
+/**
+ * An answer several operations give alike, declared once as
+ * `components.responses[name]` and referred to by each of them, so a
+ * generated client has one type for it rather than one per operation.
+ */
+export function sharedResponse(name: string, response: ResponseObject): ResponseObject {
+  return {...response, [SHARED_RESPONSE]: name};
 }

@@ -1,6 +1,7 @@
 import {MODULE_DESCRIPTOR} from '../descriptors/module.descriptor';
 import {Module} from '../models/module.model';
 import {ModuleService} from '../services/files/module.service';
+import {MODULE_ANSWER} from './answer-examples';
 import {defineOwnedResourceController} from './define-owned-resource-controller';
 
 export class ModuleController extends defineOwnedResourceController(MODULE_DESCRIPTOR, Module, ModuleService, {
@@ -17,5 +18,6 @@ export class ModuleController extends defineOwnedResourceController(MODULE_DESCR
       luaModuleFile: [{id: 'setenv', arguments: ['LAB_TOOLS_THREADS', '4']}],
     },
     update: {description: 'The lab\'s scripts and their settings'},
+    answer: MODULE_ANSWER,
   },
 }) {}

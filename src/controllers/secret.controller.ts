@@ -12,6 +12,7 @@ import {SecretInput, SecretPatch, SecretService, SecretWithValue} from '../servi
 import {ENV_NAME_MAX_LENGTH, ENV_NAME_PATTERN} from '../utils/env-name.util';
 import {DESCRIPTION_MAX_LENGTH, NAME_PATTERN, SECRET_PATH_MAX_LENGTH, SECRET_PATH_PATTERN} from '../validation';
 import {forbidCaching} from '../utils/cache-control.util';
+import {SECRET_ANSWER} from './answer-examples';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
 const SECRET = getModelSchemaRef(Secret, {title: 'Secret', exclude: ['state']});
@@ -37,12 +38,13 @@ const SECRET_FIELDS: Record<string, SchemaObject> = {
   value: VALUE,
 };
 const NEW_SECRET: SchemaObject = {
+  title: 'NewSecret',
   type: 'object',
   required: ['secretName', 'type', 'value'],
   additionalProperties: false,
   properties: {...SECRET_FIELDS, type: {type: 'string', enum: [...SECRET_TYPES]}},
 };
-const SECRET_PATCH: SchemaObject = {type: 'object', additionalProperties: false, properties: SECRET_FIELDS};
+const SECRET_PATCH: SchemaObject = {title: 'SecretPatch', type: 'object', additionalProperties: false, properties: SECRET_FIELDS};
 /** The metadata's own schema with the value beside it: one closed object, as the answer is. */
 const METADATA = getJsonSchema(Secret, {exclude: ['state']}) as SchemaObject;
 const WITH_VALUE: SchemaObject = {
@@ -61,7 +63,7 @@ export class SecretController {
     @service(PaginationService) private readonly pages: PaginationService,
   ) {}
 
-  @get('/secrets', {operationId: 'listSecrets', summary: 'List the secrets you may read, without values', ...listResponse('Secrets the caller may read, without their values', SECRET)})
+  @get('/secrets', {operationId: 'listSecrets', summary: 'List the secrets you may read, without values', ...listResponse('/secrets', 'Secrets the caller may read, without their values', SECRET, SECRET_ANSWER)})
   list(
     @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
@@ -76,14 +78,14 @@ export class SecretController {
   }
 
   @post('/secrets', {operationId: 'createSecret', summary: 'Store a secret', description: 'Stores the value in the secret store and the metadata in the database: both or neither.',
-    ...jsonResponse('The new secret\'s metadata', SECRET),
+    ...jsonResponse('The new secret\'s metadata', SECRET, SECRET_ANSWER),
   })
   create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NEW_SECRET, {secretName: 'lab-database', type: 'env_var', description: 'Login of the lab database', value: {DB_USER: 'lab', DB_PASSWORD: 'change-me'}})) body: SecretInput): Promise<Secret> {
     return this.secrets.create(caller, body);
   }
 
   @requireAccess('secret', 'read')
-  @get('/secret/{id}', {operationId: 'getSecret', summary: 'Get a secret with its value', ...jsonResponse('The secret with its value', WITH_VALUE)})
+  @get('/secret/{id}', {operationId: 'getSecret', summary: 'Get a secret with its value', ...jsonResponse('The secret with its value', WITH_VALUE, {...SECRET_ANSWER, value: {DB_USER: 'lab', DB_PASSWORD: 'change-me'}})})
   findById(
     @param.path.string('id') id: string,
     @inject(ResourceBindings.AUTHORIZED) secret: AuthorizedResource<Secret>,
@@ -94,7 +96,7 @@ export class SecretController {
   }
 
   @requireAccess('secret', 'write')
-  @patch('/secret/{id}', {operationId: 'updateSecret', summary: 'Change a secret\'s metadata or value', ...jsonResponse('The updated metadata; a value given becomes the new version', SECRET)})
+  @patch('/secret/{id}', {operationId: 'updateSecret', summary: 'Change a secret\'s metadata or value', ...jsonResponse('The updated metadata; a value given becomes the new version', SECRET, {...SECRET_ANSWER, description: 'Login of the lab database (read only)'})})
   update(@param.path.string('id') id: string, @requestBody(jsonBody(SECRET_PATCH, {description: 'Login of the lab database (read only)'})) body: SecretPatch): Promise<Secret> {
     return this.secrets.update(id, body);
   }

@@ -7,6 +7,7 @@ import {ResourceBindings} from '../keys';
 import {Server} from '../models/server.model';
 import {ACCESS_LIST_SCHEMA, AccessEntry, SharingService} from '../services/access/sharing.service';
 import {JupyterHubService} from '../services/hub/jupyterhub.service';
+import {ACCESS_LIST_ANSWER, SERVER_ANSWER} from './answer-examples';
 import {defineSharingController} from './define-sharing-controller';
 import {jsonResponse} from './json-spec.helpers';
 
@@ -28,6 +29,7 @@ export class ServerSharingController extends defineSharingController(SERVER_DESC
 
   @requireAccess('server', 'read')
   @get('/servers/{id}/share', {operationId: 'getServerShare', summary: 'Get how to reach and share a server', ...jsonResponse('How to reach and share the server', {
+      title: 'ServerShare',
       type: 'object',
       required: ['url', 'templateId', 'access'],
       properties: {
@@ -35,7 +37,7 @@ export class ServerSharingController extends defineSharingController(SERVER_DESC
         templateId: {type: 'string', description: 'The template others may launch their own server from'},
         access: ACCESS_LIST_SCHEMA,
       },
-    })})
+    }, {url: SERVER_ANSWER.url, templateId: SERVER_ANSWER.templateId, access: ACCESS_LIST_ANSWER})})
   async shareDetails(
     @param.path.string('id') id: string,
     @inject(ResourceBindings.AUTHORIZED) server: AuthorizedResource<Server>,

@@ -13,6 +13,7 @@ import {Envelope, listResponse, pageParam, PaginationService} from '../services/
 import {ServerProgressService} from '../services/hub/server-progress.service';
 import {ServerService} from '../services/hub/server.service';
 import {TemplateInput, TemplateService} from '../services/hub/template.service';
+import {SERVER_ANSWER, STARTING_SERVER_ANSWER, STOPPED_SERVER_ANSWER} from './answer-examples';
 import {jsonBody, jsonResponse, TEMPLATE_EXAMPLE} from './json-spec.helpers';
 
 const SERVER = getModelSchemaRef(Server);
@@ -42,7 +43,7 @@ export class ServerController {
     @service(ServerProgressService) private readonly progressOf: ServerProgressService,
   ) {}
 
-  @get('/servers', {operationId: 'listServers', summary: 'List your servers and those shared with you', ...listResponse('Servers the caller may read, from stored statuses (no hub call)', SERVER)})
+  @get('/servers', {operationId: 'listServers', summary: 'List your servers and those shared with you', ...listResponse('/servers', 'Servers the caller may read, from stored statuses (no hub call)', SERVER, SERVER_ANSWER)})
   list(
     @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
@@ -57,7 +58,7 @@ export class ServerController {
   }
 
   @post('/servers', {operationId: 'createServer', summary: 'Launch a server from a template given in the body', description: 'Creates a private template from the body and a server on it, started unless start=false.',
-    ...jsonResponse('The server with its status', SERVER),
+    ...jsonResponse('The server with its status', SERVER, STARTING_SERVER_ANSWER),
   })
   async create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(NEW_SERVER, TEMPLATE_EXAMPLE)) body: TemplateInput, @START start?: boolean): Promise<Server> {
     return this.servers.create(caller, await this.templates.create(caller, {...body, public: false}, true), start !== false);
@@ -65,7 +66,7 @@ export class ServerController {
 
   @requireAccess('template', 'read', {in: 'query', name: 'templateId'})
   @put('/servers', {operationId: 'createServerFromTemplate', summary: 'Launch a server from a readable template', description: 'Creates a server of the caller on a readable template, started unless start=false.',
-    ...jsonResponse('The server with its status', SERVER),
+    ...jsonResponse('The server with its status', SERVER, STARTING_SERVER_ANSWER),
   })
   async createFromTemplate(
     @inject(SecurityBindings.USER) caller: Caller,
@@ -76,19 +77,19 @@ export class ServerController {
   }
 
   @requireAccess('server', 'read')
-  @get('/servers/{id}', {operationId: 'getServer', summary: 'Get a server with its stored status', ...jsonResponse('The server, from its stored status', SERVER)})
+  @get('/servers/{id}', {operationId: 'getServer', summary: 'Get a server with its stored status', ...jsonResponse('The server, from its stored status', SERVER, SERVER_ANSWER)})
   findById(@param.path.string('id') id: string, @inject(ResourceBindings.AUTHORIZED) server: AuthorizedResource<Server>): Plain<Server> {
     return server.record;
   }
 
   @requireAccess('server', 'write')
-  @put('/servers/{id}/start', {operationId: 'startServer', summary: 'Start a server', ...jsonResponse('The server; starting one that starts or runs changes nothing', SERVER)})
+  @put('/servers/{id}/start', {operationId: 'startServer', summary: 'Start a server', ...jsonResponse('The server; starting one that starts or runs changes nothing', SERVER, STARTING_SERVER_ANSWER)})
   start(@inject(SecurityBindings.USER) caller: Caller, @param.path.string('id') id: string): Promise<Server> {
     return this.servers.start(caller, id);
   }
 
   @requireAccess('server', 'write')
-  @put('/servers/{id}/stop', {operationId: 'stopServer', summary: 'Stop a server', ...jsonResponse('The server; stopping a stopped one changes nothing', SERVER)})
+  @put('/servers/{id}/stop', {operationId: 'stopServer', summary: 'Stop a server', ...jsonResponse('The server; stopping a stopped one changes nothing', SERVER, STOPPED_SERVER_ANSWER)})
   stop(@param.path.string('id') id: string): Promise<Server> {
     return this.servers.stop(id);
   }

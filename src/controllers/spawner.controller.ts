@@ -6,6 +6,7 @@ import {SPAWNER_TOKEN_STRATEGY} from '../keys';
 import type {LaunchPlan} from '../services/hub/launch-plan.service';
 import {LaunchRedemption, LaunchTicketService} from '../services/hub/launch-ticket.service';
 import {forbidCaching} from '../utils/cache-control.util';
+import {DATASET_ANSWER, MODULE_ANSWER, SECRET_ANSWER, STARTING_SERVER_ANSWER, TEMPLATE_ANSWER} from './answer-examples';
 import {jsonBody, jsonResponse} from './json-spec.helpers';
 
 const UUID: SchemaObject = {type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'};
@@ -135,7 +136,16 @@ export class SpawnerController {
       "server's user_options and answers the launch plan, decided now from its owner's access, secret values included. " +
       'A ticket is good once, for a few minutes, for that server of that hub user while it is starting; anything else is ' +
       '403 `launch_refused` (addition).',
-    ...jsonResponse('The launch plan', LAUNCH_PLAN),
+    ...jsonResponse('The launch plan', LAUNCH_PLAN, {
+      hubUser: STARTING_SERVER_ANSWER.hubUser,
+      serverName: STARTING_SERVER_ANSWER.name,
+      owner: STARTING_SERVER_ANSWER.owner,
+      application: TEMPLATE_ANSWER.applicationType,
+      hardware: {name: 'small', cpu: 1, memory: 2147483648},
+      datasets: [{id: DATASET_ANSWER._id, name: DATASET_ANSWER.name, source: DATASET_ANSWER._id, access: 'read'}],
+      modules: [{id: MODULE_ANSWER._id, owner: MODULE_ANSWER.owner, name: MODULE_ANSWER.name, version: MODULE_ANSWER.version}],
+      secrets: [{id: SECRET_ANSWER._id, secretName: SECRET_ANSWER.secretName, type: 'env_var', variables: {DB_USER: 'lab', DB_PASSWORD: 'change-me'}}],
+    }),
   })
   async redeem(
     @param.path.string('hubUser') hubUser: string,

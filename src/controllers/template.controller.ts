@@ -10,6 +10,7 @@ import {Envelope, listResponse, pageParam, PaginationService} from '../services/
 import {TemplateInput, TemplateService} from '../services/hub/template.service';
 import {HIDDEN_REFERENCES_SCHEMA, TemplateView, TemplateViewService} from '../services/hub/template-view.service';
 import {errorResponseRef} from '../enhancers/error-responses.spec-enhancer';
+import {TEMPLATE_ANSWER} from './answer-examples';
 import {jsonBody, jsonResponse, TEMPLATE_EXAMPLE} from './json-spec.helpers';
 
 const STORED = getJsonSchema(Template, {exclude: ['implicit']}) as SchemaObject;
@@ -35,7 +36,7 @@ export class TemplateController {
     @service(TemplateViewService) private readonly views: TemplateViewService,
   ) {}
 
-  @get('/templates', {operationId: 'listTemplates', summary: 'List the templates you may read', ...listResponse('Templates the caller may read: public, own and shared ones, newest first', TEMPLATE)})
+  @get('/templates', {operationId: 'listTemplates', summary: 'List the templates you may read', ...listResponse('/templates', 'Templates the caller may read: public, own and shared ones, newest first', TEMPLATE, TEMPLATE_ANSWER)})
   list(
     @inject(SecurityBindings.USER) caller: Caller,
     @inject(RestBindings.Http.REQUEST) request: Request,
@@ -50,14 +51,14 @@ export class TemplateController {
 
   @get('/templates/tags', {operationId: 'listTemplateTags', summary: 'List the tags of readable templates with their counts', ...jsonResponse('Tags of the readable templates with their counts, most used first', {
       type: 'array',
-      items: {type: 'object', required: ['tag', 'count'], properties: {tag: {type: 'string'}, count: {type: 'integer'}}},
-    })})
+      items: {title: 'TemplateTag', type: 'object', required: ['tag', 'count'], properties: {tag: {type: 'string'}, count: {type: 'integer'}}},
+    }, [{tag: 'python', count: 12}, {tag: 'imaging', count: 3}])})
   tags(@inject(SecurityBindings.USER) caller: Caller, @TYPE_FILTER type?: string, @EMAIL_FILTER email?: string): Promise<Array<{tag: string; count: number}>> {
     return this.templates.tags(caller, {type, email});
   }
 
   @requireAccess('template', 'read')
-  @get('/templates/{id}', {operationId: 'getTemplate', summary: 'Get a template', ...jsonResponse('The template (addition)', TEMPLATE)})
+  @get('/templates/{id}', {operationId: 'getTemplate', summary: 'Get a template', ...jsonResponse('The template (addition)', TEMPLATE, TEMPLATE_ANSWER)})
   findById(
     @inject(SecurityBindings.USER) caller: Caller,
     @param.path.string('id') id: string,
@@ -67,14 +68,14 @@ export class TemplateController {
   }
 
   @post('/template', {operationId: 'createTemplate', summary: 'Create a template', description: 'Datasets, modules and secrets must exist and be readable by the caller; hardware must be one of GET /volume/hardware and applicationType one of GET /volume/applications; filePath is relative to the home folder; only admins create featured templates.',
-    ...jsonResponse('The new template', TEMPLATE),
+    ...jsonResponse('The new template', TEMPLATE, TEMPLATE_ANSWER),
   })
   async create(@inject(SecurityBindings.USER) caller: Caller, @requestBody(jsonBody(TEMPLATE_BODY, TEMPLATE_EXAMPLE)) body: TemplateInput): Promise<TemplateView> {
     return this.views.forViewer(caller, await this.templates.create(caller, body));
   }
 
   @requireAccess('template', 'write', {in: 'query', name: 'templateId'})
-  @patch('/template', {operationId: 'updateTemplate', summary: 'Change a template', ...jsonResponse('The updated template', TEMPLATE)})
+  @patch('/template', {operationId: 'updateTemplate', summary: 'Change a template', ...jsonResponse('The updated template', TEMPLATE, {...TEMPLATE_ANSWER, description: 'JupyterLab with the lab\'s Python stack and R'})})
   async update(
     @inject(SecurityBindings.USER) caller: Caller,
     @param.query.string('templateId', {required: true}) templateId: string,

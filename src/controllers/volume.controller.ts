@@ -1,11 +1,14 @@
 import {authenticate} from '@loopback/authentication';
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {del, get, HttpErrors, oas, param, patch, post, Request, requestBody, RestBindings, SchemaObject} from '@loopback/rest';
+import {del, get, getModelSchemaRef, HttpErrors, oas, param, patch, post, Request, requestBody, RestBindings, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import {IdParam, requireRootAccess} from '../authorization/access-requirement';
 import type {AuthorizedResource} from '../authorization/authorized-resource';
 import {OIDC_BEARER_STRATEGY, OPENBIS_SESSION_STRATEGY, ResourceBindings} from '../keys';
+import {errorResponseRef} from '../enhancers/error-responses.spec-enhancer';
+import {Server} from '../models/server.model';
 import {ApplicationService} from '../services/hub/application.service';
+import {FileOpeningService, OpenedFile} from '../services/hub/file-opening.service';
 import {HardwareOption, HardwareService} from '../services/hub/hardware.service';
 import type {Caller} from '../services/identity/identity.service';
 import {UploadResult, UploadService} from '../services/files/upload.service';
@@ -14,19 +17,37 @@ import {Checkpoint} from '../services/files/checkpoint.service';
 import {TrashedFile} from '../services/files/file-trash.service';
 import {FILE_FORMATS, FILE_TYPES, FileContentModel, FileModel, FileRequest, VolumeService} from '../services/files/volume.service';
 import {LUA_FUNCTIONS, LuaFunction} from '../services/files/lua-modulefile.service';
-import {jsonResponse} from './json-spec.helpers';
+import {OPENED_FILE_ANSWER} from './answer-examples';
+import {jsonAnswer, jsonResponse} from './json-spec.helpers';
 
 const FILE_ENTRY_PROPERTIES: Record<string, SchemaObject> = {
   name: {type: 'string'},
   path: {type: 'string', description: 'Relative to the root'},
-  root: {type: 'string', description: '`home` or a dataset id'},
+  root: {type: 'string', description: '`home`, a dataset id or `module:{id}`'},
   type: {type: 'string', enum: [...FILE_TYPES]},
   size: {type: 'integer'},
   last_modified: {type: 'string', format: 'date-time'},
+  executable: {type: 'boolean', description: 'Files in a module\'s binaries (root `module:{id}`) only: whether it runs as a program (0755) or not (0644)'},
 };
-const LINK: SchemaObject = {type: 'string', nullable: true, description: 'Opens the file in the owner\'s server through the hub (home files)'};
+const LINK: SchemaObject = {
+  type: 'string',
+  nullable: true,
+  description: 'Home files: the launcher\'s page with `?open=<path>`, which opens the file in a server of the person, starting their default template when none runs (POST /volume/open)',
+};
+
+const OPENED_FILE: SchemaObject = {
+  title: 'OpenedFile',
+  type: 'object',
+  required: ['path', 'server', 'url'],
+  properties: {
+    path: {type: 'string', description: 'The file, relative to your home'},
+    server: getModelSchemaRef(Server),
+    url: {type: 'string', description: 'The file in the server\'s application (FILE_LINK_PATH); go there once the server runs'},
+  },
+};
 
 const FILE_MODEL: SchemaObject = {
+  title: 'FileEntry',
   type: 'object',
   required: ['name', 'path', 'root', 'type', 'size', 'last_modified'],
   properties: {
@@ -38,6 +59,7 @@ const FILE_MODEL: SchemaObject = {
 };
 
 const FILE_CONTENT_MODEL: SchemaObject = {
+  title: 'FileWithContent',
   type: 'object',
   required: ['name', 'path', 'root', 'type', 'size', 'last_modified', 'content', 'format', 'mimetype'],
   properties: {
@@ -58,12 +80,14 @@ const FILE_CONTENT_MODEL: SchemaObject = {
 };
 
 const CHECKPOINT: SchemaObject = {
+  title: 'Checkpoint',
   type: 'object',
   required: ['id', 'size', 'last_modified'],
   properties: {id: {type: 'string'}, size: {type: 'integer'}, last_modified: {type: 'string', format: 'date-time'}},
 };
 
 const TRASHED_FILE: SchemaObject = {
+  title: 'TrashedFile',
   type: 'object',
   required: ['id', 'path', 'type', 'deleted_at'],
   properties: {
@@ -83,9 +107,16 @@ const FILE_REQUEST: SchemaObject = {
     type: {type: 'string', enum: [...FILE_TYPES]},
     name: {type: 'string', minLength: 1, maxLength: 255},
     path: {type: 'string', maxLength: 4096, description: 'Folder under the root; missing folders are created'},
-    root: {type: 'string', description: '`home` (default) or the id of a dataset you may write'},
+    root: {
+      type: 'string',
+      description: '`home` (default), the id of a dataset you may write, or `module:{id}`: the binaries folder of a module you may write, which its modulefile puts on PATH',
+    },
     content: {description: 'notebook: an nbformat 4 object or its JSON text; file: text (or base64 with format)'},
     format: {type: 'string', enum: ['text', 'base64']},
+    executable: {
+      type: 'boolean',
+      description: 'type file in a module\'s binaries only: true writes it runnable by everyone (0755), false or absent readable only (0644); never setuid',
+    },
   },
 };
 
@@ -104,9 +135,23 @@ const ELN_NOTEBOOK: SchemaObject = {
   additionalProperties: true,
 };
 
+/** A notebook in a home as the file routes answer it. */
+const FILE_EXAMPLE = {
+  name: 'analysis.ipynb',
+  path: 'analysis.ipynb',
+  root: 'home',
+  type: 'notebook',
+  size: 72,
+  last_modified: '2026-03-02T09:30:00.000Z',
+  content: null,
+  link: 'https://notebooks.example.org/?open=analysis.ipynb',
+};
+const CHECKPOINT_EXAMPLE = {id: '2026-03-02T09-45-00-000Z-a67e1e', size: 72, last_modified: '2026-03-02T09:30:00.000Z'};
+const TRASHED_EXAMPLE = {id: '2026-03-02T10-00-00-000Z-9c89d1', path: 'old/analysis.ipynb', type: 'file', deleted_at: '2026-03-02T10:00:00.000Z'};
+
 const ROOT_IN_QUERY: IdParam = {in: 'query', name: 'root'};
 const ROOT_IN_BODY: IdParam = {in: 'body', name: 'root'};
-const ROOT = param.query.string('root', {description: '`home` (default) or a dataset id'});
+const ROOT = param.query.string('root', {description: '`home` (default), a dataset id, or `module:{id}` (a module\'s binaries folder)'});
 const FILE_PATH = param.query.string('path', {required: true, description: 'The file or folder, relative to the root'});
 
 @oas.tags('Files')
@@ -117,17 +162,19 @@ export class VolumeController {
     @service(ApplicationService) private readonly applications: ApplicationService,
     @service(VolumeService) private readonly volumes: VolumeService,
     @service(UploadService) private readonly uploads: UploadService,
+    @service(FileOpeningService) private readonly opening: FileOpeningService,
   ) {}
 
   @requireRootAccess('write', ROOT_IN_BODY)
   @authenticate(OPENBIS_SESSION_STRATEGY, OIDC_BEARER_STRATEGY)
   @post('/volume/file', {operationId: 'writeFile', summary: 'Write a notebook, a file or a folder', description:
-      'Writes a notebook (validated as nbformat 4), a file or a folder into your home or a dataset you may write. ' +
+      'Writes a notebook (validated as nbformat 4), a file or a folder into your home, a dataset you may write, ' +
+      'or the binaries folder of a module you may write (root `module:{id}`; `executable` makes a file a program on the module\'s PATH). ' +
       'An existing file is overwritten and its previous content kept as a checkpoint; writes are atomic. ' +
-      'ELN form (seed 000): `?token=<openBIS session token>&folder=&filename=` with the notebook as the body writes into that user\'s home; ' +
+      'ELN form: `?token=<openBIS session token>&folder=&filename=` (the `openbisToken` scheme) with the notebook as the body writes into that user\'s home; ' +
       'the body may come as JSON or, as the openBIS ELN\'s jQuery sends it, under `application/x-www-form-urlencoded` with the JSON as the raw body. ' +
       'The ELN form answers `fileName` too, and allows the origins of ELN_ORIGINS (CORS).',
-    responses: {'200': {description: 'The file, with the link that opens it', content: {'application/json': {schema: FILE_MODEL}}}},
+    responses: {'200': jsonAnswer('The file, with the link that opens it', FILE_MODEL, FILE_EXAMPLE)},
   })
   async writeFile(
     @inject(SecurityBindings.USER) caller: Caller,
@@ -143,10 +190,10 @@ export class VolumeController {
     })
     body: FileRequest | Record<string, unknown>,
     @inject(RestBindings.Http.REQUEST) request: Request,
-    @param.query.string('token', {description: 'openBIS session token (ELN form)'}) token?: string,
+    @param.query.string('token', {description: 'openBIS session token (ELN form): the `openbisToken` scheme, here for clients that set query parameters alone'}) token?: string,
     @param.query.string('folder', {description: 'Folder in the home (ELN form)'}) folder?: string,
     @param.query.string('filename', {description: 'Notebook file name (ELN form)'}) filename?: string,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ): Promise<FileModel & {fileName?: string}> {
     if (token !== undefined) {
       const model = await this.volumes.writeForEln(caller, body, folder, filename);
@@ -157,36 +204,63 @@ export class VolumeController {
       throw new HttpErrors.BadRequest('Give {type, name, path?, root?, content} as JSON, or use the ELN form with ?token=&filename=');
     }
     const fileRequest = body as FileRequest;
-    return this.volumes.write(this.volumes.root(caller, dataset), fileRequest);
+    return this.volumes.write(this.volumes.root(caller, rootResource), fileRequest);
+  }
+
+  @post('/volume/open', {operationId: 'openFile', summary: 'Open a file of your home in one of your servers', description:
+      'Answers a server of yours holding your home (a running one, else one starting) and where the file opens in it. ' +
+      'When none runs, your default template is started (DEFAULT_TEMPLATE_ID if you may read it, else the template you last launched), ' +
+      'on a stopped server of yours on it if there is one: follow GET /servers/{id}/progress, then go to `url`. ' +
+      'With no default template, 409 `no_default_template`. The launcher\'s `?open=` links (the `link` of POST /volume/file) call it (addition).',
+    responses: {'200': jsonAnswer('The file and the server it opens in', OPENED_FILE, OPENED_FILE_ANSWER), '404': errorResponseRef(404), '409': errorResponseRef(409)},
+  })
+  open(
+    @inject(SecurityBindings.USER) caller: Caller,
+    @param.query.string('path', {required: true, description: 'The file, relative to your home', schema: {type: 'string', minLength: 1, maxLength: 4096}}) filePath: string,
+  ): Promise<OpenedFile> {
+    return this.opening.open(caller, filePath);
   }
 
   @requireRootAccess('read', ROOT_IN_QUERY)
   @get('/volume/file', {operationId: 'readFile', summary: 'Read a file or folder with its content', description:
       'A file or folder with its content, as the Jupyter contents API answers it: notebooks as JSON, text as text, ' +
       'other files in base64 (at most FILE_READ_MAX_BYTES, else 413), folders as their entries; `content=0` for the model alone (addition).',
-    responses: {'200': {description: 'The file or folder', content: {'application/json': {schema: FILE_CONTENT_MODEL}}}},
+    responses: {
+      '200': jsonAnswer('The file or folder', FILE_CONTENT_MODEL, {
+        ...FILE_EXAMPLE,
+        content: {cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5},
+        format: 'json',
+        mimetype: null,
+      }),
+    },
   })
   async readFile(
     @inject(SecurityBindings.USER) caller: Caller,
     @ROOT root: string | undefined,
     @param.query.string('path', {description: 'The file or folder, relative to the root (empty: the root)'}) filePath: string | undefined,
     @param.query.integer('content', {description: '1 (default): with the content; 0: the model alone'}) content?: number,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ): Promise<FileContentModel> {
-    return this.volumes.read(this.volumes.root(caller, dataset), filePath, content !== 0);
+    return this.volumes.read(this.volumes.root(caller, rootResource), filePath, content !== 0);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
   @del('/volume/file', {operationId: 'deleteFile', summary: 'Move a file or folder to the trash', description: 'Moves a file or folder to the root\'s trash (`.trash`), from where it can be restored until TRASH_RETENTION_DAYS have passed (addition).',
-    responses: {'200': {description: 'The trash entry', content: {'application/json': {schema: TRASHED_FILE}}}},
+    responses: {'200': jsonAnswer('The trash entry', TRASHED_FILE, TRASHED_EXAMPLE)},
   })
-  async deleteFile(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<TrashedFile> {
-    return this.volumes.remove(this.volumes.root(caller, dataset), filePath);
+  async deleteFile(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource): Promise<TrashedFile> {
+    return this.volumes.remove(this.volumes.root(caller, rootResource), filePath);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
   @patch('/volume/file', {operationId: 'moveFile', summary: 'Rename or move a file or folder', description: 'Renames or moves a file or folder within its root; the target must not exist (409). Its checkpoints go along (addition).',
-    responses: {'200': {description: 'The file at its new path', content: {'application/json': {schema: FILE_MODEL}}}},
+    responses: {
+      '200': jsonAnswer('The file at its new path', FILE_MODEL, {
+        ...FILE_EXAMPLE,
+        path: 'archive/analysis.ipynb',
+        link: 'https://notebooks.example.org/?open=archive%2Fanalysis.ipynb',
+      }),
+    },
   })
   async moveFile(
     @inject(SecurityBindings.USER) caller: Caller,
@@ -208,49 +282,48 @@ export class VolumeController {
       },
     })
     body: {newPath: string},
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ): Promise<FileModel> {
-    return this.volumes.move(this.volumes.root(caller, dataset), filePath, body.newPath);
+    return this.volumes.move(this.volumes.root(caller, rootResource), filePath, body.newPath);
   }
 
   @requireRootAccess('read', ROOT_IN_QUERY)
   @get('/volume/trash', {operationId: 'listFileTrash', summary: 'List what can be restored from a root\'s trash', description: 'What was deleted from the root and can still be restored, newest first (addition).',
-    responses: {'200': {description: 'Trash entries', content: {'application/json': {schema: {type: 'array', items: TRASHED_FILE}}}}},
+    responses: {'200': jsonAnswer('Trash entries', {type: 'array', items: TRASHED_FILE}, [TRASHED_EXAMPLE])},
   })
-  async listTrash(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<TrashedFile[]> {
-    return this.volumes.listTrash(this.volumes.root(caller, dataset));
+  async listTrash(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource): Promise<TrashedFile[]> {
+    return this.volumes.listTrash(this.volumes.root(caller, rootResource));
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
   @post('/volume/trash/restore', {operationId: 'restoreFileFromTrash', summary: 'Put a trashed file back', description: 'Puts a trash entry back where it was; 409 if something is there now (addition).',
-    responses: {'200': {description: 'The restored entry', content: {'application/json': {schema: TRASHED_FILE}}}},
+    responses: {'200': jsonAnswer('The restored entry', TRASHED_FILE, TRASHED_EXAMPLE)},
   })
   async restoreFromTrash(
     @inject(SecurityBindings.USER) caller: Caller,
     @ROOT root: string | undefined,
     @param.query.string('id', {required: true}) id: string,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ): Promise<TrashedFile> {
-    return this.volumes.restoreFromTrash(this.volumes.root(caller, dataset), id);
+    return this.volumes.restoreFromTrash(this.volumes.root(caller, rootResource), id);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
   @post('/volume/upload', {operationId: 'uploadFiles', summary: 'Upload a notebook or a zip bundle', description:
       'Uploads as the Jupyter dashboards server takes them: a multipart field `file` holding a notebook (.ipynb) or a bundle (.zip), ' +
-      'unpacked into `path` within UPLOAD_MAX_BYTES, ZIP_MAX_ENTRIES and ZIP_MAX_BYTES, no entry leaving the root (addition).',
+      'unpacked into `path` within UPLOAD_MAX_BYTES, ZIP_MAX_ENTRIES and ZIP_MAX_BYTES, no entry leaving the root; ' +
+      'into a module\'s binaries (root `module:{id}`), entries the bundle marks executable (Unix mode) become programs (0755) (addition).',
     responses: {
-      '200': {
-        description: 'What was written',
-        content: {
-          'application/json': {
-            schema: {
-              type: 'object',
-              required: ['message', 'files'],
-              properties: {message: {type: 'string'}, files: {type: 'array', items: {type: 'string'}}, link: {type: 'string', nullable: true}},
-            },
-          },
+      '200': jsonAnswer(
+        'What was written',
+        {
+          title: 'UploadResult',
+          type: 'object',
+          required: ['message', 'files'],
+          properties: {message: {type: 'string'}, files: {type: 'array', items: {type: 'string'}}, link: {type: 'string', nullable: true}},
         },
-      },
+        {message: 'Uploaded analysis.ipynb', files: ['analysis.ipynb'], link: FILE_EXAMPLE.link},
+      ),
     },
   })
   async upload(
@@ -260,24 +333,24 @@ export class VolumeController {
       content: {
         'multipart/form-data': {
           'x-parser': 'stream',
-          schema: {type: 'object', properties: {file: {type: 'string', format: 'binary'}}},
+          schema: {title: 'FileUpload', type: 'object', properties: {file: {type: 'string', format: 'binary'}}},
         },
       },
     })
     request: Request,
     @ROOT root: string | undefined,
     @param.query.string('path', {description: 'Folder under the root'}) folder: string | undefined,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ): Promise<UploadResult> {
-    return this.uploads.upload(this.volumes.root(caller, dataset), folder, request);
+    return this.uploads.upload(this.volumes.root(caller, rootResource), folder, request);
   }
 
   @requireRootAccess('read', ROOT_IN_QUERY, 'email')
   @get('/volume/files', {operationId: 'listFiles', summary: 'List a folder', responses: {
-      '200': {
-        description: 'The folder\'s files and folders (hidden ones left out)',
-        content: {'application/json': {schema: {type: 'array', items: FILE_MODEL}}},
-      },
+      '200': jsonAnswer('The folder\'s files and folders (hidden ones left out)', {type: 'array', items: FILE_MODEL}, [
+        {name: 'analysis.ipynb', path: 'analysis.ipynb', root: 'home', type: 'notebook', size: 72, last_modified: '2026-03-02T09:30:00.000Z'},
+        {name: 'archive', path: 'archive', root: 'home', type: 'directory', size: 4096, last_modified: '2026-03-01T17:45:00.000Z'},
+      ]),
     },
   })
   async listFiles(
@@ -285,25 +358,25 @@ export class VolumeController {
     @ROOT root?: string,
     @param.query.string('path', {description: 'Folder under the root'}) folder?: string,
     @param.query.string('email', {description: 'Another person\'s home (admins)'}) email?: string,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ) {
-    return this.volumes.list(this.volumes.root(caller, dataset, email), folder);
+    return this.volumes.list(this.volumes.root(caller, rootResource, email), folder);
   }
 
   @requireRootAccess('read', ROOT_IN_QUERY)
   @get('/volume/checkpoints', {operationId: 'listCheckpoints', summary: 'List a file\'s checkpoints', description: 'Earlier versions kept of a file, newest first (addition).',
-    responses: {'200': {description: 'Checkpoints', content: {'application/json': {schema: {type: 'array', items: CHECKPOINT}}}}},
+    responses: {'200': jsonAnswer('Checkpoints', {type: 'array', items: CHECKPOINT}, [CHECKPOINT_EXAMPLE])},
   })
-  async checkpoints(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<Checkpoint[]> {
-    return this.volumes.checkpoints(this.volumes.root(caller, dataset), filePath);
+  async checkpoints(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource): Promise<Checkpoint[]> {
+    return this.volumes.checkpoints(this.volumes.root(caller, rootResource), filePath);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
   @post('/volume/checkpoints', {operationId: 'createCheckpoint', summary: 'Keep a checkpoint of a file', description: 'Keeps a copy of the file as it is now (at most FILE_READ_MAX_BYTES); the oldest beyond CHECKPOINTS_KEPT go (addition).',
-    responses: {'200': {description: 'The new checkpoint', content: {'application/json': {schema: CHECKPOINT}}}},
+    responses: {'200': jsonAnswer('The new checkpoint', CHECKPOINT, CHECKPOINT_EXAMPLE)},
   })
-  async createCheckpoint(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource): Promise<Checkpoint> {
-    return this.volumes.createCheckpoint(this.volumes.root(caller, dataset), filePath);
+  async createCheckpoint(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource): Promise<Checkpoint> {
+    return this.volumes.createCheckpoint(this.volumes.root(caller, rootResource), filePath);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
@@ -315,28 +388,29 @@ export class VolumeController {
     @ROOT root: string | undefined,
     @FILE_PATH filePath: string,
     @param.query.string('id', {required: true}) id: string,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ): Promise<void> {
-    await this.volumes.deleteCheckpoint(this.volumes.root(caller, dataset), filePath, id);
+    await this.volumes.deleteCheckpoint(this.volumes.root(caller, rootResource), filePath, id);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
   @post('/volume/checkpoints/restore', {operationId: 'restoreCheckpoint', summary: 'Put a checkpoint back', description: 'Puts a checkpoint back; the content it replaces becomes a checkpoint (addition).',
-    responses: {'200': {description: 'The restored file', content: {'application/json': {schema: FILE_MODEL}}}},
+    responses: {'200': jsonAnswer('The restored file', FILE_MODEL, FILE_EXAMPLE)},
   })
   async restore(
     @inject(SecurityBindings.USER) caller: Caller,
     @ROOT root: string | undefined,
     @FILE_PATH filePath: string,
     @param.query.string('id', {required: true}) id: string,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) dataset?: AuthorizedResource,
+    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ): Promise<FileModel> {
-    return this.volumes.restore(this.volumes.root(caller, dataset), filePath, id);
+    return this.volumes.restore(this.volumes.root(caller, rootResource), filePath, id);
   }
 
   @get('/volume/hardware', {operationId: 'listHardwareOptions', summary: 'List the hardware a template may name', ...jsonResponse('The hardware options a template may name (HARDWARE_FILE), with the sizes a server of each gets', {
       type: 'array',
       items: {
+        title: 'HardwareOption',
         type: 'object',
         required: ['name'],
         properties: {
@@ -347,12 +421,12 @@ export class VolumeController {
           gpu: {type: 'integer', minimum: 1, description: 'Whole GPUs; absent: none'},
         },
       },
-    })})
+    }, [{name: 'small', description: '1 CPU, 2 GB memory', cpu: 1, memory: 2147483648}, {name: 'gpu', description: '8 CPUs, 64 GB memory, 1 GPU', cpu: 8, memory: 68719476736, gpu: 1}])})
   hardwareOptions(): Promise<HardwareOption[]> {
     return this.hardware.options();
   }
 
-  @get('/volume/applications', {operationId: 'listApplications', summary: 'List the applications a template may name', ...jsonResponse('The applications the hub offers (HUB_APPLICATIONS), as a template\'s applicationType names them', {type: 'array', items: {type: 'string'}})})
+  @get('/volume/applications', {operationId: 'listApplications', summary: 'List the applications a template may name', ...jsonResponse('The applications the hub offers (HUB_APPLICATIONS), as a template\'s applicationType names them', {type: 'array', items: {type: 'string'}}, ['JupyterLab', 'Notebook'])})
   applicationOptions(): string[] {
     return this.applications.names();
   }
@@ -360,6 +434,7 @@ export class VolumeController {
   @get('/volume/lua', {operationId: 'listModulefileFunctions', summary: 'List the functions a modulefile may call', ...jsonResponse('The functions a modulefile may call (luaModuleFile[].id) and their arguments', {
       type: 'array',
       items: {
+        title: 'ModulefileFunction',
         type: 'object',
         required: ['id', 'description', 'arguments', 'minArguments', 'maxArguments'],
         properties: {
@@ -381,7 +456,7 @@ export class VolumeController {
           },
         },
       },
-    })})
+    }, LUA_FUNCTIONS.slice(0, 1))})
   lua(): readonly LuaFunction[] {
     return LUA_FUNCTIONS;
   }

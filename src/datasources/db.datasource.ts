@@ -51,6 +51,9 @@ export function dbSettings(config: AppConfig): object {
       connector: 'mongodb',
       url: config.mongoUrl,
       lazyConnect: false,
+      // `{field: null}` as MongoDB means it, null or missing, as on the embedded store: live rows have no
+      // deletedAt. Without it the connector sends `{$type: 10}`, which matches stored nulls only.
+      implicitNullType: true,
     };
   }
   return {

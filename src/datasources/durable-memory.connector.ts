@@ -196,7 +196,6 @@ export class DurableMemory extends Memory {
       for (const [model, rows] of changes) {
         const collection = this.collection(model);
         for (const [key, before] of rows) {
-          // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
           if (before === undefined) delete collection[key];
           else collection[key] = before;
         }
@@ -353,7 +352,6 @@ export class DurableMemory extends Memory {
     const collection = this.collection(model);
     const matching = this.indexedMatches(model, where);
     for (const {key, json} of matching) {
-      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
       delete collection[key];
       this.rowWritten(model, key, json);
     }
@@ -547,7 +545,6 @@ function uniqueIndexes(declared: unknown): Array<{name: string; fields: string[]
 /** The properties an update's data gives, its prototype's included (updateAttributes hands a data object inheriting them). */
 function ownAndInherited(data: Row): Row {
   const all: Row = {};
-  // eslint-disable-next-line guard-for-in
   for (const field in data) all[field] = data[field];
   return all;
 }

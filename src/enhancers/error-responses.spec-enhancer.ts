@@ -2,6 +2,7 @@ import {getAuthorizationMetadata} from '@loopback/authorization';
 import {Constructor, Context, CoreTags, inject, injectable} from '@loopback/core';
 import {asSpecEnhancer, HeaderObject, OASEnhancer, OpenApiSpec, OperationObject, ResponseObject, SchemaObject} from '@loopback/rest';
 import type {AccessRequirement} from '../authorization/access-requirement';
+import {authenticatesCaller} from '../authentication/security-schemes.spec-enhancer';
 import {ERROR_CODES} from '../utils/api-error.util';
 
 /** The one schema of every error answer. */
@@ -104,7 +105,7 @@ export class ErrorResponsesSpecEnhancer implements OASEnhancer {
 
 function statusesOf(path: string, method: string, operation: OperationObject, requirement: AccessRequirement | undefined): number[] {
   const statuses = [500];
-  const secured = (operation.security?.length ?? 0) > 0;
+  const secured = authenticatesCaller(operation);
   // A signed-in route checks the token against the provider's keys (502/503/504 when it cannot) and may refuse (401/403).
   if (secured) statuses.push(401, 403, 502, 503, 504);
   const hasBody = operation.requestBody !== undefined;

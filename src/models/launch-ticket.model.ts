@@ -1,6 +1,14 @@
 import {Entity, model, property} from '@loopback/repository';
 
 /**
+ * MongoDB drops expired tickets by itself through this TTL index; expired
+ * ones are also removed when the next ticket is minted, which is all the
+ * embedded store does. Created apart from the model's indexes (see
+ * DatabaseSchemaObserver) since not every MongoDB-protocol server has TTL indexes.
+ */
+export const LAUNCH_TICKET_EXPIRY_INDEX = {keys: {expiresAt: 1}, options: {name: 'expiry', expireAfterSeconds: 0}} as const;
+
+/**
  * The right to one start of one named server, given to the hub's spawner
  * through the server's user_options and redeemed once for the launch plan.
  * Only the ticket's SHA-256 is stored: the database alone cannot redeem it.
@@ -12,8 +20,6 @@ import {Entity, model, property} from '@loopback/repository';
     indexes: {
       uniqueHash: {keys: {hash: 1}, options: {unique: true}},
       byServer: {keys: {serverId: 1}},
-      // MongoDB drops expired tickets by itself; the embedded store when the next one is minted.
-      expiry: {keys: {expiresAt: 1}, options: {expireAfterSeconds: 0}},
     },
   },
 })

@@ -2,6 +2,9 @@ import {Entity, model, property} from '@loopback/repository';
 
 export const SERVER_STATUSES = ['stopped', 'starting', 'running', 'stopping'] as const;
 export type ServerStatus = (typeof SERVER_STATUSES)[number];
+/** Why the API stopped a server by itself: idle past its timeout, or alive past its lifetime. */
+export const STOPPED_REASONS = ['idle', 'lifetime'] as const;
+export type StoppedReason = (typeof STOPPED_REASONS)[number];
 
 /** A JupyterHub named server of its owner, launched from a template. */
 @model({
@@ -53,6 +56,21 @@ export class Server extends Entity {
 
   @property({type: 'date'})
   createdAt?: Date;
+
+  @property({type: 'date', description: 'When the API last asked the hub to start it: its lifetime counts from here'})
+  startedAt?: Date;
+
+  @property({
+    type: 'string',
+    description:
+      'Why the API stopped it by itself: idle (no activity past its template\'s idle timeout) or lifetime (running past its maximum lifetime); ' +
+      'null when it was not, and once it starts again',
+    jsonSchema: {enum: [...STOPPED_REASONS, null], nullable: true},
+  })
+  stoppedReason?: StoppedReason | null;
+
+  @property({type: 'date', description: 'When the API stopped it for stoppedReason; null with it', jsonSchema: {nullable: true}})
+  stoppedAt?: Date | null;
 
   @property({type: 'date', description: 'When the status last changed'})
   statusChangedAt?: Date;

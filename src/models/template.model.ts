@@ -1,5 +1,14 @@
 import {Entity, model, property} from '@loopback/repository';
-import {APPLICATION_MAX_LENGTH, APPLICATION_PATTERN, DESCRIPTION_MAX_LENGTH, NAME_PATTERN, RELATIVE_PATH_MAX_LENGTH} from '../validation';
+import {
+  APPLICATION_MAX_LENGTH,
+  APPLICATION_PATTERN,
+  DESCRIPTION_MAX_LENGTH,
+  IDLE_MINUTES_LIMIT,
+  LIFETIME_HOURS_LIMIT,
+  SMALLEST_LIMIT,
+  NAME_PATTERN,
+  RELATIVE_PATH_MAX_LENGTH,
+} from '../validation';
 
 export const TEMPLATE_TYPES = ['featured', 'quick-launch', 'custom'] as const;
 export type TemplateType = (typeof TEMPLATE_TYPES)[number];
@@ -73,6 +82,25 @@ export class Template extends Entity {
 
   @property({type: 'any', jsonSchema: {type: 'array', maxItems: 20, items: {type: 'string', minLength: 1, maxLength: 50}}})
   tags?: string[];
+
+  // The operator's caps (IDLE_TIMEOUT_MAX_MINUTES, MAX_LIFETIME_HOURS) are checked on writes: a stored value above a lowered cap still reads, and counts as the cap.
+  @property({
+    type: 'number',
+    description:
+      'Minutes a server of this template may sit idle (no activity the hub sees) before the API stops it; fractions allowed. ' +
+      'Absent: the operator\'s IDLE_TIMEOUT_MINUTES. At most IDLE_TIMEOUT_MAX_MINUTES',
+    jsonSchema: {minimum: SMALLEST_LIMIT, maximum: IDLE_MINUTES_LIMIT},
+  })
+  idleTimeoutMinutes?: number;
+
+  @property({
+    type: 'number',
+    description:
+      'Hours a server of this template may run after the API started it before the API stops it; fractions allowed. ' +
+      'Absent: the operator\'s MAX_LIFETIME_HOURS (0 there: no limit). At most MAX_LIFETIME_HOURS when that is set',
+    jsonSchema: {minimum: SMALLEST_LIMIT, maximum: LIFETIME_HOURS_LIMIT},
+  })
+  maxLifetimeHours?: number;
 
   @property({type: 'string', jsonSchema: {maxLength: 2048}, description: 'Image URL shown for the template'})
   featuredImage?: string;

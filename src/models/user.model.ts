@@ -34,6 +34,9 @@ export class User extends Entity {
   @property({type: 'date', required: true})
   lastSeen: Date;
 
+  @property({type: 'string', description: 'The template of the server they last started: where their files open when nothing runs'})
+  lastTemplateId?: string;
+
   constructor(data?: Partial<User>) {
     super(data);
   }

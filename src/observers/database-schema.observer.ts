@@ -1,7 +1,16 @@
 import {CoreBindings, inject, lifeCycleObserver, LifeCycleObserver, service} from '@loopback/core';
 import type {NotebooksHubApplication} from '../application';
 import {DbDataSource} from '../datasources/db.datasource';
+import {LAUNCH_TICKET_EXPIRY_INDEX, LaunchTicket} from '../models/launch-ticket.model';
 import {GroupService} from '../services/group.service';
+import {LoggerService} from '../services/logger.service';
+
+/** MongoDB's error code for a command or option the server does not implement. */
+const NOT_IMPLEMENTED = 238;
+
+interface MongoCollections {
+  collection(name: string): {createIndex(keys: object, options: object): Promise<string>};
+}
 
 /**
  * Brings the database in line with the models before the API serves (group
@@ -10,6 +19,7 @@ import {GroupService} from '../services/group.service';
  * their key; then, on MongoDB, the indexes the models declare are created
  * (autoupdate): the unique ones are what keeps unique keys unique across
  * replicas. The embedded store holds the declared indexes itself.
+ * Then the launch tickets' TTL index, which a server may lack.
  */
 @lifeCycleObserver('datasource-schema')
 export class DatabaseSchemaObserver implements LifeCycleObserver {
@@ -17,6 +27,7 @@ export class DatabaseSchemaObserver implements LifeCycleObserver {
     @inject(CoreBindings.APPLICATION_INSTANCE) private readonly app: NotebooksHubApplication,
     @inject('datasources.db') private readonly dataSource: DbDataSource,
     @service(GroupService) private readonly groups: GroupService,
+    @service(LoggerService) private readonly logger: LoggerService,
   ) {}
 
   async start(): Promise<void> {
@@ -29,5 +40,26 @@ export class DatabaseSchemaObserver implements LifeCycleObserver {
           'index must be fixed first, and the database user needs the createIndex privilege.',
       );
     });
+    await this.createTicketExpiryIndex();
+  }
+
+  /**
+   * A server without TTL indexes (FerretDB 1.x answers NotImplemented) keeps
+   * expired tickets until the next mint removes them, as the embedded store
+   * does; they are refused at redemption either way.
+   */
+  private async createTicketExpiryIndex(): Promise<void> {
+    const {keys, options} = LAUNCH_TICKET_EXPIRY_INDEX;
+    const tickets = (this.dataSource.connector as unknown as MongoCollections).collection(LaunchTicket.modelName);
+    try {
+      await tickets.createIndex(keys, options);
+    } catch (err) {
+      if ((err as {code?: number}).code !== NOT_IMPLEMENTED) {
+        throw new Error(`The TTL index of expired launch tickets could not be created (${(err as Error).message})`);
+      }
+      this.logger.warn('the database has no TTL indexes: expired launch tickets are removed when the next one is minted', {
+        reason: (err as Error).message,
+      });
+    }
   }
 }

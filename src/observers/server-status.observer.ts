@@ -15,9 +15,11 @@ const LEASE_INTERVALS = 3;
 /**
  * Reconciles stored server statuses with the hub every
  * HUB_RECONCILE_INTERVAL seconds, so statuses come right after the hub was
- * away or servers changed behind the API's back. Of several replicas, the
- * one holding the reconciler's lease does it: a pass asks the hub about
- * every active user, and N replicas would ask N times.
+ * away or servers changed behind the API's back, and stops servers idle
+ * past their template's timeout or alive past its lifetime. Of several
+ * replicas, the one holding the reconciler's lease does it: a pass asks the
+ * hub about every active user, and N replicas would ask N times (and race
+ * to stop the same servers).
  */
 @lifeCycleObserver('reconcile')
 export class ServerStatusObserver implements LifeCycleObserver {

@@ -1,5 +1,5 @@
 import {BindingScope, inject, injectable} from '@loopback/core';
-import {HttpErrors, param, Request, SchemaObject} from '@loopback/rest';
+import {HttpErrors, param, ReferenceObject, Request, SchemaObject} from '@loopback/rest';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
 import type {Page, PageOf} from '../models/page';
@@ -43,35 +43,49 @@ export interface Envelope<T> {
   };
 }
 
-/** The 200 response of a list endpoint: a plain array, or JupyterHub's envelope when asked for. */
-export function listResponse(description: string, item: SchemaObject) {
+/** The `_pagination` of JupyterHub's envelope: where the page starts, its size, how many match in all, and the next page. */
+const PAGINATION_SCHEMA: SchemaObject = {
+  title: 'Pagination',
+  type: 'object',
+  required: ['offset', 'limit', 'total', 'next'],
+  properties: {
+    offset: {type: 'integer', minimum: 0},
+    limit: {type: 'integer', minimum: 1},
+    total: {type: 'integer', minimum: 0, description: 'How many match in all'},
+    next: {
+      type: 'object',
+      nullable: true,
+      description: 'The next page; null on the last',
+      required: ['offset', 'limit', 'url'],
+      properties: {offset: {type: 'integer', minimum: 0}, limit: {type: 'integer', minimum: 1}, url: {type: 'string', description: 'This list\'s path and query for the next page'}},
+    },
+  },
+};
+
+/**
+ * The 200 response of the list endpoint at `route`, of `item`s (a named
+ * schema): a plain array as `application/json`, or JupyterHub's envelope
+ * (`{Item}Page`) as PAGINATION_MEDIA_TYPE, which is what a client that sends
+ * that media type in Accept gets, as from JupyterHub itself. The examples
+ * show one item, the envelope's on the first page of two.
+ */
+export function listResponse(route: string, description: string, item: SchemaObject | ReferenceObject, itemExample: object) {
+  const name = '$ref' in item ? item.$ref.split('/').pop()! : item.title!;
+  const url = `${route}?offset=1&limit=1`;
   return {
     responses: {
       '200': {
         description: `${description}. A plain array; with \`Accept: ${PAGINATION_MEDIA_TYPE}\` the JupyterHub envelope {items, _pagination}.`,
         content: {
-          'application/json': {schema: {type: 'array', items: item}},
+          'application/json': {schema: {type: 'array', items: item}, example: [itemExample]},
           [PAGINATION_MEDIA_TYPE]: {
             schema: {
+              title: `${name}Page`,
               type: 'object',
               required: ['items', '_pagination'],
-              properties: {
-                items: {type: 'array', items: item},
-                _pagination: {
-                  type: 'object',
-                  properties: {
-                    offset: {type: 'integer'},
-                    limit: {type: 'integer'},
-                    total: {type: 'integer'},
-                    next: {
-                      type: 'object',
-                      nullable: true,
-                      properties: {offset: {type: 'integer'}, limit: {type: 'integer'}, url: {type: 'string'}},
-                    },
-                  },
-                },
-              },
+              properties: {items: {type: 'array', items: item}, _pagination: PAGINATION_SCHEMA},
             },
+            example: {items: [itemExample], _pagination: {offset: 0, limit: 1, total: 2, next: {offset: 1, limit: 1, url}}},
           },
         },
       },

@@ -46,6 +46,7 @@ export const ERROR_CODES: Record<string, {status: number; meaning: string}> = {
   email_not_verified: {status: 403, meaning: 'The token does not say the person\'s email is verified (OIDC_REQUIRE_VERIFIED_EMAIL)'},
   origin_not_allowed: {status: 403, meaning: 'A write from a browser page of an origin the API does not allow (its own, CORS_ORIGINS, ELN_ORIGINS on the ELN route)'},
   launch_refused: {status: 403, meaning: 'The hub\'s spawner presented no launch ticket, or one that is unknown, used, expired, for another server, or whose server is not starting'},
+  no_default_template: {status: 409, meaning: 'None of your servers runs and you have no default template (DEFAULT_TEMPLATE_ID, or the last one you launched) to open the file in: launch one first'},
   rate_limited: {status: 429, meaning: 'Too many requests from this address (sign-in) or caller (writes); `Retry-After` says when to try again'},
 };
 export type ErrorCode = keyof typeof ERROR_CODES;

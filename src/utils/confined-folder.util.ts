@@ -31,7 +31,14 @@ export function isAbandonedTemporary({name, stats}: FolderEntry, now = Date.now(
 export interface CreationRules {
   folderMode: number;
   fileMode: number;
+  /** The mode of files written as executable; absent: they get fileMode like any other. */
+  executableMode?: number;
   owner?: {uid: number; gid: number};
+}
+
+/** How a file is written: `executable` asks for the rules' executableMode. */
+export interface FileOptions {
+  executable?: boolean;
 }
 
 export interface FolderEntry {
@@ -232,7 +239,7 @@ export class ConfinedFolder {
    * Creates `name`, which must not exist, and hands its open handle to
    * `fill`; on failure the file is removed.
    */
-  async createFile(name: string, fill: (handle: FileHandle) => Promise<void>): Promise<void> {
+  async createFile(name: string, fill: (handle: FileHandle) => Promise<void>, options: FileOptions = {}): Promise<void> {
     let handle: FileHandle;
     try {
       handle = await fs.open(this.entry(name), CREATE_FLAGS, 0o600);
@@ -240,7 +247,8 @@ export class ConfinedFolder {
       throw fileError(err, this.describe(name));
     }
     try {
-      await this.apply(handle, this.rules.fileMode);
+      const {executableMode, fileMode} = this.rules;
+      await this.apply(handle, options.executable && executableMode !== undefined ? executableMode : fileMode);
       await fill(handle);
       await handle.sync();
     } catch (err) {
@@ -255,14 +263,18 @@ export class ConfinedFolder {
    * Replaces `name` atomically: a temporary file in this folder, flushed,
    * then renamed over it. Content is bytes, text, or a stream.
    */
-  async writeFile(name: string, content: FileContent): Promise<void> {
+  async writeFile(name: string, content: FileContent, options: FileOptions = {}): Promise<void> {
     const temporary = `.~${randomBytes(8).toString('hex')}.tmp`;
-    await this.createFile(temporary, async handle => {
-      if (Buffer.isBuffer(content)) await handle.writeFile(content);
-      else if (typeof content === 'string') await writeText(handle, content);
-      else if (Array.isArray(content)) for (const part of content as readonly string[]) await writeText(handle, part);
-      else await writeAll(handle, content as AsyncIterable<Uint8Array>);
-    });
+    await this.createFile(
+      temporary,
+      async handle => {
+        if (Buffer.isBuffer(content)) await handle.writeFile(content);
+        else if (typeof content === 'string') await writeText(handle, content);
+        else if (Array.isArray(content)) for (const part of content as readonly string[]) await writeText(handle, part);
+        else await writeAll(handle, content as AsyncIterable<Uint8Array>);
+      },
+      options,
+    );
     try {
       await fs.rename(this.entry(temporary), this.entry(name));
     } catch (err) {
@@ -409,6 +421,11 @@ function checkedName(name: string): string {
 /** A name that sorts by creation time: the ISO time without `:` and `.`, and a random tail. */
 export function timeOrderedId(): string {
   return `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Whether a file's owner may run it: what marks a file executable. */
+export function isExecutable(stats: Stats): boolean {
+  return stats.isFile() && (stats.mode & 0o100) !== 0;
 }
 
 export function errnoOf(err: unknown): string | undefined {

@@ -16,11 +16,7 @@ export async function readEvents(
       while ((end = buffer.indexOf('\n\n')) !== -1) {
         const event = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        const data = event
-          .split('\n')
-          .filter(line => line.startsWith('data:'))
-          .map(line => line.slice(5).trimStart())
-          .join('\n');
+        const data = eventData(event);
         if (data === '') continue;
         let parsed: Record<string, unknown>;
         try {
@@ -34,4 +30,13 @@ export async function readEvents(
   } finally {
     stream.destroy();
   }
+}
+
+/** The data of one server-sent event (its `data:` lines joined), `''` for a comment or a `retry:` alone. */
+export function eventData(event: string): string {
+  return event
+    .split('\n')
+    .filter(line => line.startsWith('data:'))
+    .map(line => line.slice(5).trimStart())
+    .join('\n');
 }

@@ -1,12 +1,13 @@
 import type {ServerResponse} from 'node:http';
 
 /**
- * The start page keeps tokens in sessionStorage, so nothing but its own
+ * The launcher keeps tokens in sessionStorage, so nothing but its own
  * files may run in it, nobody may frame it (clickjacking), and the code and
  * state of a sign-in redirect never leave in a Referer. It only calls the
- * API itself and navigates to the provider (navigation needs no source).
+ * API itself and navigates to the provider, the hub and the servers
+ * (navigation needs no source).
  */
-export const START_PAGE_CSP = [
+export const LAUNCHER_CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",

@@ -3,6 +3,7 @@ import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import {ApiWorld, PEOPLE, Person, SharedResources, seedSharedResources, TEMPLATE_BODY, unique} from '../fixtures/api-world';
 import {HubWorld} from '../fixtures/hub-world';
+import {buildZip} from '../fixtures/zip-builder';
 
 type Caller = 'none' | Person;
 const CALLERS: Caller[] = ['none', 'stranger', 'direct', 'group', 'org', 'writer', 'owner', 'admin'];
@@ -36,7 +37,7 @@ const selfOrAdmin = (status: number): Expected => ({...everyone(403), none: 401,
 
 interface Row {
   path: (r: SharedResources) => string;
-  body?: () => object;
+  body?: (r: SharedResources) => object;
   query?: (r: SharedResources) => Record<string, string>;
   /** A multipart upload in the field `file`. */
   attach?: () => [Buffer, string];
@@ -138,6 +139,8 @@ const MATRIX: Record<string, Row> = {
   'POST /volume/file': {path: () => '/volume/file', body: () => ({type: 'file', name: unique('f-'), content: 'x'}), expected: signedIn(200)},
   'GET /volume/files': {path: () => '/volume/files', expected: signedIn(200)},
   'GET /volume/checkpoints': {path: () => '/volume/checkpoints', query: () => ({path: 'nothing.txt'}), expected: signedIn(200)},
+  // Opens a file of the caller's own home, the only one it looks in: nothing.txt is in nobody's (nothing starts).
+  'POST /volume/open': {path: () => '/volume/open', query: () => ({path: 'nothing.txt'}), expected: signedIn(404)},
   'POST /volume/checkpoints/restore': {
     path: () => '/volume/checkpoints/restore',
     query: r => ({root: r.datasetId, path: 'seeded.txt', id: r.checkpointId}),
@@ -230,6 +233,31 @@ const FIELD_MATRIX: Record<string, Row> = {
   },
 };
 
+/**
+ * A module's binaries folder as a files root (`module:{id}`): its writers
+ * put programs there, its readers only list and read them, and a featured
+ * module's only its owner and admins change.
+ */
+const MODULE_ROOT_MATRIX: Record<string, Row> = {
+  "POST /volume/file into a module's binaries": {
+    path: () => '/volume/file',
+    body: r => ({type: 'file', root: `module:${r.moduleId}`, name: unique('p-'), content: '#!/bin/sh\n', executable: true}),
+    expected: needs('write', 200),
+  },
+  "POST /volume/upload into a module's binaries": {
+    path: () => '/volume/upload',
+    query: r => ({root: `module:${r.moduleId}`}),
+    attach: () => [buildZip([{name: unique('p-'), data: '#!/bin/sh\n', mode: 0o100755}]), 'programs.zip'],
+    expected: needs('write', 200),
+  },
+  "GET /volume/files of a module's binaries": {path: () => '/volume/files', query: r => ({root: `module:${r.moduleId}`}), expected: needs('read', 200)},
+  "POST /volume/file into a featured module's binaries": {
+    path: () => '/volume/file',
+    body: r => ({type: 'file', root: `module:${r.featuredModuleId}`, name: unique('p-'), content: '#!/bin/sh\n', executable: true}),
+    expected: {...signedIn(403), admin: 200},
+  },
+};
+
 describe('Authorization matrix: every route of openapi.json, every kind of caller', () => {
   let hubWorld: HubWorld;
   let world: ApiWorld;
@@ -249,7 +277,7 @@ describe('Authorization matrix: every route of openapi.json, every kind of calle
     expect(Object.keys(MATRIX).filter(route => !routes.includes(route))).to.deepEqual([]);
   });
 
-  for (const [route, row] of [...Object.entries(MATRIX), ...Object.entries(FIELD_MATRIX)]) {
+  for (const [route, row] of [...Object.entries(MATRIX), ...Object.entries(FIELD_MATRIX), ...Object.entries(MODULE_ROOT_MATRIX)]) {
     const [verb] = route.split(' ');
     describe(route, () => {
       let resources: SharedResources | undefined;
@@ -262,7 +290,7 @@ describe('Authorization matrix: every route of openapi.json, every kind of calle
           const method = verb.toLowerCase() as 'get' | 'post' | 'patch' | 'put' | 'delete';
           let request = agent[method](row.path(resources));
           if (row.query) request = request.query(row.query(resources));
-          if (row.body) request = request.send(row.body());
+          if (row.body) request = request.send(row.body(resources));
           if (row.attach) request = request.attach('file', ...row.attach());
           const res = await request;
           if (verb !== 'GET' && res.status < 300) resources = undefined;

@@ -28,8 +28,6 @@ describe('The openBIS ELN writes a notebook into a user\'s home (seed 000)', () 
       OPENBIS_URL: openbis.url,
       OPENBIS_USER_DOMAIN: 'lab.org',
       ELN_ORIGINS: ELN_ORIGIN,
-      // The test hub runs the classic Notebook server (Debian has no JupyterLab).
-      FILE_LINK_PATH: 'notebooks/{path}',
     });
     ({hub, world} = hubWorld);
   });
@@ -57,7 +55,7 @@ describe('The openBIS ELN writes a notebook into a user\'s home (seed 000)', () 
     await expect(fs.access(path.join(hub.homesRoot, EMAIL))).to.be.rejected();
   });
 
-  it('writes the seed\'s notebook into the user\'s home and answers a link that opens it on the hub after login', async () => {
+  it('writes the seed\'s notebook into the user\'s home and answers the launcher\'s link; opening it there leads to the notebook in the running server', async () => {
     // The user signs in to the Notebooks Hub and launches a server once.
     const user = await world.as(EMAIL);
     await user.put('/initialize').query({email: EMAIL}).expect(200);
@@ -72,15 +70,22 @@ describe('The openBIS ELN writes a notebook into a user\'s home (seed 000)', () 
     expect(res.body).to.containDeep({name: FILENAME, path: `${FOLDER}/${FILENAME}`, root: 'home', type: 'notebook'});
     const written = JSON.parse(await fs.readFile(path.join(hub.homesRoot, EMAIL, FOLDER, FILENAME), 'utf8'));
     expect(written).to.deepEqual(SEED_NOTEBOOK);
-    expect(res.body.link).to.equal(`${hub.publicUrl}/user/${EMAIL}/${server.body.name}/notebooks/${FOLDER}/${FILENAME}`);
+    expect(res.body.link).to.equal(`${world.api.url}/?open=${encodeURIComponent(`${FOLDER}/${FILENAME}`)}`);
+
+    // What the launcher does with the link: the running server, and the notebook in JupyterLab.
+    const opened = await user.post('/volume/open').query({path: new URL(res.body.link).searchParams.get('open')}).expect(200);
+    expect(opened.body.server._id).to.equal(server.body._id);
+    const inServer = `${hub.publicUrl}/user/${EMAIL}/${server.body.name}/lab/tree/${FOLDER}/${FILENAME}`;
+    expect(opened.body.url).to.equal(inServer);
 
     const browser = new HeadlessBrowser();
-    const login = await browser.open(`${hub.publicUrl}/hub/login`, {username: EMAIL, password: 'any'});
-    expect(login.status).to.equal(200);
-    const page = await browser.open(res.body.link);
+    await hub.signInAs(browser, EMAIL);
+    const page = await browser.open(opened.body.url);
     expect(page.status).to.equal(200);
-    expect(page.url).to.equal(res.body.link);
-    expect(page.body).to.containEql(FILENAME);
+    expect(page.url).to.equal(inServer);
+    // JupyterLab's page, which opens the notebook the link names once its scripts run.
+    expect(page.body).to.match(/<title>JupyterLab<\/title>/);
+    expect(page.body).to.containEql(`"treePath": "${FOLDER}/${FILENAME}"`);
   });
 
   it('overwrites an existing notebook, keeping the old one as a checkpoint', async () => {

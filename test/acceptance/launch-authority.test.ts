@@ -121,7 +121,7 @@ describe("One authority over every server (real hub, the repository's spawner)",
 
     // The spawn page, signed in at the hub as that person.
     const browser = new HeadlessBrowser();
-    await browser.open(`${hub.publicUrl}/hub/login`, {username: bob, password: 'any'});
+    await hub.signInAs(browser, bob);
     const page = await browser.open(`${hub.publicUrl}/hub/spawn/${encodeURIComponent(bob)}/evil2`, {applicationType: 'Notebook'});
     expect(page.status).to.equal(403);
     await expectNothingStarted(bob, 'evil2');

@@ -11,7 +11,7 @@ import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
 import {CountingProxy} from '../fixtures/counting-proxy';
 import {eventually} from '../fixtures/eventually';
 import {SpawningHubDouble} from '../fixtures/spawning-hub-double';
-import {temporaryFolder} from '../fixtures/test-app';
+import {databaseText, temporaryFolder} from '../fixtures/test-app';
 
 const SPAWNER_TOKEN = 'spawner-token-of-the-launch-tests-0123456789';
 const CONTRACT = path.resolve(__dirname, '../../../hub/notebooks_hub_spawner/launch_plan.schema.json');
@@ -122,9 +122,8 @@ describe("Launch tickets: the hub's spawner gets the plan the API decides, once"
     expect(stored.map(t => ({hash: t.hash, hubUser: t.hubUser, serverName: t.serverName}))).to.deepEqual([
       {hash, hubUser: PEOPLE.owner, serverName: server.body.name},
     ]);
-    const dbFile = path.join(w.world.api.dataDir, 'db.json');
-    await eventually('the store is on disk with the ticket', async () => (await fs.readFile(dbFile, 'utf8')).includes(hash), 5000);
-    expect(await fs.readFile(dbFile, 'utf8')).to.not.containEql(ticket);
+    await eventually('the store is on disk with the ticket', async () => (await databaseText(w.world.api)).includes(hash), 5000);
+    expect(await databaseText(w.world.api)).to.not.containEql(ticket);
   });
 
   it('redeems a ticket once for the plan with the secret values, and refuses and counts a replay', async () => {
@@ -159,7 +158,7 @@ describe("Launch tickets: the hub's spawner gets the plan the API decides, once"
       hubUser: PEOPLE.owner,
       serverName: server.body.name,
       owner: PEOPLE.owner,
-      application: 'Notebook',
+      application: 'JupyterLab',
       filePath: 'work/analysis.ipynb',
       hardware: {name: 'small', cpu: 2, memory: 2 * GIB},
       datasets: [{id: dataset.body._id, name: 'Read only', source: dataset.body._id, access: 'read'}],

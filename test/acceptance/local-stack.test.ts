@@ -13,8 +13,8 @@ const REPOSITORY = path.resolve(__dirname, '../../..');
  * The README's one-machine command, run exactly as a newcomer runs it
  * (`npm run local-stack` in the repository), on free ports: the hub and the
  * API come up wired together, a test user signs in to the API, launches a
- * server from a template, signs in to the hub through the same provider and
- * opens a notebook in that server.
+ * JupyterLab server from a template, signs in to the hub through the same
+ * provider and opens JupyterLab and a notebook in that server.
  */
 describe('The local stack: npm run local-stack', () => {
   let child: ChildProcess | undefined;
@@ -28,7 +28,7 @@ describe('The local stack: npm run local-stack', () => {
     clearTimeout(timer);
   });
 
-  it('starts the hub and the API; a newcomer launches a template and opens a notebook in the running server', async () => {
+  it('starts the hub and the API; a newcomer launches a JupyterLab template and opens it and a notebook in the running server', async () => {
     const [port, hubPort, hubApiPort, proxyApiPort] = await freePorts(4);
     child = spawn('npm', ['run', 'local-stack'], {
       cwd: REPOSITORY,
@@ -67,8 +67,8 @@ describe('The local stack: npm run local-stack', () => {
     };
     const template = await call('POST', '/template', {
       name: 'First steps',
-      description: 'A notebook server',
-      applicationType: 'Notebook',
+      description: 'A JupyterLab server',
+      applicationType: 'JupyterLab',
       hardware: 'small',
       type: 'custom',
       public: false,
@@ -88,12 +88,22 @@ describe('The local stack: npm run local-stack', () => {
     // The hub signs the same person in through the API's provider, then sends them to the UI.
     const browser = new HeadlessBrowser();
     await browser.navigate(`${hub}/hub/oauth_login`, `${api}/`, {login: person, password: 'any password'});
-    const link = (await call('POST', '/volume/file', {type: 'notebook', name: 'first-steps.ipynb', content: notebook})).link;
-    expect(link).to.equal(`${hub}/user/${person}/${server.name}/notebooks/first-steps.ipynb`);
-    expect(file.name).to.equal('first-steps.ipynb');
-    const page = await browser.open(link);
+    const lab = await browser.open(`${hub}/user/${person}/${server.name}/lab`);
+    expect(lab.status).to.equal(200);
+    expect(lab.body).to.match(/<title>JupyterLab<\/title>/);
+    // Notebook 7 is offered too: its pages are served by the same Jupyter Server.
+    const tree = await browser.open(`${hub}/user/${person}/${server.name}/tree`);
+    expect(tree.status).to.equal(200);
+    expect(tree.body).to.match(/<title>Home<\/title>/);
+    expect(file.link).to.equal(`${api}/?open=first-steps.ipynb`);
+    const opened = (await call('POST', '/volume/open?path=first-steps.ipynb')) as unknown as {url: string; server: {_id: string}};
+    expect(opened.server._id).to.equal(server._id);
+    const inServer = `${hub}/user/${person}/${server.name}/lab/tree/first-steps.ipynb`;
+    expect(opened.url).to.equal(inServer);
+    const page = await browser.open(opened.url);
     expect(page.status).to.equal(200);
-    expect(page.url).to.equal(link);
-    expect(page.body).to.containEql('first-steps.ipynb');
+    expect(page.url).to.equal(inServer);
+    expect(page.body).to.match(/<title>JupyterLab<\/title>/);
+    expect(page.body).to.containEql('"treePath": "first-steps.ipynb"');
   });
 });

@@ -14,7 +14,7 @@ describe('Pages that hold tokens, and the served OpenAPI document', () => {
     await api?.stop();
   });
 
-  it('serves the start page under a CSP of its own files only, unframeable, without Referer', async () => {
+  it('serves the launcher under a CSP of its own files only, unframeable, without Referer', async () => {
     const page = await client.get('/').expect(200).expect('Content-Type', /html/);
     const csp = String(page.headers['content-security-policy']).split('; ');
     expect(csp).to.containDeep([
@@ -33,10 +33,12 @@ describe('Pages that hold tokens, and the served OpenAPI document', () => {
     });
     // The policy allows no inline code, so the page holds none: every script and style comes from a file.
     expect(page.text).to.not.match(/<script(?![^>]*\bsrc=)[^>]*>/);
-    expect(page.text).to.not.match(/<style|\son\w+=/);
-    for (const file of ['/start-page.js', '/start-page.css']) {
+    expect(page.text).to.not.match(/<style|\s(on\w+|style)=/);
+    for (const file of ['/launcher/launcher.js', '/launcher/launcher-logic.js', '/launcher.css']) {
       const asset = await client.get(file).expect(200);
       expect(asset.headers['x-content-type-options']).to.equal('nosniff');
+      // Module scripts run only when served as JavaScript.
+      expect(asset.headers['content-type']).to.match(file.endsWith('.js') ? /^(text|application)\/javascript/ : /^text\/css/);
     }
   });
 

@@ -1,10 +1,9 @@
 import {expect} from '@loopback/testlab';
-import {promises as fs} from 'node:fs';
-import path from 'node:path';
 import {TrashPurgeObserver} from '../../src/observers/trash-purge.observer';
 import {SecretRepository} from '../../src/repositories/secret.repository';
 import {LoggerService} from '../../src/services/logger.service';
 import {ApiWorld, PEOPLE, seedSharedResources, unique} from '../fixtures/api-world';
+import {databaseText} from '../fixtures/test-app';
 import {VaultKvDouble} from '../fixtures/vault-kv-double';
 
 const NEEDLE = 'needle-value-that-must-never-leak-7f3a';
@@ -26,7 +25,7 @@ describe('Secrets, with Vault (the KV v2 test double) as the store', () => {
   });
 
   const storedPaths = () => [...vault.kv.keys()];
-  const dbText = () => fs.readFile(path.join(world.api.dataDir, 'db.json'), 'utf8');
+  const dbText = () => databaseText(world.api);
 
   it('stores an env_var secret: metadata in the database, the value only in Vault, and the value back for readers', async () => {
     const owner = await world.as('owner');

@@ -24,7 +24,8 @@ describe('A launched server has what its template promised (real hub, the reposi
   const apiLog: string[] = [];
 
   before(async () => {
-    hubWorld = await HubWorld.start({LOG_LEVEL: 'debug'});
+    // RStudio is offered by the API but not installed on the test hub.
+    hubWorld = await HubWorld.start({LOG_LEVEL: 'debug', HUB_APPLICATIONS: 'JupyterLab,Notebook,RStudio'});
     ({hub, world} = hubWorld);
     (await world.api.app.get<LoggerService>('services.LoggerService')).useSink(line => apiLog.push(line));
   });
@@ -121,27 +122,65 @@ print(json.dumps(seen))
     await launcher.put(`/servers/${server.body._id}/stop`).expect(200);
   });
 
+  it('runs a program a module\'s writer put in its binaries folder, once the module is loaded inside the launched server', async () => {
+    const owner = await world.as('owner');
+    const module = await owner.post('/modules').send({name: 'e2e-programs', version: '2.0'}).expect(200);
+    await owner.post(`/modules/${module.body._id}/share`).send({relation: 'write', userArray: [PEOPLE.writer]}).expect(200);
+    await owner.post(`/modules/${module.body._id}/share`).send({relation: 'read', userArray: [PEOPLE.group]}).expect(200);
+    const program = '#!/bin/sh\necho "hello-nbhub ran as uid $(id -u) with $1"\n';
+    await (await world.as('writer'))
+      .post('/volume/file')
+      .send({type: 'file', root: `module:${module.body._id}`, name: 'hello-nbhub', content: program, executable: true})
+      .expect(200);
+
+    const launcher = await world.as('group');
+    const server = await launcher.post('/servers').send({...TEMPLATE_BODY, name: 'Programs', modules: [module.body._id]}).expect(200);
+    await eventually('the server runs', async () => {
+      const current = (await launcher.get(`/servers/${server.body._id}`).expect(200)).body;
+      if (current.status === 'stopped') throw new Error(`The spawn failed: ${current.lastError}\n${hub.logs.slice(-3000)}`);
+      return current.status === 'running';
+    }, 60000);
+
+    // A clean shell in the server: the program is not found until the module is loaded there.
+    const code = `
+import os, subprocess
+shell = subprocess.run(
+    ['env', '-i', 'PATH=/usr/bin:/bin', 'HOME=' + os.environ['HOME'], 'MODULEPATH=' + os.environ['MODULEPATH'], 'bash', '-c',
+     'source /usr/share/lmod/lmod/init/bash; command -v hello-nbhub || echo "not on PATH"; module load ${PEOPLE.owner}/e2e-programs/2.0 && hello-nbhub argument'],
+    capture_output=True, text=True)
+print(shell.stdout + shell.stderr)
+`;
+    const output = await runInKernel(`${hub.publicUrl}/user/${PEOPLE.group}/${server.body.name}`, hub.token, code);
+    const lines = output.trim().split('\n');
+    expect(lines[0]).to.equal('not on PATH');
+    const ran = /^hello-nbhub ran as uid (\d+) with argument$/.exec(lines[1]);
+    expect(ran).to.be.ok();
+    expect(Number(ran![1])).to.not.equal(0);
+    await launcher.put(`/servers/${server.body._id}/stop`).expect(200);
+  });
+
   it('fails a spawn of an application the API offers but the hub lacks, saying so in lastError', async () => {
-    // HUB_APPLICATIONS offers JupyterLab; Debian's hub here has none: the hub finds out once it has the plan.
+    // HUB_APPLICATIONS offers RStudio; the hub has none: it finds out once it has the plan.
     const launcher = await world.as('direct');
-    const lab = {...TEMPLATE_BODY, name: 'Lab', applicationType: 'JupyterLab'};
+    const lab = {...TEMPLATE_BODY, name: 'Lab', applicationType: 'RStudio'};
     const kept = await launcher.post('/servers').query({start: false}).send(lab).expect(200);
     await launcher.put(`/servers/${kept.body._id}/start`);
     await eventually('the spawn failed', async () => (await launcher.get(`/servers/${kept.body._id}`).expect(200)).body.status === 'stopped');
     const stored = (await launcher.get(`/servers/${kept.body._id}`).expect(200)).body;
-    expect(stored.lastError).to.match(/The application 'JupyterLab' is not installed on this hub/);
+    expect(stored.lastError).to.match(/The application 'RStudio' is not installed on this hub \(installed: jupyterlab, notebook\)/);
   });
 
-  it('D4: a plain hub login, a file link while nothing runs and the hub\'s own spawn page start no server the API does not track', async () => {
+  it('D4: a plain hub login, a hub file link of before the launcher while nothing runs and the hub\'s own spawn page start no server the API does not track', async () => {
     const person = 'wanderer@lab.org';
     const user = await world.as(person);
     await user.put('/initialize').query({email: person}).expect(200);
     const file = await user.post('/volume/file').send({type: 'file', name: 'notes.txt', content: 'x'}).expect(200);
-    expect(file.body.link).to.match(/\/hub\/user-redirect\//);
+    // Links answered now go to the launcher; the ELN may still hold ones that went to the hub.
+    expect(file.body.link).to.equal(`${world.api.url}/?open=notes.txt`);
 
     const browser = new HeadlessBrowser();
-    expect((await browser.open(`${hub.publicUrl}/hub/login`, {username: person, password: 'any'})).status).to.be.below(500);
-    await browser.open(file.body.link);
+    await hub.signInAs(browser, person);
+    await browser.open(`${hub.publicUrl}/hub/user-redirect/lab/tree/notes.txt`);
     // People hold no scope to start servers at the hub: the spawn page refuses before any spawner runs.
     expect((await browser.open(`${hub.publicUrl}/hub/spawn`)).status).to.equal(403);
     await new Promise(resolve => setTimeout(resolve, 1000));

@@ -342,15 +342,17 @@ describe('Templates and servers on a real JupyterHub', () => {
   });
 
   it('reports the hub in /version and /healthcheck, and a person\'s home with email=', async () => {
+    const {version} = (await hub.api<{version: string}>('GET', '/')).body;
+    expect(version).to.match(/^5\./);
     // /version never waits on the hub: the version comes once a refresh in the background has it.
-    await eventually('/version names the hub\'s', async () => (await world.client.get('/version').expect(200)).body.hubVersion === '3.0.0');
+    await eventually('/version names the hub\'s', async () => (await world.client.get('/version').expect(200)).body.hubVersion === version);
     const owner = await world.as('owner');
     await owner.put('/initialize').query({email: PEOPLE.owner}).expect(200);
     const health = await owner.get('/healthcheck').query({email: PEOPLE.owner}).expect(200);
     expect(health.body.checks.jupyterhub).to.deepEqual({status: 'pass'});
     expect(health.body.checks.home).to.deepEqual({status: 'pass'});
     const told = await (await world.as('admin')).get('/healthcheck').query({email: PEOPLE.owner}).expect(200);
-    expect(told.body.checks.jupyterhub).to.containDeep({status: 'pass', version: '3.0.0'});
+    expect(told.body.checks.jupyterhub).to.containDeep({status: 'pass', version});
     await owner.get('/healthcheck').query({email: PEOPLE.stranger}).expect(403);
   });
 

@@ -129,11 +129,11 @@ describe('Sign-in through a real OpenID provider configured by OIDC_ISSUER', () 
   });
 
   describe('binding to the client that started the sign-in', () => {
-    it('sets an HttpOnly, SameSite cookie on /auth holding the PKCE verifier, never in the authorization URL', async () => {
+    it('sets an HttpOnly, SameSite cookie on /auth holding the sign-in\'s id and PKCE verifier, never in the authorization URL', async () => {
       const res = await client.post('/auth/authorize').send({}).expect(200);
       const [cookie] = res.headers['set-cookie'] as unknown as string[];
-      expect(cookie).to.match(/^nbh_signin_[\w-]{22}=[\w-]{43}; Path=\/auth; Max-Age=600; HttpOnly; SameSite=Lax$/);
-      const verifier = cookie.split(';')[0].split('=')[1];
+      expect(cookie).to.match(/^nbh_signin=[\w-]{22}\.[\w-]{43}; Path=\/auth; Max-Age=600; HttpOnly; SameSite=Lax$/);
+      const verifier = cookie.split(';')[0].split('.')[1];
       expect(res.body.authorizationUrl).to.not.containEql(verifier);
       expect(res.headers['cache-control']).to.equal('no-store');
     });
@@ -142,7 +142,7 @@ describe('Sign-in through a real OpenID provider configured by OIDC_ISSUER', () 
       const verifiers = await Promise.all(
         [1, 2, 3].map(async () => {
           const res = await client.post('/auth/authorize').send({}).expect(200);
-          return (res.headers['set-cookie'] as unknown as string[])[0].split(';')[0].split('=')[1];
+          return (res.headers['set-cookie'] as unknown as string[])[0].split(';')[0].split('.')[1];
         }),
       );
       expect(new Set(verifiers).size).to.equal(3);
@@ -156,10 +156,10 @@ describe('Sign-in through a real OpenID provider configured by OIDC_ISSUER', () 
       const bare = await client.post('/auth/token').send(captured).expect(400);
       expect(bare.body.error.code).to.equal('sign_in_not_bound');
       expect(bare.body.error.message).to.match(/not started by this client/);
-      // The attacker's own cookie, renamed to the victim's sign-in: its verifier does not match the state.
-      const [, attackerVerifier] = attacker.cookie.split('=');
-      const [victimCookieName] = victim.cookie.split('=');
-      const forged = await client.post('/auth/token').set('Cookie', `${victimCookieName}=${attackerVerifier}`).send(captured).expect(400);
+      // The attacker's own verifier, under the victim's sign-in id: it does not match the state.
+      const [, attackerVerifier] = attacker.cookie.split('.');
+      const [victimEntry] = victim.cookie.split('.');
+      const forged = await client.post('/auth/token').set('Cookie', `${victimEntry}.${attackerVerifier}`).send(captured).expect(400);
       expect(forged.body.error.code).to.equal('sign_in_not_bound');
       const otherCookie = await client.post('/auth/token').set('Cookie', attacker.cookie).send(captured).expect(400);
       expect(otherCookie.body.error.code).to.equal('sign_in_not_bound');
@@ -170,7 +170,32 @@ describe('Sign-in through a real OpenID provider configured by OIDC_ISSUER', () 
       expect(whoami.body.email).to.equal('bob@example.org');
       // And the cookie is dropped once it has served.
       const [cleared] = tokens.headers['set-cookie'] as unknown as string[];
-      expect(cleared).to.equal(`${victimCookieName}=; Path=/auth; Max-Age=0; HttpOnly; SameSite=Lax`);
+      expect(cleared).to.equal('nbh_signin=; Path=/auth; Max-Age=0; HttpOnly; SameSite=Lax');
+    });
+
+    it('keeps the sign-ins one browser started in two tabs apart in its one cookie, each finishing once', async () => {
+      // The second tab's start carries the cookie the first one's set, as a browser sends it.
+      const first = await authorizeInBrowser(api.url, 'bob@example.org');
+      const second = await authorizeInBrowser(api.url, 'bob@example.org', undefined, first.cookie);
+      expect(second.cookie.split('~')).to.have.length(2);
+      expect(second.cookie.startsWith(first.cookie)).to.be.true();
+
+      const finished = await client.post('/auth/token').set('Cookie', second.cookie).send({code: first.code, state: first.state, iss: first.iss}).expect(200);
+      // The first sign-in's verifier goes; the second's stays, so that tab still finishes.
+      const [left] = finished.headers['set-cookie'] as unknown as string[];
+      const remaining = left.split(';')[0];
+      expect(remaining).to.equal(`nbh_signin=${second.cookie.split('~')[1]}`);
+      await client.post('/auth/token').set('Cookie', remaining).send({code: first.code, state: first.state, iss: first.iss}).expect(400);
+      await client.post('/auth/token').set('Cookie', remaining).send({code: second.code, state: second.state, iss: second.iss}).expect(200);
+    });
+
+    it('keeps the newest five sign-ins under way in the cookie', async () => {
+      let cookie = '';
+      for (let started = 0; started < 7; started++) {
+        const res = await client.post('/auth/authorize').set('Cookie', cookie).send({}).expect(200);
+        cookie = (res.headers['set-cookie'] as unknown as string[])[0].split(';')[0];
+      }
+      expect(cookie.split('~')).to.have.length(5);
     });
   });
 

@@ -28,14 +28,14 @@ describe('Files: POST /volume/file, listings and checkpoints', () => {
 
   const home = (...segments: string[]) => path.join(homes, PEOPLE.owner, ...segments);
 
-  it('writes a notebook into the caller\'s home, creating folders, and answers the file with a link', async () => {
+  it('writes a notebook into the caller\'s home, creating folders, and answers the file with the launcher\'s link that opens it', async () => {
     const owner = await world.as('owner');
     const res = await owner
       .post('/volume/file')
       .send({type: 'notebook', name: 'analysis.ipynb', path: 'projects/2026', content: NOTEBOOK})
       .expect(200);
     expect(res.body).to.containDeep({name: 'analysis.ipynb', path: 'projects/2026/analysis.ipynb', root: 'home', type: 'notebook', content: null});
-    expect(res.body.link).to.equal('http://hub.example/hub/user-redirect/lab/tree/projects/2026/analysis.ipynb');
+    expect(res.body.link).to.equal(`${world.api.url}/?open=projects%2F2026%2Fanalysis.ipynb`);
     expect(JSON.parse(await fs.readFile(home('projects', '2026', 'analysis.ipynb'), 'utf8'))).to.deepEqual(NOTEBOOK);
   });
 
@@ -224,7 +224,7 @@ describe('Files: POST /volume/file, listings and checkpoints', () => {
       const res = await upload(bundle, 'dashboard.zip', {path: 'dash'});
       expect(res.status).to.equal(200, JSON.stringify(res.body));
       expect(res.body.files.sort()).to.deepEqual(['dash/img/image.jpg', 'dash/index.ipynb', 'dash/stylesheet.css']);
-      expect(res.body.link).to.equal('http://hub.example/hub/user-redirect/lab/tree/dash/index.ipynb');
+      expect(res.body.link).to.equal(`${world.api.url}/?open=dash%2Findex.ipynb`);
       expect(await fs.readFile(home('dash', 'stylesheet.css'), 'utf8')).to.equal('body {}');
       expect((await fs.readdir(home())).filter(name => name.startsWith('.upload-'))).to.deepEqual([]);
     });

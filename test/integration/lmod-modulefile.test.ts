@@ -45,6 +45,8 @@ const HOSTILE_TEXT = [...HOSTILE, 'new\nline and\r\ncarriage return\tand tab', '
 describe('Generated modulefiles in real Lmod', () => {
   const lua = new LuaModulefileService();
   let root: string;
+  /** A binaries folder no test puts a program in. */
+  const EMPTY_BINARIES = '/nonexistent/binaries/none';
 
   before(async function () {
     try {
@@ -65,7 +67,7 @@ describe('Generated modulefiles in real Lmod', () => {
     );
     const folder = path.join(root, 'modulefiles', 'owner@lab.org', 'hostile');
     await fs.mkdir(folder, {recursive: true});
-    await fs.writeFile(path.join(folder, '1.0.lua'), lua.render(calls));
+    await fs.writeFile(path.join(folder, '1.0.lua'), lua.render(calls, EMPTY_BINARIES));
 
     const env = await loadModule(path.join(root, 'modulefiles'), 'owner@lab.org/hostile/1.0');
     HOSTILE.forEach((value, i) => expect(env[`HOSTILE_${i}`]).to.equal(value));
@@ -78,7 +80,7 @@ describe('Generated modulefiles in real Lmod', () => {
   it('shows help text with line breaks and quotes exactly', async () => {
     const folder = path.join(root, 'modulefiles', 'owner@lab.org', 'helpful');
     await fs.mkdir(folder, {recursive: true});
-    await fs.writeFile(path.join(folder, '1.0.lua'), lua.render([{id: 'help', arguments: HOSTILE_TEXT.slice(-2)}]));
+    await fs.writeFile(path.join(folder, '1.0.lua'), lua.render([{id: 'help', arguments: HOSTILE_TEXT.slice(-2)}], EMPTY_BINARIES));
     const {stderr} = await run(
       'bash',
       ['-c', `source ${LMOD_INIT} && module use "$1" && module help owner@lab.org/helpful/1.0`, 'lmod-test', path.join(root, 'modulefiles')],
@@ -97,10 +99,25 @@ describe('Generated modulefiles in real Lmod', () => {
         {id: 'whatis', arguments: ['Tools']},
         {id: 'prepend_path', arguments: ['PATH', '/opt/modules/binaries/abc/bin']},
         {id: 'setenv', arguments: ['TOOLS_HOME', '/opt/modules/binaries/abc']},
-      ]),
+      ], EMPTY_BINARIES),
     );
     const env = await loadModule(path.join(root, 'modulefiles'), 'owner@lab.org/tools');
-    expect(env.PATH.split(':')[0]).to.equal('/opt/modules/binaries/abc/bin');
+    // The module's own prepend_path comes after its binaries folder, so first on PATH.
+    expect(env.PATH.split(':').slice(0, 2)).to.deepEqual(['/opt/modules/binaries/abc/bin', EMPTY_BINARIES]);
     expect(env.TOOLS_HOME).to.equal('/opt/modules/binaries/abc');
+  });
+
+  it('runs a program of the module\'s binaries folder by name once the module is loaded, and not before', async () => {
+    const binaries = path.join(root, 'binaries', 'program-module');
+    await fs.mkdir(binaries, {recursive: true});
+    await fs.writeFile(path.join(binaries, 'hello-nbhub'), '#!/bin/sh\necho "hello from $0"\n', {mode: 0o755});
+    const folder = path.join(root, 'modulefiles', 'owner@lab.org', 'programs');
+    await fs.mkdir(folder, {recursive: true});
+    await fs.writeFile(path.join(folder, '1.0.lua'), lua.render([], binaries));
+    const script = 'source "$1" && module use "$2" && { hello-nbhub 2>/dev/null || echo "not found before load"; } && module load owner@lab.org/programs/1.0 && hello-nbhub';
+    const {stdout} = await run('bash', ['-c', script, 'lmod-test', LMOD_INIT, path.join(root, 'modulefiles')], {
+      env: {PATH: '/usr/bin:/bin', HOME: root},
+    });
+    expect(stdout.trim().split('\n')).to.deepEqual(['not found before load', `hello from ${path.join(binaries, 'hello-nbhub')}`]);
   });
 });

@@ -1,129 +1,172 @@
 /**
- * A DOUBLE of MongoDB: no MongoDB server can run where these tests run, so
- * loopback-connector-mongodb's own autoupdate is driven against a stand-in
- * `db` whose collections record the createIndex calls they get. It proves
- * what the connector sends for the models' declared indexes, not that a
- * server builds them: a real server would also refuse to build a unique
- * index over rows that already break it.
+ * The indexes the models declare, built by loopback-connector-mongodb's
+ * autoupdate at start on a real MongoDB-protocol server (FerretDB in the
+ * MongoDB-protocol run, .mocharc.mongodb.json), and what the server then
+ * refuses.
  */
 import {juggler} from '@loopback/repository';
 import {expect} from '@loopback/testlab';
 import type {NotebooksHubApplication} from '../../src/application';
-import {loadConfig} from '../../src/config';
-import {dbSettings, DbDataSource} from '../../src/datasources/db.datasource';
+import type {DbDataSource} from '../../src/datasources/db.datasource';
 import {DatabaseSchemaObserver} from '../../src/observers/database-schema.observer';
-import {DatasetRepository} from '../../src/repositories/dataset.repository';
-import {GrantRepository} from '../../src/repositories/grant.repository';
-import {GroupRepository} from '../../src/repositories/group.repository';
 import {LaunchTicketRepository} from '../../src/repositories/launch-ticket.repository';
-import {ModuleRepository} from '../../src/repositories/module.repository';
-import {SecretRepository} from '../../src/repositories/secret.repository';
-import {ServerRepository} from '../../src/repositories/server.repository';
-import {TemplateRepository} from '../../src/repositories/template.repository';
 import {UserRepository} from '../../src/repositories/user.repository';
 import type {GroupService} from '../../src/services/group.service';
+import type {LoggerService} from '../../src/services/logger.service';
 import {PAGINATION_MEDIA_TYPE} from '../../src/services/pagination.service';
 import {ApiWorld, PEOPLE, seedSharedResources} from '../fixtures/api-world';
+import {RunningApp, startApp, storeSettings, temporaryFolder} from '../fixtures/test-app';
 
-interface CreateIndexCall {
-  collection: string;
-  keys: Record<string, unknown>;
-  options: Record<string, unknown>;
+/** What the tests use of the driver's Db, which the connector holds once connected. */
+interface Db {
+  collection(name: string): {indexes(): Promise<IndexInfo[]>; insertMany(rows: object[]): Promise<unknown>};
+  listCollections(): {toArray(): Promise<Array<{name: string}>>};
+  admin(): {command(command: object): Promise<Record<string, unknown>>};
+  dropDatabase(): Promise<unknown>;
 }
 
-const MONGO_URL = 'mongodb://mongo.invalid:27017/notebooks_hub';
-
-/** A MongoDB datasource, lazily connected (nothing is reached), with every model of the API attached. */
-function mongoDataSource(): juggler.DataSource {
-  const dataSource = new juggler.DataSource({...dbSettings(loadConfig({NODE_ENV: 'test', MONGO_URL})), lazyConnect: true});
-  for (const Repository of [
-    DatasetRepository,
-    GrantRepository,
-    GroupRepository,
-    LaunchTicketRepository,
-    ModuleRepository,
-    SecretRepository,
-    ServerRepository,
-    TemplateRepository,
-    UserRepository,
-  ]) {
-    new Repository(dataSource as unknown as DbDataSource);
-  }
-  return dataSource;
+/** The driver's Db of a datasource on the database at `url`. */
+async function databaseAt(url: string): Promise<{db: Db; close(): Promise<void>}> {
+  const dataSource = new juggler.DataSource({connector: 'mongodb', url});
+  await dataSource.connect();
+  return {db: (dataSource.connector as unknown as {db: Db}).db, close: () => dataSource.disconnect()};
 }
 
-describe('MongoDB gets the unique indexes the models declare (autoupdate against a recording double)', () => {
-  /** The createIndex calls the connector's autoupdate sends for every model, against the recording double. */
-  async function createIndexCalls(): Promise<CreateIndexCall[]> {
-    const dataSource = mongoDataSource();
-    const calls: CreateIndexCall[] = [];
-    Object.assign(dataSource.connector!, {
-      db: {
-        collection: (collection: string) => ({
-          createIndex: async (keys: Record<string, unknown>, options: Record<string, unknown>) => {
-            calls.push({collection, keys, options});
-            return options.name;
-          },
-        }),
-      },
-    });
-    dataSource.connected = true;
+interface IndexInfo {
+  name: string;
+  key: Record<string, unknown>;
+  unique?: boolean;
+  expireAfterSeconds?: number;
+}
 
-    await dataSource.autoupdate();
-    return calls;
-  }
+describe('MongoDB gets the indexes the models declare (autoupdate on a real MongoDB-protocol server)', () => {
+  let api: RunningApp;
+  let database: Awaited<ReturnType<typeof databaseAt>>;
+  let ferretDb: boolean;
+
+  before(async () => {
+    if (!process.env.MONGO_URL) throw new Error('This suite needs a MongoDB-protocol server: run it with --config .mocharc.mongodb.json');
+    api = await startApp();
+    database = await databaseAt(storeSettings(api.dataDir).MONGO_URL!);
+    // FerretDB answers buildInfo with its own version besides the MongoDB version it speaks.
+    ferretDb = 'ferretdbVersion' in (await database.db.admin().command({buildInfo: 1}));
+  });
+
+  after(async () => {
+    await database?.close();
+    await api?.stop();
+  });
+
+  const indexesOf = (collection: string) => database.db.collection(collection).indexes();
 
   it('creates each unique key as a unique index with its fields', async () => {
-    const calls = await createIndexCalls();
-    const unique = calls.filter(call => call.options.unique === true);
-    expect(unique.map(({collection, keys, options}) => ({collection, keys, name: options.name}))).to.deepEqual([
-      {collection: 'Group', keys: {owner: 1, nameKey: 1}, name: 'uniqueName'},
-      {collection: 'LaunchTicket', keys: {hash: 1}, name: 'uniqueHash'},
-      {collection: 'Module', keys: {owner: 1, name: 1, version: 1, deletedAt: 1}, name: 'uniqueLiveModule'},
-      {collection: 'Server', keys: {owner: 1, name: 1}, name: 'uniqueName'},
-      {collection: 'Template', keys: {creator: 1, serverName: 1}, name: 'uniqueServerName'},
-      {collection: 'User', keys: {email: 1}, name: 'uniqueEmail'},
-    ]);
-    // MongoDB removes expired launch tickets itself.
-    expect(calls.filter(call => call.options.expireAfterSeconds !== undefined).map(({collection, keys, options}) => ({collection, keys, ttl: options.expireAfterSeconds}))).to.deepEqual([
-      {collection: 'LaunchTicket', keys: {expiresAt: 1}, ttl: 0},
+    const unique = [];
+    const collections = (await database.db.listCollections().toArray()).map(({name}) => name).sort();
+    for (const collection of collections) {
+      for (const {name, key, unique: isUnique} of await indexesOf(collection)) {
+        if (isUnique) unique.push({collection, key, name});
+      }
+    }
+    expect(unique).to.deepEqual([
+      {collection: 'Group', key: {owner: 1, nameKey: 1}, name: 'uniqueName'},
+      {collection: 'LaunchTicket', key: {hash: 1}, name: 'uniqueHash'},
+      {collection: 'Module', key: {owner: 1, name: 1, version: 1, deletedAt: 1}, name: 'uniqueLiveModule'},
+      {collection: 'Server', key: {owner: 1, name: 1}, name: 'uniqueName'},
+      {collection: 'Template', key: {creator: 1, serverName: 1}, name: 'uniqueServerName'},
+      {collection: 'User', key: {email: 1}, name: 'uniqueEmail'},
     ]);
   });
 
   it('creates the lists\' indexes: by owner, public or featured flag, member, and all, each ending with the list\'s order', async () => {
-    const calls = await createIndexCalls();
-    const listIndexes = calls.filter(call => String(call.options.name).startsWith('list'));
-    expect(listIndexes.map(({collection, keys, options}) => ({collection, keys, name: options.name}))).to.deepEqual([
-      {collection: 'Dataset', keys: {owner: 1, deletedAt: 1, name: 1, _id: 1}, name: 'listByOwner'},
-      {collection: 'Dataset', keys: {deletedAt: 1, name: 1, _id: 1}, name: 'listAll'},
-      {collection: 'Group', keys: {owner: 1, name: 1, _id: 1}, name: 'listByOwner'},
-      {collection: 'Group', keys: {members: 1, name: 1, _id: 1}, name: 'listByMember'},
-      {collection: 'Group', keys: {name: 1, _id: 1}, name: 'listAll'},
-      {collection: 'Module', keys: {owner: 1, deletedAt: 1, name: 1, version: 1, _id: 1}, name: 'listByOwner'},
-      {collection: 'Module', keys: {featured: 1, deletedAt: 1, name: 1, version: 1, _id: 1}, name: 'listFeatured'},
-      {collection: 'Module', keys: {deletedAt: 1, name: 1, version: 1, _id: 1}, name: 'listAll'},
-      {collection: 'Secret', keys: {owner: 1, state: 1, secretName: 1, _id: 1}, name: 'listByOwner'},
-      {collection: 'Secret', keys: {state: 1, secretName: 1, _id: 1}, name: 'listAll'},
-      {collection: 'Server', keys: {owner: 1, createdAt: 1, _id: 1}, name: 'listByOwner'},
-      {collection: 'Server', keys: {createdAt: 1, _id: 1}, name: 'listAll'},
-      {collection: 'Template', keys: {creator: 1, timestamp: -1, _id: 1}, name: 'listByCreator'},
-      {collection: 'Template', keys: {public: 1, timestamp: -1, _id: 1}, name: 'listPublic'},
-      {collection: 'Template', keys: {timestamp: -1, _id: 1}, name: 'listAll'},
+    const listIndexes = [];
+    const collections = (await database.db.listCollections().toArray()).map(({name}) => name).sort();
+    for (const collection of collections) {
+      for (const {name, key} of await indexesOf(collection)) if (name.startsWith('list')) listIndexes.push({collection, key, name});
+    }
+    expect(listIndexes).to.deepEqual([
+      {collection: 'Dataset', key: {owner: 1, deletedAt: 1, name: 1, _id: 1}, name: 'listByOwner'},
+      {collection: 'Dataset', key: {deletedAt: 1, name: 1, _id: 1}, name: 'listAll'},
+      {collection: 'Group', key: {owner: 1, name: 1, _id: 1}, name: 'listByOwner'},
+      {collection: 'Group', key: {members: 1, name: 1, _id: 1}, name: 'listByMember'},
+      {collection: 'Group', key: {name: 1, _id: 1}, name: 'listAll'},
+      {collection: 'Module', key: {owner: 1, deletedAt: 1, name: 1, version: 1, _id: 1}, name: 'listByOwner'},
+      {collection: 'Module', key: {featured: 1, deletedAt: 1, name: 1, version: 1, _id: 1}, name: 'listFeatured'},
+      {collection: 'Module', key: {deletedAt: 1, name: 1, version: 1, _id: 1}, name: 'listAll'},
+      {collection: 'Secret', key: {owner: 1, state: 1, secretName: 1, _id: 1}, name: 'listByOwner'},
+      {collection: 'Secret', key: {state: 1, secretName: 1, _id: 1}, name: 'listAll'},
+      {collection: 'Server', key: {owner: 1, createdAt: 1, _id: 1}, name: 'listByOwner'},
+      {collection: 'Server', key: {createdAt: 1, _id: 1}, name: 'listAll'},
+      {collection: 'Template', key: {creator: 1, timestamp: -1, _id: 1}, name: 'listByCreator'},
+      {collection: 'Template', key: {public: 1, timestamp: -1, _id: 1}, name: 'listPublic'},
+      {collection: 'Template', key: {timestamp: -1, _id: 1}, name: 'listAll'},
     ]);
   });
 
-  it('runs the schema update at start on MongoDB only, after keying legacy group names', async () => {
+  it('has MongoDB remove expired launch tickets itself (TTL index); FerretDB, which has no TTL indexes, gets none', async () => {
+    const expiry = (await indexesOf('LaunchTicket')).find(index => index.name === 'expiry');
+    if (ferretDb) expect(expiry).to.be.undefined();
+    else expect(expiry).to.containDeep({key: {expiresAt: 1}, expireAfterSeconds: 0});
+  });
+
+  it('refuses a second row of a unique key (duplicate key error 11000), which the repository answers 409, and keeps the first', async () => {
+    const users = await api.app.getRepository(UserRepository);
+    const person = {email: 'twice@lab.org', username: 'twice', organisation: 'lab.org', firstSeen: new Date(), lastSeen: new Date()};
+    const first = await users.create(person);
+    await expect(users.create({...person, username: 'other'})).to.be.rejectedWith({statusCode: 409, message: /^User already exists/});
+    expect((await users.find({where: {email: person.email}})).map(user => user._id)).to.deepEqual([first._id]);
+
+    const tickets = await api.app.getRepository(LaunchTicketRepository);
+    const ticket = {
+      hash: 'a'.repeat(64),
+      serverId: 's1',
+      hubUser: 'twice',
+      serverName: 'one',
+      expiresAt: new Date(Date.now() + 60_000),
+      createdAt: new Date(),
+    };
+    await tickets.create(ticket);
+    await expect(tickets.create({...ticket, serverId: 's2'})).to.be.rejectedWith({
+      statusCode: 409,
+      message: /^LaunchTicket already exists/,
+    });
+    expect(await tickets.count({hash: ticket.hash})).to.deepEqual({count: 1});
+  });
+
+  it('will not start on rows that break a unique index: start-up fails and says they must be fixed first', async () => {
+    const dataDir = await temporaryFolder('data');
+    const broken = await databaseAt(storeSettings(dataDir).MONGO_URL!);
+    try {
+      const person = {username: 'twice', organisation: 'lab.org', firstSeen: new Date(), lastSeen: new Date()};
+      await broken.db.collection('User').insertMany([
+        {_id: 'u1', email: 'twice@lab.org', ...person},
+        {_id: 'u2', email: 'twice@lab.org', ...person},
+      ]);
+      await expect(startApp({DATA_DIR: dataDir})).to.be.rejectedWith(
+        /indexes the models declare could not be created .*Rows that break a unique index must be fixed first/,
+      );
+    } finally {
+      await broken.db.dropDatabase();
+      await broken.close();
+    }
+  });
+});
+
+describe('The schema update at start', () => {
+  it('runs on MongoDB only, after keying legacy group names', async () => {
     const startWith = async (connector: string) => {
       const steps: string[] = [];
       const observer = new DatabaseSchemaObserver(
         {migrateSchema: async () => steps.push('migrateSchema')} as unknown as NotebooksHubApplication,
-        {connector: {name: connector}} as unknown as DbDataSource,
+        {
+          connector: {name: connector, collection: () => ({createIndex: async () => steps.push('ticket expiry')})},
+        } as unknown as DbDataSource,
         {keyLegacyNames: async () => steps.push('keyLegacyNames')} as unknown as GroupService,
+        {warn: () => undefined} as unknown as LoggerService,
       );
       await observer.start();
       return steps;
     };
-    expect(await startWith('mongodb')).to.deepEqual(['keyLegacyNames', 'migrateSchema']);
+    expect(await startWith('mongodb')).to.deepEqual(['keyLegacyNames', 'migrateSchema', 'ticket expiry']);
     expect(await startWith('memory')).to.deepEqual(['keyLegacyNames']);
   });
 });
@@ -137,8 +180,8 @@ interface MongoConnector {
 }
 
 /**
- * What MongoDB is asked for a list cannot be run here (no server), but
- * what the connector builds can be checked against the indexes: the queries
+ * What the connector builds for the lists is checked against the indexes
+ * (FerretDB's query plans are its own, so MongoDB's are not asked): the queries
  * the services make are recorded from the running API (the same services
  * answer on both stores), translated by loopback-connector-mongodb, and
  * each branch of each `$or` must have an index whose leading keys are the
@@ -147,17 +190,18 @@ interface MongoConnector {
  * or sorting every match; or be bounded
  * by `_id $in` (the granted ids, read by id and sorted). Queries without an
  * order (the grants and groups access is decided on) need an index their
- * equalities bound. Whether a server picks those plans is for a real
- * server to show.
+ * equalities bound.
  */
 describe('The lists\' queries, as loopback-connector-mongodb builds them, are served by the declared indexes', () => {
   it('for every query of every list, each caller, narrowed, counted and by cursor', async () => {
     const world = await ApiWorld.start();
     const recorded: Array<{model: string; filter: {where?: object; order?: string[]}; narrowed: boolean; counted?: boolean}> = [];
     let narrowed = false;
+    let mongo!: MongoConnector;
     try {
       for (let i = 0; i < 2; i++) await seedSharedResources(world);
-      const connector = (await world.api.app.get<DbDataSource>('datasources.db')).connector as unknown as {
+      mongo = (await world.api.app.get<DbDataSource>('datasources.db')).connector as unknown as MongoConnector;
+      const connector = mongo as unknown as {
         all(model: string, filter: object, options: object, callback: (err: Error | null, rows?: object[]) => void): void;
         count(model: string, where: object, options: object, callback: (err: Error | null, count?: number) => void): void;
       };
@@ -186,7 +230,6 @@ describe('The lists\' queries, as loopback-connector-mongodb builds them, are se
       await world.stop();
     }
 
-    const mongo = mongoDataSource().connector as unknown as MongoConnector;
     const unserved = recorded.flatMap(({model, filter, narrowed: byRequest, counted}) => {
       const query = mongo.buildWhere(model, filter.where ?? {});
       const sort = mongo.buildSort(model, filter.order);

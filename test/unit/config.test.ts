@@ -99,6 +99,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({LAUNCH_TICKET_TTL_SECONDS: '0'})).to.throw(/LAUNCH_TICKET_TTL_SECONDS must be a whole number from 1 to 3600/);
   });
 
+  it('reads the idle timeout and lifetime settings in minutes and hours, fractions included, and refuses a default set above its cap', () => {
+    expect(loadConfig({}).hub.culling).to.deepEqual({idleTimeoutMinutes: 60, idleTimeoutMaxMinutes: 1440, maxLifetimeHours: 0});
+    const seconds = loadConfig({IDLE_TIMEOUT_MINUTES: '0.05', IDLE_TIMEOUT_MAX_MINUTES: '0.5', MAX_LIFETIME_HOURS: '0.002'}).hub.culling;
+    expect(seconds).to.deepEqual({idleTimeoutMinutes: 0.05, idleTimeoutMaxMinutes: 0.5, maxLifetimeHours: 0.002});
+    expect(() => loadConfig({IDLE_TIMEOUT_MINUTES: '-1'})).to.throw(/IDLE_TIMEOUT_MINUTES must be a number from 0 to 525600/);
+    expect(() => loadConfig({MAX_LIFETIME_HOURS: '1e3'})).to.throw(/MAX_LIFETIME_HOURS must be a number/);
+    expect(() => loadConfig({IDLE_TIMEOUT_MAX_MINUTES: '0'})).to.throw(/IDLE_TIMEOUT_MAX_MINUTES must be a number from 0.001/);
+    expect(() => loadConfig({IDLE_TIMEOUT_MINUTES: '90', IDLE_TIMEOUT_MAX_MINUTES: '30'})).to.throw(/IDLE_TIMEOUT_MINUTES must not be above IDLE_TIMEOUT_MAX_MINUTES/);
+    // Unset, the default idle timeout is an hour or the cap, whichever is shorter.
+    expect(loadConfig({IDLE_TIMEOUT_MAX_MINUTES: '30'}).hub.culling.idleTimeoutMinutes).to.equal(30);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({OIDC_ISSUER: '', PORT: ''}).oidc.embedded).to.be.true();
   });
@@ -178,5 +190,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({HUB_APPLICATIONS: ','})).to.throw(/HUB_APPLICATIONS must name at least one application/);
     expect(() => loadConfig({HUB_APPLICATIONS: 'Lab;rm'})).to.throw(/HUB_APPLICATIONS holds "Lab;rm", which is no application name/);
     expect(() => loadConfig({HUB_APPLICATIONS: 'Notebook,notebook'})).to.throw(/HUB_APPLICATIONS names an application twice/);
+  });
+
+  it('reads where a file opens per application: JupyterLab and the classic Notebook by default, one path for all, or Application=path entries', () => {
+    expect(loadConfig({}).files.linkPaths).to.deepEqual({jupyterlab: 'lab/tree/{path}', notebook: 'notebooks/{path}'});
+    expect(loadConfig({FILE_LINK_PATH: '/notebooks/{path}'}).files.linkPaths).to.deepEqual({'*': 'notebooks/{path}'});
+    expect(loadConfig({FILE_LINK_PATH: 'RStudio = files/{path}, lab/tree/{path}?reset=1'}).files.linkPaths).to.deepEqual({
+      rstudio: 'files/{path}',
+      '*': 'lab/tree/{path}?reset=1',
+    });
+    expect(() => loadConfig({FILE_LINK_PATH: 'JupyterLab=lab/tree'})).to.throw(/FILE_LINK_PATH must be a path holding \{path\}.*"JupyterLab=lab\/tree"/);
+  });
+
+  it('reads the default template files open in, unset by default', () => {
+    expect(loadConfig({}).hub.defaultTemplateId).to.be.undefined();
+    expect(loadConfig({DEFAULT_TEMPLATE_ID: 'a1b2'}).hub.defaultTemplateId).to.equal('a1b2');
   });
 });

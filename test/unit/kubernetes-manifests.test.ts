@@ -1,14 +1,6 @@
 import {expect} from '@loopback/testlab';
 import Ajv from 'ajv';
-import {ConfigMap} from 'kubernetes-models/v1/ConfigMap';
-import {EnvVar} from 'kubernetes-models/v1/EnvVar';
-import {PersistentVolumeClaim} from 'kubernetes-models/v1/PersistentVolumeClaim';
-import {Secret} from 'kubernetes-models/v1/Secret';
-import {Service} from 'kubernetes-models/v1/Service';
-import {Deployment} from 'kubernetes-models/apps/v1/Deployment';
-import {HorizontalPodAutoscaler} from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
-import {Ingress} from 'kubernetes-models/networking.k8s.io/v1/Ingress';
-import {PodDisruptionBudget} from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import semver from 'semver';
@@ -17,11 +9,15 @@ import {documentedVariables, readRepoText, REPO_ROOT} from '../fixtures/repo-fil
 import {loadConfig} from '../../src/config';
 
 /**
- * The Kubernetes deployment (deploy/kubernetes): every manifest of the
- * kustomize base and overlays, built here the way kustomize builds the parts
- * they use, validated against the Kubernetes schemas (kubernetes-models) and
+ * The Kubernetes deployment (deploy/kubernetes): the base and overlays built
+ * by kustomize itself, every object validated by kubeconform against the
+ * strict Kubernetes JSON schemas (unknown fields refused) of the oldest and
+ * newest Kubernetes minors scripts/ensure-kube-tools.sh prepared, then
  * checked against each other, openapi.json, .env.example and the
- * zero-to-jupyterhub values. No cluster, kustomize or Helm runs here.
+ * zero-to-jupyterhub values: what neither tool can know. kustomize,
+ * kubeconform and the schemas are installed by scripts/ensure-kube-tools.sh
+ * (npm test runs it); both tools run here with every HTTP proxy pointing at a
+ * closed port, so nothing is downloaded. No cluster or Helm runs here.
  */
 
 type Json = Record<string, unknown>;
@@ -31,148 +27,69 @@ const K8S_DIR = 'deploy/kubernetes';
 const OVERLAYS = ['development', 'production'];
 const SECRET_TEMPLATE = `${K8S_DIR}/base/secret.example.yaml`;
 const Z2JH_VALUES = `${K8S_DIR}/zero-to-jupyterhub/values.yaml`;
+const TOOLS = path.join(REPO_ROOT, '.cache/go/bin');
+const SCHEMAS = path.join(REPO_ROOT, '.cache/kube-schemas');
+/** Any download would go through a proxy that is not there, and fail. */
+const OFFLINE = {...process.env, HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9', NO_PROXY: ''};
 
-interface ModelClass {
-  new (data: object): {validate(): void};
-  prototype: {validate(): void};
-}
-
-const MODELS: Record<string, ModelClass> = {
-  'v1/ConfigMap': ConfigMap,
-  'v1/Secret': Secret,
-  'v1/Service': Service,
-  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
-  'apps/v1/Deployment': Deployment,
-  'networking.k8s.io/v1/Ingress': Ingress,
-  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
-  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
-};
-
-/**
- * The Kubernetes schemas allow unknown fields (the API server drops them),
- * so a misspelt `readinesProbe` would pass. The generated validators read
- * every property their schema knows, so each object is validated through a
- * proxy recording what was read: a property never read is unknown.
- */
-function unknownFields(model: ModelClass, data: object): string[] {
-  const visited: {path: string; value: Json; read: Set<string>}[] = [];
-  const track = (value: unknown, at: string): unknown => {
-    if (value === null || typeof value !== 'object') return value;
-    if (Array.isArray(value)) return value.map((item, i) => track(item, `${at}/${i}`));
-    const read = new Set<string>();
-    visited.push({path: at, value: value as Json, read});
-    const copy = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, track(v, `${at}/${k}`)]));
-    return new Proxy(copy, {
-      get(target, property, receiver) {
-        if (typeof property === 'string') read.add(property);
-        return Reflect.get(target, property, receiver) as unknown;
-      },
-    });
-  };
-  model.prototype.validate.call(track(data, ''));
-  const unknown = visited.flatMap(v => Object.keys(v.value).filter(k => !v.read.has(k)).map(k => `${v.path}/${k}`));
-  // Only the outermost unknown field: what lies below it was never visited.
-  return unknown.filter(p => !unknown.some(q => p !== q && p.startsWith(`${q}/`)));
-}
-
-function validateObject(object: K8sObject, where: string): void {
-  const model = MODELS[`${object.apiVersion}/${object.kind}`];
-  if (!model) throw new Error(`${where}: no schema for ${object.apiVersion} ${object.kind}`);
-  try {
-    new model(object).validate();
-  } catch (err) {
-    throw new Error(`${where}: ${object.kind} ${object.metadata?.name} breaks the Kubernetes schema: ${(err as Error).message}`);
-  }
-  const unknown = unknownFields(model, object);
-  if (unknown.length) throw new Error(`${where}: ${object.kind} ${object.metadata.name} has unknown fields ${unknown.join(', ')}`);
-}
-
-function readYamlDocuments(relative: string): K8sObject[] {
-  return YAML.parseAllDocuments(readRepoText(relative)).map(doc => {
-    if (doc.errors.length) throw new Error(`${relative}: ${doc.errors.map(e => e.message).join('; ')}`);
-    return doc.toJS() as K8sObject;
-  });
-}
-
-/**
- * A strategic merge patch of the shapes used here: maps merge, lists of
- * named items (containers, env, volumes) merge by name, other lists are
- * replaced, null removes.
- */
-function strategicMerge(target: unknown, patch: unknown): unknown {
-  if (Array.isArray(patch)) {
-    const named = (list: unknown[]) => list.every(i => i !== null && typeof i === 'object' && typeof (i as Json).name === 'string');
-    if (!Array.isArray(target) || !named(patch) || !named(target)) return structuredClone(patch);
-    const merged = [...(target as Json[])];
-    for (const item of patch as Json[]) {
-      const i = merged.findIndex(m => m.name === item.name);
-      if (i < 0) merged.push(structuredClone(item));
-      else merged[i] = strategicMerge(merged[i], item) as Json;
-    }
-    return merged;
-  }
-  if (patch === null || typeof patch !== 'object') return patch;
-  const result: Json = target !== null && typeof target === 'object' && !Array.isArray(target) ? {...(target as Json)} : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete result[key];
-    else result[key] = strategicMerge(result[key], value);
-  }
+function run(tool: string, args: string[], input?: string): {status: number | null; stdout: string; stderr: string} {
+  const binary = path.join(TOOLS, tool);
+  if (!fs.existsSync(binary)) throw new Error(`${binary} is missing: run bash scripts/ensure-kube-tools.sh (npm test does)`);
+  const result = spawnSync(binary, args, {input, encoding: 'utf8', env: OFFLINE});
+  if (result.error) throw result.error;
   return result;
 }
 
-interface Kustomization {
-  apiVersion: string;
-  kind: string;
-  resources?: string[];
-  namespace?: string;
-  images?: {name: string; newName?: string; newTag?: string}[];
-  patches?: {path: string}[];
+function parseDocuments(text: string, where: string): K8sObject[] {
+  return YAML.parseAllDocuments(text)
+    .map(doc => {
+      if (doc.errors.length) throw new Error(`${where}: ${doc.errors.map(e => e.message).join('; ')}`);
+      return doc.toJS() as K8sObject | null;
+    })
+    .filter((o): o is K8sObject => o !== null);
 }
 
-const KUSTOMIZATION_KEYS = ['apiVersion', 'kind', 'resources', 'namespace', 'images', 'patches'];
-
-/** Builds a kustomization as `kustomize build` would for the fields used. */
-function kustomizeBuild(relativeDir: string): K8sObject[] {
-  const file = `${relativeDir}/kustomization.yaml`;
-  const k = YAML.parse(readRepoText(file)) as Kustomization;
-  expect(k).to.containDeep({apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization'});
-  const unsupported = Object.keys(k).filter(key => !KUSTOMIZATION_KEYS.includes(key));
-  expect(unsupported).to.eql([], `${file} uses fields this test does not build: ${unsupported.join(', ')}`);
-
-  const objects: K8sObject[] = [];
-  for (const resource of k.resources ?? []) {
-    const relative = path.posix.normalize(`${relativeDir}/${resource}`);
-    const absolute = path.join(REPO_ROOT, relative);
-    if (!fs.existsSync(absolute)) throw new Error(`${file} lists ${resource}, which does not exist`);
-    objects.push(...(fs.statSync(absolute).isDirectory() ? kustomizeBuild(relative) : readYamlDocuments(relative)));
-  }
-  for (const {path: patchPath, ...rest} of k.patches ?? []) {
-    expect(rest).to.eql({}, `${file}: only file patches are built here`);
-    for (const patch of readYamlDocuments(`${relativeDir}/${patchPath}`)) {
-      const i = objects.findIndex(
-        o => o.apiVersion === patch.apiVersion && o.kind === patch.kind && o.metadata.name === patch.metadata.name,
-      );
-      if (i < 0) throw new Error(`${file}: patch ${patchPath} matches no ${patch.kind} ${patch.metadata.name}`);
-      objects[i] = strategicMerge(objects[i], patch) as K8sObject;
-    }
-  }
-  for (const image of k.images ?? []) {
-    let used = false;
-    for (const container of objects.filter(o => o.kind === 'Deployment').flatMap(o => podSpec(o).containers)) {
-      const [name, tag] = splitImage(container.image);
-      if (name !== image.name) continue;
-      used = true;
-      container.image = `${image.newName ?? name}:${image.newTag ?? tag}`;
-    }
-    expect(used).to.equal(true, `${file}: image ${image.name} is used by no container`);
-  }
-  if (k.namespace) for (const o of objects) o.metadata = {...o.metadata, namespace: k.namespace};
-  return objects;
+/** `kustomize build` of a folder of deploy/kubernetes. */
+function kustomizeBuild(relativeDir: string): {text: string; objects: K8sObject[]} {
+  const result = run('kustomize', ['build', path.join(REPO_ROOT, relativeDir)]);
+  if (result.status !== 0) throw new Error(`kustomize build ${relativeDir} failed: ${result.stderr}`);
+  return {text: result.stdout, objects: parseDocuments(result.stdout, relativeDir)};
 }
 
-function splitImage(image: string): [string, string] {
-  const at = image.lastIndexOf(':');
-  return at > image.lastIndexOf('/') ? [image.slice(0, at), image.slice(at + 1)] : [image, 'latest'];
+/** The Kubernetes versions scripts/ensure-kube-tools.sh wrote schemas for. */
+function kubernetesVersions(): string[] {
+  const file = path.join(SCHEMAS, 'versions');
+  if (!fs.existsSync(file)) throw new Error(`${file} is missing: run bash scripts/ensure-kube-tools.sh (npm test does)`);
+  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+}
+
+interface KubeconformReport {
+  resources: {kind: string; name: string; status: string; msg: string}[];
+  summary: {valid: number; invalid: number; errors: number; skipped: number};
+}
+
+/** kubeconform, strict (unknown fields and duplicate keys refused), on YAML documents. */
+function kubeconform(yamlText: string, version: string): KubeconformReport {
+  const args = ['-strict', '-summary', '-verbose', '-output', 'json', '-kubernetes-version', version, '-schema-location', SCHEMAS, '-'];
+  const result = run('kubeconform', args, yamlText);
+  if (!result.stdout.trim()) throw new Error(`kubeconform printed no report: ${result.stderr}`);
+  const report = JSON.parse(result.stdout) as KubeconformReport;
+  const failed = report.summary.invalid + report.summary.errors + report.summary.skipped > 0;
+  expect(result.status).to.equal(failed ? 1 : 0, `kubeconform exit status: ${result.stderr}`);
+  return report;
+}
+
+function expectValid(yamlText: string, count: number, where: string): void {
+  for (const version of kubernetesVersions()) {
+    const report = kubeconform(yamlText, version);
+    const problems = report.resources.filter(r => r.status !== 'statusValid').map(r => `${r.kind} ${r.name}: ${r.msg}`);
+    expect(problems).to.eql([], `${where} on Kubernetes ${version}`);
+    expect(report.summary).to.eql({valid: count, invalid: 0, errors: 0, skipped: 0});
+  }
+}
+
+function readYamlDocuments(relative: string): K8sObject[] {
+  return parseDocuments(readRepoText(relative), relative);
 }
 
 interface Container {
@@ -193,6 +110,8 @@ interface Probe {
 }
 interface PodSpec {
   containers: Container[];
+  initContainers?: Container[];
+  topologySpreadConstraints?: unknown[];
   volumes?: {name: string; persistentVolumeClaim?: {claimName: string}; emptyDir?: object}[];
   securityContext?: Json;
   terminationGracePeriodSeconds?: number;
@@ -222,42 +141,130 @@ function secretTemplate(): K8sObject & {stringData: Record<string, string>} {
   return docs[0] as K8sObject & {stringData: Record<string, string>};
 }
 
+/** zero-to-jupyterhub's labels on the hub pod, its users' servers and its proxy (chart 4.x). */
+const Z2JH_POD_LABELS = {
+  hub: {app: 'jupyterhub', component: 'hub', release: 'hub'},
+  server: {app: 'jupyterhub', component: 'singleuser-server', release: 'hub', 'hub.jupyter.org/network-access-hub': 'true'},
+  proxy: {app: 'jupyterhub', component: 'proxy', release: 'hub'},
+};
+
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: unknown[];
+}
+interface PolicyPeer {
+  podSelector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+  ipBlock?: unknown;
+}
+interface PolicyPort {
+  port?: number | string;
+  protocol?: string;
+}
+interface PolicyRule {
+  from?: PolicyPeer[];
+  to?: PolicyPeer[];
+  ports?: PolicyPort[];
+}
+interface NetworkPolicySpec {
+  podSelector: LabelSelector;
+  policyTypes: string[];
+  ingress?: PolicyRule[];
+  egress?: PolicyRule[];
+}
+/** A pod on the other side of a connection: its namespace, its labels, the port and protocol used. */
+interface Connection {
+  namespace: string;
+  labels: Record<string, string>;
+  port: number;
+  protocol?: 'TCP' | 'UDP';
+}
+
+function selects(selector: LabelSelector, labels: Record<string, string>): boolean {
+  if (selector.matchExpressions) throw new Error('matchExpressions are not evaluated here');
+  return Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+}
+
+/**
+ * Whether a NetworkPolicy lets a connection through, as Kubernetes reads one:
+ * a peer without namespaceSelector is in the policy's namespace, an empty
+ * selector selects everything, named ports are the API container's (the only
+ * pods the policy selects), a rule without ports allows every port.
+ */
+function allows(policy: K8sObject, direction: 'ingress' | 'egress', peer: Connection, namedPorts: Record<string, number>): boolean {
+  const spec = policy.spec as NetworkPolicySpec;
+  const namespace = policy.metadata.namespace ?? 'default';
+  const namespaceLabels = {'kubernetes.io/metadata.name': peer.namespace};
+  return (spec[direction] ?? []).some(rule => {
+    const peers = (direction === 'ingress' ? rule.from : rule.to) ?? [];
+    const peerOk =
+      peers.length === 0 ||
+      peers.some(
+        p =>
+          !p.ipBlock &&
+          (p.namespaceSelector ? selects(p.namespaceSelector, namespaceLabels) : peer.namespace === namespace) &&
+          selects(p.podSelector ?? {}, peer.labels),
+      );
+    const portOk =
+      (rule.ports ?? []).length === 0 ||
+      rule.ports!.some(
+        p =>
+          (p.protocol ?? 'TCP') === (peer.protocol ?? 'TCP') &&
+          (p.port === undefined || (typeof p.port === 'string' ? namedPorts[p.port] : p.port) === peer.port),
+      );
+    return peerOk && portOk;
+  });
+}
+
+function urlPort(url: string): number {
+  const parsed = new URL(url);
+  return Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
+}
+
 describe('Kubernetes manifests (deploy/kubernetes)', () => {
   const builds: Record<string, K8sObject[]> = {};
+  const texts: Record<string, string> = {};
 
   before(() => {
-    for (const overlay of OVERLAYS) builds[overlay] = kustomizeBuild(`${K8S_DIR}/overlays/${overlay}`);
+    for (const [name, dir] of [['base', `${K8S_DIR}/base`], ...OVERLAYS.map(o => [o, `${K8S_DIR}/overlays/${o}`])]) {
+      ({text: texts[name], objects: builds[name]} = kustomizeBuild(dir));
+    }
   });
 
-  it('the base and each overlay build, and every object validates against the Kubernetes schemas without unknown fields', () => {
-    const base = kustomizeBuild(`${K8S_DIR}/base`);
-    expect(base.map(o => o.kind).sort()).to.eql([
+  it('kustomize builds the base and each overlay, and kubeconform finds every object valid against the strict schemas of each Kubernetes version', () => {
+    const kinds = builds.base.map(o => o.kind).sort();
+    expect(kinds).to.eql([
       'ConfigMap',
       'Deployment',
       'HorizontalPodAutoscaler',
       'Ingress',
+      'NetworkPolicy',
       'PersistentVolumeClaim',
       'PersistentVolumeClaim',
       'PersistentVolumeClaim',
       'PodDisruptionBudget',
       'Service',
     ]);
-    for (const o of base) validateObject(o, 'base');
-    for (const overlay of OVERLAYS) {
-      for (const o of builds[overlay]) validateObject(o, overlay);
-      expect(builds[overlay].map(o => o.kind).sort()).to.eql(base.map(o => o.kind).sort());
+    expect(kubernetesVersions()).to.have.length(2);
+    for (const name of ['base', ...OVERLAYS]) {
+      expectValid(texts[name], builds[name].length, name);
+      if (name !== 'base') expect(builds[name].map(o => o.kind).sort()).to.eql(kinds);
     }
-    validateObject(secretTemplate(), SECRET_TEMPLATE);
+    expectValid(readRepoText(SECRET_TEMPLATE), 1, SECRET_TEMPLATE);
   });
 
-  it('the schema check refuses a wrong type and a misspelt field', () => {
+  it('kubeconform refuses a misspelt field, a wrong type and a kind it has no schema for', () => {
     const deployment = structuredClone(only(builds.production, 'Deployment'));
     const container = podSpec(deployment).containers[0] as unknown as Json;
     container.readinesProbe = container.readinessProbe;
-    expect(() => validateObject(deployment, 'test')).to.throw(/unknown fields .*containers\/0\/readinesProbe$/);
-    delete container.readinesProbe;
     (container.ports as Json[])[0].containerPort = '3000';
-    expect(() => validateObject(deployment, 'test')).to.throw(/must be integer/);
+    const [version] = kubernetesVersions();
+    const report = kubeconform(YAML.stringify(deployment), version);
+    expect(report.summary).to.containDeep({valid: 0, invalid: 1});
+    expect(report.resources[0].msg).to.match(/additional properties 'readinesProbe' not allowed/);
+    expect(report.resources[0].msg).to.match(/containerPort': got string, want integer/);
+    const unknownKind = kubeconform(YAML.stringify({...deployment, kind: 'Deploymnet'}), version);
+    expect(unknownKind.summary).to.containDeep({valid: 0, errors: 1});
   });
 
   for (const overlay of OVERLAYS) {
@@ -275,7 +282,11 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       });
 
       it('selectors of the Deployment, Service and PodDisruptionBudget match the pod labels, and the autoscaler targets the Deployment', () => {
-        const spec = deployment.spec as {selector: {matchLabels: Record<string, string>}; template: {metadata: {labels: Record<string, string>}}; replicas?: number};
+        const spec = deployment.spec as {
+          selector: {matchLabels: Record<string, string>};
+          template: {metadata: {labels: Record<string, string>}};
+          replicas?: number;
+        };
         const labels = spec.template.metadata.labels;
         expect(matches(spec.selector.matchLabels, labels)).to.be.true();
         const service = only(objects, 'Service').spec as {selector: Record<string, string>};
@@ -293,7 +304,9 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       it('the Ingress routes to the Service by a port it declares, which targets the API container port', () => {
         const service = only(objects, 'Service');
         const ports = (service.spec as {ports: {name: string; port: number; targetPort: string | number}[]}).ports;
-        const ingress = only(objects, 'Ingress').spec as {rules: {http: {paths: {backend: {service: {name: string; port: {name?: string; number?: number}}}}[]}}[]};
+        const ingress = only(objects, 'Ingress').spec as {
+          rules: {http: {paths: {backend: {service: {name: string; port: {name?: string; number?: number}}}}[]}}[];
+        };
         const backends = ingress.rules.flatMap(r => r.http.paths.map(p => p.backend.service));
         expect(backends).to.not.be.empty();
         for (const backend of backends) {
@@ -337,7 +350,8 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
 
         const claims = objects.filter(o => o.kind === 'PersistentVolumeClaim').map(o => o.metadata.name);
         const volumes = pod.volumes ?? [];
-        for (const volume of volumes.filter(v => v.persistentVolumeClaim)) expect(claims).to.containEql(volume.persistentVolumeClaim!.claimName);
+        for (const volume of volumes.filter(v => v.persistentVolumeClaim))
+          expect(claims).to.containEql(volume.persistentVolumeClaim!.claimName);
         for (const mount of api.volumeMounts ?? []) expect(volumes.map(v => v.name)).to.containEql(mount.name);
       });
 
@@ -347,7 +361,8 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
           AUTH_STATE_SECRET: 'state-secret-of-the-test-0123456789abcdef',
         };
         for (const key of Object.keys(secretTemplate().stringData)) {
-          if (!(key in filled) && key !== 'VAULT_ROLE_ID' && key !== 'VAULT_SECRET_ID') filled[key] = `${key.toLowerCase()}-${'0123456789abcdef'.repeat(2)}`;
+          if (!(key in filled) && key !== 'VAULT_ROLE_ID' && key !== 'VAULT_SECRET_ID')
+            filled[key] = `${key.toLowerCase()}-${'0123456789abcdef'.repeat(2)}`;
         }
         const data = configData(objects);
         const config = loadConfig({...data, ...filled});
@@ -375,7 +390,11 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
         for (const pvc of pvcs) expect((pvc.spec as {accessModes: string[]}).accessModes).to.eql(['ReadWriteMany']);
 
         expect(pod.securityContext).to.containDeep({runAsNonRoot: true});
-        expect(api.securityContext).to.containDeep({readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: {drop: ['ALL']}});
+        expect(api.securityContext).to.containDeep({
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          capabilities: {drop: ['ALL']},
+        });
       });
 
       it('the pod leaves the endpoints before SIGTERM and gets longer than SHUTDOWN_GRACE_SECONDS to drain', () => {
@@ -390,6 +409,112 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       });
     });
   }
+
+  it('the API replicas are spread over nodes, so that losing or draining one node leaves the API serving', () => {
+    const deployment = only(builds.production, 'Deployment');
+    const labels = (deployment.spec as {template: {metadata: {labels: Record<string, string>}}}).template.metadata.labels;
+    const constraints = (podSpec(deployment).topologySpreadConstraints ?? []) as {
+      topologyKey: string;
+      maxSkew: number;
+      whenUnsatisfiable: string;
+      labelSelector: LabelSelector;
+      matchLabelKeys?: string[];
+    }[];
+    const byNode = constraints.find(c => c.topologyKey === 'kubernetes.io/hostname');
+    expect(byNode).to.containDeep({maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule', matchLabelKeys: ['pod-template-hash']});
+    // It counts exactly the API's pods: not the hub's, not users' servers.
+    expect(selects(byNode!.labelSelector, labels)).to.be.true();
+    for (const other of Object.values(Z2JH_POD_LABELS)) expect(selects(byNode!.labelSelector, other)).to.be.false();
+    // Zones where the cluster has them, never blocking a start.
+    expect(constraints.find(c => c.topologyKey === 'topology.kubernetes.io/zone')).to.containDeep({whenUnsatisfiable: 'ScheduleAnyway'});
+    // Two replicas at least, one pod down at a time: on two nodes, one always serves.
+    expect((only(builds.production, 'HorizontalPodAutoscaler').spec as {minReplicas: number}).minReplicas).to.be.aboveOrEqual(2);
+    expect((only(builds.production, 'PodDisruptionBudget').spec as {maxUnavailable: number}).maxUnavailable).to.equal(1);
+  });
+
+  for (const overlay of OVERLAYS) {
+    it(`${overlay}: the NetworkPolicy lets only the Ingress controller, the hub and Prometheus reach the API, and the API only its peers`, () => {
+      const objects = builds[overlay];
+      const policy = only(objects, 'NetworkPolicy');
+      const spec = policy.spec as NetworkPolicySpec;
+      const deployment = only(objects, 'Deployment');
+      const apiLabels = (deployment.spec as {template: {metadata: {labels: Record<string, string>}}}).template.metadata.labels;
+      const api = podSpec(deployment).containers[0];
+      const namedPorts = Object.fromEntries((api.ports ?? []).filter(p => p.name).map(p => [p.name!, p.containerPort]));
+      const apiPort = api.ports![0].containerPort;
+      const namespace = policy.metadata.namespace!;
+      expect(namespace).to.equal(deployment.metadata.namespace);
+
+      // It selects the API's pods (and no pod of the hub), both directions closed by default.
+      expect(selects(spec.podSelector, apiLabels)).to.be.true();
+      for (const other of Object.values(Z2JH_POD_LABELS)) expect(selects(spec.podSelector, other)).to.be.false();
+      expect([...spec.policyTypes].sort()).to.eql(['Egress', 'Ingress']);
+
+      const ingressController = {
+        namespace: 'ingress-nginx',
+        labels: {'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'controller'},
+      };
+      const prometheus = {namespace: 'monitoring', labels: {'app.kubernetes.io/name': 'prometheus'}};
+      const hub = {namespace, labels: Z2JH_POD_LABELS.hub};
+      const inbound = (peer: {namespace: string; labels: Record<string, string>}, port = apiPort) =>
+        allows(policy, 'ingress', {...peer, port}, namedPorts);
+      expect([ingressController, hub, prometheus].map(peer => inbound(peer))).to.eql([true, true, true]);
+      // Prometheus scrapes the port the pods announce.
+      const scrapePort = Number(
+        (deployment.spec as {template: {metadata: {annotations: Record<string, string>}}}).template.metadata.annotations[
+          'prometheus.io/port'
+        ],
+      );
+      expect(inbound(prometheus, scrapePort)).to.be.true();
+      expect(inbound(ingressController, 9229)).to.be.false();
+      expect(inbound({namespace, labels: Z2JH_POD_LABELS.server})).to.be.false(); // a person's server
+      expect(inbound({namespace, labels: Z2JH_POD_LABELS.proxy})).to.be.false();
+      expect(inbound({namespace: 'elsewhere', labels: Z2JH_POD_LABELS.hub})).to.be.false();
+      expect(inbound({namespace: 'elsewhere', labels: ingressController.labels})).to.be.false();
+      expect(inbound({namespace, labels: {'app.kubernetes.io/name': 'prometheus'}})).to.be.false();
+
+      const outbound = (connection: Connection) => allows(policy, 'egress', connection, namedPorts);
+      const data = configData(objects);
+      const dns = {namespace: 'kube-system', labels: {'k8s-app': 'kube-dns'}};
+      expect(outbound({...dns, port: 53, protocol: 'UDP'}) && outbound({...dns, port: 53, protocol: 'TCP'})).to.be.true();
+      expect(outbound({...hub, port: urlPort(data.HUB_API_URL)})).to.be.true();
+      expect(outbound({namespace: 'databases', labels: {'app.kubernetes.io/name': 'mongodb'}, port: 27017})).to.be.true();
+      expect(outbound({namespace: 'vault', labels: {'app.kubernetes.io/name': 'vault'}, port: 8200})).to.be.true();
+      if (data.VAULT_ADDR) expect(urlPort(data.VAULT_ADDR)).to.equal(8200);
+      expect(outbound({namespace: 'keycloak', labels: {'app.kubernetes.io/name': 'keycloak'}, port: 8443})).to.be.true();
+      // Not people's servers, not the proxy, not DNS on another port.
+      expect(outbound({namespace, labels: Z2JH_POD_LABELS.server, port: 8888})).to.be.false();
+      expect(outbound({namespace, labels: Z2JH_POD_LABELS.proxy, port: 8000})).to.be.false();
+      expect(outbound({...dns, port: 80})).to.be.false();
+      // Nothing beyond the peers: every rule names its peers and ports, no address range.
+      for (const rule of [...(spec.ingress ?? []), ...(spec.egress ?? [])]) {
+        const peers = rule.from ?? rule.to ?? [];
+        expect(peers).to.not.be.empty();
+        expect(rule.ports ?? []).to.not.be.empty();
+        for (const peer of peers) expect(peer.ipBlock).to.be.undefined();
+      }
+    });
+  }
+
+  it('the Ingress names its class, the controller whose annotations it carries and whose pods the NetworkPolicy admits', () => {
+    for (const overlay of OVERLAYS) {
+      const ingress = only(builds[overlay], 'Ingress');
+      expect((ingress.spec as {ingressClassName?: string}).ingressClassName).to.equal('nginx');
+      const annotations = Object.keys((ingress.metadata.annotations ?? {}) as Record<string, string>);
+      expect(annotations).to.not.be.empty();
+      for (const key of annotations) expect(key.startsWith('nginx.ingress.kubernetes.io/')).to.be.true();
+    }
+  });
+
+  it('production runs its image pinned by digest, the repository of the base; development keeps the base tag', () => {
+    const baseImage = podSpec(only(builds.base, 'Deployment')).containers[0].image;
+    const repository = baseImage.slice(0, baseImage.lastIndexOf(':'));
+    const prod = podSpec(only(builds.production, 'Deployment'));
+    const images = [...prod.containers, ...((prod.initContainers ?? []) as Container[])].map(c => c.image);
+    expect(images).to.not.be.empty();
+    for (const image of images) expect(image).to.match(new RegExp(`^${repository.replace(/[.]/g, '\\.')}@sha256:[0-9a-f]{64}$`));
+    expect(podSpec(only(builds.development, 'Deployment')).containers[0].image).to.equal(baseImage);
+  });
 
   it('development runs one replica; production runs at least two, in production mode, behind TLS on the PUBLIC_URL host', () => {
     const devHpa = only(builds.development, 'HorizontalPodAutoscaler').spec as {minReplicas: number; maxReplicas: number};
@@ -415,7 +540,14 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
 
   it('the Secret is a template of placeholders, kept out of every kustomization', () => {
     const secret = secretTemplate();
-    expect(secret.stringData).to.have.properties(['MONGO_URL', 'AUTH_STATE_SECRET', 'HUB_API_TOKEN', 'SPAWNER_TOKEN', 'VAULT_TOKEN', 'METRICS_TOKEN']);
+    expect(secret.stringData).to.have.properties([
+      'MONGO_URL',
+      'AUTH_STATE_SECRET',
+      'HUB_API_TOKEN',
+      'SPAWNER_TOKEN',
+      'VAULT_TOKEN',
+      'METRICS_TOKEN',
+    ]);
     for (const [key, value] of Object.entries(secret.stringData)) expect(value).to.equal('REPLACE-ME', `${key} must be a placeholder`);
     for (const overlay of OVERLAYS) expect(builds[overlay].some(o => o.kind === 'Secret')).to.be.false();
   });
@@ -539,7 +671,11 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
           type: 'object',
           additionalProperties: false,
           properties: {
-            service: {type: 'object', additionalProperties: false, properties: {type: {enum: ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']}}},
+            service: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {type: {enum: ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']}},
+            },
           },
         },
       },
@@ -548,24 +684,26 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     it('uses only the chart keys it relies on, in their documented shapes, and its environment entries are Kubernetes EnvVars', () => {
       const validate = new Ajv({allErrors: true, allowUnionTypes: true}).compile(Z2JH_SCHEMA);
       expect(validate(values)).to.equal(true, JSON.stringify(validate.errors, null, 1));
-      for (const entry of Object.values(env)) {
-        const problems = unknownFields(EnvVar as unknown as ModelClass, entry);
-        new EnvVar(entry as {name: string}).validate();
-        expect(problems).to.eql([]);
-      }
+      // The chart puts them into the hub container's env: validated there, in a pod.
+      const hubPod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {name: 'hub'},
+        spec: {containers: [{name: 'hub', image: `${values.hub.image.name}:${values.hub.image.tag}`, env: Object.values(env)}]},
+      };
+      expectValid(YAML.stringify(hubPod), 1, `${Z2JH_VALUES} hub.extraEnv`);
     });
 
-    it('registers the API as a hub service with the scopes deploy/jupyterhub/jupyterhub_config.py gives it on JupyterHub 5, its token from the API Secret', () => {
+    it('registers the API as a hub service with the scopes deploy/jupyterhub/jupyterhub_config.py gives it, its token from the API Secret', () => {
       expect(Object.keys(values.hub.services)).to.eql(['notebooks-hub-api']);
       // No token in the values: the hub reads the API's own from its Secret.
       expect(values.hub.services['notebooks-hub-api']).to.not.have.properties(['apiToken', 'api_token']);
       const hubConfig = readRepoText('deploy/jupyterhub/jupyterhub_config.py');
       const scopes = [...(/^scopes = \[([^\]]*)\]/m.exec(hubConfig)?.[1] ?? '').matchAll(/"([^"]+)"/g)].map(m => m[1]);
       expect(scopes).to.not.be.empty();
-      expect(/scopes\.append\("shares"\)/.test(hubConfig)).to.be.true();
       const role = values.hub.loadRoles['notebooks-hub-api'];
       expect(role.services).to.eql(['notebooks-hub-api']);
-      expect([...role.scopes].sort()).to.eql([...scopes, 'shares'].sort());
+      expect([...role.scopes].sort()).to.eql([...scopes].sort());
 
       const secret = secretTemplate();
       const fromSecret = (name: string) => (env[name].valueFrom as {secretKeyRef: {name: string; key: string}}).secretKeyRef;
@@ -574,7 +712,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       const config = Object.values(values.hub.extraConfig).join('\n');
       expect(config).to.match(/service\["api_token"\] = os\.environ\["NOTEBOOKS_HUB_API_SERVICE_TOKEN"\]/);
       expect(config).to.match(/c\.KubeSpawner\.modify_pod_hook = make_modify_pod_hook\(KubeSettings\.from_env\(\)\)/);
-      expect(values.hub.config.JupyterHub.authenticator_class).to.equal('notebooks_hub_spawner.auth.NotebooksHubOIDCAuthenticator');
+      expect(values.hub.config.JupyterHub.authenticator_class).to.equal('generic-oauth');
 
       // The API reaches the chart's `hub` Service, and the hub reaches the API's.
       const apiConfig = configData(builds.production);
@@ -584,9 +722,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     });
 
     it('mounts the shared volumes of the base where the API writes them, with the API hardware options and their sizes', () => {
-      const claims = kustomizeBuild(`${K8S_DIR}/base`)
-        .filter(o => o.kind === 'PersistentVolumeClaim')
-        .map(o => o.metadata.name);
+      const claims = builds.base.filter(o => o.kind === 'PersistentVolumeClaim').map(o => o.metadata.name);
       const storage = values.singleuser.storage;
       expect(storage.type).to.equal('static');
       expect(claims).to.containEql(storage.static.pvcName);
@@ -607,7 +743,9 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
 
     it('the API offers the applications the hub has images for, so templates it takes can start', () => {
       const images = Object.keys(JSON.parse(env.NOTEBOOKS_HUB_IMAGES.value as string) as Record<string, string>);
-      const offered = configData(builds.production).HUB_APPLICATIONS.split(',').map(name => name.trim());
+      const offered = configData(builds.production)
+        .HUB_APPLICATIONS.split(',')
+        .map(name => name.trim());
       expect(offered.map(name => name.toLowerCase()).sort()).to.eql(images.map(name => name.toLowerCase()).sort());
     });
 

@@ -7,9 +7,8 @@ FROM quay.io/jupyterhub/k8s-hub:4.3.5
 
 USER root
 COPY hub /opt/notebooks-hub-spawner
-# The hooks need no extra: they build the pod with the models of the pod
-# KubeSpawner hands them (kubernetes_asyncio) and write the server's Secret
-# with KubeSpawner's own client.
+# The hooks need no extra: they build with kubernetes_asyncio, KubeSpawner's
+# own client library, and write the server's Secret with KubeSpawner's client.
 RUN pip install --no-cache-dir /opt/notebooks-hub-spawner
 # The chart runs the hub as uid 1000 (jovyan), as the base image does.
 USER 1000

@@ -30,6 +30,7 @@ const ENTITY_LIST = (description: string): SchemaObject => ({
 
 /** Body of every POST /{kind}/{id}/share and /revoke. */
 export const SHARE_REQUEST_SCHEMA: SchemaObject = {
+  title: 'ShareRequest',
   type: 'object',
   required: ['relation'],
   additionalProperties: false,
@@ -44,6 +45,7 @@ export const SHARE_REQUEST_SCHEMA: SchemaObject = {
 export const ACCESS_LIST_SCHEMA: SchemaObject = {
   type: 'array',
   items: {
+    title: 'AccessEntry',
     type: 'object',
     required: ['entity', 'access'],
     properties: {

@@ -2,7 +2,7 @@ import {BindingScope, inject, injectable} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
-import {ConfinedFolder, isForeignNameOfOwnFile, readChunks, timeOrderedId, writeAll} from '../../utils/confined-folder.util';
+import {ConfinedFolder, isExecutable, isForeignNameOfOwnFile, readChunks, timeOrderedId, writeAll} from '../../utils/confined-folder.util';
 
 /** Name of the folder, beside each file, that holds its checkpoints: `.checkpoints/{name}/{id}`. */
 export const CHECKPOINTS = '.checkpoints';
@@ -77,9 +77,10 @@ export class CheckpointService {
   async restore(parent: ConfinedFolder, name: string, id: string): Promise<void> {
     const maxBytes = this.config.files.readMaxBytes;
     await this.inCheckpoints(parent, name, false, async checkpoints => {
-      const {handle} = await checkpoints.openFile(id, maxBytes);
+      const {handle, stats} = await checkpoints.openFile(id, maxBytes);
       try {
-        await this.replace(parent, name, () => parent.writeFile(name, readChunks(handle, maxBytes)));
+        // A program of a module comes back runnable, as it was kept.
+        await this.replace(parent, name, () => parent.writeFile(name, readChunks(handle, maxBytes), {executable: isExecutable(stats)}));
       } finally {
         await handle.close();
       }

@@ -10,8 +10,12 @@ import {spawnerAccount} from '../../utils/system-account.util';
 /** Name of the folder, in each root, where deleted things wait to be purged or restored. */
 export const TRASH_FOLDER = '.trash';
 
-/** Modules are published to every user's server: readable by all, whatever FILE_MODE says. */
-const PUBLISHED: CreationRules = {folderMode: 0o755, fileMode: 0o644};
+/**
+ * Modules are published to every user's server: readable by all, whatever
+ * FILE_MODE says, and their programs runnable by all (never setuid or
+ * setgid: these are the only modes given).
+ */
+const PUBLISHED: CreationRules = {folderMode: 0o755, fileMode: 0o644, executableMode: 0o755};
 /**
  * A dataset is reached only through the mounts the API decides (its root is
  * closed to everyone else), and each server runs as its own account: what

@@ -2,6 +2,7 @@ import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {repository, Where} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import {randomUUID} from 'node:crypto';
+import path from 'node:path';
 import type {AppConfig} from '../../config';
 import type {AuthorizedResource} from '../../authorization/authorized-resource';
 import {AppBindings} from '../../keys';
@@ -30,11 +31,15 @@ const MODULEFILES = 'modulefiles';
 
 const modulefilePath = (m: Pick<Module, 'owner' | 'name' | 'version'>) =>
   [MODULEFILES, m.owner!, m.name, `${m.version}.lua`];
+/** A module's binaries folder below MODULES_ROOT: its writers' programs, which its modulefile puts on PATH. */
+export const binariesOf = (id: string) => [BINARIES, id];
 
 /**
- * Lmod modules: MODULES_ROOT/binaries/{id} and the generated modulefile
- * MODULES_ROOT/modulefiles/{owner}/{name}/{version}.lua. Deleting moves both
- * to MODULES_ROOT/.trash/{id}, outside MODULEPATH.
+ * Lmod modules: MODULES_ROOT/binaries/{id}, which writers fill through the
+ * files routes (root `module:{id}`), and the generated modulefile
+ * MODULES_ROOT/modulefiles/{owner}/{name}/{version}.lua, which puts that
+ * folder on PATH. Deleting moves both to MODULES_ROOT/.trash/{id}, outside
+ * MODULEPATH.
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class ModuleService {
@@ -56,11 +61,16 @@ export class ModuleService {
       repository: modules,
       root: this.root,
       filesBack: async module => {
-        await this.files.move(this.root, [TRASH_FOLDER, module._id!, BINARIES], [BINARIES, module._id!]);
+        await this.files.move(this.root, [TRASH_FOLDER, module._id!, BINARIES], binariesOf(module._id!));
         await this.files.move(this.root, [TRASH_FOLDER, module._id!, 'modulefile.lua'], modulefilePath(module));
         await this.files.purgeFromTrash(this.root, module._id!);
       },
     };
+  }
+
+  /** Where servers find the module's programs: MODULES_ROOT is mounted at the same path in them. */
+  private binariesPath(id: string): string {
+    return path.join(this.root, ...binariesOf(id));
   }
 
   async list(caller: Caller, filter: {owner?: string; name?: string}, page: Page): Promise<PageOf<Plain<Module>>> {
@@ -76,19 +86,19 @@ export class ModuleService {
     assertMayFeature(caller, input.featured);
     const owner = ownerFor(caller, input.owner);
     const module = {...input, owner, featured: input.featured ?? false, write_access: input.write_access ?? false, luaModuleFile: input.luaModuleFile ?? []};
-    const content = this.lua.render(module.luaModuleFile);
+    const id = randomUUID();
+    const content = this.lua.render(module.luaModuleFile, this.binariesPath(id));
     // The record claims (owner, name, version) in the store before the files
     // are written: a second create of the module is refused (409) before it
     // touches the modulefile that is the first one's.
-    const created = await this.modules.create({...module, _id: randomUUID()});
-    const id = created._id!;
+    const created = await this.modules.create({...module, _id: id});
     try {
-      await this.files.createFolder(this.root, BINARIES, id);
+      await this.files.createFolder(this.root, ...binariesOf(id));
       await this.files.writeFileAtomically(content, this.root, ...modulefilePath(module));
       return created;
     } catch (err) {
       await this.files.removeFile(this.root, ...modulefilePath(module));
-      await this.files.removeEmptyFolder(this.root, BINARIES, id);
+      await this.files.removeEmptyFolder(this.root, ...binariesOf(id));
       await this.modules.deleteById(id);
       throw err;
     }
@@ -106,7 +116,7 @@ export class ModuleService {
     return this.lock.run(id, async () => {
       const current = await this.modules.findById(id);
       const next = {...current.toJSON(), ...patch} as Module;
-      const content = this.lua.render(next.luaModuleFile ?? []);
+      const content = this.lua.render(next.luaModuleFile ?? [], this.binariesPath(id));
       await this.modules.updateById(id, patch);
       try {
         await this.files.writeFileAtomically(content, this.root, ...modulefilePath(next));
@@ -124,7 +134,7 @@ export class ModuleService {
   async remove(id: string): Promise<void> {
     await this.lock.run(id, async () => {
       const module = await this.modules.findById(id);
-      await this.files.move(this.root, [BINARIES, id], [TRASH_FOLDER, id, BINARIES]);
+      await this.files.move(this.root, binariesOf(id), [TRASH_FOLDER, id, BINARIES]);
       await this.files.move(this.root, modulefilePath(module), [TRASH_FOLDER, id, 'modulefile.lua']);
       await this.modules.updateById(id, {deletedAt: new Date()});
     });

@@ -23,9 +23,16 @@ export interface UploadResult {
 
 const SYMLINK = 0o120000;
 const FILE_TYPE_MASK = 0o170000;
+/** The host system of a zip entry's attributes (the high byte of "version made by") when they are Unix modes. */
+const MADE_ON_UNIX = 3;
+
+/** Whether a zip entry made on Unix says its owner may run it (its other mode bits, setuid included, count for nothing). */
+function markedExecutable(entry: yauzl.Entry): boolean {
+  return entry.versionMadeBy >> 8 === MADE_ON_UNIX && ((entry.externalFileAttributes >>> 16) & 0o100) !== 0;
+}
 
 /**
- * Uploads as the Jupyter dashboards server took them (seed 002): a
+ * Uploads as the Jupyter dashboards server took them: a
  * multipart field `file` holding a notebook (.ipynb) or a bundle (.zip).
  * Bundles are unpacked into a hidden staging folder inside the root, within
  * UPLOAD_MAX_BYTES, ZIP_MAX_ENTRIES and ZIP_MAX_BYTES, with every entry name
@@ -161,7 +168,7 @@ export class UploadService {
       }
     });
     const notebook = files.find(f => f === 'index.ipynb') ?? files.find(f => f.endsWith('.ipynb'));
-    const link = notebook && root.homeOf ? await this.volumes.link(root.homeOf, [...folder, ...notebook.split('/')]) : null;
+    const link = notebook && root.homeOf ? this.volumes.link([...folder, ...notebook.split('/')]) : null;
     return {message: `Bundle unpacked: ${files.length} files`, files: files.map(f => [...folder, f].join('/')), link};
   }
 
@@ -222,8 +229,9 @@ export class UploadService {
                 yield chunk;
               }
             };
+            // Marked executable in the bundle: runnable where the root makes programs (a module's binaries), and nowhere else.
             await staging.within(segments.slice(0, -1), {create: true}, parent =>
-              parent.createFile(segments[segments.length - 1], handle => writeAll(handle, counted())),
+              parent.createFile(segments[segments.length - 1], handle => writeAll(handle, counted()), {executable: markedExecutable(entry)}),
             );
             files.push(segments.join('/'));
           };

@@ -1,18 +1,19 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {repository} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import type {Stats} from 'node:fs';
 import type {AuthorizedResource} from '../../authorization/authorized-resource';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
-import {ServerRepository} from '../../repositories/server.repository';
 import {normaliseEmail} from '../../validation';
 import type {Caller} from '../identity/identity.service';
 import {IdentityService} from '../identity/identity.service';
 import {JupyterHubService} from '../hub/jupyterhub.service';
 import {NotebookValidatorService} from './notebook-validator.service';
 import {Checkpoint, CHECKPOINTS, CheckpointService} from './checkpoint.service';
-import {ConfinedFolder, FileContent, isAbandonedTemporary} from '../../utils/confined-folder.util';
+import {ConfinedFolder, FileContent, isAbandonedTemporary, isExecutable} from '../../utils/confined-folder.util';
+import {MODULE_ROOT_PREFIX} from '../../authorization/access-requirement';
+import {invalidFields} from '../../utils/api-error.util';
+import {binariesOf} from './module.service';
 import {FileSystemService, TRASH_FOLDER} from './file-system.service';
 import {FileTrashService, TrashedFile} from './file-trash.service';
 
@@ -30,6 +31,8 @@ export interface FileRequest {
   root?: string;
   content?: unknown;
   format?: 'text' | 'base64';
+  /** A file in a module's binaries: written runnable (0755) rather than 0644. */
+  executable?: boolean;
 }
 
 export interface FileEntry {
@@ -39,6 +42,8 @@ export interface FileEntry {
   type: FileType;
   size: number;
   last_modified: string;
+  /** Files in a module's binaries: whether they are runnable. */
+  executable?: boolean;
 }
 
 export interface FileModel extends FileEntry {
@@ -54,13 +59,15 @@ export interface FileContentModel extends FileEntry {
   link: string | null;
 }
 
-/** A root the caller may use: a home folder or a dataset's folder. */
+/** A root the caller may use: a home folder, a dataset's folder or a module's binaries folder. */
 export interface VolumeRoot {
   label: string;
-  /** The hub user whose home it is; undefined for datasets. */
+  /** The hub user whose home it is. */
   homeOf?: string;
-  /** The dataset whose folder it is; undefined for homes. */
+  /** The dataset whose folder it is. */
   datasetId?: string;
+  /** The module whose binaries folder it is. */
+  moduleId?: string;
 }
 
 const SEGMENT_MAX = 255;
@@ -80,7 +87,6 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export class VolumeService {
   constructor(
     @inject(AppBindings.CONFIG) private readonly config: AppConfig,
-    @repository(ServerRepository) private readonly servers: ServerRepository,
     @service(FileSystemService) private readonly files: FileSystemService,
     @service(CheckpointService) private readonly checkpointStore: CheckpointService,
     @service(FileTrashService) private readonly trash: FileTrashService,
@@ -90,11 +96,13 @@ export class VolumeService {
   ) {}
 
   /**
-   * The root a files route acts on: the dataset the authorizer decided on,
-   * or else a home: the caller's, or with `email` (admins) another person's.
+   * The root a files route acts on: the dataset or module the authorizer
+   * decided on, or else a home: the caller's, or with `email` (admins)
+   * another person's.
    */
-  root(caller: Caller, dataset: AuthorizedResource | undefined, email?: string): VolumeRoot {
-    if (dataset) return {label: dataset.id, datasetId: dataset.id};
+  root(caller: Caller, resource: AuthorizedResource | undefined, email?: string): VolumeRoot {
+    if (resource?.kind === 'module') return {label: `${MODULE_ROOT_PREFIX}${resource.id}`, moduleId: resource.id};
+    if (resource) return {label: resource.id, datasetId: resource.id};
     if (email === undefined) return {label: 'home', homeOf: caller.username};
     const person = normaliseEmail(email);
     if (!person) throw new HttpErrors.BadRequest(`email "${email}" is not an email`);
@@ -106,16 +114,22 @@ export class VolumeService {
     const folder = segmentsOf(request.path);
     const name = segmentsOf(request.name);
     if (name.length !== 1) throw new HttpErrors.BadRequest('name must be one file or folder name, without /');
+    const executable = request.executable === true;
+    if (executable && (request.type !== 'file' || root.moduleId === undefined)) {
+      throw invalidFields([
+        {path: '/executable', code: 'not_allowed', message: `only files in a module's binaries (root ${MODULE_ROOT_PREFIX}{id}) are made executable`},
+      ]);
+    }
     const data = this.contentOf(request);
     const segments = [...folder, ...name];
     const stats = await this.inRoot(root, true, dir =>
       dir.within(folder, {create: true}, async parent => {
         if (data === undefined) await (await parent.folder(name[0], {create: true})).close();
-        else await this.checkpointStore.replace(parent, name[0], () => parent.writeFile(name[0], data));
+        else await this.checkpointStore.replace(parent, name[0], () => parent.writeFile(name[0], data, {executable}));
         return (await parent.lstat(name[0]))!;
       }),
     );
-    return {...(await this.entryOf(root, segments, stats, request.type)), content: null, link: await this.linkIn(root, segments)};
+    return {...(await this.entryOf(root, segments, stats, request.type)), content: null, link: this.linkIn(root, segments)};
   }
 
   /**
@@ -147,7 +161,7 @@ export class VolumeService {
   /** A file or folder with its content (`withContent` false: the model alone). */
   async read(root: VolumeRoot, filePath: string | undefined, withContent: boolean): Promise<FileContentModel> {
     const segments = segmentsOf(filePath);
-    const link = await this.linkIn(root, segments);
+    const link = this.linkIn(root, segments);
     return this.inRoot(root, false, async dir => {
       if (segments.length === 0) return {...(await this.folderModel(root, dir, [], withContent)), link};
       return dir.within(segments.slice(0, -1), {}, async parent => {
@@ -220,7 +234,7 @@ export class VolumeService {
         }),
       ),
     );
-    return {...(await this.entryOf(root, to, stats)), content: null, link: await this.linkIn(root, to)};
+    return {...(await this.entryOf(root, to, stats)), content: null, link: this.linkIn(root, to)};
   }
 
   async checkpoints(root: VolumeRoot, filePath: string): Promise<Checkpoint[]> {
@@ -247,20 +261,27 @@ export class VolumeService {
       await this.checkpointStore.restore(parent, name, id);
       return (await parent.lstat(name))!;
     });
-    return {...(await this.entryOf(root, segments, stats)), content: null, link: await this.linkIn(root, segments)};
+    return {...(await this.entryOf(root, segments, stats)), content: null, link: this.linkIn(root, segments)};
   }
 
-  /** Opens the file in the owner's running server, or through the hub's user-redirect (login first). */
-  async link(username: string, segments: string[]): Promise<string> {
-    const filePath = this.config.files.linkPath.replace('{path}', segments.map(encodeURIComponent).join('/'));
-    const running = await this.servers.findOne({where: {hubUser: username, status: 'running'}, order: ['createdAt ASC']});
-    if (running) return this.hub.serverUrl(username, running.name, filePath);
-    return `${this.config.hub.publicUrl}/hub/user-redirect/${filePath}`;
+  /**
+   * Opens a file of a home: the launcher's page, which signs its person in,
+   * finds or starts a server of theirs (POST /volume/open) and goes to the
+   * file there. It names no server, so it works whether or not one runs.
+   */
+  link(segments: string[]): string {
+    const url = new URL(`${this.config.publicUrl}/`);
+    if (segments.length > 0) url.searchParams.set('open', segments.join('/'));
+    return url.href;
   }
 
-  /** Runs `work` in the root's folder (a home is created on first write, with HOMES_MODE). */
+  /**
+   * Runs `work` in the root's folder (a home is created on first write, with
+   * HOMES_MODE; a module's binaries folder exists from the module's creation).
+   */
   inRoot<T>(root: VolumeRoot, create: boolean, work: (dir: ConfinedFolder) => Promise<T>): Promise<T> {
     if (root.homeOf !== undefined) return this.files.inHome(root.homeOf, {create}, work);
+    if (root.moduleId !== undefined) return this.files.inFolder(this.config.modulesRoot, binariesOf(root.moduleId), {create: false}, work);
     return this.files.inFolder(this.config.datasetsRoot, [root.datasetId!], {create}, work);
   }
 
@@ -269,8 +290,8 @@ export class VolumeService {
     return this.inRoot(root, false, dir => dir.within(segments.slice(0, -1), {}, parent => work(parent, segments[segments.length - 1])));
   }
 
-  private linkIn(root: VolumeRoot, segments: string[]): Promise<string | null> | null {
-    return root.homeOf === undefined ? null : this.link(root.homeOf, segments);
+  private linkIn(root: VolumeRoot, segments: string[]): string | null {
+    return root.homeOf === undefined ? null : this.link(segments);
   }
 
   private contentOf(request: FileRequest): FileContent | undefined {
@@ -309,6 +330,7 @@ export class VolumeService {
       type: type ?? (stats.isDirectory() ? 'directory' : name.endsWith('.ipynb') ? 'notebook' : 'file'),
       size: stats.size,
       last_modified: stats.mtime.toISOString(),
+      ...(root.moduleId !== undefined && stats.isFile() ? {executable: isExecutable(stats)} : {}),
     };
   }
 

@@ -1,5 +1,6 @@
 import {BindingScope, ContextView, filterByTag, inject, injectable, service} from '@loopback/core';
 import {HealthBindings} from '../../keys';
+import {LoggerService} from '../logger.service';
 import {MetricsService} from '../observability/metrics.service';
 
 /** One dependency the API needs; `check` resolves with details or rejects with the reason. */
@@ -50,15 +51,23 @@ export function outcomesOnly(report: HealthReport): HealthReport {
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class HealthService {
+  /**
+   * The last outcome of each check, so that the log tells when one starts
+   * failing (with why) and when it passes again, once each, not at every
+   * probe: probes answer outcomes alone, and the operator reads why here.
+   */
+  private readonly lastOutcome = new Map<string, CheckResult['status']>();
+
   constructor(
     @inject.view(filterByTag(HealthBindings.CHECK_TAG))
     private readonly checks: ContextView<HealthCheck>,
     @service(MetricsService) private readonly metrics: MetricsService,
+    @inject('services.LoggerService') private readonly logger: LoggerService,
   ) {}
 
   /** Runs the registered checks and `extra` ones for this request. */
   async report(extra: HealthCheck[] = []): Promise<HealthReport> {
-    return this.run([...(await this.checks.values()), ...extra]);
+    return this.run(await this.checks.values(), extra);
   }
 
   /** Runs only what this process needs to serve: the registered checks but the peers'. */
@@ -66,14 +75,24 @@ export class HealthService {
     return this.run((await this.checks.values()).filter(check => !check.peer));
   }
 
-  private async run(checks: HealthCheck[]): Promise<HealthReport> {
+  private async run(registered: HealthCheck[], extra: HealthCheck[] = []): Promise<HealthReport> {
+    const checks = [...registered, ...extra];
     const results = await Promise.all(checks.map(check => runCheck(check, (err: unknown) => this.metrics.peerFailed(err, check.name))));
     const report: HealthReport = {status: 'pass', checks: {}};
     checks.forEach((check, i) => {
       report.checks[check.name] = results[i];
       if (results[i].status === 'fail') report.status = 'fail';
     });
+    for (const check of registered) this.logChange(check.name, report.checks[check.name]);
     return report;
+  }
+
+  /** Registered checks only: a person's home (an extra check) is that request's business. */
+  private logChange(name: string, result: CheckResult): void {
+    const before = this.lastOutcome.get(name);
+    this.lastOutcome.set(name, result.status);
+    if (result.status === 'fail' && before !== 'fail') this.logger.warn('health check failing', {check: name, reason: result.message});
+    else if (result.status === 'pass' && before === 'fail') this.logger.info('health check passing again', {check: name});
   }
 }
 

@@ -15,6 +15,13 @@ export class ApplicationService {
     return [...this.config.hub.applications];
   }
 
+  /** Where a file opens in a server of `application` (FILE_LINK_PATH, `{path}` filled in); undefined when it names none for it. */
+  filePath(application: string, segments: string[]): string | undefined {
+    const {linkPaths} = this.config.files;
+    const linkPath = linkPaths[application.toLowerCase()] ?? linkPaths['*'];
+    return linkPath?.replace('{path}', segments.map(encodeURIComponent).join('/'));
+  }
+
   /** The offered application `name` names, as the configuration spells it; 400 naming applicationType when none. */
   offered(name: string): string {
     const found = this.config.hub.applications.find(application => application.toLowerCase() === name.toLowerCase());

@@ -14,7 +14,10 @@ export interface HubServer {
   ready: boolean;
   pending: 'spawn' | 'stop' | null;
   url: string;
-  started?: string;
+  /** When the hub last started it (ISO 8601, UTC). */
+  started?: string | null;
+  /** The latest activity the hub knows of: from the proxy's traffic and the server's own reports (ISO 8601, UTC). */
+  last_activity?: string | null;
 }
 
 export interface HubUser {
@@ -41,10 +44,9 @@ export class HubDeadline {
 }
 
 /**
- * Every call to JupyterHub's REST API. Requests are bounded by
- * HUB_TIMEOUT_MS; an unreachable hub answers 503, a slow one 504, a failing
- * one 502, each with a message naming JupyterHub. Works with JupyterHub 3.x;
- * 4.x and 5.x features are used only when the hub's version has them.
+ * Every call to JupyterHub's REST API (JupyterHub 5). Requests are bounded
+ * by HUB_TIMEOUT_MS; an unreachable hub answers 503, a slow one 504, a
+ * failing one 502, each with a message naming JupyterHub.
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class JupyterHubService {
@@ -80,21 +82,12 @@ export class JupyterHubService {
     return this.http !== undefined;
   }
 
-  /** The hub's version, e.g. "3.0.0", asked of the hub now (the health check). */
+  /** The hub's version, e.g. "5.5.4", asked of the hub now (the health check). */
   async version(deadline?: HubDeadline): Promise<string> {
     const res = await this.request('read its version', 'GET', '/', undefined, {}, deadline);
     this.expect(res.status === 200, res, 'read its version');
     this.hubVersion = {version: String((res.data as {version: string}).version), at: Date.now()};
     return this.hubVersion.version;
-  }
-
-  /**
-   * The version last seen, asked again (and waited for) once it is older
-   * than `maxAgeMs`; GET /version uses knownVersion, which never waits.
-   */
-  async recentVersion(maxAgeMs = 60_000, deadline?: HubDeadline): Promise<string> {
-    if (this.hubVersion && Date.now() - this.hubVersion.at < maxAgeMs) return this.hubVersion.version;
-    return this.version(deadline);
   }
 
   /**
@@ -119,12 +112,6 @@ export class JupyterHubService {
     return this.hubVersion?.version;
   }
 
-  /** Whether the hub is at least this major version (4: single-server GET, 5: /shares). */
-  async atLeast(major: number, deadline?: HubDeadline): Promise<boolean> {
-    const version = await this.recentVersion(Number.POSITIVE_INFINITY, deadline);
-    return Number(version.split('.')[0]) >= major;
-  }
-
   async user(name: string, deadline?: HubDeadline): Promise<HubUser | undefined> {
     const res = await this.request('read a user', 'GET', `/users/${escapePath(name)}`, undefined, {}, deadline);
     if (res.status === 404) return undefined;
@@ -133,16 +120,10 @@ export class JupyterHubService {
   }
 
   /**
-   * One named server's state: JupyterHub 4+ answers it alone, 3.x inside
-   * the user model. Undefined when the hub has no such active server.
+   * One named server's state, from its user's model (the hub has no GET of
+   * a single server). Undefined when the hub has no such active server.
    */
   async server(user: string, server: string, deadline?: HubDeadline): Promise<HubServer | undefined> {
-    if (await this.atLeast(4, deadline)) {
-      const res = await this.request('read a server', 'GET', this.serverPath(user, server), undefined, {}, deadline);
-      if (res.status === 404) return undefined;
-      this.expect(res.status === 200, res, `read server ${server} of ${user}`);
-      return res.data as HubServer;
-    }
     return (await this.user(user, deadline))?.servers[server];
   }
 
@@ -174,10 +155,7 @@ export class JupyterHubService {
     throw this.failure(res, `stop server ${server} of ${user}`);
   }
 
-  /**
-   * Users with active servers, page by page (JupyterHub 4+ paginates; 3.x
-   * answers everything at once), at most `maxRequests` requests.
-   */
+  /** Users with active servers, page by page, at most `maxRequests` requests. */
   async activeUsers(maxRequests: number): Promise<{users: HubUser[]; complete: boolean}> {
     const users: HubUser[] = [];
     let offset = 0;
@@ -187,8 +165,7 @@ export class JupyterHubService {
         headers: {Accept: 'application/jupyterhub-pagination+json'},
       });
       this.expect(res.status === 200, res, 'list users');
-      const body = res.data as HubUser[] | {items: HubUser[]; _pagination: {next: {offset: number} | null}};
-      if (Array.isArray(body)) return {users: body, complete: true};
+      const body = res.data as {items: HubUser[]; _pagination: {next: {offset: number} | null}};
       users.push(...body.items);
       if (!body._pagination.next) return {users, complete: true};
       offset = body._pagination.next.offset;

@@ -2,7 +2,7 @@ import {BindingScope, injectable, service} from '@loopback/core';
 import {DataObject, repository, Where} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
 import type {Page, PageOf} from '../../models/page';
-import {Server, ServerStatus} from '../../models/server.model';
+import {Server, ServerStatus, StoppedReason} from '../../models/server.model';
 import {Template} from '../../models/template.model';
 import {Plain} from '../../repositories/plain-find';
 import {ServerRepository} from '../../repositories/server.repository';
@@ -17,6 +17,7 @@ import {MetricsService} from '../observability/metrics.service';
 import {narrowing} from '../pagination.service';
 import {LaunchTicketService} from './launch-ticket.service';
 import {SharingService} from '../access/sharing.service';
+import {ServerLimitsService} from './server-limits.service';
 import {serverNameFor, TemplateService} from './template.service';
 import {UserDirectoryService} from '../identity/user-directory.service';
 
@@ -62,6 +63,7 @@ export class ServerService {
     @service(SharingService) private readonly sharing: SharingService,
     @service(LoggerService) private readonly logger: LoggerService,
     @service(MetricsService) private readonly metrics: MetricsService,
+    @service(ServerLimitsService) private readonly limits: ServerLimitsService,
   ) {}
 
   async list(caller: Caller, filter: ServerFilter, page: Page): Promise<PageOf<Plain<Server>>> {
@@ -104,7 +106,7 @@ export class ServerService {
 
   /** Starts a stopped server; one already starting or running is answered as it is, without a hub call. */
   async start(caller: Caller, id: string): Promise<Server> {
-    const claimed = await this.transition(id, ['stopped'], 'starting', {lastError: null, limitsEnforced: null});
+    const claimed = await this.transition(id, ['stopped'], 'starting', {lastError: null, limitsEnforced: null, startedAt: new Date()});
     const deadline = this.hub.deadline();
     const server = await this.servers.findById(id);
     if (!claimed) return server;
@@ -136,6 +138,7 @@ export class ServerService {
       await this.transition(id, ['starting'], 'stopped', {lastError: (err as Error).message});
       throw err;
     }
+    if (caller.email === server.owner) await this.users.rememberLaunch(caller, server.templateId);
     return this.servers.findById(id);
   }
 
@@ -152,7 +155,31 @@ export class ServerService {
   /** Stops a running or starting server; a stopped or stopping one is answered as it is. */
   async stop(id: string): Promise<Server> {
     const server = await this.servers.findById(id);
-    if (!(await this.transition(id, ['running', 'starting'], 'stopping'))) return this.servers.findById(id);
+    if (await this.transition(id, ['running', 'starting'], 'stopping')) await this.stopAtHub(server);
+    return this.servers.findById(id);
+  }
+
+  /**
+   * Stops a running server the API decided to stop (idle, past its
+   * lifetime): it stays, saying why and when. False when it was no longer
+   * running (a person stopped it meanwhile) or the hub could not be asked.
+   */
+  private async cull(server: Server, reason: StoppedReason): Promise<boolean> {
+    if (!(await this.transition(server._id!, ['running'], 'stopping', {stoppedReason: reason, stoppedAt: new Date()}))) return false;
+    try {
+      await this.stopAtHub(server);
+    } catch (err) {
+      this.logger.warn('could not stop a server past its limits; the next pass tries again', {server: server._id, reason, error: (err as Error).message});
+      return false;
+    }
+    this.metrics.serverCulled(reason);
+    this.logger.info('stopped a server past its limits', {server: server._id, reason});
+    return true;
+  }
+
+  /** Asks the hub to stop a server this process moved to stopping. */
+  private async stopAtHub(server: Server): Promise<void> {
+    const id = server._id!;
     const deadline = this.hub.deadline();
     try {
       if ((await this.hub.stopServer(server.hubUser, server.name, false, deadline)) === 'stopped') {
@@ -165,7 +192,6 @@ export class ServerService {
       );
       throw err;
     }
-    return this.servers.findById(id);
   }
 
   /** Stops and removes the named server at the hub, then the record and, if nothing else uses it, its private template. */
@@ -173,8 +199,8 @@ export class ServerService {
     await this.lock.run(id, async () => {
       const server = await this.servers.findById(id);
       const deadline = this.hub.deadline();
-      // JupyterHub 3.0 answers 500 for a server of a user it never had.
-      if (await this.hub.user(server.hubUser, deadline)) await this.hub.stopServer(server.hubUser, server.name, true, deadline);
+      // A server of a user the hub never had is answered 404: already gone.
+      await this.hub.stopServer(server.hubUser, server.name, true, deadline);
       await this.servers.deleteById(id);
       await this.launchTickets.forgetServer(id);
       this.spawnsAskedAt.delete(id);
@@ -205,9 +231,11 @@ export class ServerService {
 
   /**
    * Brings stored statuses in line with the hub, with at most
-   * HUB_RECONCILE_MAX_REQUESTS hub requests whatever the number of servers.
+   * HUB_RECONCILE_MAX_REQUESTS hub requests whatever the number of servers,
+   * then stops the running servers past their idle timeout or lifetime,
+   * judged on the same answers (one hub request each, for those alone).
    */
-  async reconcile(maxRequests: number): Promise<{changed: number}> {
+  async reconcile(maxRequests: number): Promise<{changed: number; culled: number}> {
     const askedAt = new Date();
     const {users, complete} = await this.hub.activeUsers(maxRequests);
     const active = new Map<string, HubServer>();
@@ -219,13 +247,17 @@ export class ServerService {
     const settled = (s: Server) =>
       s.status !== 'starting' || Date.now() - new Date(s.statusChangedAt ?? 0).getTime() > SETTLE_MS;
     let changed = 0;
+    const running: Server[] = [];
     const tracked = await this.servers.find({where: {status: {inq: ['starting', 'running', 'stopping']}}});
     for (const server of tracked) {
       const state = active.get(key(server));
       if (!state && (!complete || !settled(server))) continue;
       const status = statusFromHub(state);
-      if (status !== server.status && (await this.transition(server._id!, [server.status], status, this.urlFor(server, status), askedAt))) {
+      if (status === server.status) {
+        if (status === 'running') running.push(server);
+      } else if (await this.transition(server._id!, [server.status], status, this.urlFor(server, status), askedAt)) {
         changed++;
+        if (status === 'running') running.push(server);
       }
     }
     const trackedKeys = new Set(tracked.map(key));
@@ -236,11 +268,33 @@ export class ServerService {
     for (let i = 0; i < untracked.length; i += 100) {
       const stopped = await this.servers.find({where: {or: untracked.slice(i, i + 100)}});
       for (const server of stopped) {
-        const status = statusFromHub(active.get(key(server)));
-        if (await this.transition(server._id!, ['stopped'], status, this.urlFor(server, status), askedAt)) changed++;
+        const state = active.get(key(server))!;
+        const status = statusFromHub(state);
+        // Started without the API: its lifetime counts from the hub's start.
+        const startedAt = state.started ? new Date(state.started) : askedAt;
+        if (await this.transition(server._id!, ['stopped'], status, {...this.urlFor(server, status), startedAt}, askedAt)) changed++;
       }
     }
-    return {changed};
+    let culled = 0;
+    for (const [server, reason] of await this.dueToStop(running, active, key)) {
+      if (await this.cull(server, reason)) culled++;
+    }
+    return {changed, culled};
+  }
+
+  /** The running servers past their template's idle timeout or lifetime, with the reason; their templates read in one query. */
+  private async dueToStop(running: Server[], active: Map<string, HubServer>, key: (s: Server) => string): Promise<Array<[Server, StoppedReason]>> {
+    if (running.length === 0) return [];
+    const templateIds = [...new Set(running.map(s => s.templateId))];
+    const templates = await this.templates.findPlain({where: {_id: {inq: templateIds}}});
+    const limitsOf = new Map(templates.map(t => [t._id!, this.limits.limitsOf(t)]));
+    const now = Date.now();
+    const due: Array<[Server, StoppedReason]> = [];
+    for (const server of running) {
+      const reason = this.limits.dueReason(limitsOf.get(server.templateId) ?? this.limits.limitsOf({}), server.startedAt, active.get(key(server))!, now);
+      if (reason) due.push([server, reason]);
+    }
+    return due;
   }
 
   /** Follows the hub's progress stream of a spawn to its end and stores the outcome. */
@@ -274,11 +328,13 @@ export class ServerService {
     id: string,
     from: ServerStatus[],
     to: ServerStatus,
-    extra: {lastError?: string | null; url?: string | null; limitsEnforced?: null} = {},
+    extra: {lastError?: string | null; url?: string | null; limitsEnforced?: null; startedAt?: Date; stoppedReason?: StoppedReason; stoppedAt?: Date} = {},
     hubAskedAt?: Date,
   ): Promise<boolean> {
+    // Why the API stopped a server holds until it starts again.
+    const started = to === 'starting' || to === 'running' ? {stoppedReason: null, stoppedAt: null} : {};
     const {count} = await this.servers.updateAll(
-      {status: to, statusChangedAt: new Date(), ...extra} as Partial<Server>,
+      {status: to, statusChangedAt: new Date(), ...started, ...extra} as Partial<Server>,
       {_id: id, status: {inq: from}, ...(hubAskedAt ? {statusChangedAt: {lt: hubAskedAt}} : {})},
     );
     if (count > 0 && to !== 'starting') this.spawnEnded(id, to);

@@ -13,17 +13,31 @@ import type {Caller} from '../identity/identity.service';
 import {invalidFields} from '../../utils/api-error.util';
 import {isRelativePath} from '../../utils/launch-plan.util';
 import {ApplicationService} from './application.service';
+import {ServerLimitsService} from './server-limits.service';
 import {TemplateView, TemplateViewService} from './template-view.service';
 
 /** What a body may set; creator, timestamp and serverName are the server's. */
 export type TemplateInput = Pick<
   Template,
-  'name' | 'description' | 'applicationType' | 'hardware' | 'type' | 'public' | 'datasets' | 'modules' | 'secrets' | 'filePath' | 'tags' | 'featuredImage'
+  | 'name'
+  | 'description'
+  | 'applicationType'
+  | 'hardware'
+  | 'type'
+  | 'public'
+  | 'datasets'
+  | 'modules'
+  | 'secrets'
+  | 'filePath'
+  | 'tags'
+  | 'featuredImage'
+  | 'idleTimeoutMinutes'
+  | 'maxLifetimeHours'
 >;
 
 const SETTABLE: Array<keyof TemplateInput> = [
   'name', 'description', 'applicationType', 'hardware', 'type', 'public',
-  'datasets', 'modules', 'secrets', 'filePath', 'tags', 'featuredImage',
+  'datasets', 'modules', 'secrets', 'filePath', 'tags', 'featuredImage', 'idleTimeoutMinutes', 'maxLifetimeHours',
 ];
 
 /** Draws of a random serverName suffix before a create gives up: one in 16 million repeats a given one. */
@@ -43,6 +57,7 @@ export class TemplateService {
     @service(AccessService) private readonly access: AccessService,
     @service(HardwareService) private readonly hardware: HardwareService,
     @service(ApplicationService) private readonly applications: ApplicationService,
+    @service(ServerLimitsService) private readonly limits: ServerLimitsService,
     @service(TemplateViewService) private readonly views: TemplateViewService,
   ) {}
 
@@ -123,6 +138,7 @@ export class TemplateService {
     }
     if (input.applicationType !== undefined) input.applicationType = this.applications.offered(input.applicationType);
     if (input.filePath !== undefined) assertRelativePath(input.filePath);
+    this.limits.assertWithinCaps(input);
     if (input.hardware !== undefined) await this.hardware.assertKnown(input.hardware);
     await this.references(caller, input);
   }

@@ -8,6 +8,8 @@ export interface DevelopmentUser {
   email: string;
   name: string;
   roles: string[];
+  /** False for a person who has not confirmed their address yet: tokens say `email_verified: false`. */
+  emailVerified?: boolean;
 }
 
 /** The documented test users of the embedded provider (any password is accepted). */
@@ -16,6 +18,7 @@ export const DEVELOPMENT_USERS: readonly DevelopmentUser[] = [
   {email: 'bob@example.org', name: 'Bob Researcher', roles: []},
   {email: 'carol@example.org', name: 'Carol Researcher', roles: []},
   {email: 'dave@partner.org', name: 'Dave Partner', roles: []},
+  {email: 'erin@example.org', name: 'Erin Unverified', roles: [], emailVerified: false},
 ];
 
 export interface DevelopmentProviderOptions {
@@ -31,6 +34,8 @@ export interface DevelopmentProviderOptions {
   accessTokenTtlSeconds?: number;
   /** Test users whose ID tokens say `email_verified: false`, as a provider does before a person confirms their address. */
   unverifiedEmails?: string[];
+  /** Who a login names; by default one of DEVELOPMENT_USERS (by email or the part before the @). */
+  findUser?: (login: string | undefined) => DevelopmentUser | undefined;
 }
 
 /** What every token of the embedded provider may ask for. */
@@ -50,6 +55,8 @@ export async function createDevelopmentProvider(
 ): Promise<Provider> {
   // Loaded on first use: only development and tests mount it, and it adds about 35 MB to the process.
   const {default: OidcProvider, errors} = await import('oidc-provider');
+  const findUser = options.findUser ?? findDevelopmentUser;
+  const emailVerified = (user: DevelopmentUser) => user.emailVerified !== false && !options.unverifiedEmails?.includes(user.email);
   const configuration: Configuration = {
     clients: [
       {
@@ -107,7 +114,7 @@ export async function createDevelopmentProvider(
         claims: () => ({
           sub: user.email,
           email: user.email,
-          email_verified: !options.unverifiedEmails?.includes(user.email),
+          email_verified: emailVerified(user),
           name: user.name,
           roles: user.roles,
         }),
@@ -115,7 +122,7 @@ export async function createDevelopmentProvider(
     },
     extraTokenClaims: (_ctx, token) => {
       const user = findUser((token as {accountId?: string}).accountId);
-      return user && {email: user.email, email_verified: !options.unverifiedEmails?.includes(user.email), name: user.name, roles: user.roles};
+      return user && {email: user.email, email_verified: emailVerified(user), name: user.name, roles: user.roles};
     },
     // First-party client: the test users consent to everything they are asked for.
     loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
@@ -141,7 +148,7 @@ export async function createDevelopmentProvider(
   return new OidcProvider(options.issuer, configuration);
 }
 
-function findUser(login: string | undefined): DevelopmentUser | undefined {
+function findDevelopmentUser(login: string | undefined): DevelopmentUser | undefined {
   const wanted = login?.trim().toLowerCase();
   return DEVELOPMENT_USERS.find(
     user => user.email === wanted || user.email.split('@')[0] === wanted,

@@ -15,14 +15,22 @@ export interface SignInTransaction {
   redirectUri: string;
   /** PKCE verifier: random per sign-in, kept by the browser that started it in an HttpOnly cookie. */
   codeVerifier: string;
-  /** The sign-in's id, naming its cookie. */
+  /** The sign-in's id, naming its verifier in the cookie. */
   id: string;
 }
 
 const AUDIENCE = 'notebooks-hub-api/sign-in';
-/** Followed by the sign-in's id, so sign-ins started in two tabs do not overwrite each other's. */
-const COOKIE_PREFIX = 'nbh_signin_';
+/**
+ * The sign-in cookie: one name, which the API description declares (an
+ * apiKey in cookie), holding each pending sign-in of the browser as
+ * `{id}.{verifier}`, joined by `~`, so sign-ins started in two tabs do not
+ * overwrite each other's.
+ */
+export const SIGN_IN_COOKIE = 'nbh_signin';
 const COOKIE_PATH = '/auth';
+/** Sign-ins of one browser kept under way at once, the newest: a cookie stays far below browsers' 4 KB. */
+const PENDING_KEPT = 5;
+const ENTRY = /^([\w-]{1,64})\.([\w-]{1,128})$/;
 
 /**
  * A pending sign-in travels with the user as the OAuth `state`: a short-lived
@@ -73,7 +81,7 @@ export class SignInTransactionService {
       );
     }
     const id = String(claims.jti);
-    const codeVerifier = cookies.get(COOKIE_PREFIX + id);
+    const codeVerifier = pendingOf(cookies).get(id);
     if (codeVerifier === undefined || !sameHash(hash(codeVerifier), String(claims.vh))) {
       throw Object.assign(
         new HttpErrors.BadRequest(
@@ -85,14 +93,23 @@ export class SignInTransactionService {
     return {state, nonce: String(claims.nonce), redirectUri: String(claims.redirectUri), codeVerifier, id};
   }
 
-  /** The `Set-Cookie` value that binds the sign-in to the browser starting it. */
-  bindingCookie(transaction: SignInTransaction): string {
-    return privateCookie(COOKIE_PREFIX + transaction.id, transaction.codeVerifier, this.cookieOptions(this.config.authState.ttlSeconds));
+  /** The `Set-Cookie` value that binds the sign-in to the browser starting it, beside the browser's other pending `cookies`. */
+  bindingCookie(transaction: SignInTransaction, cookies: Map<string, string>): string {
+    const pending = pendingOf(cookies);
+    pending.set(transaction.id, transaction.codeVerifier);
+    return this.cookieOf([...pending].slice(-PENDING_KEPT));
   }
 
-  /** The `Set-Cookie` value that drops a redeemed sign-in's cookie. */
-  clearingCookie(transaction: SignInTransaction): string {
-    return privateCookie(COOKIE_PREFIX + transaction.id, '', this.cookieOptions(0));
+  /** The `Set-Cookie` value once a sign-in is redeemed: the browser's other pending sign-ins, or none (the cookie dropped). */
+  redeemedCookie(transaction: SignInTransaction, cookies: Map<string, string>): string {
+    const pending = pendingOf(cookies);
+    pending.delete(transaction.id);
+    return this.cookieOf([...pending]);
+  }
+
+  private cookieOf(pending: Array<[string, string]>): string {
+    const value = pending.map(([id, verifier]) => `${id}.${verifier}`).join('~');
+    return privateCookie(SIGN_IN_COOKIE, value, this.cookieOptions(pending.length > 0 ? this.config.authState.ttlSeconds : 0));
   }
 
   private cookieOptions(maxAgeSeconds: number) {
@@ -110,6 +127,12 @@ export class SignInTransactionService {
           .then(secret => secret.trim());
     return this.secret;
   }
+}
+
+/** The pending sign-ins the request's cookie holds, oldest first, by id; what is not an entry is left out. */
+function pendingOf(cookies: Map<string, string>): Map<string, string> {
+  const entries = (cookies.get(SIGN_IN_COOKIE) ?? '').split('~').slice(-PENDING_KEPT);
+  return new Map(entries.map(entry => ENTRY.exec(entry)).flatMap(match => (match ? [[match[1], match[2]] as [string, string]] : [])));
 }
 
 function hash(value: string): string {

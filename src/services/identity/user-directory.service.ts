@@ -42,6 +42,17 @@ export class UserDirectoryService {
     return {...caller, organisation: known?.organisation ?? caller.organisation, name: known?.name};
   }
 
+  /** Remembers the template of the server a person just started: their files open in it when nothing of theirs runs. */
+  async rememberLaunch(caller: Caller, templateId: string): Promise<void> {
+    const {count} = await this.users.updateAll({lastTemplateId: templateId}, {email: caller.email});
+    if (count === 0) await this.users.updateById((await this.upsert(caller))._id, {lastTemplateId: templateId});
+  }
+
+  /** The template of the server the person last started, if any. */
+  async lastLaunched(email: string): Promise<string | undefined> {
+    return (await this.users.findOne({where: {email}, fields: {lastTemplateId: true}}))?.lastTemplateId;
+  }
+
   async upsert(caller: Caller, now = new Date()): Promise<User> {
     const fields = {
       username: caller.username,

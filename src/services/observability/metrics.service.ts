@@ -1,5 +1,6 @@
 import {BindingScope, injectable} from '@loopback/core';
 import {collectDefaultMetrics, Counter, Histogram, Registry} from 'prom-client';
+import {STOPPED_REASONS, StoppedReason} from '../../models/server.model';
 
 /** Outcomes of one hub request, as the peer error codes name them. */
 export type HubOutcome = 'ok' | 'hub_error' | 'unavailable' | 'timeout';
@@ -35,6 +36,7 @@ export class MetricsService {
   private readonly secretStoreErrors: Counter<'code'>;
   private readonly databaseErrors: Counter<'code'>;
   private readonly launchRefusals: Counter<'reason'>;
+  private readonly serverCulls: Counter<'reason'>;
 
   constructor() {
     const registers = [this.registry];
@@ -103,6 +105,13 @@ export class MetricsService {
     });
     // Every reason from 0, so an alert on the rate sees the first refusal.
     for (const reason of LAUNCH_REFUSALS) this.launchRefusals.inc({reason}, 0);
+    this.serverCulls = new Counter({
+      name: 'notebooks_hub_server_culls_total',
+      help: 'Running servers the API stopped by itself, by reason (idle, lifetime)',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of STOPPED_REASONS) this.serverCulls.inc({reason}, 0);
   }
 
   /** One answered request; `route` is its path template or UNMATCHED_ROUTE, never the raw path. */
@@ -134,6 +143,10 @@ export class MetricsService {
 
   launchRefused(reason: LaunchRefusal): void {
     this.launchRefusals.inc({reason});
+  }
+
+  serverCulled(reason: StoppedReason): void {
+    this.serverCulls.inc({reason});
   }
 
   /**

@@ -1,0 +1,142 @@
+import {expect, supertest} from '@loopback/testlab';
+import {ApiProcess, startApiProcess} from '../fixtures/api-process';
+import {checkContractOf} from '../fixtures/contract-hook';
+import {CountingProxy} from '../fixtures/counting-proxy';
+import {eventually} from '../fixtures/eventually';
+import {HUB_HARDWARE_FILE, HUB_SPAWNER_TOKEN} from '../fixtures/hub-world';
+import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
+import {PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
+import {storeSettings, temporaryFolder} from '../fixtures/test-app';
+import {TestIdentityProvider} from '../fixtures/test-identity-provider';
+
+/** The reconcile pass's one hub request when few users are active: the list of active users. */
+const RECONCILE_CALL = /^GET \/hub\/api\/users\?state=active/;
+const RECONCILE_INTERVAL_SECONDS = 1;
+
+/**
+ * Two API processes (`node dist/src/index.js` each, as a deployment's
+ * replicas run) on one MongoDB database and one real JupyterHub. Runs in
+ * the MongoDB-protocol run only (.mocharc.mongodb.json): the embedded store
+ * belongs to one process.
+ */
+describe('Two API processes on one MongoDB database and one hub', () => {
+  let hub: JupyterHubHarness;
+  let proxy: CountingProxy;
+  let provider: TestIdentityProvider;
+  let replicas: ApiProcess[] = [];
+
+  before(async () => {
+    const database = storeSettings(await temporaryFolder('replicas')).MONGO_URL;
+    if (!database) throw new Error('This suite needs a MongoDB-protocol server: run it with --config .mocharc.mongodb.json');
+    hub = await JupyterHubHarness.prepare();
+    provider = await TestIdentityProvider.start({
+      clientId: 'notebooks-hub',
+      audience: 'notebooks-hub',
+      redirectUris: ['http://127.0.0.1/', hub.callbackUrl],
+      postLogoutRedirectUris: ['http://127.0.0.1/'],
+    });
+    await hub.launch({issuer: provider.issuer, clientId: 'notebooks-hub'});
+    proxy = await CountingProxy.start(hub.apiUrl.replace('/hub/api', ''));
+    const env = {
+      MONGO_URL: database,
+      OIDC_ISSUER: provider.issuer,
+      HUB_API_URL: `${proxy.url}/hub/api`,
+      HUB_API_TOKEN: hub.token,
+      HUB_PUBLIC_URL: hub.publicUrl,
+      ...hub.apiFolders,
+      HARDWARE_FILE: HUB_HARDWARE_FILE,
+      SPAWNER_TOKEN: HUB_SPAWNER_TOKEN,
+      HUB_RECONCILE_INTERVAL: String(RECONCILE_INTERVAL_SECONDS),
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_AUTH_PER_MINUTE: '0',
+      RATE_LIMIT_WRITES_PER_MINUTE: '0',
+    };
+    // One after the other: the second finds the indexes the first created.
+    for (let i = 0; i < 2; i++) replicas.push(await startApiProcess(env));
+    for (const replica of replicas) checkContractOf(replica.url);
+    await hub.connectApi({apiUrl: replicas[0].url.replace('localhost', '127.0.0.1'), spawnerToken: HUB_SPAWNER_TOKEN});
+  });
+
+  after(async () => {
+    for (const replica of replicas) {
+      if (replica.child.exitCode === null && replica.child.signalCode === null) replica.child.kill('SIGTERM');
+      await replica.exited;
+    }
+    replicas = [];
+    await provider?.stop();
+    await proxy?.stop();
+    await hub?.stop();
+  });
+
+  const ownerOn = async (replica: ApiProcess) => {
+    const token = await provider.sign(provider.accessTokenClaims(PEOPLE.owner));
+    const client = supertest(replica.url);
+    return {
+      post: (url: string) => client.post(url).set('Authorization', `Bearer ${token}`),
+      get: (url: string) => client.get(url).set('Authorization', `Bearer ${token}`),
+      put: (url: string) => client.put(url).set('Authorization', `Bearer ${token}`),
+      delete: (url: string) => client.delete(url).set('Authorization', `Bearer ${token}`),
+    };
+  };
+
+  /** Reconcile passes a replica made since it started, whatever their outcome. */
+  const passesOf = async (replica: ApiProcess) => {
+    const text = (await supertest(replica.url).get('/metrics').expect(200)).text;
+    return [...text.matchAll(/^notebooks_hub_reconcile_passes_total\{[^}]*\} (\d+)$/gm)].reduce((sum, [, n]) => sum + Number(n), 0);
+  };
+
+  it('20 concurrent starts of one server, 10 to each process, make exactly one spawn at the hub', async () => {
+    const [first, second] = await Promise.all(replicas.map(ownerOn));
+    const server = (
+      await first
+        .post('/servers')
+        .query({start: false})
+        .send({...TEMPLATE_BODY, name: 'Started twice over'})
+        .expect(200)
+    ).body;
+    const spawn = new RegExp(`^POST /hub/api/users/${server.hubUser}/servers/${server.name}$`);
+    const answers = await Promise.all(
+      Array.from({length: 20}, (_, i) => (i % 2 === 0 ? first : second).put(`/servers/${server._id}/start`)),
+    );
+    expect(answers.map(res => res.status)).to.deepEqual(Array(20).fill(200));
+    expect(answers.every(res => ['starting', 'running'].includes(res.body.status))).to.be.true();
+    expect(proxy.count(spawn)).to.equal(1);
+    await eventually('it runs', async () => (await second.get(`/servers/${server._id}`)).body.status === 'running');
+    expect(proxy.count(spawn)).to.equal(1);
+    await first.delete(`/servers/${server._id}`).expect(204);
+  });
+
+  it('with both reconcilers due every interval, the hub gets one pass per interval, from the process holding the lease', async () => {
+    const passesBefore = await Promise.all(replicas.map(passesOf));
+    const callsBefore = proxy.count(RECONCILE_CALL);
+    const started = Date.now();
+    await new Promise(resolve => setTimeout(resolve, 8 * RECONCILE_INTERVAL_SECONDS * 1000));
+    const calls = proxy.count(RECONCILE_CALL) - callsBefore;
+    const passes = (await Promise.all(replicas.map(passesOf))).map((n, i) => n - passesBefore[i]);
+    const intervals = Math.floor((Date.now() - started) / (RECONCILE_INTERVAL_SECONDS * 1000));
+    // Timers never tick early, so with the lease there are at most as many passes as intervals (one more for
+    // a pass under way at either end); two replicas each passing would make about twice as many.
+    expect(calls).to.be.within(1, intervals + 1);
+    expect(passes[0] + passes[1]).to.be.within(1, intervals + 1);
+    // Renewed at each of its passes, the lease stays where it is.
+    expect(passes.filter(n => n > 0)).to.have.length(1);
+  });
+
+  it('a process that stops hands the lease over: the other one reconciles from then on', async () => {
+    const before = await Promise.all(replicas.map(passesOf));
+    await new Promise(resolve => setTimeout(resolve, 3 * RECONCILE_INTERVAL_SECONDS * 1000));
+    const moved = (await Promise.all(replicas.map(passesOf))).map((n, i) => n - before[i]);
+    expect(moved.filter(n => n > 0)).to.have.length(1);
+    const holder = moved[0] > 0 ? 0 : 1;
+    const other = replicas[1 - holder];
+
+    replicas[holder].child.kill('SIGTERM');
+    expect((await replicas[holder].exited).code).to.equal(0);
+    const otherBefore = await passesOf(other);
+    const callsBefore = proxy.count(RECONCILE_CALL);
+    await eventually(
+      'the other process reconciles',
+      async () => (await passesOf(other)) > otherBefore && proxy.count(RECONCILE_CALL) > callsBefore,
+    );
+  });
+});
