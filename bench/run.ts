@@ -25,7 +25,7 @@ const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUTE_FILTER = new RegExp(process.env.BENCH_ROUTES ?? '.');
 const CONNECTIONS = 10;
 /** Seconds of load on a route before it is measured. */
-const WARMUP_S = 1;
+const WARMUP_S = 2;
 /**
  * A route whose one request alone takes longer is not put under load: ten
  * connections would finish none within the measurement and leave their
