@@ -1,7 +1,6 @@
 // Before the explorer is loaded: see the module.
-import './utils/swagger-ui-folder.util';
+import './framework/swagger-ui-folder.util';
 import {
-  authenticate,
   AuthenticationBindings,
   AuthenticationComponent,
   registerAuthenticationStrategy,
@@ -20,12 +19,10 @@ import {
   CoreTags,
   createBindingFromClass,
   extensionFor,
-  intercept,
 } from '@loopback/core';
 import {RepositoryMixin} from '@loopback/repository';
 import {RestApplication, RestBindings, RestMiddlewareGroups, RestTags} from '@loopback/rest';
 import {RestExplorerBindings, RestExplorerComponent} from '@loopback/rest-explorer';
-import {ExplorerController} from '@loopback/rest-explorer/dist/rest-explorer.controller';
 import {ServiceMixin} from '@loopback/service-proxy';
 import debugFactory from 'debug';
 import {promises as fs} from 'node:fs';
@@ -40,6 +37,7 @@ import {explorerSpecForPeople} from './interceptors/explorer-spec.interceptor';
 import {elnCors} from './middleware/eln-cors.middleware';
 import {writeOrigin} from './middleware/write-origin.middleware';
 import {DRAIN_OBSERVER_GROUP} from './observers/drain.observer';
+import {decorateExplorer} from './framework/explorer-controller';
 import {SecuritySchemesSpecEnhancer} from './authentication/security-schemes.spec-enhancer';
 import {ErrorResponsesSpecEnhancer} from './enhancers/error-responses.spec-enhancer';
 import {FrameworkNotesSpecEnhancer} from './enhancers/framework-notes.spec-enhancer';
@@ -53,8 +51,8 @@ import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
 import {RESOURCE_DESCRIPTORS} from './descriptors';
 import {AppBindings, HealthBindings, OIDC_BEARER_STRATEGY, ResourceBindings, SecretBindings} from './keys';
 import {ERROR_WRITER_OPTIONS, JsonRejectProvider} from './providers/json-reject.provider';
-import {QuietTrieRouter} from './routers/quiet-trie.router';
-import {DepthLimitedJsonBodyParser} from './body-parsers/depth-limited-json.body-parser';
+import {QuietTrieRouter} from './framework/quiet-trie.router';
+import {DepthLimitedJsonBodyParser} from './framework/depth-limited-json.body-parser';
 import {FastSequence} from './sequences/fast.sequence';
 import {DatabaseHealthCheck} from './services/health/database-health-check.service';
 import {
@@ -86,13 +84,7 @@ const pkg = require('../../package.json') as {
 debugFactory.inspectOpts ??= {};
 debugFactory.inspectOpts.colors ??= tty.isatty(process.stderr.fd);
 
-// The explorer page is public like the spec it shows; the default strategy
-// would otherwise protect its controller too. Decorated once per process,
-// with the headers that keep the page out of frames.
-authenticate.skip()(ExplorerController);
-intercept(explorerSecurityHeaders)(ExplorerController);
-// Its page loads its own copy of the spec (/explorer/openapi.json), the one people see.
-intercept(explorerSpecForPeople)(ExplorerController.prototype, 'spec', Object.getOwnPropertyDescriptor(ExplorerController.prototype, 'spec'));
+decorateExplorer(explorerSecurityHeaders, explorerSpecForPeople);
 
 export class NotebooksHubApplication extends BootMixin(
   ServiceMixin(RepositoryMixin(RestApplication)),

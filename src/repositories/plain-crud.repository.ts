@@ -3,7 +3,7 @@ import type {Page, PageOf} from '../models/page';
 import type {Plain} from '../models/plain';
 import {conflictFromDuplicateKey} from '../utils/duplicate-key.util';
 import {invalidCursor} from '../services/pagination.service';
-import {countPlain, findPlain, findPlainById} from './plain-find';
+import {countPlain, findPlain, findPlainById} from '../framework/plain-find';
 
 /**
  * The base of every repository of the API: LoopBack's CRUD repository,

@@ -4,7 +4,7 @@ import {HttpErrors} from '@loopback/rest';
 import {Group} from '../models/group.model';
 import type {Page, PageOf} from '../models/page';
 import {GroupRepository} from '../repositories/group.repository';
-import {Plain} from '../repositories/plain-find';
+import {Plain} from '../framework/plain-find';
 import {KeyedLock} from '../utils/keyed-lock.util';
 import {normaliseEmail} from '../validation';
 import {AccessService} from './access/access.service';

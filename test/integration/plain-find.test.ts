@@ -1,6 +1,6 @@
 import {expect} from '@loopback/testlab';
 import {DefaultCrudRepository, Entity, Filter} from '@loopback/repository';
-import {countPlain, findPlain, findPlainById} from '../../src/repositories/plain-find';
+import {countPlain, findPlain, findPlainById} from '../../src/framework/plain-find';
 import {DatasetRepository} from '../../src/repositories/dataset.repository';
 import {GroupRepository} from '../../src/repositories/group.repository';
 import {ModuleRepository} from '../../src/repositories/module.repository';

@@ -6,7 +6,7 @@ import {Grant, ShareableKind} from '../../models/grant.model';
 import {Group} from '../../models/group.model';
 import {GrantRepository} from '../../repositories/grant.repository';
 import {GroupRepository} from '../../repositories/group.repository';
-import {Plain} from '../../repositories/plain-find';
+import {Plain} from '../../framework/plain-find';
 import {ResourceLookupService} from './resource-lookup.service';
 import {ResourceRegistryService} from './resource-registry.service';
 import type {Caller} from '../identity/identity.service';

@@ -2,7 +2,7 @@ import {BindingScope, Context, inject, injectable, service} from '@loopback/core
 import {Entity} from '@loopback/repository';
 import type {Plain} from '../../models/plain';
 import type {PlainCrudRepository} from '../../repositories/plain-crud.repository';
-import {visiblePart} from '../../repositories/plain-find';
+import {visiblePart} from '../../framework/plain-find';
 import type {OwnedResource, ResourceKind} from './access.service';
 import {ResourceRegistryService} from './resource-registry.service';
 

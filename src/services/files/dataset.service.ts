@@ -8,7 +8,7 @@ import {AppBindings} from '../../keys';
 import {Dataset} from '../../models/dataset.model';
 import type {Page, PageOf} from '../../models/page';
 import {DatasetRepository} from '../../repositories/dataset.repository';
-import {Plain} from '../../repositories/plain-find';
+import {Plain} from '../../framework/plain-find';
 import {AccessService} from '../access/access.service';
 import {FileSystemService, TRASH_FOLDER} from './file-system.service';
 import type {Caller} from '../identity/identity.service';

@@ -10,7 +10,7 @@ import {KeyedLock} from '../../utils/keyed-lock.util';
 import {Module} from '../../models/module.model';
 import type {Page, PageOf} from '../../models/page';
 import {ModuleRepository} from '../../repositories/module.repository';
-import {Plain} from '../../repositories/plain-find';
+import {Plain} from '../../framework/plain-find';
 import {AccessService} from '../access/access.service';
 import {ownerFor} from './dataset.service';
 import {FileSystemService, TRASH_FOLDER} from './file-system.service';

@@ -4,7 +4,7 @@ import {HttpErrors} from '@loopback/rest';
 import type {Page, PageOf} from '../../models/page';
 import {Server, ServerStatus, StoppedReason} from '../../models/server.model';
 import {Template} from '../../models/template.model';
-import {Plain} from '../../repositories/plain-find';
+import {Plain} from '../../framework/plain-find';
 import {ServerRepository} from '../../repositories/server.repository';
 import {TemplateRepository} from '../../repositories/template.repository';
 import {readEvents} from '../../utils/event-stream.util';

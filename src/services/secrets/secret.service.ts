@@ -6,7 +6,7 @@ import type {AppConfig} from '../../config';
 import {AppBindings, SecretBindings} from '../../keys';
 import type {Page, PageOf} from '../../models/page';
 import {Secret, SecretType} from '../../models/secret.model';
-import {Plain} from '../../repositories/plain-find';
+import {Plain} from '../../framework/plain-find';
 import {SecretRepository} from '../../repositories/secret.repository';
 import {AccessService} from '../access/access.service';
 import type {Caller} from '../identity/identity.service';

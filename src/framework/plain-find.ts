@@ -1,5 +1,5 @@
 import {DefaultCrudRepository, Entity, EntityNotFoundError, Filter} from '@loopback/repository';
-import {SHARED_ROWS} from '../datasources/durable-memory.connector';
+import {SHARED_ROWS} from './durable-memory.connector';
 import type {Plain} from '../models/plain';
 
 export type {Plain};
