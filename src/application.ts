@@ -48,7 +48,7 @@ import {ResourceIdsSpecEnhancer} from './enhancers/resource-ids.spec-enhancer';
 import {SharedResponsesSpecEnhancer} from './enhancers/shared-responses.spec-enhancer';
 import {TagDescriptionsSpecEnhancer} from './enhancers/tag-descriptions.spec-enhancer';
 import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
-import {RESOURCE_DESCRIPTORS} from './descriptors';
+import {RESOURCE_DESCRIPTORS} from './kinds';
 import {AppBindings, HealthBindings, OIDC_BEARER_STRATEGY, ResourceBindings, SecretBindings} from './keys';
 import {ERROR_WRITER_OPTIONS, JsonRejectProvider} from './providers/json-reject.provider';
 import {QuietTrieRouter} from './framework/quiet-trie.router';
@@ -117,12 +117,14 @@ export class NotebooksHubApplication extends BootMixin(
       },
     });
     this.projectRoot = __dirname;
+    // Each resource kind's model, repository, services and controllers are in its folder of kinds/.
     this.bootOptions = {
-      controllers: {dirs: ['controllers'], extensions: ['.controller.js'], nested: true},
+      controllers: {dirs: ['controllers', 'kinds'], extensions: ['.controller.js'], nested: true},
       // PlainCrudRepository is the base of the others, no repository of a model: bound, migrateSchema would build it.
-      repositories: {glob: '/repositories/**/!(plain-crud).repository.js'},
+      repositories: {glob: '/{repositories,kinds}/**/!(plain-crud).repository.js'},
+      models: {dirs: ['models', 'kinds'], extensions: ['.model.js'], nested: true},
       datasources: {dirs: ['datasources'], extensions: ['.datasource.js'], nested: true},
-      services: {dirs: ['services'], extensions: ['.service.js'], nested: true},
+      services: {dirs: ['services', 'kinds'], extensions: ['.service.js'], nested: true},
       observers: {dirs: ['observers'], extensions: ['.observer.js'], nested: true},
     };
 

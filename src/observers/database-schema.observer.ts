@@ -1,9 +1,9 @@
 import {CoreBindings, inject, lifeCycleObserver, LifeCycleObserver, service} from '@loopback/core';
-import type {NotebooksHubApplication} from '../application';
+import type {ApplicationWithRepositories} from '@loopback/repository';
 import {DbDataSource} from '../datasources/db.datasource';
 import {mongoCollection} from '../framework/mongo-collection';
 import {LAUNCH_TICKET_EXPIRY_INDEX, LaunchTicket} from '../models/launch-ticket.model';
-import {GroupService} from '../services/group.service';
+import {GroupService} from '../kinds/group/group.service';
 import {LoggerService} from '../services/logger.service';
 
 /** MongoDB's error code for a command or option the server does not implement. */
@@ -21,7 +21,7 @@ const NOT_IMPLEMENTED = 238;
 @lifeCycleObserver('datasource-schema')
 export class DatabaseSchemaObserver implements LifeCycleObserver {
   constructor(
-    @inject(CoreBindings.APPLICATION_INSTANCE) private readonly app: NotebooksHubApplication,
+    @inject(CoreBindings.APPLICATION_INSTANCE) private readonly app: ApplicationWithRepositories,
     @inject('datasources.db') private readonly dataSource: DbDataSource,
     @service(GroupService) private readonly groups: GroupService,
     @service(LoggerService) private readonly logger: LoggerService,
