@@ -10,7 +10,7 @@ import {
   AuthorizationComponent,
   AuthorizationDecision,
 } from '@loopback/authorization';
-import {BootMixin} from '@loopback/boot';
+import {BootBindings, BootMixin, BootTags} from '@loopback/boot';
 import {
   ApplicationConfig,
   BindingScope,
@@ -39,6 +39,7 @@ import {writeOrigin} from './middleware/write-origin.middleware';
 import {DRAIN_OBSERVER_GROUP} from './observers/drain.observer';
 import {decorateExplorer} from './framework/explorer-controller';
 import {SecuritySchemesSpecEnhancer} from './authentication/security-schemes.spec-enhancer';
+import {PathOrderControllerBooter} from './booters/path-order-controller.booter';
 import {ErrorResponsesSpecEnhancer} from './enhancers/error-responses.spec-enhancer';
 import {FrameworkNotesSpecEnhancer} from './enhancers/framework-notes.spec-enhancer';
 import {LicenseSpecEnhancer} from './enhancers/license.spec-enhancer';
@@ -127,6 +128,12 @@ export class NotebooksHubApplication extends BootMixin(
       services: {dirs: ['services', 'kinds'], extensions: ['.service.js'], nested: true},
       observers: {dirs: ['observers'], extensions: ['.observer.js'], nested: true},
     };
+    // In place of LoopBack's controller booter: the same key, so its configuration (bootOptions.controllers) stays.
+    const controllerBooter = createBindingFromClass(PathOrderControllerBooter, {
+      key: `${BootBindings.BOOTERS}.ControllerBooter`,
+      defaultScope: BindingScope.SINGLETON,
+    });
+    this.add(controllerBooter.tag(BootTags.BOOTER));
 
     // LoopBack orders observers by their group tag, which its REST server lacks: untagged, it
     // would start before the database connects and stop after it closed, under in-flight requests.
