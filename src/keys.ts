@@ -21,7 +21,7 @@ export namespace HealthBindings {
 }
 
 export namespace ResourceBindings {
-  /** Tag of every resource kind's descriptor (src/descriptors). */
+  /** Tag of every resource kind's descriptor (src/kinds). */
   export const DESCRIPTOR_TAG = 'notebooks-hub.resource-descriptor';
   export const descriptorKey = (kind: string) => BindingKey.create<ResourceDescriptor>(`resource-descriptors.${kind}`);
   /** The resource the current route acts on, bound by the authorizer in the invocation's context. */

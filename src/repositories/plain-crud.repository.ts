@@ -106,5 +106,7 @@ function typedCursorValue(value: unknown, type: unknown): unknown {
 
 /** The answer to an `after` that is not a cursor this list gave. */
 export function invalidCursor(): HttpErrors.HttpError {
-  return new HttpErrors.BadRequest('`after` is not a cursor of this list: take it from the envelope\'s `next.url`, or start again without it');
+  return new HttpErrors.BadRequest(
+    "`after` is not a cursor of this list: take it from the envelope's `next.url`, or start again without it",
+  );
 }
