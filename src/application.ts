@@ -1,7 +1,6 @@
 // Before the explorer is loaded: see the module.
-import './utils/swagger-ui-folder.util';
+import './framework/swagger-ui-folder.util';
 import {
-  authenticate,
   AuthenticationBindings,
   AuthenticationComponent,
   registerAuthenticationStrategy,
@@ -11,7 +10,7 @@ import {
   AuthorizationComponent,
   AuthorizationDecision,
 } from '@loopback/authorization';
-import {BootMixin} from '@loopback/boot';
+import {BootBindings, BootMixin, BootTags} from '@loopback/boot';
 import {
   ApplicationConfig,
   BindingScope,
@@ -20,12 +19,10 @@ import {
   CoreTags,
   createBindingFromClass,
   extensionFor,
-  intercept,
 } from '@loopback/core';
 import {RepositoryMixin} from '@loopback/repository';
 import {RestApplication, RestBindings, RestMiddlewareGroups, RestTags} from '@loopback/rest';
 import {RestExplorerBindings, RestExplorerComponent} from '@loopback/rest-explorer';
-import {ExplorerController} from '@loopback/rest-explorer/dist/rest-explorer.controller';
 import {ServiceMixin} from '@loopback/service-proxy';
 import debugFactory from 'debug';
 import {promises as fs} from 'node:fs';
@@ -40,7 +37,9 @@ import {explorerSpecForPeople} from './interceptors/explorer-spec.interceptor';
 import {elnCors} from './middleware/eln-cors.middleware';
 import {writeOrigin} from './middleware/write-origin.middleware';
 import {DRAIN_OBSERVER_GROUP} from './observers/drain.observer';
+import {decorateExplorer} from './framework/explorer-controller';
 import {SecuritySchemesSpecEnhancer} from './authentication/security-schemes.spec-enhancer';
+import {PathOrderControllerBooter} from './booters/path-order-controller.booter';
 import {ErrorResponsesSpecEnhancer} from './enhancers/error-responses.spec-enhancer';
 import {FrameworkNotesSpecEnhancer} from './enhancers/framework-notes.spec-enhancer';
 import {LicenseSpecEnhancer} from './enhancers/license.spec-enhancer';
@@ -50,11 +49,11 @@ import {ResourceIdsSpecEnhancer} from './enhancers/resource-ids.spec-enhancer';
 import {SharedResponsesSpecEnhancer} from './enhancers/shared-responses.spec-enhancer';
 import {TagDescriptionsSpecEnhancer} from './enhancers/tag-descriptions.spec-enhancer';
 import {AppConfig, EMBEDDED_OIDC_PATH} from './config';
-import {RESOURCE_DESCRIPTORS} from './descriptors';
+import {RESOURCE_DESCRIPTORS} from './kinds';
 import {AppBindings, HealthBindings, OIDC_BEARER_STRATEGY, ResourceBindings, SecretBindings} from './keys';
 import {ERROR_WRITER_OPTIONS, JsonRejectProvider} from './providers/json-reject.provider';
-import {QuietTrieRouter} from './routers/quiet-trie.router';
-import {DepthLimitedJsonBodyParser} from './body-parsers/depth-limited-json.body-parser';
+import {QuietTrieRouter} from './framework/quiet-trie.router';
+import {DepthLimitedJsonBodyParser} from './framework/depth-limited-json.body-parser';
 import {FastSequence} from './sequences/fast.sequence';
 import {DatabaseHealthCheck} from './services/health/database-health-check.service';
 import {
@@ -86,13 +85,7 @@ const pkg = require('../../package.json') as {
 debugFactory.inspectOpts ??= {};
 debugFactory.inspectOpts.colors ??= tty.isatty(process.stderr.fd);
 
-// The explorer page is public like the spec it shows; the default strategy
-// would otherwise protect its controller too. Decorated once per process,
-// with the headers that keep the page out of frames.
-authenticate.skip()(ExplorerController);
-intercept(explorerSecurityHeaders)(ExplorerController);
-// Its page loads its own copy of the spec (/explorer/openapi.json), the one people see.
-intercept(explorerSpecForPeople)(ExplorerController.prototype, 'spec', Object.getOwnPropertyDescriptor(ExplorerController.prototype, 'spec'));
+decorateExplorer(explorerSecurityHeaders, explorerSpecForPeople);
 
 export class NotebooksHubApplication extends BootMixin(
   ServiceMixin(RepositoryMixin(RestApplication)),
@@ -125,14 +118,22 @@ export class NotebooksHubApplication extends BootMixin(
       },
     });
     this.projectRoot = __dirname;
+    // Each resource kind's model, repository, services and controllers are in its folder of kinds/.
     this.bootOptions = {
-      controllers: {dirs: ['controllers'], extensions: ['.controller.js'], nested: true},
+      controllers: {dirs: ['controllers', 'kinds'], extensions: ['.controller.js'], nested: true},
       // PlainCrudRepository is the base of the others, no repository of a model: bound, migrateSchema would build it.
-      repositories: {glob: '/repositories/**/!(plain-crud).repository.js'},
+      repositories: {glob: '/{repositories,kinds}/**/!(plain-crud).repository.js'},
+      models: {dirs: ['models', 'kinds'], extensions: ['.model.js'], nested: true},
       datasources: {dirs: ['datasources'], extensions: ['.datasource.js'], nested: true},
-      services: {dirs: ['services'], extensions: ['.service.js'], nested: true},
+      services: {dirs: ['services', 'kinds'], extensions: ['.service.js'], nested: true},
       observers: {dirs: ['observers'], extensions: ['.observer.js'], nested: true},
     };
+    // In place of LoopBack's controller booter: the same key, so its configuration (bootOptions.controllers) stays.
+    const controllerBooter = createBindingFromClass(PathOrderControllerBooter, {
+      key: `${BootBindings.BOOTERS}.ControllerBooter`,
+      defaultScope: BindingScope.SINGLETON,
+    });
+    this.add(controllerBooter.tag(BootTags.BOOTER));
 
     // LoopBack orders observers by their group tag, which its REST server lacks: untagged, it
     // would start before the database connects and stop after it closed, under in-flight requests.

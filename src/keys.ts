@@ -1,9 +1,8 @@
 import {BindingKey} from '@loopback/core';
-import type {AuthorizedResource} from './authorization/authorized-resource';
+import type {AuthorizedResource} from './types/resource-access';
 import type {AppConfig} from './config';
-import type {ResourceDescriptor} from './descriptors/resource-descriptor';
-import type {HealthCheck} from './services/health/health.service';
-import type {MetricsService} from './services/observability/metrics.service';
+import type {ResourceDescriptor} from './types/resource-descriptor';
+import type {HealthCheck} from './types/health-check';
 import type {SecretStore} from './types/secret-store';
 
 export namespace AppBindings {
@@ -22,7 +21,7 @@ export namespace HealthBindings {
 }
 
 export namespace ResourceBindings {
-  /** Tag of every resource kind's descriptor (src/descriptors). */
+  /** Tag of every resource kind's descriptor (src/kinds). */
   export const DESCRIPTOR_TAG = 'notebooks-hub.resource-descriptor';
   export const descriptorKey = (kind: string) => BindingKey.create<ResourceDescriptor>(`resource-descriptors.${kind}`);
   /** The resource the current route acts on, bound by the authorizer in the invocation's context. */
@@ -36,9 +35,4 @@ export const SPAWNER_TOKEN_STRATEGY = 'spawner-token';
 export namespace SecretBindings {
   /** The secret store chosen by configuration: Vault KV v2 or the encrypted local store. */
   export const STORE = BindingKey.create<SecretStore>('notebooks-hub.secret-store');
-}
-
-export namespace ObservabilityBindings {
-  /** The app's Prometheus metrics (its own registry), booted from src/services like every service. */
-  export const METRICS = BindingKey.create<MetricsService>('services.MetricsService');
 }

@@ -1,14 +1,11 @@
 import {authorize, AuthorizationMetadata} from '@loopback/authorization';
-import type {AccessLevel, ResourceKind} from '../services/access/access.service';
+import type {AccessLevel, ResourceKind} from '../types/resource-access';
 
 /** Where a route's resource id is: a path or query parameter, or a property of the JSON body. */
 export interface IdParam {
   in: 'path' | 'query' | 'body';
   name: string;
 }
-
-/** A files root naming a module's binaries folder: `module:{id}`. */
-export const MODULE_ROOT_PREFIX = 'module:';
 
 /** What a route needs, read by the ResourceAccessAuthorizer. */
 export interface AccessRequirement extends AuthorizationMetadata {

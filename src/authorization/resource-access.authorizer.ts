@@ -8,11 +8,12 @@ import {BindingScope, injectable, Provider, service} from '@loopback/core';
 import {HttpErrors, OperationObject, ResolvedRoute, RestBindings} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import {ResourceBindings} from '../keys';
-import {AccessService, atLeast, ResourceKind} from '../services/access/access.service';
+import {AccessService, atLeast} from '../services/access/access.service';
+import {MODULE_ROOT_PREFIX, ResourceKind} from '../types/resource-access';
 import type {Caller} from '../services/identity/identity.service';
 import {ResourceLookupService} from '../services/access/resource-lookup.service';
 import {normaliseEmail} from '../validation';
-import {AccessRequirement, IdParam, MODULE_ROOT_PREFIX} from './access-requirement';
+import {AccessRequirement, IdParam} from './access-requirement';
 import {operationArgument} from './operation-argument';
 
 const DEFAULT_ID: IdParam = {in: 'path', name: 'id'};

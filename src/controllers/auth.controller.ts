@@ -10,7 +10,7 @@ import {UserDirectoryService} from '../services/identity/user-directory.service'
 import {errorResponseRef} from '../enhancers/error-responses.spec-enhancer';
 import {forbidCaching} from '../utils/cache-control.util';
 import {parseCookies} from '../utils/cookie.util';
-import {jsonAnswer, jsonBody, jsonResponse} from './json-spec.helpers';
+import {jsonAnswer, jsonBody, jsonResponse} from '../kinds/json-spec.helpers';
 
 const TOKEN_SET_SCHEMA: SchemaObject = {
   title: 'TokenSet',

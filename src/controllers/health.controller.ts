@@ -8,7 +8,7 @@ import {HealthReport, HealthService, outcomesOnly} from '../services/health/heal
 import {HubUserService} from '../services/hub/hub-user.service';
 import {Caller, IdentityService} from '../services/identity/identity.service';
 import {normaliseEmail} from '../validation';
-import {jsonAnswer} from './json-spec.helpers';
+import {jsonAnswer} from '../kinds/json-spec.helpers';
 
 const CHECK_SCHEMA: SchemaObject = {
   type: 'object',

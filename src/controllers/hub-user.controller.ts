@@ -2,7 +2,7 @@ import {BindingScope, injectable, service} from '@loopback/core';
 import {oas, param, put} from '@loopback/rest';
 import {requireSelfOrAdmin} from '../authorization/access-requirement';
 import {HubUserService, InitializedUser} from '../services/hub/hub-user.service';
-import {jsonResponse} from './json-spec.helpers';
+import {jsonResponse} from '../kinds/json-spec.helpers';
 
 @oas.tags('Users')
 @injectable({scope: BindingScope.SINGLETON})

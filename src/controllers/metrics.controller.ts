@@ -4,7 +4,7 @@ import {get, HttpErrors, oas, Request, Response, RestBindings} from '@loopback/r
 import {createHash, timingSafeEqual} from 'node:crypto';
 import type {AppConfig} from '../config';
 import {errorResponseRef} from '../enhancers/error-responses.spec-enhancer';
-import {AppBindings, ObservabilityBindings} from '../keys';
+import {AppBindings} from '../keys';
 import type {MetricsService} from '../services/observability/metrics.service';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -21,7 +21,7 @@ export class MetricsController {
 
   constructor(
     @inject(AppBindings.CONFIG) config: AppConfig,
-    @inject(ObservabilityBindings.METRICS) private readonly metrics: MetricsService,
+    @inject('services.MetricsService') private readonly metrics: MetricsService,
   ) {
     this.expected = config.metricsToken === undefined ? undefined : digest(config.metricsToken);
   }

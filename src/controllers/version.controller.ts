@@ -3,7 +3,7 @@ import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {get, oas} from '@loopback/rest';
 import {AppBindings} from '../keys';
 import {JupyterHubService} from '../services/hub/jupyterhub.service';
-import {jsonResponse} from './json-spec.helpers';
+import {jsonResponse} from '../kinds/json-spec.helpers';
 
 @authenticate.skip()
 @oas.tags('Health')

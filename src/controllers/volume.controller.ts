@@ -3,22 +3,23 @@ import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {del, get, getModelSchemaRef, HttpErrors, oas, param, patch, post, Request, requestBody, RestBindings, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import {IdParam, requireRootAccess} from '../authorization/access-requirement';
-import type {AuthorizedResource} from '../authorization/authorized-resource';
+import type {AuthorizedResource} from '../types/resource-access';
 import {OIDC_BEARER_STRATEGY, OPENBIS_SESSION_STRATEGY, ResourceBindings} from '../keys';
 import {errorResponseRef} from '../enhancers/error-responses.spec-enhancer';
-import {Server} from '../models/server.model';
+import {Server} from '../kinds/server/server.model';
 import {ApplicationService} from '../services/hub/application.service';
-import {FileOpeningService, OpenedFile} from '../services/hub/file-opening.service';
+import {FileOpeningService, OpenedFile} from '../kinds/server/file-opening.service';
 import {HardwareOption, HardwareService} from '../services/hub/hardware.service';
+import {HubUserService} from '../services/hub/hub-user.service';
 import type {Caller} from '../services/identity/identity.service';
 import {UploadResult, UploadService} from '../services/files/upload.service';
 import {ElnNotebookBodyParser} from '../body-parsers/eln-notebook.body-parser';
 import {Checkpoint} from '../services/files/checkpoint.service';
 import {TrashedFile} from '../services/files/file-trash.service';
 import {FILE_FORMATS, FILE_TYPES, FileContentModel, FileModel, FileRequest, VolumeService} from '../services/files/volume.service';
-import {LUA_FUNCTIONS, LuaFunction} from '../services/files/lua-modulefile.service';
-import {OPENED_FILE_ANSWER} from './answer-examples';
-import {jsonAnswer, jsonResponse} from './json-spec.helpers';
+import {LUA_FUNCTIONS, LuaFunction} from '../kinds/module/lua-modulefile.service';
+import {OPENED_FILE_ANSWER} from '../kinds/answer-examples';
+import {jsonAnswer, jsonResponse} from '../kinds/json-spec.helpers';
 
 const FILE_ENTRY_PROPERTIES: Record<string, SchemaObject> = {
   name: {type: 'string'},
@@ -163,6 +164,7 @@ export class VolumeController {
     @service(VolumeService) private readonly volumes: VolumeService,
     @service(UploadService) private readonly uploads: UploadService,
     @service(FileOpeningService) private readonly opening: FileOpeningService,
+    @service(HubUserService) private readonly hubUsers: HubUserService,
   ) {}
 
   @requireRootAccess('write', ROOT_IN_BODY)
@@ -196,7 +198,7 @@ export class VolumeController {
     @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ): Promise<FileModel & {fileName?: string}> {
     if (token !== undefined) {
-      const model = await this.volumes.writeForEln(caller, body, folder, filename);
+      const model = await this.hubUsers.writeForEln(caller, body, folder, filename);
       return {...model, fileName: model.name};
     }
     const formBody = Boolean(request.is('application/x-www-form-urlencoded'));

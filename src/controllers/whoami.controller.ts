@@ -2,7 +2,7 @@ import {BindingScope, inject, injectable} from '@loopback/core';
 import {get, oas, SchemaObject} from '@loopback/rest';
 import {SecurityBindings} from '@loopback/security';
 import type {Caller} from '../services/identity/identity.service';
-import {jsonResponse} from './json-spec.helpers';
+import {jsonResponse} from '../kinds/json-spec.helpers';
 
 const CALLER_SCHEMA: SchemaObject = {
   title: 'Caller',

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
 import {LoggerService} from '../services/logger.service';
-import * as durableMemory from './durable-memory.connector';
+import * as durableMemory from '../framework/durable-memory.connector';
 
 /**
  * The one datasource of the API: MongoDB when MONGO_URL is set, otherwise the

@@ -1,16 +1,13 @@
 import {CoreBindings, inject, lifeCycleObserver, LifeCycleObserver, service} from '@loopback/core';
-import type {NotebooksHubApplication} from '../application';
+import type {ApplicationWithRepositories} from '@loopback/repository';
 import {DbDataSource} from '../datasources/db.datasource';
+import {mongoCollection} from '../framework/mongo-collection';
 import {LAUNCH_TICKET_EXPIRY_INDEX, LaunchTicket} from '../models/launch-ticket.model';
-import {GroupService} from '../services/group.service';
+import {GroupService} from '../kinds/group/group.service';
 import {LoggerService} from '../services/logger.service';
 
 /** MongoDB's error code for a command or option the server does not implement. */
 const NOT_IMPLEMENTED = 238;
-
-interface MongoCollections {
-  collection(name: string): {createIndex(keys: object, options: object): Promise<string>};
-}
 
 /**
  * Brings the database in line with the models before the API serves (group
@@ -24,7 +21,7 @@ interface MongoCollections {
 @lifeCycleObserver('datasource-schema')
 export class DatabaseSchemaObserver implements LifeCycleObserver {
   constructor(
-    @inject(CoreBindings.APPLICATION_INSTANCE) private readonly app: NotebooksHubApplication,
+    @inject(CoreBindings.APPLICATION_INSTANCE) private readonly app: ApplicationWithRepositories,
     @inject('datasources.db') private readonly dataSource: DbDataSource,
     @service(GroupService) private readonly groups: GroupService,
     @service(LoggerService) private readonly logger: LoggerService,
@@ -50,7 +47,7 @@ export class DatabaseSchemaObserver implements LifeCycleObserver {
    */
   private async createTicketExpiryIndex(): Promise<void> {
     const {keys, options} = LAUNCH_TICKET_EXPIRY_INDEX;
-    const tickets = (this.dataSource.connector as unknown as MongoCollections).collection(LaunchTicket.modelName);
+    const tickets = mongoCollection(this.dataSource, LaunchTicket.modelName);
     try {
       await tickets.createIndex(keys, options);
     } catch (err) {

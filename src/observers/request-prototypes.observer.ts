@@ -1,47 +1,14 @@
 import {CoreBindings, inject, lifeCycleObserver, LifeCycleObserver} from '@loopback/core';
 import type {RestApplication} from '@loopback/rest';
-import {IncomingMessage, Server, ServerResponse} from 'node:http';
-import type {Socket} from 'node:net';
+import {useExpressPrototypes} from '../framework/request-prototypes';
 import {DRAIN_OBSERVER_GROUP} from './drain.observer';
 
-/**
- * Express gives each request and response its app's prototypes (its init
- * middleware calls Object.setPrototypeOf on both), and V8 pays for changing
- * the prototype of an object that already has its properties: measured on
- * this API, that was a quarter of GET /version's time and much of its
- * garbage. Node can create them with those prototypes from the start (the
- * IncomingMessage and ServerResponse options of http.createServer), which
- * leaves express nothing to change. LoopBack creates its server without
- * options: they are given to it once it listens, where http.Server keeps
- * them (its own symbols). Connections accepted before, or a Node.js that
- * keeps them elsewhere, get Node's classes, which express changes as before
- * (a test holds that this Node.js takes them).
- */
+/** Once the REST server listens, its requests and responses are created with express's prototypes (see the framework's request-prototypes). */
 @lifeCycleObserver(DRAIN_OBSERVER_GROUP)
 export class RequestPrototypesObserver implements LifeCycleObserver {
   constructor(@inject(CoreBindings.APPLICATION_INSTANCE) private readonly app: RestApplication) {}
 
   start(): void {
-    // No HTTP server when the REST server does not listen (listenOnStart false).
-    const server = this.app.restServer.httpServer?.server;
-    const express = this.app.restServer.requestHandler as unknown as {request?: object; response?: object};
-    if (server instanceof Server && express.request && express.response) createWithPrototypes(server, express.request, express.response);
+    useExpressPrototypes(this.app.restServer);
   }
-}
-
-/** Whether `server` now creates its requests and responses with these prototypes (false: its Node.js keeps its classes elsewhere). */
-export function createWithPrototypes(server: Server, request: object, response: object): boolean {
-  const option = (name: string) => Object.getOwnPropertySymbols(server).find(symbol => symbol.description === name);
-  const [requestClass, responseClass] = [option('IncomingMessage'), option('ServerResponse')];
-  if (!requestClass || !responseClass) return false;
-  function Request(socket: Socket): IncomingMessage {
-    return Reflect.construct(IncomingMessage, [socket], Request) as IncomingMessage;
-  }
-  Request.prototype = request;
-  function Response(req: IncomingMessage, options: object): ServerResponse {
-    return Reflect.construct(ServerResponse, [req, options], Response) as ServerResponse;
-  }
-  Response.prototype = response;
-  Object.assign(server, {[requestClass]: Request, [responseClass]: Response});
-  return true;
 }

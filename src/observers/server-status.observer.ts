@@ -5,7 +5,7 @@ import {JupyterHubService} from '../services/hub/jupyterhub.service';
 import {LeaseService} from '../services/coordination/lease.service';
 import {LoggerService} from '../services/logger.service';
 import {MetricsService} from '../services/observability/metrics.service';
-import {ServerService} from '../services/hub/server.service';
+import {ServerService} from '../kinds/server/server.service';
 
 /** The lease of the reconciler: of several replicas on one database, its holder alone reconciles. */
 export const RECONCILER_LEASE = 'server-reconciler';

@@ -2,10 +2,10 @@ import {inject, lifeCycleObserver, LifeCycleObserver, service} from '@loopback/c
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
 import {LeaseService} from '../services/coordination/lease.service';
-import {DatasetService} from '../services/files/dataset.service';
+import {DatasetService} from '../kinds/dataset/dataset.service';
 import {LoggerService} from '../services/logger.service';
-import {ModuleService} from '../services/files/module.service';
-import {SecretService} from '../services/secrets/secret.service';
+import {ModuleService} from '../kinds/module/module.service';
+import {SecretService} from '../kinds/secret/secret.service';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Of several replicas on one database, the holder of this lease alone sweeps: two would delete the same folders. */

@@ -1,7 +1,6 @@
 import {inject, injectable, BindingScope} from '@loopback/core';
 import {HandlerContext, HttpErrors, Reject} from '@loopback/rest';
 import {ErrorWriterOptions, writeErrorToResponse} from 'strong-error-handler';
-import {ObservabilityBindings} from '../keys';
 import {errorCodeOf, FieldProblem, namingField} from '../utils/api-error.util';
 import {storageError} from '../utils/confined-folder.util';
 import {databaseUnavailable} from '../utils/database-unavailable.util';
@@ -34,7 +33,7 @@ type HttpLikeError = Error & {
 export class JsonRejectProvider {
   static value(
     @inject('services.LoggerService') logger: LoggerService,
-    @inject(ObservabilityBindings.METRICS) metrics: MetricsService,
+    @inject('services.MetricsService') metrics: MetricsService,
   ): Reject {
     return ({request, response}: HandlerContext, error: Error) => {
       let err = error as HttpLikeError;

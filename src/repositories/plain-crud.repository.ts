@@ -1,9 +1,9 @@
 import {Count, DataObject, DefaultCrudRepository, Entity, Filter, Options, Where} from '@loopback/repository';
+import {HttpErrors} from '@loopback/rest';
 import type {Page, PageOf} from '../models/page';
 import type {Plain} from '../models/plain';
 import {conflictFromDuplicateKey} from '../utils/duplicate-key.util';
-import {invalidCursor} from '../services/pagination.service';
-import {countPlain, findPlain, findPlainById} from './plain-find';
+import {countPlain, findPlain, findPlainById} from '../framework/plain-find';
 
 /**
  * The base of every repository of the API: LoopBack's CRUD repository,
@@ -102,4 +102,11 @@ function typedCursorValue(value: unknown, type: unknown): unknown {
   if (expected === 'date' && typeof value === 'string' && !Number.isNaN(Date.parse(value))) return new Date(value);
   if (expected !== 'date' && typeof value === expected) return value;
   throw invalidCursor();
+}
+
+/** The answer to an `after` that is not a cursor this list gave. */
+export function invalidCursor(): HttpErrors.HttpError {
+  return new HttpErrors.BadRequest(
+    "`after` is not a cursor of this list: take it from the envelope's `next.url`, or start again without it",
+  );
 }

@@ -1,9 +1,3 @@
-import {
-  AUTHENTICATION_STRATEGY_NOT_FOUND,
-  AuthenticationBindings,
-  AuthenticationStrategy,
-  USER_PROFILE_NOT_FOUND,
-} from '@loopback/authentication';
 import {BindingScope, Context, inject, injectable, service} from '@loopback/core';
 import {
   BaseRoute,
@@ -17,19 +11,19 @@ import {
   Request,
   ResolvedRoute,
   RestBindings,
-  RestTags,
   SequenceActions,
   SequenceHandler,
   Response,
   writeResultToResponse,
 } from '@loopback/rest';
-import {SecurityBindings, UserProfile} from '@loopback/security';
+import {SecurityBindings} from '@loopback/security';
 import {EMBEDDED_OIDC_PATH} from '../config';
 import {LoggerService} from '../services/logger.service';
 import {RateLimiterService} from '../services/rate-limits/rate-limiter.service';
 import {MetricsService, UNMATCHED_ROUTE} from '../services/observability/metrics.service';
 import {REQUEST_ID_HEADER, requestIdFrom, RequestScope, runInRequestScope, userHash} from '../utils/request-scope.util';
-import {ControllerInvoker, routeKey} from './controller-invoker';
+import {ControllerInvoker} from '../framework/controller-invoker';
+import {actionMiddlewareView, answerAuthenticationFailure, RouteAuthentication} from '../framework/route-authentication';
 
 /**
  * The API's request sequence, one instance for the process. The default
@@ -49,10 +43,9 @@ import {ControllerInvoker, routeKey} from './controller-invoker';
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class FastSequence implements SequenceHandler {
-  /** The action middleware (CORS, OpenAPI endpoints) in order; the view follows bindings added later. */
+  /** The action middleware (CORS, OpenAPI endpoints) in order. */
   private readonly actionMiddleware: MiddlewareView;
-  /** Per route (verb and path), its strategies, or undefined for a public route. */
-  private readonly strategiesByRoute = new Map<string, Promise<AuthenticationStrategy[] | undefined>>();
+  private readonly authentication = new RouteAuthentication();
   private readonly controllers: ControllerInvoker;
 
   constructor(
@@ -65,11 +58,7 @@ export class FastSequence implements SequenceHandler {
     @service(RateLimiterService) private readonly rateLimits: RateLimiterService,
     @service(MetricsService) private readonly metrics: MetricsService,
   ) {
-    // The groups and chain the default INVOKE_MIDDLEWARE action uses.
-    this.actionMiddleware = new MiddlewareView(serverContext, {
-      chain: RestTags.ACTION_MIDDLEWARE_CHAIN,
-      orderedGroups: ['cors', 'apiSpec', 'middleware'],
-    });
+    this.actionMiddleware = actionMiddlewareView(serverContext);
     this.controllers = new ControllerInvoker(serverContext);
   }
 
@@ -97,9 +86,9 @@ export class FastSequence implements SequenceHandler {
       route.updateBindings(context);
       // The authorizer reads the route's path parameters from here, as under the default sequence.
       context.bind(RestBindings.Operation.ROUTE).to(route);
-      const strategies = await this.strategiesFor(route, context);
+      const strategies = await this.authentication.strategiesFor(route, context);
       if (strategies) {
-        const caller = await authenticate(strategies, context);
+        const caller = await this.authentication.authenticate(strategies, context);
         if (typeof caller.email === 'string') scope.user = userHash(caller.email);
         context.bind(SecurityBindings.USER).to(caller);
         this.rateLimits.checkWrite(request.method, caller);
@@ -108,10 +97,7 @@ export class FastSequence implements SequenceHandler {
       const result = await this.controllers.invoke(route, context, args);
       writeAnswer(response, result);
     } catch (err) {
-      const code = (err as {code?: string}).code;
-      if (code === AUTHENTICATION_STRATEGY_NOT_FOUND || code === USER_PROFILE_NOT_FOUND) {
-        Object.assign(err as object, {statusCode: 401});
-      }
+      answerAuthenticationFailure(err);
       // No API route and no Express route took the request: maybe the path is the API's, with another method.
       const unrouted = (err as {statusCode?: number}).statusCode === 404 && !(seen.route instanceof BaseRoute);
       this.reject(context, (unrouted ? this.methodNotAllowed(request, seen) : undefined) ?? (err as Error));
@@ -139,23 +125,6 @@ export class FastSequence implements SequenceHandler {
     return Object.assign(new HttpErrors.MethodNotAllowed(`Method ${method} is not allowed on ${path}; it allows ${allow}.`), {
       headers: {Allow: allow},
     });
-  }
-
-  /**
-   * The strategies of the route as @loopback/authentication resolves them
-   * (its metadata, else the default), once per route: they depend on the
-   * controller method only, and every strategy is a singleton.
-   */
-  private strategiesFor(route: ResolvedRoute, context: RequestContext): Promise<AuthenticationStrategy[] | undefined> {
-    const key = routeKey(route);
-    let strategies = this.strategiesByRoute.get(key);
-    if (!strategies) {
-      strategies = context.get<AuthenticationStrategy[] | undefined>(AuthenticationBindings.STRATEGY);
-      this.strategiesByRoute.set(key, strategies);
-      // A failure (a strategy not registered) is answered, and looked up again next time.
-      strategies.catch(() => this.strategiesByRoute.delete(key));
-    }
-    return strategies;
   }
 
   /**
@@ -213,27 +182,6 @@ function routeLabel(method: string, url: string, status: number, {route, byMiddl
   if (status === 404) return UNMATCHED_ROUTE;
   const mounted = url === EMBEDDED_OIDC_PATH || url.startsWith(`${EMBEDDED_OIDC_PATH}/`) || url.startsWith(`${EMBEDDED_OIDC_PATH}?`);
   return mounted ? `${EMBEDDED_OIDC_PATH}/*` : '(static)';
-}
-
-/**
- * What @loopback/authentication's action does with a route's strategies:
- * the first one that returns a profile wins; otherwise the first failure,
- * or a 401 when none failed.
- */
-async function authenticate(strategies: AuthenticationStrategy[], {request}: RequestContext): Promise<UserProfile> {
-  const failures: unknown[] = [];
-  for (const strategy of strategies) {
-    try {
-      const profile = await strategy.authenticate(request);
-      if (profile) return profile as UserProfile;
-    } catch (err) {
-      failures.push(err);
-    }
-  }
-  if (failures.length > 0) throw failures[0];
-  throw Object.assign(new Error("User profile not returned from strategy's authenticate function"), {
-    code: USER_PROFILE_NOT_FOUND,
-  });
 }
 
 /**

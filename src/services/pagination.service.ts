@@ -1,7 +1,8 @@
 import {BindingScope, inject, injectable} from '@loopback/core';
-import {HttpErrors, param, ReferenceObject, Request, SchemaObject} from '@loopback/rest';
+import {param, ReferenceObject, Request, SchemaObject} from '@loopback/rest';
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
+import {invalidCursor} from '../repositories/plain-crud.repository';
 import type {Page, PageOf} from '../models/page';
 
 /** The `offset` and `limit` query parameters of every list endpoint. */
@@ -156,11 +157,6 @@ function decodeCursor(text: string): Cursor {
   const [offset, ...key] = decoded as [number, ...unknown[]];
   if (!key.every(value => value === null || ['string', 'number', 'boolean'].includes(typeof value))) throw invalidCursor();
   return {offset, key};
-}
-
-/** The answer to an `after` that is not a cursor this list gave. */
-export function invalidCursor(): HttpErrors.HttpError {
-  return new HttpErrors.BadRequest('`after` is not a cursor of this list: take it from the envelope\'s `next.url`, or start again without it');
 }
 
 /** The optional `owner` and `name` filters of list endpoints, as a where clause. */

@@ -1,11 +1,15 @@
-import type {LoggerService} from '../services/logger.service';
+/** Where notices go: the application's logger. */
+interface NoticeLog {
+  warn(message: string, fields: Record<string, unknown>): void;
+  info(message: string, fields: Record<string, unknown>): void;
+}
 
 /** oidc-provider's notices: `oidc-provider WARNING: ...` on console.warn, `... NOTICE: ...` on console.info. */
 const NOTICE = /^oidc-provider (WARNING|NOTICE): ([\s\S]*)$/;
 /** The colour codes it wraps them in on terminals. */
 const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[\\d;]*m`, 'g');
 
-const loggers: LoggerService[] = [];
+const loggers: NoticeLog[] = [];
 let original: Pick<Console, 'warn' | 'info'> | undefined;
 
 /**
@@ -16,7 +20,7 @@ let original: Pick<Console, 'warn' | 'info'> | undefined;
  * once per process; notices go to the logger of the application that
  * mounted a provider last, until the returned function is called.
  */
-export function routeProviderNotices(logger: LoggerService): () => void {
+export function routeProviderNotices(logger: NoticeLog): () => void {
   if (!original) {
     original = {warn: console.warn, info: console.info};
     console.warn = (...args: unknown[]) => forward('warn', args);

@@ -4,7 +4,7 @@ import {promises as fs, readFileSync} from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import {TEMPLATE_EXAMPLE} from '../../src/controllers/json-spec.helpers';
+import {TEMPLATE_EXAMPLE} from '../../src/kinds/json-spec.helpers';
 import {ApiProcess, startApiProcess} from '../fixtures/api-process';
 import {signIn} from '../fixtures/sign-in';
 import {SpawningHubDouble} from '../fixtures/spawning-hub-double';

@@ -5,7 +5,7 @@ import {promises as fs, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {SecretBindings} from '../../src/keys';
 import {LaunchTicketRepository} from '../../src/repositories/launch-ticket.repository';
-import {LaunchTicketService} from '../../src/services/hub/launch-ticket.service';
+import {LaunchTicketService} from '../../src/kinds/server/launch-ticket.service';
 import {LoggerService} from '../../src/services/logger.service';
 import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
 import {CountingProxy} from '../fixtures/counting-proxy';

@@ -1,6 +1,6 @@
 import {expect} from '@loopback/testlab';
 import {TrashPurgeObserver} from '../../src/observers/trash-purge.observer';
-import {SecretRepository} from '../../src/repositories/secret.repository';
+import {SecretRepository} from '../../src/kinds/secret/secret.repository';
 import {LoggerService} from '../../src/services/logger.service';
 import {ApiWorld, PEOPLE, seedSharedResources, unique} from '../fixtures/api-world';
 import {databaseText} from '../fixtures/test-app';

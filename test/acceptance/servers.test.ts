@@ -6,7 +6,7 @@ import {CountingProxy} from '../fixtures/counting-proxy';
 import {eventually} from '../fixtures/eventually';
 import {HubWorld} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
-import {ServerRepository} from '../../src/repositories/server.repository';
+import {ServerRepository} from '../../src/kinds/server/server.repository';
 
 
 const TEMPLATE = TEMPLATE_BODY;

@@ -1,6 +1,6 @@
 import {expect} from '@loopback/testlab';
 import type {DbDataSource} from '../../src/datasources/db.datasource';
-import {TemplateRepository} from '../../src/repositories/template.repository';
+import {TemplateRepository} from '../../src/kinds/template/template.repository';
 import {ApiWorld, PEOPLE, TEMPLATE_BODY, unique} from '../fixtures/api-world';
 
 interface TemplateAnswer {

@@ -12,7 +12,7 @@ import {
   writeResultToResponse,
 } from '@loopback/rest';
 import {Client, createRestAppClient, expect} from '@loopback/testlab';
-import {ControllerInvoker} from '../../src/sequences/controller-invoker';
+import {ControllerInvoker} from '../../src/framework/controller-invoker';
 
 /**
  * The invoker skips LoopBack's per-request interceptor chain only where the

@@ -1,7 +1,7 @@
 import {juggler} from '@loopback/repository';
 import {expect} from '@loopback/testlab';
 import path from 'node:path';
-import * as durableMemory from '../../src/datasources/durable-memory.connector';
+import * as durableMemory from '../../src/framework/durable-memory.connector';
 import {seededRandom} from '../fixtures/seeded-random';
 import {temporaryFolder} from '../fixtures/test-app';
 

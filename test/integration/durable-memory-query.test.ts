@@ -2,7 +2,7 @@ import {expect} from '@loopback/testlab';
 import {juggler} from '@loopback/repository';
 import path from 'node:path';
 import {promisify} from 'node:util';
-import * as durableMemory from '../../src/datasources/durable-memory.connector';
+import * as durableMemory from '../../src/framework/durable-memory.connector';
 import {temporaryFolder} from '../fixtures/test-app';
 
 /**

@@ -2,7 +2,7 @@ import {expect} from '@loopback/testlab';
 import {juggler} from '@loopback/repository';
 import {promises as fs} from 'node:fs';
 import path from 'node:path';
-import * as durableMemory from '../../src/datasources/durable-memory.connector';
+import * as durableMemory from '../../src/framework/durable-memory.connector';
 import {temporaryFolder} from '../fixtures/test-app';
 
 /**

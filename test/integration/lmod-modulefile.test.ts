@@ -3,7 +3,7 @@ import {execFile} from 'node:child_process';
 import {promises as fs} from 'node:fs';
 import path from 'node:path';
 import {promisify} from 'node:util';
-import {LuaModulefileService} from '../../src/services/files/lua-modulefile.service';
+import {LuaModulefileService} from '../../src/kinds/module/lua-modulefile.service';
 import {temporaryFolder} from '../fixtures/test-app';
 
 const run = promisify(execFile);

@@ -11,7 +11,7 @@ import type {DbDataSource} from '../../src/datasources/db.datasource';
 import {DatabaseSchemaObserver} from '../../src/observers/database-schema.observer';
 import {LaunchTicketRepository} from '../../src/repositories/launch-ticket.repository';
 import {UserRepository} from '../../src/repositories/user.repository';
-import type {GroupService} from '../../src/services/group.service';
+import type {GroupService} from '../../src/kinds/group/group.service';
 import type {LoggerService} from '../../src/services/logger.service';
 import {PAGINATION_MEDIA_TYPE} from '../../src/services/pagination.service';
 import {ApiWorld, PEOPLE, seedSharedResources} from '../fixtures/api-world';

@@ -1,12 +1,12 @@
 import {expect} from '@loopback/testlab';
 import {DefaultCrudRepository, Entity, Filter} from '@loopback/repository';
-import {countPlain, findPlain, findPlainById} from '../../src/repositories/plain-find';
-import {DatasetRepository} from '../../src/repositories/dataset.repository';
+import {countPlain, findPlain, findPlainById} from '../../src/framework/plain-find';
+import {DatasetRepository} from '../../src/kinds/dataset/dataset.repository';
 import {GroupRepository} from '../../src/repositories/group.repository';
-import {ModuleRepository} from '../../src/repositories/module.repository';
-import {SecretRepository} from '../../src/repositories/secret.repository';
-import {ServerRepository} from '../../src/repositories/server.repository';
-import {TemplateRepository} from '../../src/repositories/template.repository';
+import {ModuleRepository} from '../../src/kinds/module/module.repository';
+import {SecretRepository} from '../../src/kinds/secret/secret.repository';
+import {ServerRepository} from '../../src/kinds/server/server.repository';
+import {TemplateRepository} from '../../src/kinds/template/template.repository';
 import {ApiWorld, PEOPLE, seedSharedResources, SharedResources} from '../fixtures/api-world';
 
 /**

@@ -2,7 +2,7 @@ import {juggler} from '@loopback/repository';
 import {expect} from '@loopback/testlab';
 import {MongoServerError} from 'mongodb';
 import {DbDataSource} from '../../src/datasources/db.datasource';
-import {ModuleRepository} from '../../src/repositories/module.repository';
+import {ModuleRepository} from '../../src/kinds/module/module.repository';
 import {conflictFromDuplicateKey} from '../../src/utils/duplicate-key.util';
 
 /** A duplicate key error as the MongoDB driver throws it for a write that breaks the modules' unique index. */

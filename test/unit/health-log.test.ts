@@ -1,7 +1,8 @@
 import {Context, ContextView, filterByTag} from '@loopback/core';
 import {expect} from '@loopback/testlab';
 import {HealthBindings} from '../../src/keys';
-import {HealthCheck, HealthService} from '../../src/services/health/health.service';
+import {HealthService} from '../../src/services/health/health.service';
+import type {HealthCheck} from '../../src/types/health-check';
 import {LoggerService} from '../../src/services/logger.service';
 import {MetricsService} from '../../src/services/observability/metrics.service';
 

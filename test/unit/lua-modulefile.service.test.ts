@@ -1,5 +1,5 @@
 import {expect} from '@loopback/testlab';
-import {LuaModulefileService, luaString} from '../../src/services/files/lua-modulefile.service';
+import {LuaModulefileService, luaString} from '../../src/kinds/module/lua-modulefile.service';
 
 describe('LuaModulefileService', () => {
   const lua = new LuaModulefileService();

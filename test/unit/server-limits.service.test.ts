@@ -1,6 +1,6 @@
 import {expect} from '@loopback/testlab';
 import {loadConfig} from '../../src/config';
-import {ServerLimitsService} from '../../src/services/hub/server-limits.service';
+import {ServerLimitsService} from '../../src/kinds/server/server-limits.service';
 import type {HubServer} from '../../src/services/hub/jupyterhub.service';
 
 const limitsWith = (env: Record<string, string>) => new ServerLimitsService(loadConfig(env));

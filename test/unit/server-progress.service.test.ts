@@ -4,9 +4,9 @@ import {expect} from '@loopback/testlab';
 import {EventEmitter} from 'node:events';
 import {Readable} from 'node:stream';
 import type {DbDataSource} from '../../src/datasources/db.datasource';
-import {ServerRepository} from '../../src/repositories/server.repository';
+import {ServerRepository} from '../../src/kinds/server/server.repository';
 import {HubDeadline, JupyterHubService} from '../../src/services/hub/jupyterhub.service';
-import {ServerProgressService} from '../../src/services/hub/server-progress.service';
+import {ServerProgressService} from '../../src/kinds/server/server-progress.service';
 
 const URL = 'https://hub.example.org/user/ann@lab.org/lab/';
 

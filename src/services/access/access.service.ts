@@ -1,31 +1,15 @@
 import {BindingScope, injectable, service} from '@loopback/core';
 import {Entity, repository, Where} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
-import type {AuthorizedResource} from '../../authorization/authorized-resource';
+import {ACCESS_LEVELS, AccessLevel, AuthorizedResource, OwnedResource, ResourceKind} from '../../types/resource-access';
 import {Grant, ShareableKind} from '../../models/grant.model';
 import {Group} from '../../models/group.model';
 import {GrantRepository} from '../../repositories/grant.repository';
 import {GroupRepository} from '../../repositories/group.repository';
-import {Plain} from '../../repositories/plain-find';
+import {Plain} from '../../framework/plain-find';
 import {ResourceLookupService} from './resource-lookup.service';
 import {ResourceRegistryService} from './resource-registry.service';
 import type {Caller} from '../identity/identity.service';
-
-export const ACCESS_LEVELS = ['none', 'read', 'write', 'owner'] as const;
-export type AccessLevel = (typeof ACCESS_LEVELS)[number];
-/** Everything access is decided on: the shareable kinds and groups. */
-export type ResourceKind = ShareableKind | 'group';
-
-export interface OwnedResource {
-  _id?: string;
-  owner?: string;
-  /** Templates: readable by every signed-in user. */
-  public?: boolean;
-  /** Modules: curated by admins, readable by every signed-in user. */
-  featured?: boolean;
-  /** Groups: the members' emails. */
-  members?: string[];
-}
 
 export function atLeast(level: AccessLevel, required: AccessLevel): boolean {
   return ACCESS_LEVELS.indexOf(level) >= ACCESS_LEVELS.indexOf(required);

@@ -2,20 +2,12 @@ import {BindingScope, Context, inject, injectable, service} from '@loopback/core
 import {Entity} from '@loopback/repository';
 import type {Plain} from '../../models/plain';
 import type {PlainCrudRepository} from '../../repositories/plain-crud.repository';
-import {visiblePart} from '../../repositories/plain-find';
-import type {OwnedResource, ResourceKind} from './access.service';
+import {visiblePart} from '../../framework/plain-find';
+import type {FoundResource, OwnedResource, ResourceKind} from '../../types/resource-access';
 import {ResourceRegistryService} from './resource-registry.service';
 
 type Row = Entity & OwnedResource & {deletedAt?: Date; state?: string};
 type Lookup = PlainCrudRepository<Row, string>;
-
-/** A live resource, read once: what access is decided on, and what a read of it answers. */
-export interface FoundResource<T extends Entity = Entity> {
-  /** The owner under `owner` whatever the kind calls it, with the flags that widen reading. */
-  subject: OwnedResource;
-  /** The row as a read by id answers it: hidden properties left out. */
-  record: Plain<T>;
-}
 
 /**
  * Finds a live resource of any registered kind by id, through the

@@ -1,7 +1,7 @@
 import {BindingScope, Context, inject, injectable} from '@loopback/core';
-import type {ResourceDescriptor} from '../../descriptors/resource-descriptor';
+import type {ResourceDescriptor} from '../../types/resource-descriptor';
 import {ResourceBindings} from '../../keys';
-import type {ResourceKind} from './access.service';
+import type {ResourceKind} from '../../types/resource-access';
 
 /** The registered resource kinds, by kind: everything that decides access reads them here. */
 @injectable({scope: BindingScope.SINGLETON})

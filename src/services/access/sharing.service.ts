@@ -5,7 +5,7 @@ import {EntityType, Grant, RELATIONS, Relation, ShareableKind} from '../../model
 import {GrantRepository} from '../../repositories/grant.repository';
 import {GroupRepository} from '../../repositories/group.repository';
 import {normaliseEmail} from '../../validation';
-import type {OwnedResource} from './access.service';
+import type {OwnedResource} from '../../types/resource-access';
 
 export interface ShareRequest {
   relation: Relation;

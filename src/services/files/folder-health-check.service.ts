@@ -1,5 +1,5 @@
 import {constants, promises as fs} from 'node:fs';
-import {HealthCheck} from '../health/health.service';
+import type {HealthCheck} from '../../types/health-check';
 
 /**
  * A folder the API writes to must exist, be a folder and be writable. The

@@ -1,19 +1,17 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {HttpErrors} from '@loopback/rest';
 import type {Stats} from 'node:fs';
-import type {AuthorizedResource} from '../../authorization/authorized-resource';
+import {AuthorizedResource, MODULE_ROOT_PREFIX} from '../../types/resource-access';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
 import {normaliseEmail} from '../../validation';
 import type {Caller} from '../identity/identity.service';
 import {IdentityService} from '../identity/identity.service';
-import {JupyterHubService} from '../hub/jupyterhub.service';
 import {NotebookValidatorService} from './notebook-validator.service';
 import {Checkpoint, CHECKPOINTS, CheckpointService} from './checkpoint.service';
 import {ConfinedFolder, FileContent, isAbandonedTemporary, isExecutable} from '../../utils/confined-folder.util';
-import {MODULE_ROOT_PREFIX} from '../../authorization/access-requirement';
 import {invalidFields} from '../../utils/api-error.util';
-import {binariesOf} from './module.service';
+import {binariesOf} from '../../kinds/module/module.service';
 import {FileSystemService, TRASH_FOLDER} from './file-system.service';
 import {FileTrashService, TrashedFile} from './file-trash.service';
 
@@ -91,7 +89,6 @@ export class VolumeService {
     @service(CheckpointService) private readonly checkpointStore: CheckpointService,
     @service(FileTrashService) private readonly trash: FileTrashService,
     @service(IdentityService) private readonly identity: IdentityService,
-    @service(JupyterHubService) private readonly hub: JupyterHubService,
     @service(NotebookValidatorService) private readonly notebooks: NotebookValidatorService,
   ) {}
 
@@ -130,20 +127,6 @@ export class VolumeService {
       }),
     );
     return {...(await this.entryOf(root, segments, stats, request.type)), content: null, link: this.linkIn(root, segments)};
-  }
-
-  /**
-   * The ELN form (seed 000): a notebook into `folder/filename` of the
-   * caller's home. The user must already exist on the hub.
-   */
-  async writeForEln(caller: Caller, notebook: unknown, folder?: string, filename?: string): Promise<FileModel> {
-    if (!filename) throw new HttpErrors.BadRequest('filename is required with token');
-    if ((await this.hub.user(caller.username)) === undefined) {
-      throw new HttpErrors.NotFound(
-        `The user ${caller.username} does not exist on JupyterHub: users are not created by the ELN, sign in to the Notebooks Hub once first`,
-      );
-    }
-    return this.write(this.root(caller, undefined), {type: 'notebook', name: filename, path: folder, content: notebook});
   }
 
   /**

@@ -1,6 +1,6 @@
 import {inject} from '@loopback/core';
 import {DbDataSource} from '../../datasources/db.datasource';
-import {HealthCheck} from './health.service';
+import type {HealthCheck} from '../../types/health-check';
 
 /** The datasource answers a ping (MongoDB) or has its store loaded (embedded). */
 export class DatabaseHealthCheck implements HealthCheck {

@@ -1,5 +1,5 @@
 import {JupyterHubService} from './jupyterhub.service';
-import {HealthCheck} from '../health/health.service';
+import type {HealthCheck} from '../../types/health-check';
 
 /** The hub answers its API with a version. */
 export class HubHealthCheck implements HealthCheck {

@@ -4,6 +4,8 @@ import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
 import {normaliseEmail} from '../../validation';
 import {FileSystemService} from '../files/file-system.service';
+import {FileModel, VolumeService} from '../files/volume.service';
+import type {Caller} from '../identity/identity.service';
 import {IdentityService} from '../identity/identity.service';
 import {JupyterHubService} from './jupyterhub.service';
 
@@ -22,6 +24,7 @@ export class HubUserService {
     @service(JupyterHubService) private readonly hub: JupyterHubService,
     @service(IdentityService) private readonly identity: IdentityService,
     @service(FileSystemService) private readonly files: FileSystemService,
+    @service(VolumeService) private readonly volumes: VolumeService,
   ) {}
 
   /** Idempotent: what exists already is left as it is. */
@@ -32,6 +35,21 @@ export class HubUserService {
     const hubUserCreated = await this.hub.ensureUser(username);
     const homeCreated = await this.files.ensureHome(username);
     return {email, username, hubUserCreated, homeCreated};
+  }
+
+  /**
+   * The openBIS ELN's form: a notebook into `folder/filename` of the
+   * caller's home, written as POST /volume/file writes it. The user must
+   * already exist on the hub.
+   */
+  async writeForEln(caller: Caller, notebook: unknown, folder?: string, filename?: string): Promise<FileModel> {
+    if (!filename) throw new HttpErrors.BadRequest('filename is required with token');
+    if ((await this.hub.user(caller.username)) === undefined) {
+      throw new HttpErrors.NotFound(
+        `The user ${caller.username} does not exist on JupyterHub: users are not created by the ELN, sign in to the Notebooks Hub once first`,
+      );
+    }
+    return this.volumes.write(this.volumes.root(caller, undefined), {type: 'notebook', name: filename, path: folder, content: notebook});
   }
 
   /** The home folder of a hub user, confined to HOMES_ROOT. */

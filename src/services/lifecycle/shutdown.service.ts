@@ -2,7 +2,7 @@ import {Application, BindingScope, CoreBindings, inject, injectable, service} fr
 import type {IncomingMessage, Server as HttpServer, ServerResponse} from 'node:http';
 import type {AppConfig} from '../../config';
 import {AppBindings} from '../../keys';
-import {ServerProgressService} from '../hub/server-progress.service';
+import {ServerProgressService} from '../../kinds/server/server-progress.service';
 import {LoggerService} from '../logger.service';
 
 /** What the steps after the requests (observers, store) may take beyond the grace before the process gives up on them. */

@@ -1,6 +1,6 @@
 import {BindingScope, injectable} from '@loopback/core';
 import {collectDefaultMetrics, Counter, Histogram, Registry} from 'prom-client';
-import {STOPPED_REASONS, StoppedReason} from '../../models/server.model';
+import {STOPPED_REASONS, StoppedReason} from '../../kinds/server/server.model';
 
 /** Outcomes of one hub request, as the peer error codes name them. */
 export type HubOutcome = 'ok' | 'hub_error' | 'unavailable' | 'timeout';

@@ -1,6 +1,6 @@
 import {inject} from '@loopback/core';
 import {SecretBindings} from '../../keys';
-import {HealthCheck} from '../health/health.service';
+import type {HealthCheck} from '../../types/health-check';
 import type {SecretStore} from '../../types/secret-store';
 
 /** The secret store answers (Vault: unsealed, the API's token valid; local: key and folder usable). */

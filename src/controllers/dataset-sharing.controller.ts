@@ -1,4 +1,0 @@
-import {DATASET_DESCRIPTOR} from '../descriptors/dataset.descriptor';
-import {defineSharingController} from './define-sharing-controller';
-
-export class DatasetSharingController extends defineSharingController(DATASET_DESCRIPTOR) {}

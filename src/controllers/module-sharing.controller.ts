@@ -1,4 +1,0 @@
-import {MODULE_DESCRIPTOR} from '../descriptors/module.descriptor';
-import {defineSharingController} from './define-sharing-controller';
-
-export class ModuleSharingController extends defineSharingController(MODULE_DESCRIPTOR) {}

@@ -1,4 +1,0 @@
-import {TEMPLATE_DESCRIPTOR} from '../descriptors/template.descriptor';
-import {defineSharingController} from './define-sharing-controller';
-
-export class TemplateSharingController extends defineSharingController(TEMPLATE_DESCRIPTOR) {}

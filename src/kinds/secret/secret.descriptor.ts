@@ -1,0 +1,12 @@
+import type {ShareableDescriptor} from '../../types/resource-descriptor';
+
+export const SECRET_DESCRIPTOR: ShareableDescriptor = {
+  kind: 'secret',
+  basePath: '/secrets',
+  tagDescription: 'Values kept in the secret store (Vault) and handed only to starting servers',
+  repository: 'repositories.SecretRepository',
+  ownerField: 'owner',
+  fieldLevels: {owner: 'owner'},
+  // The seed's paths: a secret is /secret/{id}, and sharing is /secret/share/{id}.
+  sharingPaths: {access: '/secret/{id}/access', share: '/secret/share/{id}', revoke: '/secret/{id}/revoke'},
+};

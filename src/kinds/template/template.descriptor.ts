@@ -1,0 +1,12 @@
+import type {ShareableDescriptor} from '../../types/resource-descriptor';
+
+export const TEMPLATE_DESCRIPTOR: ShareableDescriptor = {
+  kind: 'template',
+  basePath: '/templates',
+  tagDescription: 'What a server is launched with: application, hardware, datasets, modules and secrets; public ones are readable by all',
+  repository: 'repositories.TemplateRepository',
+  // The seed's field.
+  ownerField: 'creator',
+  readableByAllFlag: 'public',
+  fieldLevels: {public: 'owner', type: 'admin'},
+};
