@@ -133,8 +133,8 @@ export class VolumeService {
   }
 
   /**
-   * The ELN form (seed 000): a notebook into `folder/filename` of the
-   * caller's home. The user must already exist on the hub.
+   * The ELN form (`?token=`, as the openBIS ELN sends it): a notebook into
+   * `folder/filename` of the caller's home. The user must already exist on the hub.
    */
   async writeForEln(caller: Caller, notebook: unknown, folder?: string, filename?: string): Promise<FileModel> {
     if (!filename) throw new HttpErrors.BadRequest('filename is required with token');
