@@ -4,6 +4,7 @@ import path from 'node:path';
 import {ApiWorld, PEOPLE, Person, SharedResources, seedSharedResources, TEMPLATE_BODY, unique} from '../fixtures/api-world';
 import {HubWorld} from '../fixtures/hub-world';
 import {buildZip} from '../fixtures/zip-builder';
+import {forSuite} from '../fixtures/for-suite';
 
 type Caller = 'none' | Person;
 const CALLERS: Caller[] = ['none', 'stranger', 'direct', 'group', 'org', 'writer', 'owner', 'admin'];
@@ -262,13 +263,9 @@ describe('Authorization matrix: every route of openapi.json, every kind of calle
   let hubWorld: HubWorld;
   let world: ApiWorld;
 
-  before(async () => {
-    hubWorld = await HubWorld.start();
+  forSuite(() => HubWorld.start(), started => {
+    hubWorld = started;
     ({world} = hubWorld);
-  });
-
-  after(async () => {
-    await hubWorld?.stop();
   });
 
   it('has a row for every route of openapi.json, and no row for a route that is not there', () => {

@@ -12,6 +12,7 @@ import {CountingProxy} from '../fixtures/counting-proxy';
 import {eventually} from '../fixtures/eventually';
 import {SpawningHubDouble} from '../fixtures/spawning-hub-double';
 import {databaseText, temporaryFolder} from '../fixtures/test-app';
+import {forSuite} from '../fixtures/for-suite';
 
 const SPAWNER_TOKEN = 'spawner-token-of-the-launch-tests-0123456789';
 const CONTRACT = path.resolve(__dirname, '../../../hub/notebooks_hub_spawner/launch_plan.schema.json');
@@ -89,13 +90,7 @@ async function launchWorld(env: Record<string, string> = {}) {
 describe("Launch tickets: the hub's spawner gets the plan the API decides, once", () => {
   let w: Awaited<ReturnType<typeof launchWorld>>;
 
-  before(async () => {
-    w = await launchWorld();
-  });
-
-  after(async () => {
-    await w?.stop();
-  });
+  forSuite(() => launchWorld(), started => (w = started));
 
   it('sends the hub a launch ticket and nothing else, and stores only its hash', async () => {
     const owner = await w.world.as('owner');
@@ -414,13 +409,7 @@ describe("Launch tickets: the hub's spawner gets the plan the API decides, once"
 describe('Launch tickets expire', () => {
   let w: Awaited<ReturnType<typeof launchWorld>>;
 
-  before(async () => {
-    w = await launchWorld({LAUNCH_TICKET_TTL_SECONDS: '1'});
-  });
-
-  after(async () => {
-    await w?.stop();
-  });
+  forSuite(() => launchWorld({LAUNCH_TICKET_TTL_SECONDS: '1'}), started => (w = started));
 
   it('refuses a ticket redeemed after LAUNCH_TICKET_TTL_SECONDS, and counts it', async () => {
     const owner = await w.world.as('owner');

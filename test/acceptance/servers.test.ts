@@ -7,6 +7,7 @@ import {eventually} from '../fixtures/eventually';
 import {HubWorld} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
 import {ServerRepository} from '../../src/repositories/server.repository';
+import {forSuite} from '../fixtures/for-suite';
 
 
 const TEMPLATE = TEMPLATE_BODY;
@@ -29,13 +30,9 @@ describe('Templates and servers on a real JupyterHub', () => {
   let proxy: CountingProxy;
   let world: ApiWorld;
 
-  before(async () => {
-    hubWorld = await HubWorld.start({HUB_TIMEOUT_MS: '3000', HUB_RECONCILE_INTERVAL: '1'});
+  forSuite(() => HubWorld.start({HUB_TIMEOUT_MS: '3000', HUB_RECONCILE_INTERVAL: '1'}), started => {
+    hubWorld = started;
     ({hub, proxy, world} = hubWorld);
-  });
-
-  after(async () => {
-    await hubWorld?.stop();
   });
 
   const templateExists = async (id: string) => (await (await world.as('admin')).get(`/templates/${id}/access`)).status === 200;
@@ -407,13 +404,9 @@ describe('Listing servers', () => {
   let proxy: CountingProxy;
   let world: ApiWorld;
 
-  before(async () => {
-    hubWorld = await HubWorld.start({HUB_RECONCILE_INTERVAL: '3600'});
+  forSuite(() => HubWorld.start({HUB_RECONCILE_INTERVAL: '3600'}), started => {
+    hubWorld = started;
     ({proxy, world} = hubWorld);
-  });
-
-  after(async () => {
-    await hubWorld?.stop();
   });
 
   it('lists 200 servers of one user from stored statuses without a single hub request', async () => {
