@@ -3,7 +3,7 @@ import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
 import {JupyterHubService} from '../services/hub/jupyterhub.service';
 import {LeaseService} from '../services/coordination/lease.service';
-import {LeasedTimer} from '../services/coordination/leased-timer';
+import {LeasedTimer} from './leased-timer';
 import {LoggerService} from '../services/logger.service';
 import {MetricsService} from '../services/observability/metrics.service';
 import {ServerService} from '../services/hub/server.service';

@@ -2,7 +2,7 @@ import {inject, lifeCycleObserver, LifeCycleObserver, service} from '@loopback/c
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
 import {LeaseService} from '../services/coordination/lease.service';
-import {LeasedTimer} from '../services/coordination/leased-timer';
+import {LeasedTimer} from './leased-timer';
 import {DatasetService} from '../services/files/dataset.service';
 import {LoggerService} from '../services/logger.service';
 import {ModuleService} from '../services/files/module.service';

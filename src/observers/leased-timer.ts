@@ -1,4 +1,4 @@
-import type {LeaseService} from './lease.service';
+import type {LeaseService} from '../services/coordination/lease.service';
 
 /** Intervals a lease outlives its last renewal: a holder that died is taken over after this many. */
 const LEASE_INTERVALS = 3;
