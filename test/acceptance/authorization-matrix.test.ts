@@ -260,13 +260,9 @@ const MODULE_ROOT_MATRIX: Record<string, Row> = {
 };
 
 describe('Authorization matrix: every route of openapi.json, every kind of caller', () => {
-  let hubWorld: HubWorld;
   let world: ApiWorld;
 
-  forSuite(() => HubWorld.start(), started => {
-    hubWorld = started;
-    ({world} = hubWorld);
-  });
+  forSuite(() => HubWorld.start(), started => ({world} = started));
 
   it('has a row for every route of openapi.json, and no row for a route that is not there', () => {
     const routes = routesOfOpenApi();

@@ -6,6 +6,7 @@ import {HeadlessBrowser} from '../fixtures/headless-browser';
 import {HubWorld} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
 import {OpenbisDouble} from '../fixtures/openbis-double';
+import {forSuite} from '../fixtures/for-suite';
 
 /** The notebook of the ELN-Jupyter webservice's example request, as the openBIS ELN sends it. */
 const SEED_NOTEBOOK = JSON.parse(readFileSync(path.resolve(__dirname, '../../../test/fixtures/eln-seed-notebook.json'), 'utf8'));
@@ -17,25 +18,15 @@ const ELN_ORIGIN = 'https://openbis.lab.org';
 const FORM_TYPE = 'application/x-www-form-urlencoded; charset=UTF-8';
 
 describe('The openBIS ELN writes a notebook into a user\'s home', () => {
-  let hubWorld: HubWorld;
   let hub: JupyterHubHarness;
   let openbis: OpenbisDouble;
   let world: ApiWorld;
 
-  before(async () => {
-    openbis = await OpenbisDouble.start();
-    hubWorld = await HubWorld.start({
-      OPENBIS_URL: openbis.url,
-      OPENBIS_USER_DOMAIN: 'lab.org',
-      ELN_ORIGINS: ELN_ORIGIN,
-    });
-    ({hub, world} = hubWorld);
-  });
-
-  after(async () => {
-    await hubWorld?.stop();
-    await openbis?.stop();
-  });
+  forSuite(() => OpenbisDouble.start(), started => (openbis = started));
+  forSuite(
+    () => HubWorld.start({OPENBIS_URL: openbis.url, OPENBIS_USER_DOMAIN: 'lab.org', ELN_ORIGINS: ELN_ORIGIN}),
+    started => ({hub, world} = started),
+  );
 
   const elnPost = (token: string, body: object = SEED_NOTEBOOK) =>
     world.client.post('/volume/file').query({token, folder: FOLDER, filename: FILENAME}).send(body);

@@ -182,14 +182,10 @@ describe('Observability of the embedded provider', () => {
 });
 
 describe('Observability of JupyterHub calls, spawns and reconciliation on a real hub', () => {
-  let hubWorld: HubWorld;
   let hub: JupyterHubHarness;
   let world: ApiWorld;
 
-  forSuite(() => HubWorld.start({HUB_RECONCILE_INTERVAL: '1'}), started => {
-    hubWorld = started;
-    ({hub, world} = hubWorld);
-  });
+  forSuite(() => HubWorld.start({HUB_RECONCILE_INTERVAL: '1'}), started => ({hub, world} = started));
 
   it('counts hub calls by operation and outcome, times the spawn to running, and counts reconcile passes', async () => {
     const owner = await world.as('owner');

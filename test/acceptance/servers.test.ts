@@ -25,15 +25,11 @@ async function readProgress(url: string, token: string): Promise<Array<Record<st
 }
 
 describe('Templates and servers on a real JupyterHub', () => {
-  let hubWorld: HubWorld;
   let hub: JupyterHubHarness;
   let proxy: CountingProxy;
   let world: ApiWorld;
 
-  forSuite(() => HubWorld.start({HUB_TIMEOUT_MS: '3000', HUB_RECONCILE_INTERVAL: '1'}), started => {
-    hubWorld = started;
-    ({hub, proxy, world} = hubWorld);
-  });
+  forSuite(() => HubWorld.start({HUB_TIMEOUT_MS: '3000', HUB_RECONCILE_INTERVAL: '1'}), started => ({hub, proxy, world} = started));
 
   const templateExists = async (id: string) => (await (await world.as('admin')).get(`/templates/${id}/access`)).status === 200;
 
@@ -400,14 +396,10 @@ describe('Templates and servers on a real JupyterHub', () => {
 });
 
 describe('Listing servers', () => {
-  let hubWorld: HubWorld;
   let proxy: CountingProxy;
   let world: ApiWorld;
 
-  forSuite(() => HubWorld.start({HUB_RECONCILE_INTERVAL: '3600'}), started => {
-    hubWorld = started;
-    ({proxy, world} = hubWorld);
-  });
+  forSuite(() => HubWorld.start({HUB_RECONCILE_INTERVAL: '3600'}), started => ({proxy, world} = started));
 
   it('lists 200 servers of one user from stored statuses without a single hub request', async () => {
     const owner = await world.as('owner');
