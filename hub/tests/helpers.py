@@ -98,16 +98,18 @@ class FakeApi(LoopbackServer):
         super().__init__(Handler)
 
 
-def make_spawner(cls, *, user="ann@lab.org", server_name="my-work", user_options=None, **config):
-    """A spawner as JupyterHub would build it, minus the database."""
-    c = Config()
-    for key, value in config.items():
+def make_spawner(cls, *, user="ann@lab.org", server_name="my-work", user_options=None, ticket=TICKET, config=None, **settings):
+    """A spawner as JupyterHub would build it for a named server, minus the
+    database: on ``config``, or on ``settings`` of its class; asked to start
+    with ``user_options``, by default the launch ticket alone."""
+    c = Config() if config is None else config
+    for key, value in settings.items():
         setattr(c[cls.__name__], key, value)
     spawner = cls(
         config=c,
-        user=SimpleNamespace(name=user, escaped_name=user, url=f"/user/{user}/"),
+        user=SimpleNamespace(name=user, id=7, escaped_name=user, url=f"/user/{user}/"),
         hub=Hub(),
         orm_spawner=SimpleNamespace(name=server_name, server=None),
     )
-    spawner.user_options = {"launchTicket": TICKET} if user_options is None else user_options
+    spawner.user_options = {"launchTicket": ticket} if user_options is None else user_options
     return spawner

@@ -20,12 +20,12 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from jupyterhub.objects import Hub
 from jupyterhub.utils import maybe_future
 from kubernetes_asyncio.client import ApiClient, V1Secret
 from traitlets.config import Config
 
 from api_double import LaunchApi
+from helpers import make_spawner
 from notebooks_hub_spawner import api
 from notebooks_hub_spawner.errors import OptionsError, SpawnError
 from notebooks_hub_spawner.kubernetes import (PLAN_ATTRIBUTE, KubeSettings, cpu_quantity, modify_pod,
@@ -161,15 +161,9 @@ def kube_spawner(config, user=USER, name=SERVER, user_options=None, k8s_api=None
     """A KubeSpawner as JupyterHub creates it for a named server (call within a running loop)."""
     from kubespawner import KubeSpawner
 
-    spawner = KubeSpawner(
-        config=config,
-        user=SimpleNamespace(name=user, id=7, url=f"/user/{user}/"),
-        hub=Hub(),
-        orm_spawner=SimpleNamespace(name=name, server=None),
-    )
+    spawner = make_spawner(KubeSpawner, config=config, user=user, server_name=name, user_options=user_options, ticket=TICKET)
     spawner.api = k8s_api or FakeCoreV1Api()
     spawner.api_token = "hub-token"
-    spawner.user_options = {"launchTicket": TICKET} if user_options is None else user_options
     return spawner
 
 

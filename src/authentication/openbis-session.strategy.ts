@@ -8,7 +8,7 @@ import {Caller, IdentityService} from '../services/identity/identity.service';
 import {OpenbisService} from '../services/identity/openbis.service';
 
 /**
- * The ELN's way in (seed 000): `?token=<openBIS session token>`, checked
+ * The ELN's way in: `?token=<openBIS session token>`, as the openBIS ELN sends it, checked
  * against openBIS. Used only on the ELN's route, next to the bearer strategy;
  * without a token it leaves the request to that one.
  */

@@ -1,6 +1,7 @@
 import {getAuthenticateMetadata} from '@loopback/authentication';
-import {Constructor, Context, CoreTags, inject, injectable} from '@loopback/core';
+import {Context, inject, injectable} from '@loopback/core';
 import {asSpecEnhancer, OASEnhancer, OpenApiSpec, OperationObject, PathsObject, SecuritySchemeObject} from '@loopback/rest';
+import {controllerOperations} from '../enhancers/controller-operations';
 import {OIDC_BEARER_STRATEGY, OPENBIS_SESSION_STRATEGY, SPAWNER_TOKEN_STRATEGY} from '../keys';
 import {SIGN_IN_COOKIE} from '../services/identity/sign-in-transaction.service';
 
@@ -54,28 +55,19 @@ export class SecuritySchemesSpecEnhancer implements OASEnhancer {
   constructor(@inject.context() private readonly context: Context) {}
 
   modifySpec(spec: OpenApiSpec): OpenApiSpec {
-    const controllers = new Map<string, Constructor<{}>>();
-    for (const binding of this.context.findByTag(CoreTags.CONTROLLER)) {
-      if (binding.valueConstructor) {
-        controllers.set(binding.valueConstructor.name, binding.valueConstructor);
+    for (const {operation, controller} of controllerOperations(this.context, spec)) {
+      if (!controller) continue;
+      const metadata = getAuthenticateMetadata(controller, operation['x-operation-name']);
+      if (metadata?.some(m => m.skip)) {
+        operation.security ??= [];
+        continue;
       }
-    }
-    for (const pathItem of Object.values(spec.paths)) {
-      for (const operation of Object.values(pathItem) as OperationObject[]) {
-        const controller = controllers.get(operation['x-controller-name']);
-        if (!controller) continue;
-        const metadata = getAuthenticateMetadata(controller, operation['x-operation-name']);
-        if (metadata?.some(m => m.skip)) {
-          operation.security ??= [];
-          continue;
-        }
-        const strategies = metadata?.map(m => m.strategy) ?? [OIDC_BEARER_STRATEGY];
-        const unknown = strategies.filter(strategy => !(strategy in STRATEGY_SCHEMES));
-        if (unknown.length > 0) throw new Error(`Authentication strategies without a security scheme: ${unknown.join(', ')}`);
-        operation.security = Object.entries(STRATEGY_SCHEMES)
-          .filter(([strategy]) => strategies.includes(strategy))
-          .map(([, scheme]) => ({[scheme]: []}));
-      }
+      const strategies = metadata?.map(m => m.strategy) ?? [OIDC_BEARER_STRATEGY];
+      const unknown = strategies.filter(strategy => !(strategy in STRATEGY_SCHEMES));
+      if (unknown.length > 0) throw new Error(`Authentication strategies without a security scheme: ${unknown.join(', ')}`);
+      operation.security = Object.entries(STRATEGY_SCHEMES)
+        .filter(([strategy]) => strategies.includes(strategy))
+        .map(([, scheme]) => ({[scheme]: []}));
     }
     spec.components = {...spec.components, securitySchemes: {...spec.components?.securitySchemes, ...SCHEMES}};
     return spec;

@@ -16,7 +16,7 @@ import {UploadResult, UploadService} from '../services/files/upload.service';
 import {ElnNotebookBodyParser} from '../body-parsers/eln-notebook.body-parser';
 import {Checkpoint} from '../services/files/checkpoint.service';
 import {TrashedFile} from '../services/files/file-trash.service';
-import {FILE_FORMATS, FILE_TYPES, FileContentModel, FileModel, FileRequest, VolumeService} from '../services/files/volume.service';
+import {FILE_FORMATS, FILE_TYPES, FileContentModel, FileModel, FileRequest, rootOf, VolumeRoot, VolumeService} from '../services/files/volume.service';
 import {LUA_FUNCTIONS, LuaFunction} from '../kinds/module/lua-modulefile.service';
 import {OPENED_FILE_ANSWER} from '../kinds/answer-examples';
 import {jsonAnswer, jsonResponse} from '../kinds/json-spec.helpers';
@@ -152,8 +152,17 @@ const TRASHED_EXAMPLE = {id: '2026-03-02T10-00-00-000Z-9c89d1', path: 'old/analy
 
 const ROOT_IN_QUERY: IdParam = {in: 'query', name: 'root'};
 const ROOT_IN_BODY: IdParam = {in: 'body', name: 'root'};
+/** The root as the caller names it: declared here for the spec and read by the authorizer; handlers act on FILE_ROOT. */
 const ROOT = param.query.string('root', {description: '`home` (default), a dataset id, or `module:{id}` (a module\'s binaries folder)'});
 const FILE_PATH = param.query.string('path', {required: true, description: 'The file or folder, relative to the root'});
+/**
+ * The root the route acts on (rootOf): the dataset or module the authorizer
+ * decided on and bound for the handler, else the caller's home. Injected
+ * once the authorizer ran, as the handler's other parameters are.
+ */
+const FILE_ROOT = inject('', {decorator: '@fileRoot'}, async context =>
+  rootOf(await context.get<Caller>(SecurityBindings.USER), await context.get(ResourceBindings.AUTHORIZED, {optional: true})),
+);
 
 @oas.tags('Files')
 @injectable({scope: BindingScope.SINGLETON})
@@ -180,6 +189,7 @@ export class VolumeController {
   })
   async writeFile(
     @inject(SecurityBindings.USER) caller: Caller,
+    @FILE_ROOT root: VolumeRoot,
     @requestBody({
       required: true,
       content: {
@@ -195,7 +205,6 @@ export class VolumeController {
     @param.query.string('token', {description: 'openBIS session token (ELN form): the `openbisToken` scheme, here for clients that set query parameters alone'}) token?: string,
     @param.query.string('folder', {description: 'Folder in the home (ELN form)'}) folder?: string,
     @param.query.string('filename', {description: 'Notebook file name (ELN form)'}) filename?: string,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ): Promise<FileModel & {fileName?: string}> {
     if (token !== undefined) {
       const model = await this.hubUsers.writeForEln(caller, body, folder, filename);
@@ -206,7 +215,7 @@ export class VolumeController {
       throw new HttpErrors.BadRequest('Give {type, name, path?, root?, content} as JSON, or use the ELN form with ?token=&filename=');
     }
     const fileRequest = body as FileRequest;
-    return this.volumes.write(this.volumes.root(caller, rootResource), fileRequest);
+    return this.volumes.write(root, fileRequest);
   }
 
   @post('/volume/open', {operationId: 'openFile', summary: 'Open a file of your home in one of your servers', description:
@@ -237,21 +246,20 @@ export class VolumeController {
     },
   })
   async readFile(
-    @inject(SecurityBindings.USER) caller: Caller,
-    @ROOT root: string | undefined,
+    @ROOT rootName: string | undefined,
+    @FILE_ROOT root: VolumeRoot,
     @param.query.string('path', {description: 'The file or folder, relative to the root (empty: the root)'}) filePath: string | undefined,
     @param.query.integer('content', {description: '1 (default): with the content; 0: the model alone'}) content?: number,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
   ): Promise<FileContentModel> {
-    return this.volumes.read(this.volumes.root(caller, rootResource), filePath, content !== 0);
+    return this.volumes.read(root, filePath, content !== 0);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
   @del('/volume/file', {operationId: 'deleteFile', summary: 'Move a file or folder to the trash', description: 'Moves a file or folder to the root\'s trash (`.trash`), from where it can be restored until TRASH_RETENTION_DAYS have passed (addition).',
     responses: {'200': jsonAnswer('The trash entry', TRASHED_FILE, TRASHED_EXAMPLE)},
   })
-  async deleteFile(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource): Promise<TrashedFile> {
-    return this.volumes.remove(this.volumes.root(caller, rootResource), filePath);
+  async deleteFile(@ROOT rootName: string | undefined, @FILE_PATH filePath: string, @FILE_ROOT root: VolumeRoot): Promise<TrashedFile> {
+    return this.volumes.remove(root, filePath);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
@@ -265,8 +273,7 @@ export class VolumeController {
     },
   })
   async moveFile(
-    @inject(SecurityBindings.USER) caller: Caller,
-    @ROOT root: string | undefined,
+    @ROOT rootName: string | undefined,
     @FILE_PATH filePath: string,
     @requestBody({
       required: true,
@@ -284,17 +291,17 @@ export class VolumeController {
       },
     })
     body: {newPath: string},
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
+    @FILE_ROOT root: VolumeRoot,
   ): Promise<FileModel> {
-    return this.volumes.move(this.volumes.root(caller, rootResource), filePath, body.newPath);
+    return this.volumes.move(root, filePath, body.newPath);
   }
 
   @requireRootAccess('read', ROOT_IN_QUERY)
   @get('/volume/trash', {operationId: 'listFileTrash', summary: 'List what can be restored from a root\'s trash', description: 'What was deleted from the root and can still be restored, newest first (addition).',
     responses: {'200': jsonAnswer('Trash entries', {type: 'array', items: TRASHED_FILE}, [TRASHED_EXAMPLE])},
   })
-  async listTrash(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource): Promise<TrashedFile[]> {
-    return this.volumes.listTrash(this.volumes.root(caller, rootResource));
+  async listTrash(@ROOT rootName: string | undefined, @FILE_ROOT root: VolumeRoot): Promise<TrashedFile[]> {
+    return this.volumes.listTrash(root);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
@@ -302,12 +309,11 @@ export class VolumeController {
     responses: {'200': jsonAnswer('The restored entry', TRASHED_FILE, TRASHED_EXAMPLE)},
   })
   async restoreFromTrash(
-    @inject(SecurityBindings.USER) caller: Caller,
-    @ROOT root: string | undefined,
+    @ROOT rootName: string | undefined,
     @param.query.string('id', {required: true}) id: string,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
+    @FILE_ROOT root: VolumeRoot,
   ): Promise<TrashedFile> {
-    return this.volumes.restoreFromTrash(this.volumes.root(caller, rootResource), id);
+    return this.volumes.restoreFromTrash(root, id);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
@@ -329,7 +335,6 @@ export class VolumeController {
     },
   })
   async upload(
-    @inject(SecurityBindings.USER) caller: Caller,
     @requestBody({
       required: true,
       content: {
@@ -340,11 +345,11 @@ export class VolumeController {
       },
     })
     request: Request,
-    @ROOT root: string | undefined,
+    @ROOT rootName: string | undefined,
     @param.query.string('path', {description: 'Folder under the root'}) folder: string | undefined,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
+    @FILE_ROOT root: VolumeRoot,
   ): Promise<UploadResult> {
-    return this.uploads.upload(this.volumes.root(caller, rootResource), folder, request);
+    return this.uploads.upload(root, folder, request);
   }
 
   @requireRootAccess('read', ROOT_IN_QUERY, 'email')
@@ -369,16 +374,16 @@ export class VolumeController {
   @get('/volume/checkpoints', {operationId: 'listCheckpoints', summary: 'List a file\'s checkpoints', description: 'Earlier versions kept of a file, newest first (addition).',
     responses: {'200': jsonAnswer('Checkpoints', {type: 'array', items: CHECKPOINT}, [CHECKPOINT_EXAMPLE])},
   })
-  async checkpoints(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource): Promise<Checkpoint[]> {
-    return this.volumes.checkpoints(this.volumes.root(caller, rootResource), filePath);
+  async checkpoints(@ROOT rootName: string | undefined, @FILE_PATH filePath: string, @FILE_ROOT root: VolumeRoot): Promise<Checkpoint[]> {
+    return this.volumes.checkpoints(root, filePath);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
   @post('/volume/checkpoints', {operationId: 'createCheckpoint', summary: 'Keep a checkpoint of a file', description: 'Keeps a copy of the file as it is now (at most FILE_READ_MAX_BYTES); the oldest beyond CHECKPOINTS_KEPT go (addition).',
     responses: {'200': jsonAnswer('The new checkpoint', CHECKPOINT, CHECKPOINT_EXAMPLE)},
   })
-  async createCheckpoint(@inject(SecurityBindings.USER) caller: Caller, @ROOT root: string | undefined, @FILE_PATH filePath: string, @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource): Promise<Checkpoint> {
-    return this.volumes.createCheckpoint(this.volumes.root(caller, rootResource), filePath);
+  async createCheckpoint(@ROOT rootName: string | undefined, @FILE_PATH filePath: string, @FILE_ROOT root: VolumeRoot): Promise<Checkpoint> {
+    return this.volumes.createCheckpoint(root, filePath);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
@@ -386,13 +391,12 @@ export class VolumeController {
     responses: {'204': {description: 'Deleted'}},
   })
   async deleteCheckpoint(
-    @inject(SecurityBindings.USER) caller: Caller,
-    @ROOT root: string | undefined,
+    @ROOT rootName: string | undefined,
     @FILE_PATH filePath: string,
     @param.query.string('id', {required: true}) id: string,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
+    @FILE_ROOT root: VolumeRoot,
   ): Promise<void> {
-    await this.volumes.deleteCheckpoint(this.volumes.root(caller, rootResource), filePath, id);
+    await this.volumes.deleteCheckpoint(root, filePath, id);
   }
 
   @requireRootAccess('write', ROOT_IN_QUERY)
@@ -400,13 +404,12 @@ export class VolumeController {
     responses: {'200': jsonAnswer('The restored file', FILE_MODEL, FILE_EXAMPLE)},
   })
   async restore(
-    @inject(SecurityBindings.USER) caller: Caller,
-    @ROOT root: string | undefined,
+    @ROOT rootName: string | undefined,
     @FILE_PATH filePath: string,
     @param.query.string('id', {required: true}) id: string,
-    @inject(ResourceBindings.AUTHORIZED, {optional: true}) rootResource?: AuthorizedResource,
+    @FILE_ROOT root: VolumeRoot,
   ): Promise<FileModel> {
-    return this.volumes.restore(this.volumes.root(caller, rootResource), filePath, id);
+    return this.volumes.restore(root, filePath, id);
   }
 
   @get('/volume/hardware', {operationId: 'listHardwareOptions', summary: 'List the hardware a template may name', ...jsonResponse('The hardware options a template may name (HARDWARE_FILE), with the sizes a server of each gets', {

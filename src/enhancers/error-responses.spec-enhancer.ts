@@ -1,8 +1,9 @@
 import {getAuthorizationMetadata} from '@loopback/authorization';
-import {Constructor, Context, CoreTags, inject, injectable} from '@loopback/core';
+import {Context, inject, injectable} from '@loopback/core';
 import {asSpecEnhancer, HeaderObject, OASEnhancer, OpenApiSpec, OperationObject, ResponseObject, SchemaObject} from '@loopback/rest';
 import type {AccessRequirement} from '../authorization/access-requirement';
 import {authenticatesCaller} from '../authentication/security-schemes.spec-enhancer';
+import {controllerOperations} from './controller-operations';
 import {ERROR_CODES} from '../utils/api-error.util';
 
 /** The one schema of every error answer. */
@@ -79,19 +80,12 @@ export class ErrorResponsesSpecEnhancer implements OASEnhancer {
   constructor(@inject.context() private readonly context: Context) {}
 
   modifySpec(spec: OpenApiSpec): OpenApiSpec {
-    const controllers = new Map<string, Constructor<{}>>();
-    for (const binding of this.context.findByTag(CoreTags.CONTROLLER)) {
-      if (binding.valueConstructor) controllers.set(binding.valueConstructor.name, binding.valueConstructor);
-    }
-    for (const [path, pathItem] of Object.entries(spec.paths)) {
-      for (const [method, operation] of Object.entries(pathItem) as Array<[string, OperationObject]>) {
-        const controller = controllers.get(operation['x-controller-name']);
-        const requirement = controller
-          ? (getAuthorizationMetadata(controller.prototype, operation['x-operation-name']) as AccessRequirement | undefined)
-          : undefined;
-        for (const status of statusesOf(path, method, operation, requirement)) {
-          operation.responses[status] ??= errorResponseRef(status);
-        }
+    for (const {path, method, operation, controller} of controllerOperations(this.context, spec)) {
+      const requirement = controller
+        ? (getAuthorizationMetadata(controller.prototype, operation['x-operation-name']) as AccessRequirement | undefined)
+        : undefined;
+      for (const status of statusesOf(path, method, operation, requirement)) {
+        operation.responses[status] ??= errorResponseRef(status);
       }
     }
     spec.components = {

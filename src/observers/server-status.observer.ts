@@ -3,14 +3,13 @@ import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
 import {JupyterHubService} from '../services/hub/jupyterhub.service';
 import {LeaseService} from '../services/coordination/lease.service';
+import {LeasedTimer} from './leased-timer';
 import {LoggerService} from '../services/logger.service';
 import {MetricsService} from '../services/observability/metrics.service';
 import {ServerService} from '../kinds/server/server.service';
 
 /** The lease of the reconciler: of several replicas on one database, its holder alone reconciles. */
 export const RECONCILER_LEASE = 'server-reconciler';
-/** Intervals the lease outlives its last renewal: a holder that died is taken over after this many. */
-const LEASE_INTERVALS = 3;
 
 /**
  * Reconciles stored server statuses with the hub every
@@ -23,35 +22,28 @@ const LEASE_INTERVALS = 3;
  */
 @lifeCycleObserver('reconcile')
 export class ServerStatusObserver implements LifeCycleObserver {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly passes: LeasedTimer;
   private hubWasDown = false;
 
   constructor(
     @inject(AppBindings.CONFIG) private readonly config: AppConfig,
     @service(ServerService) private readonly servers: ServerService,
     @service(JupyterHubService) private readonly hub: JupyterHubService,
-    @service(LeaseService) private readonly leases: LeaseService,
+    @service(LeaseService) leases: LeaseService,
     @service(LoggerService) private readonly logger: LoggerService,
     @service(MetricsService) private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.passes = new LeasedTimer(leases, RECONCILER_LEASE, config.hub.reconcileIntervalSeconds * 1000, () => this.pass());
+  }
 
   start(): void {
     if (!this.hub.configured) return;
-    this.timer = setInterval(() => {
-      this.reconcileOnce().catch(err => this.logger.warn('cannot take the reconciler lease', {reason: (err as Error).message}));
-    }, this.config.hub.reconcileIntervalSeconds * 1000);
-    this.timer.unref();
+    this.passes.start(err => this.logger.warn('cannot take the reconciler lease', {reason: err.message}));
   }
 
   /** Stops the passes, waits for one under way (the database closes after this) and hands the lease over. */
   async stop(): Promise<void> {
-    if (!this.timer) return;
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
-    await this.leases.release(RECONCILER_LEASE).catch(() => undefined);
-    this.logger.info('shutdown: server status reconciliation stopped');
+    if (await this.passes.stop()) this.logger.info('shutdown: server status reconciliation stopped');
   }
 
   /**
@@ -59,24 +51,8 @@ export class ServerStatusObserver implements LifeCycleObserver {
    * pass still running when the next is due is not doubled. Answers whether
    * it passed.
    */
-  async reconcileOnce(): Promise<boolean> {
-    if (this.running) return false;
-    const leased = async () => {
-      const ttlMs = LEASE_INTERVALS * this.config.hub.reconcileIntervalSeconds * 1000;
-      if (!(await this.leases.acquire(RECONCILER_LEASE, ttlMs))) return false;
-      await this.pass();
-      return true;
-    };
-    const pass = leased();
-    this.running = pass.then(
-      () => undefined,
-      () => undefined,
-    );
-    try {
-      return await pass;
-    } finally {
-      this.running = undefined;
-    }
+  reconcileOnce(): Promise<boolean> {
+    return this.passes.runOnce();
   }
 
   private async pass(): Promise<void> {

@@ -2,6 +2,7 @@ import {inject, lifeCycleObserver, LifeCycleObserver, service} from '@loopback/c
 import type {AppConfig} from '../config';
 import {AppBindings} from '../keys';
 import {LeaseService} from '../services/coordination/lease.service';
+import {LeasedTimer} from './leased-timer';
 import {DatasetService} from '../kinds/dataset/dataset.service';
 import {LoggerService} from '../services/logger.service';
 import {ModuleService} from '../kinds/module/module.service';
@@ -20,46 +21,33 @@ export const TRASH_PURGE_LEASE = 'trash-purge';
  */
 @lifeCycleObserver('purge')
 export class TrashPurgeObserver implements LifeCycleObserver {
-  private timer?: NodeJS.Timeout;
-  private sweeping?: Promise<void>;
+  private readonly sweeps: LeasedTimer;
 
   constructor(
     @inject(AppBindings.CONFIG) private readonly config: AppConfig,
     @service(DatasetService) private readonly datasets: DatasetService,
     @service(ModuleService) private readonly modules: ModuleService,
     @service(SecretService) private readonly secrets: SecretService,
-    @service(LeaseService) private readonly leases: LeaseService,
+    @service(LeaseService) leases: LeaseService,
     @service(LoggerService) private readonly logger: LoggerService,
-  ) {}
+  ) {
+    // Only a killed API leaves dataset folders without a record, and a start follows it: the sweep at start looks for them.
+    const sweep = (atStart: boolean) => this.purge(new Date(), atStart).then(() => undefined);
+    this.sweeps = new LeasedTimer(leases, TRASH_PURGE_LEASE, config.trashPurgeIntervalMinutes * 60 * 1000, sweep);
+  }
 
   start(): void {
-    const intervalMs = this.config.trashPurgeIntervalMinutes * 60 * 1000;
-    // Only a killed API leaves dataset folders without a record, and a start follows it: the first sweep looks for them.
-    let afterStart = true;
-    const sweep = () => {
-      const withOrphans = afterStart;
-      afterStart = false;
-      this.sweeping = this.leases
-        .acquire(TRASH_PURGE_LEASE, 3 * intervalMs)
-        .then(held => (held ? this.purge(new Date(), withOrphans) : undefined))
-        .then(() => undefined)
-        .catch(err => this.logger.error('trash purge failed', {reason: (err as Error).message}));
-    };
-    sweep();
-    this.timer = setInterval(sweep, intervalMs);
-    this.timer.unref();
+    this.sweeps.start(err => this.logger.error('trash purge failed', {reason: err.message}), {atStart: true});
   }
 
   /** Resolves once no sweep is under way. */
-  async idle(): Promise<void> {
-    await this.sweeping;
+  idle(): Promise<void> {
+    return this.sweeps.idle();
   }
 
   /** Stops sweeping, waits for a sweep under way (the database closes after this) and hands the lease over. */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.idle();
-    await this.leases.release(TRASH_PURGE_LEASE).catch(() => undefined);
+    await this.sweeps.stop();
     this.logger.info('shutdown: trash purge stopped');
   }
 

@@ -94,7 +94,7 @@ export function listResponse(route: string, description: string, item: SchemaObj
   };
 }
 
-/** offset/limit on every list endpoint, bounded by LIST_MAX_LIMIT (spec section 8). */
+/** offset/limit on every list endpoint, bounded by LIST_MAX_LIMIT. */
 @injectable({scope: BindingScope.SINGLETON})
 export class PaginationService {
   constructor(@inject(AppBindings.CONFIG) private readonly config: AppConfig) {}

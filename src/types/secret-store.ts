@@ -2,7 +2,7 @@
 export type StoredSecret = Record<string, string>;
 
 /**
- * Where secret values live (spec section 6). Two implementations: Vault KV
+ * Where secret values live. Two implementations: Vault KV
  * v2 (VaultSecretStoreService) and the encrypted local store
  * (LocalSecretStoreService); the database only ever holds metadata.
  * Failures are HTTP errors: 503 when the store cannot be reached, 504 when it

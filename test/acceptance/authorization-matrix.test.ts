@@ -4,6 +4,7 @@ import path from 'node:path';
 import {ApiWorld, PEOPLE, Person, SharedResources, seedSharedResources, TEMPLATE_BODY, unique} from '../fixtures/api-world';
 import {HubWorld} from '../fixtures/hub-world';
 import {buildZip} from '../fixtures/zip-builder';
+import {forSuite} from '../fixtures/for-suite';
 
 type Caller = 'none' | Person;
 const CALLERS: Caller[] = ['none', 'stranger', 'direct', 'group', 'org', 'writer', 'owner', 'admin'];
@@ -259,17 +260,9 @@ const MODULE_ROOT_MATRIX: Record<string, Row> = {
 };
 
 describe('Authorization matrix: every route of openapi.json, every kind of caller', () => {
-  let hubWorld: HubWorld;
   let world: ApiWorld;
 
-  before(async () => {
-    hubWorld = await HubWorld.start();
-    ({world} = hubWorld);
-  });
-
-  after(async () => {
-    await hubWorld?.stop();
-  });
+  forSuite(() => HubWorld.start(), started => ({world} = started));
 
   it('has a row for every route of openapi.json, and no row for a route that is not there', () => {
     const routes = routesOfOpenApi();

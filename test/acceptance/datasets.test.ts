@@ -4,6 +4,7 @@ import path from 'node:path';
 import {TrashPurgeObserver} from '../../src/observers/trash-purge.observer';
 import {folderTree} from '../fixtures/folder-tree';
 import {ApiWorld, PEOPLE, seedSharedResources, unique} from '../fixtures/api-world';
+import {forSuite} from '../fixtures/for-suite';
 
 
 /** Each field a schema check refused, as `path code`. */
@@ -13,13 +14,9 @@ describe('Datasets', () => {
   let world: ApiWorld;
   let root: string;
 
-  before(async () => {
-    world = await ApiWorld.start();
+  forSuite(() => ApiWorld.start(), started => {
+    world = started;
     root = world.api.app.config.datasetsRoot;
-  });
-
-  after(async () => {
-    await world?.stop();
   });
 
   it('creates an empty folder named by the new id, owned by the caller', async () => {

@@ -6,8 +6,9 @@ import {HeadlessBrowser} from '../fixtures/headless-browser';
 import {HubWorld} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
 import {OpenbisDouble} from '../fixtures/openbis-double';
+import {forSuite} from '../fixtures/for-suite';
 
-/** The notebook of seed 000 (the ELN webservice's example request). */
+/** The notebook of the ELN-Jupyter webservice's example request, as the openBIS ELN sends it. */
 const SEED_NOTEBOOK = JSON.parse(readFileSync(path.resolve(__dirname, '../../../test/fixtures/eln-seed-notebook.json'), 'utf8'));
 const FOLDER = 'my_folder';
 const FILENAME = '20160929145446460-369.ipynb';
@@ -16,26 +17,16 @@ const EMAIL = `${USER}@lab.org`;
 const ELN_ORIGIN = 'https://openbis.lab.org';
 const FORM_TYPE = 'application/x-www-form-urlencoded; charset=UTF-8';
 
-describe('The openBIS ELN writes a notebook into a user\'s home (seed 000)', () => {
-  let hubWorld: HubWorld;
+describe('The openBIS ELN writes a notebook into a user\'s home', () => {
   let hub: JupyterHubHarness;
   let openbis: OpenbisDouble;
   let world: ApiWorld;
 
-  before(async () => {
-    openbis = await OpenbisDouble.start();
-    hubWorld = await HubWorld.start({
-      OPENBIS_URL: openbis.url,
-      OPENBIS_USER_DOMAIN: 'lab.org',
-      ELN_ORIGINS: ELN_ORIGIN,
-    });
-    ({hub, world} = hubWorld);
-  });
-
-  after(async () => {
-    await hubWorld?.stop();
-    await openbis?.stop();
-  });
+  forSuite(() => OpenbisDouble.start(), started => (openbis = started));
+  forSuite(
+    () => HubWorld.start({OPENBIS_URL: openbis.url, OPENBIS_USER_DOMAIN: 'lab.org', ELN_ORIGINS: ELN_ORIGIN}),
+    started => ({hub, world} = started),
+  );
 
   const elnPost = (token: string, body: object = SEED_NOTEBOOK) =>
     world.client.post('/volume/file').query({token, folder: FOLDER, filename: FILENAME}).send(body);
@@ -55,7 +46,7 @@ describe('The openBIS ELN writes a notebook into a user\'s home (seed 000)', () 
     await expect(fs.access(path.join(hub.homesRoot, EMAIL))).to.be.rejected();
   });
 
-  it('writes the seed\'s notebook into the user\'s home and answers the launcher\'s link; opening it there leads to the notebook in the running server', async () => {
+  it('writes the ELN\'s example notebook into the user\'s home and answers the launcher\'s link; opening it there leads to the notebook in the running server', async () => {
     // The user signs in to the Notebooks Hub and launches a server once.
     const user = await world.as(EMAIL);
     await user.put('/initialize').query({email: EMAIL}).expect(200);

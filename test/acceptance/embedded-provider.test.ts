@@ -1,17 +1,12 @@
 import {expect, supertest} from '@loopback/testlab';
 import {signIn} from '../fixtures/sign-in';
 import {RunningApp, startApp} from '../fixtures/test-app';
+import {forSuite} from '../fixtures/for-suite';
 
 describe('The embedded development provider (no OIDC_ISSUER configured)', () => {
   let api: RunningApp;
 
-  before(async () => {
-    api = await startApp();
-  });
-
-  after(async () => {
-    await api?.stop();
-  });
+  forSuite(() => startApp(), started => (api = started));
 
   it('serves OpenID discovery under /oidc of the API itself', async () => {
     const res = await supertest(api.url).get('/oidc/.well-known/openid-configuration').expect(200);

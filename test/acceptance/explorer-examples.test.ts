@@ -2,6 +2,7 @@ import {expect} from '@loopback/testlab';
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import {ApiWorld} from '../fixtures/api-world';
+import {forSuite} from '../fixtures/for-suite';
 
 type Operation = {
   operationId: string;
@@ -26,13 +27,7 @@ const SPAWNER_ONLY = new Set(['redeemLaunchTicket']);
 describe('The explorer\'s example bodies', () => {
   let world: ApiWorld;
 
-  before(async () => {
-    world = await ApiWorld.start({HUB_PUBLIC_URL: 'http://hub.example'});
-  });
-
-  after(async () => {
-    await world?.stop();
-  });
+  forSuite(() => ApiWorld.start({HUB_PUBLIC_URL: 'http://hub.example'}), started => (world = started));
 
   const withBodies = Object.entries(SPEC.paths).flatMap(([route, item]) =>
     Object.entries(item)

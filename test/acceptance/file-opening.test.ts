@@ -1,5 +1,5 @@
 import {expect, supertest} from '@loopback/testlab';
-import {ApiWorld, PEOPLE, TEMPLATE_BODY, unique} from '../fixtures/api-world';
+import {ApiWorld, createdServer, PEOPLE, TEMPLATE_BODY, unique} from '../fixtures/api-world';
 import {eventually} from '../fixtures/eventually';
 import {HubWorld} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
@@ -89,12 +89,7 @@ describe("Opening a file of one's home in a server (POST /volume/open)", () => {
 
   it('never opens a file in a server someone else runs and shares with the person: their home is not in it', async () => {
     const owner = await world.as('owner');
-    const shared = (
-      await owner
-        .post('/servers')
-        .send({...TEMPLATE_BODY, name: unique('Shared')})
-        .expect(200)
-    ).body;
+    const shared = await createdServer(owner, unique('Shared'));
     await owner
       .post(`/servers/${shared._id}/share`)
       .send({relation: 'write', userArray: [PEOPLE.direct]})
@@ -122,12 +117,7 @@ describe("Opening a file of one's home in a server (POST /volume/open)", () => {
     ).body;
 
     const {person, email} = await personWithNotebook('default');
-    const own = (
-      await person
-        .post('/servers')
-        .send({...TEMPLATE_BODY, name: unique('Own')})
-        .expect(200)
-    ).body;
+    const own = await createdServer(person, unique('Own'));
     const stopped = async (id: string) => {
       await running(person, id);
       await person.put(`/servers/${id}/stop`).expect(200);

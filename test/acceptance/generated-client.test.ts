@@ -9,6 +9,7 @@ import type {components, paths} from '../generated/notebooks-hub-api';
 import {disagreement} from '../fixtures/contract-hook';
 import {signIn} from '../fixtures/sign-in';
 import {RunningApp, startApp} from '../fixtures/test-app';
+import {forSuite} from '../fixtures/for-suite';
 
 /** The contract hook's check, for what comes through fetch rather than supertest. */
 const contract: Middleware = {
@@ -55,13 +56,7 @@ const RESOURCE_IDS_ARE_STRINGS: {[Name in 'Dataset' | 'TrashedDataset' | 'Module
 describe('A client generated from openapi.json (openapi-typescript + openapi-fetch)', () => {
   let api: RunningApp;
 
-  before(async () => {
-    api = await startApp();
-  });
-
-  after(async () => {
-    await api?.stop();
-  });
+  forSuite(() => startApp(), started => (api = started));
 
   it('types the `_id` of every resource schema as a string (the compiler checks each; here, that none is left out)', () => {
     const spec = JSON.parse(readFileSync(path.resolve(__dirname, '../../../openapi.json'), 'utf8')) as {

@@ -8,6 +8,7 @@ import {TEMPLATE_EXAMPLE} from '../../src/kinds/json-spec.helpers';
 import {ApiProcess, startApiProcess} from '../fixtures/api-process';
 import {signIn} from '../fixtures/sign-in';
 import {SpawningHubDouble} from '../fixtures/spawning-hub-double';
+import {forSuite} from '../fixtures/for-suite';
 
 const GRACE_SECONDS = 10;
 /** A 1.5 MB notebook, uploaded slowly enough to be in flight when the signal comes. */
@@ -177,13 +178,7 @@ describe('Graceful shutdown of the running service (SIGTERM)', () => {
   describe('with a server starting at the hub', () => {
     let hub: SpawningHubDouble;
 
-    before(async () => {
-      hub = await SpawningHubDouble.start();
-    });
-
-    after(async () => {
-      await hub.stop();
-    });
+    forSuite(() => SpawningHubDouble.start(), started => (hub = started));
 
     it('ends an open progress stream with a final reconnect event, then stops the reconciler and exits 0', async () => {
       const api = await startApiProcess({

@@ -4,6 +4,7 @@ import path from 'node:path';
 import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
 import {eventually} from '../fixtures/eventually';
 import {HeadlessBrowser} from '../fixtures/headless-browser';
+import {forSuite} from '../fixtures/for-suite';
 import {HubWorld} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
 import {runInKernel} from '../fixtures/server-kernel';
@@ -20,16 +21,15 @@ interface HubServerModel {
  * repository's spawner, as an attacker with a shell and a hub token would.
  */
 describe("One authority over every server (real hub, the repository's spawner)", () => {
-  let hubWorld: HubWorld;
   let hub: JupyterHubHarness;
   let world: ApiWorld;
   let privateDataset: string;
   let readOnlyDataset: string;
   let privateModule: string;
 
+  forSuite(() => HubWorld.start({HUB_RECONCILE_INTERVAL: '3600'}), started => ({hub, world} = started));
+
   before(async () => {
-    hubWorld = await HubWorld.start({HUB_RECONCILE_INTERVAL: '3600'});
-    ({hub, world} = hubWorld);
     const owner = await world.as('owner');
     privateDataset = (await owner.post('/datasets').send({name: 'Owner private', write_access: true}).expect(200)).body._id;
     await owner.post('/volume/file').send({type: 'file', root: privateDataset, name: 'secret.txt', content: 'owner only'}).expect(200);
@@ -39,10 +39,6 @@ describe("One authority over every server (real hub, the repository's spawner)",
       .send({relation: 'read', userArray: [PEOPLE.direct]})
       .expect(200);
     privateModule = (await owner.post('/modules').send({name: 'owner-tool', version: '1.0', luaModuleFile: []}).expect(200)).body._id;
-  });
-
-  after(async () => {
-    await hubWorld?.stop();
   });
 
   async function startServer(person: 'owner' | 'direct', name: string, extra: object = {}): Promise<{_id: string; name: string}> {

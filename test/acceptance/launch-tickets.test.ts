@@ -7,11 +7,12 @@ import {SecretBindings} from '../../src/keys';
 import {LaunchTicketRepository} from '../../src/repositories/launch-ticket.repository';
 import {LaunchTicketService} from '../../src/kinds/server/launch-ticket.service';
 import {LoggerService} from '../../src/services/logger.service';
-import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
+import {ApiWorld, createdServer, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
 import {CountingProxy} from '../fixtures/counting-proxy';
 import {eventually} from '../fixtures/eventually';
 import {SpawningHubDouble} from '../fixtures/spawning-hub-double';
 import {databaseText, temporaryFolder} from '../fixtures/test-app';
+import {forSuite} from '../fixtures/for-suite';
 
 const SPAWNER_TOKEN = 'spawner-token-of-the-launch-tests-0123456789';
 const CONTRACT = path.resolve(__dirname, '../../../hub/notebooks_hub_spawner/launch_plan.schema.json');
@@ -89,13 +90,7 @@ async function launchWorld(env: Record<string, string> = {}) {
 describe("Launch tickets: the hub's spawner gets the plan the API decides, once", () => {
   let w: Awaited<ReturnType<typeof launchWorld>>;
 
-  before(async () => {
-    w = await launchWorld();
-  });
-
-  after(async () => {
-    await w?.stop();
-  });
+  forSuite(() => launchWorld(), started => (w = started));
 
   it('sends the hub a launch ticket and nothing else, and stores only its hash', async () => {
     const owner = await w.world.as('owner');
@@ -261,18 +256,8 @@ describe("Launch tickets: the hub's spawner gets the plan the API decides, once"
 
   it('refuses a ticket for another server or hub user, and spends it', async () => {
     const owner = await w.world.as('owner');
-    const first = (
-      await owner
-        .post('/servers')
-        .send({...TEMPLATE_BODY, name: 'First'})
-        .expect(200)
-    ).body;
-    const second = (
-      await owner
-        .post('/servers')
-        .send({...TEMPLATE_BODY, name: 'Second'})
-        .expect(200)
-    ).body;
+    const first = await createdServer(owner, 'First');
+    const second = await createdServer(owner, 'Second');
     const before = await w.refusals('wrong_server');
 
     const elsewhere = await w.redeem(PEOPLE.owner, second.name, {launchTicket: w.ticketOf(first)}).expect(403);
@@ -285,12 +270,7 @@ describe("Launch tickets: the hub's spawner gets the plan the API decides, once"
 
   it('refuses a ticket whose server is no longer starting, and one a later start replaced', async () => {
     const owner = await w.world.as('owner');
-    const server = (
-      await owner
-        .post('/servers')
-        .send({...TEMPLATE_BODY, name: 'Stopped early'})
-        .expect(200)
-    ).body;
+    const server = await createdServer(owner, 'Stopped early');
     const firstTicket = w.ticketOf(server);
     expect((await owner.put(`/servers/${server._id}/stop`).expect(200)).body.status).to.equal('stopped');
     const before = await w.refusals('not_starting');
@@ -299,12 +279,7 @@ describe("Launch tickets: the hub's spawner gets the plan the API decides, once"
     expect(await w.refusals('not_starting')).to.equal(before + 1);
 
     // Stopped before its spawner came and started again: the new start's ticket is the only one.
-    const restarted = (
-      await owner
-        .post('/servers')
-        .send({...TEMPLATE_BODY, name: 'Restarted'})
-        .expect(200)
-    ).body;
+    const restarted = await createdServer(owner, 'Restarted');
     const replaced = w.ticketOf(restarted);
     await owner.put(`/servers/${restarted._id}/stop`).expect(200);
     await owner.put(`/servers/${restarted._id}/start`).expect(200);
@@ -315,12 +290,7 @@ describe("Launch tickets: the hub's spawner gets the plan the API decides, once"
 
   it('refuses a request without a ticket', async () => {
     const owner = await w.world.as('owner');
-    const server = (
-      await owner
-        .post('/servers')
-        .send({...TEMPLATE_BODY, name: 'No ticket'})
-        .expect(200)
-    ).body;
+    const server = await createdServer(owner, 'No ticket');
     const before = await w.refusals('missing');
     const res = await w.redeemFor(server, {}).expect(403);
     expect(res.body.error.code).to.equal('launch_refused');
@@ -330,12 +300,7 @@ describe("Launch tickets: the hub's spawner gets the plan the API decides, once"
 
   it('answers one of ten concurrent redemptions of a ticket, and refuses the others', async () => {
     const owner = await w.world.as('owner');
-    const server = (
-      await owner
-        .post('/servers')
-        .send({...TEMPLATE_BODY, name: 'Raced'})
-        .expect(200)
-    ).body;
+    const server = await createdServer(owner, 'Raced');
     const ticket = w.ticketOf(server);
     const answers = await Promise.all(Array.from({length: 10}, () => w.redeemFor(server, {launchTicket: ticket})));
     expect(answers.map(a => a.status).sort()).to.deepEqual([200, ...Array(9).fill(403)]);
@@ -357,12 +322,7 @@ describe("Launch tickets: the hub's spawner gets the plan the API decides, once"
 
   it("is for SPAWNER_TOKEN alone: a person's token, even an admin's, is refused, and the spawner's opens nothing else", async () => {
     const owner = await w.world.as('owner');
-    const server = (
-      await owner
-        .post('/servers')
-        .send({...TEMPLATE_BODY, name: 'Not yours'})
-        .expect(200)
-    ).body;
+    const server = await createdServer(owner, 'Not yours');
     const url = `/hub/servers/${encodeURIComponent(PEOPLE.owner)}/${server.name}/launch`;
     const body = {launchTicket: w.ticketOf(server)};
     for (const token of [await w.world.tokenFor(PEOPLE.owner), await w.world.tokenFor(PEOPLE.admin, true), 'x'.repeat(48)]) {
@@ -377,12 +337,7 @@ describe("Launch tickets: the hub's spawner gets the plan the API decides, once"
 
   it("shows on the server when its hub could not enforce the hardware's limits, until the next start", async () => {
     const owner = await w.world.as('owner');
-    const server = (
-      await owner
-        .post('/servers')
-        .send({...TEMPLATE_BODY, name: 'Unlimited'})
-        .expect(200)
-    ).body;
+    const server = await createdServer(owner, 'Unlimited');
     await w.redeemFor(server, {launchTicket: w.ticketOf(server), limitsEnforced: false}).expect(200);
     expect((await owner.get(`/servers/${server._id}`).expect(200)).body).to.containDeep({status: 'starting', limitsEnforced: false});
     await owner.put(`/servers/${server._id}/stop`).expect(200);
@@ -392,13 +347,7 @@ describe("Launch tickets: the hub's spawner gets the plan the API decides, once"
 
   it('voids the ticket of a start that fails', async () => {
     const owner = await w.world.as('owner');
-    const server = (
-      await owner
-        .post('/servers')
-        .query({start: false})
-        .send({...TEMPLATE_BODY, name: 'Cut off'})
-        .expect(200)
-    ).body;
+    const server = await createdServer(owner, 'Cut off', false);
     const tickets = await w.world.api.app.getRepository(LaunchTicketRepository);
     w.proxy.cutOff = true;
     try {
@@ -414,22 +363,11 @@ describe("Launch tickets: the hub's spawner gets the plan the API decides, once"
 describe('Launch tickets expire', () => {
   let w: Awaited<ReturnType<typeof launchWorld>>;
 
-  before(async () => {
-    w = await launchWorld({LAUNCH_TICKET_TTL_SECONDS: '1'});
-  });
-
-  after(async () => {
-    await w?.stop();
-  });
+  forSuite(() => launchWorld({LAUNCH_TICKET_TTL_SECONDS: '1'}), started => (w = started));
 
   it('refuses a ticket redeemed after LAUNCH_TICKET_TTL_SECONDS, and counts it', async () => {
     const owner = await w.world.as('owner');
-    const server = (
-      await owner
-        .post('/servers')
-        .send({...TEMPLATE_BODY, name: 'Too late'})
-        .expect(200)
-    ).body;
+    const server = await createdServer(owner, 'Too late');
     const before = await w.refusals('expired');
     await new Promise(resolve => setTimeout(resolve, 1200));
     const res = await w.redeemFor(server).expect(403);

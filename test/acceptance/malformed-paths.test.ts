@@ -1,16 +1,11 @@
 import {expect} from '@loopback/testlab';
 import {ApiWorld} from '../fixtures/api-world';
+import {forSuite} from '../fixtures/for-suite';
 
 describe('Path parameters with a malformed percent-encoding', () => {
   let world: ApiWorld;
 
-  before(async () => {
-    world = await ApiWorld.start();
-  });
-
-  after(async () => {
-    await world.stop();
-  });
+  forSuite(() => ApiWorld.start(), started => (world = started));
 
   for (const [method, url] of [
     ['get', '/datasets/%ff%fe'],

@@ -5,19 +5,16 @@ import {folderTree} from '../fixtures/folder-tree';
 import {ApiWorld, PEOPLE, unique} from '../fixtures/api-world';
 import {temporaryFolder} from '../fixtures/test-app';
 import {buildZip} from '../fixtures/zip-builder';
+import {forSuite} from '../fixtures/for-suite';
 
 
 describe('Modules', () => {
   let world: ApiWorld;
   let root: string;
 
-  before(async () => {
-    world = await ApiWorld.start();
+  forSuite(() => ApiWorld.start(), started => {
+    world = started;
     root = world.api.app.config.modulesRoot;
-  });
-
-  after(async () => {
-    await world?.stop();
   });
 
   const modulefile = (name: string, version: string, owner = PEOPLE.owner) =>

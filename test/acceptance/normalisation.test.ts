@@ -1,16 +1,11 @@
 import {expect} from '@loopback/testlab';
 import {ApiWorld, PEOPLE, SHARED_ORG} from '../fixtures/api-world';
+import {forSuite} from '../fixtures/for-suite';
 
 describe('Names and organisations as people write them', () => {
   let world: ApiWorld;
 
-  before(async () => {
-    world = await ApiWorld.start({HUB_PUBLIC_URL: 'http://hub.example'});
-  });
-
-  after(async () => {
-    await world?.stop();
-  });
+  forSuite(() => ApiWorld.start({HUB_PUBLIC_URL: 'http://hub.example'}), started => (world = started));
 
   it('refuses a name of spaces only for datasets, templates and secrets', async () => {
     const owner = await world.as('owner');

@@ -5,6 +5,7 @@ import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
 import {startApp} from '../fixtures/test-app';
 import {LoggerService} from '../../src/services/logger.service';
 import {userHash} from '../../src/utils/request-scope.util';
+import {forSuite} from '../fixtures/for-suite';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -45,13 +46,9 @@ describe('Observability: metrics, request ids and JSON logs', () => {
   let world: ApiWorld;
   const logged: string[] = [];
 
-  before(async () => {
-    world = await ApiWorld.start({METRICS_TOKEN, LOG_LEVEL: 'info'});
+  forSuite(() => ApiWorld.start({METRICS_TOKEN, LOG_LEVEL: 'info'}), async started => {
+    world = started;
     (await world.api.app.get<LoggerService>('services.LoggerService')).useSink(line => logged.push(line));
-  });
-
-  after(async () => {
-    await world?.stop();
   });
 
   it('counts requests by method, route template and status after a journey, never by raw path', async () => {
@@ -185,18 +182,10 @@ describe('Observability of the embedded provider', () => {
 });
 
 describe('Observability of JupyterHub calls, spawns and reconciliation on a real hub', () => {
-  let hubWorld: HubWorld;
   let hub: JupyterHubHarness;
   let world: ApiWorld;
 
-  before(async () => {
-    hubWorld = await HubWorld.start({HUB_RECONCILE_INTERVAL: '1'});
-    ({hub, world} = hubWorld);
-  });
-
-  after(async () => {
-    await hubWorld?.stop();
-  });
+  forSuite(() => HubWorld.start({HUB_RECONCILE_INTERVAL: '1'}), started => ({hub, world} = started));
 
   it('counts hub calls by operation and outcome, times the spawn to running, and counts reconcile passes', async () => {
     const owner = await world.as('owner');

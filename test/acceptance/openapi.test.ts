@@ -5,6 +5,7 @@ import {ERROR_CODES} from '../../src/utils/api-error.util';
 import {exampleDisagreement} from '../fixtures/contract-hook';
 import {signIn} from '../fixtures/sign-in';
 import {RunningApp, startApp} from '../fixtures/test-app';
+import {forSuite} from '../fixtures/for-suite';
 
 const COMMITTED = path.resolve(__dirname, '../../../openapi.json');
 
@@ -36,13 +37,7 @@ function specDrift(served: Spec, committed: Spec): string[] {
 describe('openapi.json', () => {
   let api: RunningApp;
 
-  before(async () => {
-    api = await startApp();
-  });
-
-  after(async () => {
-    await api?.stop();
-  });
+  forSuite(() => startApp(), started => (api = started));
 
   const served = async (running: RunningApp) =>
     (await supertest(running.url).get('/openapi.json').expect(200)).body as Spec;

@@ -1,17 +1,14 @@
 import {expect, supertest} from '@loopback/testlab';
 import {RunningApp, startApp} from '../fixtures/test-app';
+import {forSuite} from '../fixtures/for-suite';
 
 describe('Pages that hold tokens, and the served OpenAPI document', () => {
   let api: RunningApp;
   let client: supertest.SuperTest<supertest.Test>;
 
-  before(async () => {
-    api = await startApp();
+  forSuite(() => startApp(), started => {
+    api = started;
     client = supertest(api.url);
-  });
-
-  after(async () => {
-    await api?.stop();
   });
 
   it('serves the launcher under a CSP of its own files only, unframeable, without Referer', async () => {

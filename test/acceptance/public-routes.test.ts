@@ -4,6 +4,7 @@ import net from 'node:net';
 import {freePort} from '../fixtures/free-port';
 import {signIn} from '../fixtures/sign-in';
 import {RunningApp, startApp} from '../fixtures/test-app';
+import {forSuite} from '../fixtures/for-suite';
 
 /** The embedded provider's admin, and a person who is not one. */
 const ADMIN = 'alice@example.org';
@@ -13,13 +14,9 @@ describe('Public routes, errors and health', () => {
   let api: RunningApp;
   let client: supertest.SuperTest<supertest.Test>;
 
-  before(async () => {
-    api = await startApp();
+  forSuite(() => startApp(), started => {
+    api = started;
     client = supertest(api.url);
-  });
-
-  after(async () => {
-    await api?.stop();
   });
 
   it('serves /version without a token', async () => {

@@ -1,18 +1,15 @@
 import {expect, supertest} from '@loopback/testlab';
 import {ApiWorld} from '../fixtures/api-world';
+import {forSuite} from '../fixtures/for-suite';
 
 describe('Rate limits (RATE_LIMIT_AUTH_PER_MINUTE, RATE_LIMIT_WRITES_PER_MINUTE)', () => {
   let world: ApiWorld;
   let client: supertest.SuperTest<supertest.Test>;
   const bearer = async (email: string) => `Bearer ${await world.tokenFor(email)}`;
 
-  before(async () => {
-    world = await ApiWorld.start({RATE_LIMIT_AUTH_PER_MINUTE: '3', RATE_LIMIT_WRITES_PER_MINUTE: '2'});
+  forSuite(() => ApiWorld.start({RATE_LIMIT_AUTH_PER_MINUTE: '3', RATE_LIMIT_WRITES_PER_MINUTE: '2'}), started => {
+    world = started;
     client = world.client;
-  });
-
-  after(async () => {
-    await world?.stop();
   });
 
   it("answers /auth/* from one client address 429 with Retry-After once the minute's calls are used, and other addresses as before", async () => {

@@ -3,9 +3,9 @@ import {ApiProcess, startApiProcess} from '../fixtures/api-process';
 import {checkContractOf} from '../fixtures/contract-hook';
 import {CountingProxy} from '../fixtures/counting-proxy';
 import {eventually} from '../fixtures/eventually';
-import {HUB_HARDWARE_FILE, HUB_SPAWNER_TOKEN} from '../fixtures/hub-world';
+import {expectOneSpawnOfConcurrentStarts, HUB_SPAWNER_TOKEN, startHubPeers} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
-import {PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
+import {bearerClient, PEOPLE} from '../fixtures/api-world';
 import {storeSettings, temporaryFolder} from '../fixtures/test-app';
 import {TestIdentityProvider} from '../fixtures/test-identity-provider';
 
@@ -28,24 +28,12 @@ describe('Two API processes on one MongoDB database and one hub', () => {
   before(async () => {
     const database = storeSettings(await temporaryFolder('replicas')).MONGO_URL;
     if (!database) throw new Error('This suite needs a MongoDB-protocol server: run it with --config .mocharc.mongodb.json');
-    hub = await JupyterHubHarness.prepare();
-    provider = await TestIdentityProvider.start({
-      clientId: 'notebooks-hub',
-      audience: 'notebooks-hub',
-      redirectUris: ['http://127.0.0.1/', hub.callbackUrl],
-      postLogoutRedirectUris: ['http://127.0.0.1/'],
-    });
-    await hub.launch({issuer: provider.issuer, clientId: 'notebooks-hub'});
-    proxy = await CountingProxy.start(hub.apiUrl.replace('/hub/api', ''));
+    let apiEnv: Record<string, string>;
+    ({hub, provider, proxy, apiEnv} = await startHubPeers());
     const env = {
       MONGO_URL: database,
       OIDC_ISSUER: provider.issuer,
-      HUB_API_URL: `${proxy.url}/hub/api`,
-      HUB_API_TOKEN: hub.token,
-      HUB_PUBLIC_URL: hub.publicUrl,
-      ...hub.apiFolders,
-      HARDWARE_FILE: HUB_HARDWARE_FILE,
-      SPAWNER_TOKEN: HUB_SPAWNER_TOKEN,
+      ...apiEnv,
       HUB_RECONCILE_INTERVAL: String(RECONCILE_INTERVAL_SECONDS),
       LOG_LEVEL: 'warn',
       RATE_LIMIT_AUTH_PER_MINUTE: '0',
@@ -68,16 +56,8 @@ describe('Two API processes on one MongoDB database and one hub', () => {
     await hub?.stop();
   });
 
-  const ownerOn = async (replica: ApiProcess) => {
-    const token = await provider.sign(provider.accessTokenClaims(PEOPLE.owner));
-    const client = supertest(replica.url);
-    return {
-      post: (url: string) => client.post(url).set('Authorization', `Bearer ${token}`),
-      get: (url: string) => client.get(url).set('Authorization', `Bearer ${token}`),
-      put: (url: string) => client.put(url).set('Authorization', `Bearer ${token}`),
-      delete: (url: string) => client.delete(url).set('Authorization', `Bearer ${token}`),
-    };
-  };
+  const ownerOn = async (replica: ApiProcess) =>
+    bearerClient(supertest(replica.url), await provider.sign(provider.accessTokenClaims(PEOPLE.owner)));
 
   /** Reconcile passes a replica made since it started, whatever their outcome. */
   const passesOf = async (replica: ApiProcess) => {
@@ -87,23 +67,7 @@ describe('Two API processes on one MongoDB database and one hub', () => {
 
   it('20 concurrent starts of one server, 10 to each process, make exactly one spawn at the hub', async () => {
     const [first, second] = await Promise.all(replicas.map(ownerOn));
-    const server = (
-      await first
-        .post('/servers')
-        .query({start: false})
-        .send({...TEMPLATE_BODY, name: 'Started twice over'})
-        .expect(200)
-    ).body;
-    const spawn = new RegExp(`^POST /hub/api/users/${server.hubUser}/servers/${server.name}$`);
-    const answers = await Promise.all(
-      Array.from({length: 20}, (_, i) => (i % 2 === 0 ? first : second).put(`/servers/${server._id}/start`)),
-    );
-    expect(answers.map(res => res.status)).to.deepEqual(Array(20).fill(200));
-    expect(answers.every(res => ['starting', 'running'].includes(res.body.status))).to.be.true();
-    expect(proxy.count(spawn)).to.equal(1);
-    await eventually('it runs', async () => (await second.get(`/servers/${server._id}`)).body.status === 'running');
-    expect(proxy.count(spawn)).to.equal(1);
-    await first.delete(`/servers/${server._id}`).expect(204);
+    await expectOneSpawnOfConcurrentStarts(first, second, proxy);
   });
 
   it('with both reconcilers due every interval, the hub gets one pass per interval, from the process holding the lease', async () => {

@@ -1,8 +1,7 @@
 import {expect, supertest} from '@loopback/testlab';
-import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
+import {ApiWorld, bearerClient, PEOPLE} from '../fixtures/api-world';
 import {CountingProxy} from '../fixtures/counting-proxy';
-import {eventually} from '../fixtures/eventually';
-import {HubWorld} from '../fixtures/hub-world';
+import {expectOneSpawnOfConcurrentStarts, HubWorld} from '../fixtures/hub-world';
 import {RunningApp, startReplica} from '../fixtures/test-app';
 import {LeaseRepository} from '../../src/repositories/lease.repository';
 import {RECONCILER_LEASE, ServerStatusObserver} from '../../src/observers/server-status.observer';
@@ -37,29 +36,8 @@ describe('Two replicas on one database and one hub', () => {
     Promise.all([world.api.app, replica.app].map(app => app.get<ServerStatusObserver>('lifeCycleObservers.ServerStatusObserver')));
 
   it('20 concurrent starts of one server, 10 to each replica, make exactly one spawn at the hub', async () => {
-    const owner = await world.as('owner');
-    const token = await world.tokenFor(PEOPLE.owner);
-    const server = (
-      await owner
-        .post('/servers')
-        .query({start: false})
-        .send({...TEMPLATE_BODY, name: 'Started twice over'})
-        .expect(200)
-    ).body;
-    const spawn = new RegExp(`^POST /hub/api/users/${server.hubUser}/servers/${server.name}$`);
-    const onReplica = supertest(replica.url);
-    const starts = Array.from({length: 20}, (_, i) =>
-      i % 2 === 0
-        ? owner.put(`/servers/${server._id}/start`)
-        : onReplica.put(`/servers/${server._id}/start`).set('Authorization', `Bearer ${token}`),
-    );
-    const answers = await Promise.all(starts.map(start => start.then(res => res)));
-    expect(answers.map(res => res.status)).to.deepEqual(Array(20).fill(200));
-    expect(answers.every(res => ['starting', 'running'].includes(res.body.status))).to.be.true();
-    expect(proxy.count(spawn)).to.equal(1);
-    await eventually('it runs', async () => (await owner.get(`/servers/${server._id}`)).body.status === 'running');
-    expect(proxy.count(spawn)).to.equal(1);
-    await owner.delete(`/servers/${server._id}`).expect(204);
+    const onReplica = bearerClient(supertest(replica.url), await world.tokenFor(PEOPLE.owner));
+    await expectOneSpawnOfConcurrentStarts(await world.as('owner'), onReplica, proxy);
   });
 
   it('with both reconcilers due at each interval, one pass runs per interval, always in the replica holding the lease', async () => {

@@ -1,6 +1,7 @@
 import {expect, supertest} from '@loopback/testlab';
 import type {IncomingMessage, Server, ServerResponse} from 'node:http';
 import {RunningApp, startApp} from '../fixtures/test-app';
+import {forSuite} from '../fixtures/for-suite';
 
 /**
  * The HTTP server creates each request and response with express's
@@ -11,13 +12,7 @@ import {RunningApp, startApp} from '../fixtures/test-app';
 describe("Requests and responses are created with express's prototypes", () => {
   let api: RunningApp;
 
-  before(async () => {
-    api = await startApp();
-  });
-
-  after(async () => {
-    await api?.stop();
-  });
+  forSuite(() => startApp(), started => (api = started));
 
   it('so express, which gives them those prototypes, has none to change, and the API answers as before', async () => {
     const server = api.app.restServer.httpServer!.server as Server;

@@ -1,5 +1,6 @@
 import {expect} from '@loopback/testlab';
 import {ApiWorld, TEMPLATE_BODY} from '../fixtures/api-world';
+import {forSuite} from '../fixtures/for-suite';
 
 interface ErrorBody {
   error: {statusCode: number; code?: string; message: string; details?: Array<{path: string; code: string}>};
@@ -10,13 +11,7 @@ const schemaCodes = (body: ErrorBody) => (body.error.details ?? []).map(d => `${
 describe('Schema limits, at and past each', () => {
   let world: ApiWorld;
 
-  before(async () => {
-    world = await ApiWorld.start({HUB_PUBLIC_URL: 'http://hub.example'});
-  });
-
-  after(async () => {
-    await world?.stop();
-  });
+  forSuite(() => ApiWorld.start({HUB_PUBLIC_URL: 'http://hub.example'}), started => (world = started));
 
   it('takes 20 template tags of 50 characters, and refuses a 21st tag or a 51-character one', async () => {
     const owner = await world.as('owner');

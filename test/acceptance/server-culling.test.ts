@@ -4,6 +4,7 @@ import {CountingProxy} from '../fixtures/counting-proxy';
 import {eventually} from '../fixtures/eventually';
 import {HubWorld} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
+import {forSuite} from '../fixtures/for-suite';
 
 /** A value of the API's Prometheus metrics, e.g. `notebooks_hub_server_culls_total{reason="idle"}`. */
 async function metric(world: ApiWorld, series: string): Promise<number> {
@@ -20,22 +21,14 @@ async function metric(world: ApiWorld, series: string): Promise<number> {
  * default), so "in use" and "idle" are what the hub says of each server.
  */
 describe('Servers stopped when idle or past their lifetime (real hub)', () => {
-  let hubWorld: HubWorld;
   let hub: JupyterHubHarness;
   let proxy: CountingProxy;
   let world: ApiWorld;
 
-  before(async () => {
-    hubWorld = await HubWorld.start(
-      {HUB_RECONCILE_INTERVAL: '1', IDLE_TIMEOUT_MAX_MINUTES: '1', MAX_LIFETIME_HOURS: '0.5'},
-      {activityIntervalSeconds: 1},
-    );
-    ({hub, proxy, world} = hubWorld);
-  });
-
-  after(async () => {
-    await hubWorld?.stop();
-  });
+  forSuite(
+    () => HubWorld.start({HUB_RECONCILE_INTERVAL: '1', IDLE_TIMEOUT_MAX_MINUTES: '1', MAX_LIFETIME_HOURS: '0.5'}, {activityIntervalSeconds: 1}),
+    started => ({hub, proxy, world} = started),
+  );
 
   const serverUrl = (name: string) => `${hub.publicUrl}/user/${PEOPLE.owner}/${name}`;
   /** A request to the server through the hub's proxy: activity, as a person's browser makes it. */

@@ -6,6 +6,7 @@ import {LoggerService} from '../../src/services/logger.service';
 import {ApiWorld, PEOPLE, TEMPLATE_BODY} from '../fixtures/api-world';
 import {eventually} from '../fixtures/eventually';
 import {HeadlessBrowser} from '../fixtures/headless-browser';
+import {forSuite} from '../fixtures/for-suite';
 import {HubWorld} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
 import {runInKernel} from '../fixtures/server-kernel';
@@ -18,20 +19,14 @@ import {runInKernel} from '../fixtures/server-kernel';
  * code running in it; the secret's value is nowhere else.
  */
 describe('A launched server has what its template promised (real hub, the repository\'s spawner)', () => {
-  let hubWorld: HubWorld;
   let hub: JupyterHubHarness;
   let world: ApiWorld;
   const apiLog: string[] = [];
 
-  before(async () => {
-    // RStudio is offered by the API but not installed on the test hub.
-    hubWorld = await HubWorld.start({LOG_LEVEL: 'debug', HUB_APPLICATIONS: 'JupyterLab,Notebook,RStudio'});
-    ({hub, world} = hubWorld);
+  // RStudio is offered by the API but not installed on the test hub.
+  forSuite(() => HubWorld.start({LOG_LEVEL: 'debug', HUB_APPLICATIONS: 'JupyterLab,Notebook,RStudio'}), async started => {
+    ({hub, world} = started);
     (await world.api.app.get<LoggerService>('services.LoggerService')).useSink(line => apiLog.push(line));
-  });
-
-  after(async () => {
-    await hubWorld?.stop();
   });
 
   it('mounts datasets (read-only where it must be), loads the module and sets the secrets, and the value leaks nowhere', async () => {

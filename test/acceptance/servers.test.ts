@@ -7,6 +7,7 @@ import {eventually} from '../fixtures/eventually';
 import {HubWorld} from '../fixtures/hub-world';
 import {JupyterHubHarness} from '../fixtures/jupyterhub-harness';
 import {ServerRepository} from '../../src/kinds/server/server.repository';
+import {forSuite} from '../fixtures/for-suite';
 
 
 const TEMPLATE = TEMPLATE_BODY;
@@ -24,19 +25,11 @@ async function readProgress(url: string, token: string): Promise<Array<Record<st
 }
 
 describe('Templates and servers on a real JupyterHub', () => {
-  let hubWorld: HubWorld;
   let hub: JupyterHubHarness;
   let proxy: CountingProxy;
   let world: ApiWorld;
 
-  before(async () => {
-    hubWorld = await HubWorld.start({HUB_TIMEOUT_MS: '3000', HUB_RECONCILE_INTERVAL: '1'});
-    ({hub, proxy, world} = hubWorld);
-  });
-
-  after(async () => {
-    await hubWorld?.stop();
-  });
+  forSuite(() => HubWorld.start({HUB_TIMEOUT_MS: '3000', HUB_RECONCILE_INTERVAL: '1'}), started => ({hub, proxy, world} = started));
 
   const templateExists = async (id: string) => (await (await world.as('admin')).get(`/templates/${id}/access`)).status === 200;
 
@@ -403,18 +396,10 @@ describe('Templates and servers on a real JupyterHub', () => {
 });
 
 describe('Listing servers', () => {
-  let hubWorld: HubWorld;
   let proxy: CountingProxy;
   let world: ApiWorld;
 
-  before(async () => {
-    hubWorld = await HubWorld.start({HUB_RECONCILE_INTERVAL: '3600'});
-    ({proxy, world} = hubWorld);
-  });
-
-  after(async () => {
-    await hubWorld?.stop();
-  });
+  forSuite(() => HubWorld.start({HUB_RECONCILE_INTERVAL: '3600'}), started => ({proxy, world} = started));
 
   it('lists 200 servers of one user from stored statuses without a single hub request', async () => {
     const owner = await world.as('owner');

@@ -1,16 +1,11 @@
 import {expect} from '@loopback/testlab';
 import {ApiWorld, PEOPLE, SHARED_ORG, seedSharedResources, unique} from '../fixtures/api-world';
+import {forSuite} from '../fixtures/for-suite';
 
 describe('Groups and sharing', () => {
   let world: ApiWorld;
 
-  before(async () => {
-    world = await ApiWorld.start();
-  });
-
-  after(async () => {
-    await world?.stop();
-  });
+  forSuite(() => ApiWorld.start(), started => (world = started));
 
   describe('groups', () => {
     it('makes the creator owner and first member, and normalises member emails', async () => {

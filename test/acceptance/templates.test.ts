@@ -2,6 +2,7 @@ import {expect} from '@loopback/testlab';
 import type {DbDataSource} from '../../src/datasources/db.datasource';
 import {TemplateRepository} from '../../src/kinds/template/template.repository';
 import {ApiWorld, PEOPLE, TEMPLATE_BODY, unique} from '../fixtures/api-world';
+import {forSuite} from '../fixtures/for-suite';
 
 interface TemplateAnswer {
   _id: string;
@@ -14,13 +15,7 @@ interface TemplateAnswer {
 describe('Templates', () => {
   let world: ApiWorld;
 
-  before(async () => {
-    world = await ApiWorld.start({HUB_PUBLIC_URL: 'http://hub.example'});
-  });
-
-  after(async () => {
-    await world?.stop();
-  });
+  forSuite(() => ApiWorld.start({HUB_PUBLIC_URL: 'http://hub.example'}), started => (world = started));
 
   const fields = (res: {body: {error: {details?: Array<{path: string}>}}}) => (res.body.error.details ?? []).map(d => d.path);
 

@@ -9,6 +9,7 @@ import {UserDirectoryService} from '../../src/services/identity/user-directory.s
 import {UserRepository} from '../../src/repositories/user.repository';
 import {folderTree} from '../fixtures/folder-tree';
 import {ApiWorld, PEOPLE, TEMPLATE_BODY, unique} from '../fixtures/api-world';
+import {forSuite} from '../fixtures/for-suite';
 
 /** Sends `count` requests at once and answers their statuses and bodies. */
 async function atOnce(count: number, send: (i: number) => PromiseLike<{status: number; body: {name?: string}}>) {
@@ -19,13 +20,7 @@ async function atOnce(count: number, send: (i: number) => PromiseLike<{status: n
 describe('Uniqueness under concurrency', () => {
   let world: ApiWorld;
 
-  before(async () => {
-    world = await ApiWorld.start({HUB_PUBLIC_URL: 'http://hub.example'});
-  });
-
-  after(async () => {
-    await world?.stop();
-  });
+  forSuite(() => ApiWorld.start({HUB_PUBLIC_URL: 'http://hub.example'}), started => (world = started));
 
   it('creates one module of 50 parallel creates of one (owner, name, version); the others are 409', async () => {
     const owner = await world.as('owner');

@@ -1,5 +1,6 @@
 import {expect} from '@loopback/testlab';
 import {ApiWorld} from '../fixtures/api-world';
+import {forSuite} from '../fixtures/for-suite';
 
 const ELN_ORIGIN = 'https://openbis.lab.org';
 
@@ -8,13 +9,9 @@ describe('Writes from browser pages of origins the API does not allow', () => {
   let world: ApiWorld;
   let owner: Awaited<ReturnType<ApiWorld['as']>>;
 
-  before(async () => {
-    world = await ApiWorld.start({ELN_ORIGINS: ELN_ORIGIN, CORS_ORIGINS: 'https://ui.lab.org'});
+  forSuite(() => ApiWorld.start({ELN_ORIGINS: ELN_ORIGIN, CORS_ORIGINS: 'https://ui.lab.org'}), async started => {
+    world = started;
     owner = await world.as('owner');
-  });
-
-  after(async () => {
-    await world?.stop();
   });
 
   const write = (origin: string | undefined, name: string) =>

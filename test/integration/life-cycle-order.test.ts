@@ -1,17 +1,12 @@
 import {CoreBindings, LifeCycleObserverRegistry} from '@loopback/core';
 import {expect} from '@loopback/testlab';
 import {RunningApp, startApp} from '../fixtures/test-app';
+import {forSuite} from '../fixtures/for-suite';
 
 describe('The order the application starts and stops its parts in', () => {
   let api: RunningApp;
 
-  before(async () => {
-    api = await startApp();
-  });
-
-  after(async () => {
-    await api.stop();
-  });
+  forSuite(() => startApp(), started => (api = started));
 
   it('starts the REST server after the database, purge and reconciler, and the drain after it (a stop runs backwards)', async () => {
     const registry = await api.app.get<LifeCycleObserverRegistry>(CoreBindings.LIFE_CYCLE_OBSERVER_REGISTRY);

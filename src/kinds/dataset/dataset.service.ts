@@ -13,7 +13,7 @@ import {AccessService} from '../../services/access/access.service';
 import {FileSystemService, TRASH_FOLDER} from '../../services/files/file-system.service';
 import type {Caller} from '../../services/identity/identity.service';
 import {narrowing} from '../../services/pagination.service';
-import {ResourceTrashService, TrashableKind} from '../../services/files/resource-trash.service';
+import {ResourceTrashService, TrashableResourceService} from '../../services/files/resource-trash.service';
 
 export type DatasetInput = Pick<Dataset, 'name' | 'description' | 'owner' | 'write_access'>;
 
@@ -23,24 +23,20 @@ export type DatasetInput = Pick<Dataset, 'name' | 'description' | 'owner' | 'wri
  * until it is purged after TRASH_RETENTION_DAYS.
  */
 @injectable({scope: BindingScope.SINGLETON})
-export class DatasetService {
+export class DatasetService extends TrashableResourceService<Dataset> {
   private readonly root: string;
-  private readonly trashable: TrashableKind<Dataset>;
 
   constructor(
     @inject(AppBindings.CONFIG) config: AppConfig,
     @repository(DatasetRepository) private readonly datasets: DatasetRepository,
     @service(AccessService) private readonly access: AccessService,
     @service(FileSystemService) private readonly files: FileSystemService,
-    @service(ResourceTrashService) private readonly trash: ResourceTrashService,
+    @service(ResourceTrashService) trash: ResourceTrashService,
   ) {
-    this.root = config.datasetsRoot;
-    this.trashable = {
-      kind: 'dataset',
-      repository: datasets,
-      root: this.root,
-      filesBack: dataset => this.files.move(this.root, [TRASH_FOLDER, dataset._id!], [dataset._id!]),
-    };
+    const root = config.datasetsRoot;
+    const filesBack = (dataset: Dataset) => files.move(root, [TRASH_FOLDER, dataset._id!], [dataset._id!]);
+    super(trash, {kind: 'dataset', repository: datasets, root, filesBack});
+    this.root = root;
   }
 
   async list(caller: Caller, filter: {owner?: string; name?: string}, page: Page): Promise<PageOf<Plain<Dataset>>> {
@@ -80,14 +76,6 @@ export class DatasetService {
     }
   }
 
-  restore(id: string): Promise<Dataset> {
-    return this.trash.restore(this.trashable, id);
-  }
-
-  listTrash(): Promise<Dataset[]> {
-    return this.trash.list(this.trashable);
-  }
-
   /**
    * Removes dataset folders a create left without their record (the API
    * killed between making the folder and writing the record): empty, older
@@ -110,11 +98,6 @@ export class DatasetService {
       }
       return removed;
     });
-  }
-
-  /** Deletes for good what went to the trash before `cutoff`; answers how many. */
-  purgeTrashedBefore(cutoff: Date): Promise<number> {
-    return this.trash.purgeBefore(this.trashable, cutoff);
   }
 }
 

@@ -17,7 +17,7 @@ import {FileSystemService, TRASH_FOLDER} from '../../services/files/file-system.
 import type {Caller} from '../../services/identity/identity.service';
 import {LuaModulefileService} from './lua-modulefile.service';
 import {narrowing} from '../../services/pagination.service';
-import {ResourceTrashService, TrashableKind} from '../../services/files/resource-trash.service';
+import {ResourceTrashService, TrashableResourceService} from '../../services/files/resource-trash.service';
 
 export type ModuleInput = Pick<
   Module,
@@ -42,10 +42,9 @@ export const binariesOf = (id: string) => [BINARIES, id];
  * MODULEPATH.
  */
 @injectable({scope: BindingScope.SINGLETON})
-export class ModuleService {
+export class ModuleService extends TrashableResourceService<Module> {
   private readonly root: string;
   private readonly lock = new KeyedLock();
-  private readonly trashable: TrashableKind<Module>;
 
   constructor(
     @inject(AppBindings.CONFIG) config: AppConfig,
@@ -53,19 +52,16 @@ export class ModuleService {
     @service(AccessService) private readonly access: AccessService,
     @service(FileSystemService) private readonly files: FileSystemService,
     @service(LuaModulefileService) private readonly lua: LuaModulefileService,
-    @service(ResourceTrashService) private readonly trash: ResourceTrashService,
+    @service(ResourceTrashService) trash: ResourceTrashService,
   ) {
-    this.root = config.modulesRoot;
-    this.trashable = {
-      kind: 'module',
-      repository: modules,
-      root: this.root,
-      filesBack: async module => {
-        await this.files.move(this.root, [TRASH_FOLDER, module._id!, BINARIES], binariesOf(module._id!));
-        await this.files.move(this.root, [TRASH_FOLDER, module._id!, 'modulefile.lua'], modulefilePath(module));
-        await this.files.purgeFromTrash(this.root, module._id!);
-      },
+    const root = config.modulesRoot;
+    const filesBack = async (module: Module) => {
+      await files.move(root, [TRASH_FOLDER, module._id!, BINARIES], binariesOf(module._id!));
+      await files.move(root, [TRASH_FOLDER, module._id!, 'modulefile.lua'], modulefilePath(module));
+      await files.purgeFromTrash(root, module._id!);
     };
+    super(trash, {kind: 'module', repository: modules, root, filesBack});
+    this.root = root;
   }
 
   /** Where servers find the module's programs: MODULES_ROOT is mounted at the same path in them. */
@@ -141,16 +137,8 @@ export class ModuleService {
   }
 
   /** Brings a module back from the trash, its modulefile where its name and version say. */
-  restore(id: string): Promise<Module> {
-    return this.lock.run(id, () => this.trash.restore(this.trashable, id));
-  }
-
-  listTrash(): Promise<Module[]> {
-    return this.trash.list(this.trashable);
-  }
-
-  purgeTrashedBefore(cutoff: Date): Promise<number> {
-    return this.trash.purgeBefore(this.trashable, cutoff);
+  override restore(id: string): Promise<Module> {
+    return this.lock.run(id, () => super.restore(id));
   }
 }
 

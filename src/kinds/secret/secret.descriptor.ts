@@ -7,6 +7,6 @@ export const SECRET_DESCRIPTOR: ShareableDescriptor = {
   repository: 'repositories.SecretRepository',
   ownerField: 'owner',
   fieldLevels: {owner: 'owner'},
-  // The seed's paths: a secret is /secret/{id}, and sharing is /secret/share/{id}.
+  // Secrets keep their paths of the API's first version, which clients call: /secret/{id}, and sharing at /secret/share/{id}.
   sharingPaths: {access: '/secret/{id}/access', share: '/secret/share/{id}', revoke: '/secret/{id}/revoke'},
 };

@@ -17,7 +17,7 @@ export interface ServerShare {
   access: AccessEntry[];
 }
 
-/** The sharing routes every shared kind has, and the seed's summary of how to reach and share a server. */
+/** The sharing routes every shared kind has, and a server's summary of how to reach and share it (`GET /servers/{id}/share`). */
 @oas.tags('Servers')
 export class ServerSharingController extends defineSharingController(SERVER_DESCRIPTOR) {
   constructor(

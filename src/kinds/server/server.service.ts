@@ -28,7 +28,7 @@ export interface ServerFilter {
   name?: string;
 }
 
-/** The status the hub's view of a named server means (spec section 3). */
+/** The status the hub's view of a named server means: pending spawn is starting, pending stop is stopping, absent is stopped. */
 export function statusFromHub(server: HubServer | undefined): ServerStatus {
   if (!server) return 'stopped';
   if (server.pending === 'spawn') return 'starting';

@@ -20,7 +20,7 @@ function higher(a: AccessLevel, b: AccessLevel): AccessLevel {
 }
 
 /**
- * The one place that decides who may do what (spec section 2). A caller
+ * The one place that decides who may do what. A caller
  * holds the highest level given to them directly, through a group they are
  * a member of, or through their organisation; owners hold `owner`, admins
  * hold `owner` everywhere. Nothing is cached: a revoked grant or a removed

@@ -63,3 +63,27 @@ export class ResourceTrashService {
     return expired.length;
   }
 }
+
+/**
+ * A trashable kind's service: what admins see of its trash (listing,
+ * restoring) and the purge, on the description its subclass gives.
+ */
+export abstract class TrashableResourceService<T extends Trashable> {
+  protected constructor(
+    private readonly trash: ResourceTrashService,
+    private readonly trashable: TrashableKind<T>,
+  ) {}
+
+  restore(id: string): Promise<T> {
+    return this.trash.restore(this.trashable, id);
+  }
+
+  listTrash(): Promise<T[]> {
+    return this.trash.list(this.trashable);
+  }
+
+  /** Deletes for good what went to the trash before `cutoff`; answers how many. */
+  purgeTrashedBefore(cutoff: Date): Promise<number> {
+    return this.trash.purgeBefore(this.trashable, cutoff);
+  }
+}

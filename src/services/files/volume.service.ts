@@ -73,6 +73,13 @@ const PATH_MAX = 4096;
 const UTF8 = new TextDecoder('utf-8', {fatal: true});
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** The root a files route acts on for its caller: the dataset or module the authorizer decided on, else the caller's home. */
+export function rootOf(caller: Caller, resource: AuthorizedResource | undefined): VolumeRoot {
+  if (resource?.kind === 'module') return {label: `${MODULE_ROOT_PREFIX}${resource.id}`, moduleId: resource.id};
+  if (resource) return {label: resource.id, datasetId: resource.id};
+  return {label: 'home', homeOf: caller.username};
+}
+
 /**
  * Files in users' homes and datasets, every operation through the root's
  * ConfinedFolder: paths are checked (no `..`, absolute paths, control
@@ -98,9 +105,7 @@ export class VolumeService {
    * another person's.
    */
   root(caller: Caller, resource: AuthorizedResource | undefined, email?: string): VolumeRoot {
-    if (resource?.kind === 'module') return {label: `${MODULE_ROOT_PREFIX}${resource.id}`, moduleId: resource.id};
-    if (resource) return {label: resource.id, datasetId: resource.id};
-    if (email === undefined) return {label: 'home', homeOf: caller.username};
+    if (resource !== undefined || email === undefined) return rootOf(caller, resource);
     const person = normaliseEmail(email);
     if (!person) throw new HttpErrors.BadRequest(`email "${email}" is not an email`);
     return {label: 'home', homeOf: this.identity.hubUsername(person)};

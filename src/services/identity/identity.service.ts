@@ -20,7 +20,7 @@ export interface Caller extends UserProfile {
 /**
  * Turns verified token claims into a Caller: identity from the email claim,
  * organisation from a claim or the email's domain, admin from a role claim or
- * the configured admin emails (spec section 1).
+ * the configured admin emails.
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class IdentityService {

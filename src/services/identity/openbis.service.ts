@@ -9,8 +9,8 @@ import {peerError} from '../../utils/api-error.util';
 const RPC_PATH = '/openbis/openbis/rmi-application-server-v3.json';
 
 /**
- * Checks openBIS session tokens as the ELN webservice did (seed 000):
- * JSON-RPC `isSessionActive`, then the user from `getSessionInformation`.
+ * Checks openBIS session tokens the way the ELN-Jupyter webservice (the
+ * notebook write this API's ELN form replaces) did: JSON-RPC `isSessionActive`, then the user from `getSessionInformation`.
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class OpenbisService {

@@ -40,77 +40,59 @@ export class MetricsService {
 
   constructor() {
     const registers = [this.registry];
+    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Counter<L>({name, help, labelNames, registers});
+    const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]) =>
+      new Histogram<L>({name, help, labelNames, buckets, registers});
     collectDefaultMetrics({register: this.registry});
-    this.requests = new Counter({
-      name: 'notebooks_hub_http_requests_total',
-      help: 'Requests answered, by method, route template and status',
-      labelNames: ['method', 'route', 'status'],
-      registers,
-    });
-    this.requestDuration = new Histogram({
-      name: 'notebooks_hub_http_request_duration_seconds',
-      help: 'Time from a request arriving to its answer being written, by method, route template and status',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    });
-    this.hubRequests = new Counter({
-      name: 'notebooks_hub_hub_requests_total',
-      help: 'Requests to JupyterHub by operation and outcome (ok, hub_error, unavailable, timeout)',
-      labelNames: ['operation', 'outcome'],
-      registers,
-    });
-    this.hubDuration = new Histogram({
-      name: 'notebooks_hub_hub_request_duration_seconds',
-      help: 'Time JupyterHub took to answer, by operation',
-      labelNames: ['operation'],
-      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    });
-    this.spawnDuration = new Histogram({
-      name: 'notebooks_hub_spawn_duration_seconds',
-      help: 'Time from asking JupyterHub to start a server until it runs (outcome running), the start failed (failed) or a stop was asked (cancelled)',
-      labelNames: ['outcome'],
-      buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
-      registers,
-    });
-    this.reconcilePasses = new Counter({
-      name: 'notebooks_hub_reconcile_passes_total',
-      help: 'Reconciliations of server statuses with JupyterHub, by outcome (ok, error)',
-      labelNames: ['outcome'],
-      registers,
-    });
-    this.reconcileChanges = new Counter({
-      name: 'notebooks_hub_reconcile_changes_total',
-      help: 'Server statuses the reconciler changed to match JupyterHub',
-      registers,
-    });
-    this.secretStoreErrors = new Counter({
-      name: 'notebooks_hub_secret_store_errors_total',
-      help: 'Failures of the secret store, by error code',
-      labelNames: ['code'],
-      registers,
-    });
-    this.databaseErrors = new Counter({
-      name: 'notebooks_hub_database_errors_total',
-      help: 'Failures of the database, by error code',
-      labelNames: ['code'],
-      registers,
-    });
-    this.launchRefusals = new Counter({
-      name: 'notebooks_hub_launch_refusals_total',
-      help: 'Launch tickets the API refused to redeem, by reason (missing, unknown_or_used, expired, wrong_server, not_starting)',
-      labelNames: ['reason'],
-      registers,
-    });
+    this.requests = counter(
+      'notebooks_hub_http_requests_total',
+      'Requests answered, by method, route template and status',
+      ['method', 'route', 'status'],
+    );
+    this.requestDuration = histogram(
+      'notebooks_hub_http_request_duration_seconds',
+      'Time from a request arriving to its answer being written, by method, route template and status',
+      ['method', 'route', 'status'],
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    );
+    this.hubRequests = counter(
+      'notebooks_hub_hub_requests_total',
+      'Requests to JupyterHub by operation and outcome (ok, hub_error, unavailable, timeout)',
+      ['operation', 'outcome'],
+    );
+    this.hubDuration = histogram(
+      'notebooks_hub_hub_request_duration_seconds',
+      'Time JupyterHub took to answer, by operation',
+      ['operation'],
+      [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    );
+    this.spawnDuration = histogram(
+      'notebooks_hub_spawn_duration_seconds',
+      'Time from asking JupyterHub to start a server until it runs (outcome running), the start failed (failed) or a stop was asked (cancelled)',
+      ['outcome'],
+      [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
+    );
+    this.reconcilePasses = counter(
+      'notebooks_hub_reconcile_passes_total',
+      'Reconciliations of server statuses with JupyterHub, by outcome (ok, error)',
+      ['outcome'],
+    );
+    this.reconcileChanges = counter('notebooks_hub_reconcile_changes_total', 'Server statuses the reconciler changed to match JupyterHub');
+    this.secretStoreErrors = counter('notebooks_hub_secret_store_errors_total', 'Failures of the secret store, by error code', ['code']);
+    this.databaseErrors = counter('notebooks_hub_database_errors_total', 'Failures of the database, by error code', ['code']);
+    this.launchRefusals = counter(
+      'notebooks_hub_launch_refusals_total',
+      'Launch tickets the API refused to redeem, by reason (missing, unknown_or_used, expired, wrong_server, not_starting)',
+      ['reason'],
+    );
     // Every reason from 0, so an alert on the rate sees the first refusal.
     for (const reason of LAUNCH_REFUSALS) this.launchRefusals.inc({reason}, 0);
-    this.serverCulls = new Counter({
-      name: 'notebooks_hub_server_culls_total',
-      help: 'Running servers the API stopped by itself, by reason (idle, lifetime)',
-      labelNames: ['reason'],
-      registers,
-    });
+    this.serverCulls = counter(
+      'notebooks_hub_server_culls_total',
+      'Running servers the API stopped by itself, by reason (idle, lifetime)',
+      ['reason'],
+    );
     for (const reason of STOPPED_REASONS) this.serverCulls.inc({reason}, 0);
   }
 
