@@ -41,4 +41,4 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=5 \
 # AsyncLocalStorage (request ids in log lines) on Node 22 costs a promise hook
 # per promise without context frames; Node 24 has them by default and no flag.
 # The heap is collected at twice its live size, not four times (see README, Performance).
-CMD ["node", "--experimental-async-context-frame", "--heap-growing-percent=100", "--max-semi-space-size=8", "dist/src/index.js"]
+CMD ["node", "--experimental-async-context-frame", "--heap-growing-percent=80", "--max-semi-space-size=8", "dist/src/index.js"]

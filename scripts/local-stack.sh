@@ -111,7 +111,7 @@ PORT="$PORT" PUBLIC_URL="$API_URL" DATA_DIR="$STATE/api" \
   HUB_API_URL="http://127.0.0.1:${HUB_API_PORT}/hub/api" HUB_API_TOKEN="$HUB_API_TOKEN" HUB_PUBLIC_URL="$HUB_URL" \
   SPAWNER_TOKEN="$SPAWNER_TOKEN" \
   OIDC_REDIRECT_URIS="$API_URL/,$HUB_URL/hub/oauth_callback" \
-  node --experimental-async-context-frame --heap-growing-percent=100 --max-semi-space-size=8 dist/src/index.js >>"$STATE/api.log" 2>&1 &
+  node --experimental-async-context-frame --heap-growing-percent=80 --max-semi-space-size=8 dist/src/index.js >>"$STATE/api.log" 2>&1 &
 pids+=($!)
 names+=(api)
 
